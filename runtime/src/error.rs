@@ -1,0 +1,126 @@
+//! Error types of the runtime's public API.
+
+use std::fmt;
+
+/// Why [`RuntimeBuilder::build`](crate::RuntimeBuilder::build) failed.
+///
+/// # Examples
+///
+/// ```
+/// let err = beamlet_runtime::Runtime::builder().schedulers(0).build().unwrap_err();
+/// assert!(matches!(err, beamlet_runtime::BuildError::ZeroSchedulers));
+/// ```
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// `schedulers(0)`.
+    ZeroSchedulers,
+    /// `reductions(0)`.
+    ZeroReductions,
+    /// The stack size is below [`MIN_STACK_SIZE`](crate::MIN_STACK_SIZE) or above
+    /// [`MAX_STACK_SIZE`](crate::MAX_STACK_SIZE).
+    StackSize(usize),
+    /// `max_processes` is zero or above [`MAX_PROCESSES`](crate::MAX_PROCESSES).
+    MaxProcesses(usize),
+    /// The binary was built with `panic = "abort"`: one process's panic would end the
+    /// whole OS process, so the runtime refuses to start.
+    PanicAbort,
+    /// An OS call failed while starting (thread spawn, signal handler, ...).
+    Os(std::io::Error),
+}
+
+impl fmt::Display for BuildError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BuildError::ZeroSchedulers => f.write_str("at least one scheduler is required"),
+            BuildError::ZeroReductions => f.write_str("reductions per slice must be positive"),
+            BuildError::StackSize(s) => write!(
+                f,
+                "stack size {s} is outside {}..={} bytes",
+                crate::MIN_STACK_SIZE,
+                crate::MAX_STACK_SIZE
+            ),
+            BuildError::MaxProcesses(n) => write!(
+                f,
+                "max_processes {n} is outside 1..={}",
+                crate::MAX_PROCESSES
+            ),
+            BuildError::PanicAbort => f.write_str(
+                "beamlet needs panic = \"unwind\": with panic = \"abort\" a panic in one \
+                 process would kill every process",
+            ),
+            BuildError::Os(e) => write!(f, "OS error while starting the runtime: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for BuildError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            BuildError::Os(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// Why a process could not be spawned.
+///
+/// # Examples
+///
+/// ```
+/// let rt = beamlet_runtime::Runtime::builder().schedulers(1).max_processes(1).build().unwrap();
+/// let err = rt.block_on(|| beamlet_runtime::spawn(|| {}).unwrap_err()).unwrap();
+/// assert_eq!(err, beamlet_runtime::SpawnError::SystemLimit);
+/// rt.shutdown();
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SpawnError {
+    /// The process table or the stack memory is full (the BEAM's `system_limit`).
+    SystemLimit,
+    /// The runtime is shutting down or gone.
+    RuntimeGone,
+}
+
+impl fmt::Display for SpawnError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SpawnError::SystemLimit => f.write_str("system_limit: no process slot or stack left"),
+            SpawnError::RuntimeGone => f.write_str("the runtime is shut down"),
+        }
+    }
+}
+
+impl std::error::Error for SpawnError {}
+
+/// A send to a process that is known to be dead; the message comes back.
+///
+/// As on the BEAM a send to a dead pid is not an error of the sender's logic, so most
+/// callers ignore it; the returned message lets those who care learn it.
+///
+/// # Examples
+///
+/// ```
+/// let rt = beamlet_runtime::Runtime::builder().schedulers(1).build().unwrap();
+/// let pid = rt.block_on(|| beamlet_runtime::self_pid()).unwrap();
+/// // The root process has exited by now.
+/// let err = rt.send(pid, 7u32).unwrap_err();
+/// assert_eq!(err.0, 7);
+/// rt.shutdown();
+/// ```
+#[derive(PartialEq, Eq)]
+pub struct SendError<M>(pub M);
+
+impl<M> fmt::Debug for SendError<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SendError(..)")
+    }
+}
+
+impl<M> fmt::Display for SendError<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("send to a dead process")
+    }
+}
+
+impl<M> std::error::Error for SendError<M> {}

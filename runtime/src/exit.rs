@@ -1,0 +1,212 @@
+//! Exit reasons: why a process ended.
+
+use std::any::Any;
+use std::fmt;
+use std::sync::Arc;
+
+/// Why a process exited, as the BEAM's exit reasons.
+///
+/// Cloning is cheap: payloads are shared.
+///
+/// # Examples
+///
+/// ```
+/// use beamlet_runtime::ExitReason;
+/// assert!(ExitReason::Normal.is_normal());
+/// assert!(!ExitReason::Killed.is_normal());
+/// assert_eq!(ExitReason::Shutdown.to_string(), "shutdown");
+/// ```
+#[derive(Clone)]
+#[non_exhaustive]
+pub enum ExitReason {
+    /// The process function returned.
+    Normal,
+    /// The untrappable `kill`, as sent with [`exit_pid`](crate::exit_pid).
+    Kill,
+    /// The reason a process killed with `Kill` exits with, as its links see it.
+    Killed,
+    /// An orderly shutdown (`shutdown`).
+    Shutdown,
+    /// An orderly shutdown with a payload (`{shutdown, Term}`).
+    ShutdownWith(Arc<dyn Term>),
+    /// The process panicked.
+    Panic(PanicReason),
+    /// The process overflowed its stack.
+    StackOverflow,
+    /// A system limit was reached (no stack could be had for the process).
+    SystemLimit,
+    /// The process did not exist (as `noproc`).
+    NoProc,
+    /// Reserved for distribution: the connection to the process's node was lost.
+    NoConnection,
+    /// A user-defined reason.
+    Custom(Arc<dyn Term>),
+}
+
+/// A value usable as a custom exit reason: any `Send + Sync + Debug + 'static` value.
+///
+/// `Sync` is required because one exit reason is shared by every linked process.
+pub trait Term: Any + Send + Sync + fmt::Debug {
+    /// Upcast for downcasting with [`ExitReason::custom_ref`].
+    fn as_any(&self) -> &dyn Any;
+}
+
+impl<T: Any + Send + Sync + fmt::Debug> Term for T {
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+/// The message and location of a panic that ended a process.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PanicReason {
+    message: Arc<str>,
+    location: Option<Arc<str>>,
+}
+
+impl PanicReason {
+    pub(crate) fn new(message: impl Into<Arc<str>>, location: Option<String>) -> PanicReason {
+        PanicReason {
+            message: message.into(),
+            location: location.map(Into::into),
+        }
+    }
+
+    /// The panic message.
+    ///
+    /// ```
+    /// # let rt = beamlet_runtime::Runtime::builder().schedulers(1).build().unwrap();
+    /// let err = rt.block_on(|| -> () { panic!("boom") }).unwrap_err();
+    /// match err {
+    ///     beamlet_runtime::ExitReason::Panic(p) => assert_eq!(p.message(), "boom"),
+    ///     other => panic!("{other:?}"),
+    /// }
+    /// # rt.shutdown();
+    /// ```
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// `file:line:column` of the panic, when known.
+    pub fn location(&self) -> Option<&str> {
+        self.location.as_deref()
+    }
+}
+
+impl fmt::Debug for PanicReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.location {
+            Some(loc) => write!(f, "{:?} at {}", self.message, loc),
+            None => write!(f, "{:?}", self.message),
+        }
+    }
+}
+
+impl ExitReason {
+    /// A custom reason carrying `value`.
+    ///
+    /// ```
+    /// let r = beamlet_runtime::ExitReason::custom("bad_input");
+    /// assert_eq!(r.custom_ref::<&str>(), Some(&"bad_input"));
+    /// ```
+    pub fn custom<T: Term>(value: T) -> ExitReason {
+        ExitReason::Custom(Arc::new(value))
+    }
+
+    /// A `{shutdown, value}` reason.
+    ///
+    /// ```
+    /// let r = beamlet_runtime::ExitReason::shutdown_with(42u32);
+    /// assert!(r.is_shutdown());
+    /// ```
+    pub fn shutdown_with<T: Term>(value: T) -> ExitReason {
+        ExitReason::ShutdownWith(Arc::new(value))
+    }
+
+    /// The payload of a `Custom` reason, if it is a `T`.
+    pub fn custom_ref<T: Any>(&self) -> Option<&T> {
+        match self {
+            ExitReason::Custom(t) => (**t).as_any().downcast_ref(),
+            _ => None,
+        }
+    }
+
+    /// `true` for `Normal`.
+    pub fn is_normal(&self) -> bool {
+        matches!(self, ExitReason::Normal)
+    }
+
+    /// `true` for `Shutdown` and `ShutdownWith`.
+    pub fn is_shutdown(&self) -> bool {
+        matches!(self, ExitReason::Shutdown | ExitReason::ShutdownWith(_))
+    }
+
+    /// `true` for `Kill` and `Killed`.
+    pub fn is_killed(&self) -> bool {
+        matches!(self, ExitReason::Kill | ExitReason::Killed)
+    }
+
+    /// `true` for a panic.
+    pub fn is_panic(&self) -> bool {
+        matches!(self, ExitReason::Panic(_))
+    }
+
+    /// `true` for `Normal`, `Shutdown` and `ShutdownWith`: the reasons a supervisor
+    /// does not report and a `transient` child is not restarted for.
+    pub fn is_orderly(&self) -> bool {
+        self.is_normal() || self.is_shutdown()
+    }
+}
+
+impl PartialEq for ExitReason {
+    fn eq(&self, other: &ExitReason) -> bool {
+        use ExitReason::*;
+        match (self, other) {
+            (Normal, Normal) | (Kill, Kill) | (Killed, Killed) | (Shutdown, Shutdown) => true,
+            (StackOverflow, StackOverflow) | (NoProc, NoProc) => true,
+            (SystemLimit, SystemLimit) => true,
+            (NoConnection, NoConnection) => true,
+            (Panic(a), Panic(b)) => a == b,
+            (ShutdownWith(a), ShutdownWith(b)) | (Custom(a), Custom(b)) => {
+                Arc::ptr_eq(a, b) || format!("{a:?}") == format!("{b:?}")
+            }
+            _ => false,
+        }
+    }
+}
+
+impl fmt::Debug for ExitReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ExitReason::Normal => f.write_str("Normal"),
+            ExitReason::Kill => f.write_str("Kill"),
+            ExitReason::Killed => f.write_str("Killed"),
+            ExitReason::Shutdown => f.write_str("Shutdown"),
+            ExitReason::ShutdownWith(t) => write!(f, "Shutdown({t:?})"),
+            ExitReason::Panic(p) => write!(f, "Panic({p:?})"),
+            ExitReason::StackOverflow => f.write_str("StackOverflow"),
+            ExitReason::SystemLimit => f.write_str("SystemLimit"),
+            ExitReason::NoProc => f.write_str("NoProc"),
+            ExitReason::NoConnection => f.write_str("NoConnection"),
+            ExitReason::Custom(t) => write!(f, "Custom({t:?})"),
+        }
+    }
+}
+
+impl fmt::Display for ExitReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ExitReason::Normal => f.write_str("normal"),
+            ExitReason::Kill => f.write_str("kill"),
+            ExitReason::Killed => f.write_str("killed"),
+            ExitReason::Shutdown => f.write_str("shutdown"),
+            ExitReason::ShutdownWith(t) => write!(f, "{{shutdown, {t:?}}}"),
+            ExitReason::Panic(p) => write!(f, "panic: {p:?}"),
+            ExitReason::StackOverflow => f.write_str("stack_overflow"),
+            ExitReason::SystemLimit => f.write_str("system_limit"),
+            ExitReason::NoProc => f.write_str("noproc"),
+            ExitReason::NoConnection => f.write_str("noconnection"),
+            ExitReason::Custom(t) => write!(f, "{t:?}"),
+        }
+    }
+}

@@ -1,0 +1,101 @@
+//! The beamlet runtime: Erlang-style processes on stackful coroutines, scheduled by
+//! per-core work-stealing schedulers with BEAM-style reduction budgets.
+//!
+//! # Overview
+//!
+//! - A **process** is a closure running on its own small stack (pooled, guarded; see
+//!   [`stack`](crate::MIN_STACK_SIZE) sizes), with a mailbox. It is identified by a
+//!   [`Pid`] and ends with an [`ExitReason`]. A panic ends only that process.
+//! - **Messages** are any `Send + 'static` values: [`send`], [`receive`],
+//!   [`receive_match`] (selective receive), [`receive_timeout`], [`try_receive`].
+//! - **Schedulers**: one OS thread each, with a run queue; idle schedulers steal.
+//!   A process runs for a slice of reductions; runtime calls and [`reduce`] pay for
+//!   them, and a process whose slice is spent goes to the back of the queue.
+//! - **Timers**: [`sleep`], [`send_after`], [`cancel_timer`], receive timeouts.
+//! - **Embedding**: [`Runtime::builder`], [`Runtime::block_on`], [`Runtime::shutdown`].
+//!
+//! # Example
+//!
+//! ```
+//! use beamlet_runtime::{receive, self_pid, send, spawn, Pid, Runtime};
+//!
+//! let rt = Runtime::builder().build().unwrap();
+//! let total = rt.block_on(|| {
+//!     let me = self_pid();
+//!     for i in 0..100u64 {
+//!         spawn(move || send(me, i * i).unwrap()).unwrap();
+//!     }
+//!     (0..100).map(|_| receive::<u64>()).sum::<u64>()
+//! }).unwrap();
+//! assert_eq!(total, 328_350);
+//! rt.shutdown();
+//! ```
+//!
+//! # Rules for process code
+//!
+//! A process may resume on a different OS thread after any call that can switch
+//! (`receive*`, `sleep`, `yield_now`, `reduce`, `send`, `spawn`). Do not hold a value
+//! bound to the OS thread across such a call — a `std::sync::MutexGuard`, an `Rc`, a
+//! borrow of a thread-local. Mark such sections with [`NoSwitch`] to have debug builds
+//! catch a switch inside them. Loops that do not call the runtime should call
+//! [`reduce`] so that they can be preempted.
+//!
+//! # Stacks and their limits
+//!
+//! Stacks are [`DEFAULT_STACK_SIZE`] (64 KiB) of address space each, carved from
+//! large `MAP_NORESERVE` mappings; an idle process touches about one 4 KiB page. Each
+//! stack has a guard page: with Linux ≥ 6.13 installed by `MADV_GUARD_INSTALL`
+//! (no extra mapping, so millions of processes fit under `vm.max_map_count`), on older
+//! kernels by `mprotect` (two mappings per stack, capped at 24,576 stacks, after
+//! which `spawn` fails with [`SpawnError::SystemLimit`]). A stack overflow hits the
+//! guard page and the runtime aborts the OS process with a message naming the pid:
+//! resuming other processes after a fault mid-function could leave shared state
+//! half-updated, so a clean abort is the sound response.
+//!
+//! A build with `panic = "abort"` is refused at [`RuntimeBuilder::build`]: process
+//! isolation depends on unwinding.
+
+#![warn(clippy::undocumented_unsafe_blocks)]
+
+mod api;
+mod coroutine;
+mod error;
+mod exit;
+mod loom;
+mod mailbox;
+mod pid;
+mod process;
+mod registry;
+mod report;
+mod runtime;
+mod scheduler;
+mod stack;
+mod timer;
+mod unwind;
+
+pub use api::{
+    cancel_timer, hibernate, is_alive, mailbox_mark, message_queue_len, read_timer, receive,
+    receive_any, receive_any_timeout, receive_match, receive_match_after, receive_match_timeout,
+    receive_timeout, reduce, self_pid, send, send_after, sleep, spawn, try_receive, yield_now,
+    MailboxMark, Message, NoSwitch,
+};
+pub use error::{BuildError, SendError, SpawnError};
+pub use exit::{ExitReason, PanicReason, Term};
+pub use pid::{Pid, Ref};
+pub use runtime::{
+    Runtime, RuntimeBuilder, RuntimeStats, ShutdownReport, DEFAULT_MAX_PROCESSES,
+    DEFAULT_REDUCTIONS, DEFAULT_SHUTDOWN_TIMEOUT, MAX_PROCESSES,
+};
+pub use stack::{DEFAULT_STACK_SIZE, MAX_STACK_SIZE, MIN_STACK_SIZE};
+pub use timer::TimerRef;
+
+/// Compile-time checks of thread-safety contracts.
+#[allow(dead_code, reason = "compile-time assertions only")]
+fn _assert_send_sync() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<Pid>();
+    send_sync::<Ref>();
+    send_sync::<Runtime>();
+    send_sync::<ExitReason>();
+    send_sync::<TimerRef>();
+}

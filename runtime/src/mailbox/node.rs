@@ -1,0 +1,171 @@
+//! Type-erased message envelopes with an intrusive link: one allocation per message.
+//!
+//! An envelope is `#[repr(C)] Envelope<T> { header: Header, value: T }`. The header
+//! carries the link used by both mailbox queues, the serial of the process the message
+//! was sent to (stale messages for a previous occupant of a slot are dropped), and a
+//! static vtable with the value's `TypeId` and drop function. A `Node` owns one
+//! envelope and is the only way to reach its value.
+
+use std::any::TypeId;
+use std::ptr::NonNull;
+
+/// What a node carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// A user message, visible to `receive`.
+    Message,
+    /// A runtime signal, handled when the mailbox is drained.
+    Signal,
+}
+
+pub(crate) struct VTable {
+    type_id: fn() -> TypeId,
+    /// Drops the whole envelope. Safety: the pointer is an owned `Envelope<T>`.
+    drop_envelope: unsafe fn(NonNull<Header>),
+}
+
+#[repr(C)]
+pub(crate) struct Header {
+    /// Next node in whichever queue holds this node. Written only by the node's owner
+    /// before it publishes the node (see `Inbound::push`).
+    pub(crate) next: *mut Header,
+    pub(crate) serial: u32,
+    pub(crate) kind: Kind,
+    vtable: &'static VTable,
+}
+
+#[repr(C)]
+struct Envelope<T> {
+    header: Header,
+    value: T,
+}
+
+trait HasVTable {
+    const VTABLE: VTable;
+}
+
+impl<T: Send + 'static> HasVTable for T {
+    const VTABLE: VTable = VTable {
+        type_id: TypeId::of::<T>,
+        drop_envelope: drop_envelope::<T>,
+    };
+}
+
+/// # Safety
+///
+/// `h` must come from `Box::<Envelope<T>>::into_raw` and not be used afterwards.
+unsafe fn drop_envelope<T>(h: NonNull<Header>) {
+    // SAFETY: per the contract, `h` is the start of an owned, boxed `Envelope<T>`
+    // (the header is its first field of a repr(C) struct).
+    drop(unsafe { Box::from_raw(h.as_ptr().cast::<Envelope<T>>()) });
+}
+
+/// An owned envelope.
+pub(crate) struct Node(NonNull<Header>);
+
+// SAFETY: a Node is only built from `T: Send` values (see `Node::new`), and owns its
+// envelope exclusively, so moving it to another thread moves a `Send` value.
+unsafe impl Send for Node {}
+
+impl Node {
+    /// Boxes `value` into an envelope.
+    pub(crate) fn new<T: Send + 'static>(value: T, kind: Kind) -> Node {
+        let b = Box::new(Envelope {
+            header: Header {
+                next: std::ptr::null_mut(),
+                serial: 0,
+                kind,
+                vtable: &<T as HasVTable>::VTABLE,
+            },
+            value,
+        });
+        Node(NonNull::from(Box::leak(b)).cast())
+    }
+
+    pub(crate) fn header(&self) -> &Header {
+        // SAFETY: the node owns a live envelope whose first field is the header.
+        unsafe { self.0.as_ref() }
+    }
+
+    pub(crate) fn set_serial(&mut self, serial: u32) {
+        // SAFETY: the node owns its envelope exclusively (&mut self).
+        unsafe { self.0.as_mut().serial = serial };
+    }
+
+    /// `true` if the value is a `T`.
+    pub(crate) fn is<T: 'static>(&self) -> bool {
+        (self.header().vtable.type_id)() == TypeId::of::<T>()
+    }
+
+    /// The value, if it is a `T`.
+    pub(crate) fn downcast_ref<T: 'static>(&self) -> Option<&T> {
+        if self.is::<T>() {
+            // SAFETY: the type check above proves the envelope is an `Envelope<T>`.
+            Some(unsafe { &(*self.0.as_ptr().cast::<Envelope<T>>()).value })
+        } else {
+            None
+        }
+    }
+
+    /// Takes the value out if it is a `T`, freeing the envelope.
+    pub(crate) fn downcast<T: 'static>(self) -> Result<T, Node> {
+        if !self.is::<T>() {
+            return Err(self);
+        }
+        let raw = self.into_raw().as_ptr().cast::<Envelope<T>>();
+        // SAFETY: the type check proves `raw` is an owned, boxed `Envelope<T>`; it was
+        // released from the Node so it is freed exactly once, here.
+        let b = unsafe { Box::from_raw(raw) };
+        Ok(b.value)
+    }
+
+    /// Releases ownership; the caller must rebuild the node with `from_raw`.
+    pub(crate) fn into_raw(self) -> NonNull<Header> {
+        let p = self.0;
+        std::mem::forget(self);
+        p
+    }
+
+    /// # Safety
+    ///
+    /// `p` must come from `Node::into_raw` and be owned by the caller.
+    pub(crate) unsafe fn from_raw(p: NonNull<Header>) -> Node {
+        Node(p)
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let drop_fn = self.header().vtable.drop_envelope;
+        // SAFETY: the node owns the envelope, which was boxed by `Node::new` with the
+        // vtable of its own type.
+        unsafe { drop_fn(self.0) };
+    }
+}
+
+impl std::fmt::Debug for Node {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Node").field("kind", &self.header().kind).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    #[test]
+    fn downcast_and_drop() {
+        let n = Node::new(42u64, Kind::Message);
+        assert!(n.is::<u64>());
+        assert!(!n.is::<u32>());
+        let n = n.downcast::<u32>().unwrap_err();
+        assert_eq!(n.downcast::<u64>().unwrap(), 42);
+
+        let a = Arc::new(());
+        let n = Node::new(a.clone(), Kind::Message);
+        assert_eq!(Arc::strong_count(&a), 2);
+        drop(n);
+        assert_eq!(Arc::strong_count(&a), 1);
+    }
+}

@@ -1,0 +1,109 @@
+//! Process identifiers and unique references.
+//!
+//! A [`Pid`] names one process of one runtime for ever: it holds the runtime's number,
+//! the index of the process-table slot and the slot's serial at spawn time. A slot is
+//! reused by later processes, but each reuse bumps the serial, so a stale pid never
+//! reaches the new occupant (messages carry the serial and are dropped on mismatch).
+
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// The identifier of a process.
+///
+/// `Pid` is `Copy`, hashable and ordered, and prints like the BEAM's `<0.42.0>`:
+/// runtime number, process-table slot, slot serial.
+///
+/// # Examples
+///
+/// ```
+/// let rt = beamlet_runtime::Runtime::builder().schedulers(1).build().unwrap();
+/// let pid = rt.block_on(|| beamlet_runtime::self_pid()).unwrap();
+/// assert!(format!("{pid}").starts_with('<'));
+/// rt.shutdown();
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Pid {
+    pub(crate) runtime: u32,
+    pub(crate) index: u32,
+    pub(crate) serial: u32,
+}
+
+impl Pid {
+    pub(crate) const fn new(runtime: u32, index: u32, serial: u32) -> Pid {
+        Pid {
+            runtime,
+            index,
+            serial,
+        }
+    }
+
+    /// The number of the runtime this process belongs to (the first part of `<R.I.S>`).
+    ///
+    /// ```
+    /// # let rt = beamlet_runtime::Runtime::builder().schedulers(1).build().unwrap();
+    /// let pid = rt.block_on(beamlet_runtime::self_pid).unwrap();
+    /// assert_eq!(pid.runtime_id(), rt.id());
+    /// # rt.shutdown();
+    /// ```
+    pub fn runtime_id(&self) -> u32 {
+        self.runtime
+    }
+}
+
+impl fmt::Display for Pid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "<{}.{}.{}>", self.runtime, self.index, self.serial)
+    }
+}
+
+impl fmt::Debug for Pid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+/// A reference unique within the OS process, as `erlang:make_ref/0`.
+///
+/// Used to tag requests so that the matching reply can be picked out of a mailbox.
+///
+/// # Examples
+///
+/// ```
+/// let a = beamlet_runtime::Ref::new();
+/// let b = beamlet_runtime::Ref::new();
+/// assert_ne!(a, b);
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Ref(u64);
+
+/// Next reference number. Relaxed: uniqueness needs only the atomicity of the RMW.
+static NEXT_REF: AtomicU64 = AtomicU64::new(1);
+
+impl Ref {
+    /// Makes a new unique reference.
+    #[allow(clippy::new_without_default, reason = "each call makes a distinct value")]
+    pub fn new() -> Ref {
+        Ref(NEXT_REF.fetch_add(1, Ordering::Relaxed))
+    }
+
+    /// The reference's number (unique within the OS process).
+    ///
+    /// ```
+    /// assert!(beamlet_runtime::Ref::new().id() > 0);
+    /// ```
+    pub fn id(&self) -> u64 {
+        self.0
+    }
+}
+
+impl fmt::Debug for Ref {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "#Ref<{}>", self.0)
+    }
+}
+
+impl fmt::Display for Ref {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self, f)
+    }
+}

@@ -1,0 +1,165 @@
+//! Processes: the per-process record, its lifecycle, and the process table.
+//!
+//! # Lifecycle
+//!
+//! 1. **Spawn**: a free table slot is taken, its owned part filled in (the entry
+//!    closure, an empty queue), and it goes `Free → Scheduled` into a run queue. No
+//!    stack is taken yet.
+//! 2. **First run**: the scheduler takes a stack from its cache and builds the
+//!    coroutine around the entry closure.
+//! 3. **Running / waiting**: the process suspends when its slice is spent (`Yield`) or
+//!    when it waits (`Wait`); see [`state`] for who moves it between states.
+//! 4. **Hibernate**: the coroutine finishes early with a continuation; the stack goes
+//!    back to the pool and the continuation becomes the next entry closure.
+//! 5. **Exit**: the coroutine finishes with a reason; the scheduler drops the queue,
+//!    runs exit hooks, bumps the slot serial (so stale pids stop matching) and frees
+//!    the slot.
+//!
+//! # Ownership
+//!
+//! A [`Process`] record lives in the table for the whole life of the runtime and is
+//! reused. Its fields are split by who may touch them:
+//!
+//! - *Remote* (any thread): `serial`, `state`, `inbound`, `flags`, `timer_seq`.
+//! - *Owned* ([`Owned`], behind an `UnsafeCell`): only the party that holds the process
+//!   in a state that grants exclusive access (the spawner while `Free`, the scheduler
+//!   while `Running`/`Exiting`, the process itself while it runs).
+
+pub(crate) mod state;
+pub(crate) mod table;
+
+use std::cell::UnsafeCell;
+use std::ptr::NonNull;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+
+use crate::coroutine::{ProcessCoroutine, ProcessYielder};
+use crate::mailbox::{Inbound, Queue};
+use crate::{ExitReason, Pid};
+use state::RunState;
+
+/// Flag: an untrappable kill is pending; the process dies at its next runtime call.
+pub(crate) const FLAG_KILL: u32 = 1;
+
+/// An exit hook, run by the scheduler after the process has exited.
+pub(crate) type ExitHook = Box<dyn FnOnce(&ExitReason) + Send>;
+
+/// Fields touched only by the holder of the process (see the module docs).
+pub(crate) struct Owned {
+    /// The coroutine, while the process has a stack.
+    pub(crate) coroutine: Option<ProcessCoroutine>,
+    /// What to run when the process next gets a stack: the spawn closure or a
+    /// hibernation continuation.
+    pub(crate) entry: Option<Box<dyn FnOnce() + Send>>,
+    /// Messages taken from `inbound`, in arrival order.
+    pub(crate) queue: Queue,
+    /// The coroutine's yielder, valid while `coroutine` is `Some` and running.
+    pub(crate) yielder: *const ProcessYielder,
+    /// Run by the scheduler when the process exits.
+    pub(crate) exit_hooks: Vec<ExitHook>,
+    /// The reason a pending kill ends the process with.
+    pub(crate) kill_reason: Option<ExitReason>,
+    /// Reductions spent in finished slices.
+    pub(crate) reductions: u64,
+}
+
+impl Owned {
+    fn new() -> Owned {
+        Owned {
+            coroutine: None,
+            entry: None,
+            queue: Queue::default(),
+            yielder: std::ptr::null(),
+            exit_hooks: Vec::new(),
+            kill_reason: None,
+            reductions: 0,
+        }
+    }
+}
+
+/// One slot of the process table.
+pub(crate) struct Process {
+    /// The slot index (fixed).
+    pub(crate) index: u32,
+    /// The serial of the current (or next) occupant. Bumped when a process exits.
+    pub(crate) serial: AtomicU32,
+    pub(crate) state: RunState,
+    pub(crate) inbound: Inbound,
+    /// `FLAG_*` bits set by other processes.
+    pub(crate) flags: AtomicU32,
+    /// Names the current deadline wait; a wheel entry for an older wait is ignored.
+    pub(crate) timer_seq: AtomicU32,
+    /// Reductions, published at the end of each slice for introspection.
+    pub(crate) reductions: AtomicU64,
+    owned: UnsafeCell<Owned>,
+}
+
+// SAFETY: the remote fields are atomics or lock-free structures; `owned` is only
+// touched by the party that holds the process in an exclusive state (module docs).
+unsafe impl Sync for Process {}
+// SAFETY: as above; everything in `Owned` is `Send` apart from the yielder pointer,
+// which is only dereferenced by the running process on its own coroutine stack.
+unsafe impl Send for Process {}
+
+impl Process {
+    pub(crate) fn new(index: u32) -> Process {
+        Process {
+            index,
+            serial: AtomicU32::new(0),
+            state: RunState::new(),
+            inbound: Inbound::new(),
+            flags: AtomicU32::new(0),
+            timer_seq: AtomicU32::new(0),
+            reductions: AtomicU64::new(0),
+            owned: UnsafeCell::new(Owned::new()),
+        }
+    }
+
+    /// The pid of the current occupant.
+    pub(crate) fn pid(&self, runtime: u32) -> Pid {
+        Pid::new(runtime, self.index, self.serial.load(Ordering::Relaxed))
+    }
+
+    /// The owned fields.
+    ///
+    /// # Safety
+    ///
+    /// The caller holds the process exclusively (see the module docs) and no other
+    /// reference from `owned` is alive.
+    #[allow(clippy::mut_from_ref, reason = "exclusivity is the caller's contract")]
+    pub(crate) unsafe fn owned(&self) -> &mut Owned {
+        // SAFETY: per the contract.
+        unsafe { &mut *self.owned.get() }
+    }
+
+    pub(crate) fn kill_pending(&self) -> bool {
+        self.flags.load(Ordering::Acquire) & FLAG_KILL != 0
+    }
+}
+
+/// A pointer to a process record, as stored in run queues and timers.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ProcPtr(NonNull<Process>);
+
+// SAFETY: records live in the table until the runtime's shared state is dropped, which
+// happens after every run queue and timer wheel holding a ProcPtr is gone; `Process`
+// itself is `Sync`.
+unsafe impl Send for ProcPtr {}
+// SAFETY: as above.
+unsafe impl Sync for ProcPtr {}
+
+impl ProcPtr {
+    pub(crate) fn new(p: &Process) -> ProcPtr {
+        ProcPtr(NonNull::from(p))
+    }
+
+    pub(crate) fn get(&self) -> &Process {
+        // SAFETY: see the `Send` impl: the record outlives every ProcPtr.
+        unsafe { self.0.as_ref() }
+    }
+}
+
+impl std::fmt::Debug for ProcPtr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ProcPtr({})", self.get().index)
+    }
+}

@@ -1,0 +1,447 @@
+//! Embedding: building a runtime, running a root process, shutting down.
+
+use std::cell::{Cell, RefCell};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crossbeam_deque::{Injector, Worker};
+use crossbeam_utils::sync::Parker;
+
+use crate::mailbox::node::{Kind, Node};
+use crate::process::table::ProcessTable;
+use crate::process::{ProcPtr, FLAG_KILL};
+use crate::scheduler::context::{self, WorkerContext};
+use crate::scheduler::{idle::Idle, worker, Config, Core, Shared};
+use crate::stack::{StackPool, DEFAULT_STACK_SIZE, MAX_STACK_SIZE, MIN_STACK_SIZE};
+use crate::{registry, BuildError, ExitReason, Pid, SendError, SpawnError};
+
+/// Default reductions per slice, as the BEAM's `CONTEXT_REDS`.
+pub const DEFAULT_REDUCTIONS: u32 = 4000;
+
+/// Default process limit: 2^20, as the BEAM's `+P` default, enough for the
+/// million-process demo plus the processes that drive it.
+pub const DEFAULT_MAX_PROCESSES: usize = 1 << 20;
+
+/// The largest `max_processes` accepted (2^27 slots).
+pub const MAX_PROCESSES: usize = 1 << 27;
+
+/// How long `shutdown` waits for killed processes to finish unwinding.
+pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Settings for a [`Runtime`].
+///
+/// # Examples
+///
+/// ```
+/// let rt = beamlet_runtime::Runtime::builder()
+///     .schedulers(2)
+///     .stack_size(32 * 1024)
+///     .reductions(2000)
+///     .thread_name("my-app-sched")
+///     .build()
+///     .unwrap();
+/// assert_eq!(rt.schedulers(), 2);
+/// rt.shutdown();
+/// ```
+#[derive(Debug, Clone)]
+pub struct RuntimeBuilder {
+    schedulers: Option<usize>,
+    stack_size: usize,
+    reductions: u32,
+    thread_name: String,
+    max_processes: usize,
+    shutdown_timeout: Duration,
+}
+
+impl RuntimeBuilder {
+    /// Number of scheduler threads (default: available cores).
+    pub fn schedulers(mut self, n: usize) -> Self {
+        self.schedulers = Some(n);
+        self
+    }
+
+    /// Usable stack bytes per process (default [`DEFAULT_STACK_SIZE`], 64 KiB), between
+    /// [`MIN_STACK_SIZE`] and [`MAX_STACK_SIZE`]; rounded up to whole pages.
+    pub fn stack_size(mut self, bytes: usize) -> Self {
+        self.stack_size = bytes;
+        self
+    }
+
+    /// Reductions per slice (default [`DEFAULT_REDUCTIONS`], 4,000).
+    pub fn reductions(mut self, n: u32) -> Self {
+        self.reductions = n;
+        self
+    }
+
+    /// Prefix of the scheduler threads' names (default `beamlet-sched`).
+    pub fn thread_name(mut self, prefix: impl Into<String>) -> Self {
+        self.thread_name = prefix.into();
+        self
+    }
+
+    /// Maximum number of simultaneously live processes (default
+    /// [`DEFAULT_MAX_PROCESSES`]); spawning beyond it fails with `SystemLimit`.
+    pub fn max_processes(mut self, n: usize) -> Self {
+        self.max_processes = n;
+        self
+    }
+
+    /// How long [`Runtime::shutdown`] waits for killed processes to exit.
+    pub fn shutdown_timeout(mut self, t: Duration) -> Self {
+        self.shutdown_timeout = t;
+        self
+    }
+
+    fn validate(&self) -> Result<Config, BuildError> {
+        if cfg!(panic = "abort") {
+            return Err(BuildError::PanicAbort);
+        }
+        let schedulers = match self.schedulers {
+            Some(0) => return Err(BuildError::ZeroSchedulers),
+            Some(n) => n,
+            None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        };
+        if self.reductions == 0 || self.reductions > i32::MAX as u32 {
+            return Err(BuildError::ZeroReductions);
+        }
+        if !(MIN_STACK_SIZE..=MAX_STACK_SIZE).contains(&self.stack_size) {
+            return Err(BuildError::StackSize(self.stack_size));
+        }
+        if self.max_processes == 0 || self.max_processes > MAX_PROCESSES {
+            return Err(BuildError::MaxProcesses(self.max_processes));
+        }
+        Ok(Config {
+            schedulers,
+            stack_size: self.stack_size,
+            reductions: self.reductions as i32,
+            thread_name: self.thread_name.clone(),
+            max_processes: self.max_processes,
+            shutdown_timeout: self.shutdown_timeout,
+        })
+    }
+
+    /// Starts the scheduler threads.
+    ///
+    /// # Errors
+    ///
+    /// A [`BuildError`] for an invalid setting or when a thread cannot be started.
+    pub fn build(self) -> Result<Runtime, BuildError> {
+        let config = self.validate()?;
+        crate::unwind::install_panic_hook();
+        let n = config.schedulers;
+        let queues: Vec<Worker<ProcPtr>> = (0..n).map(|_| Worker::new_fifo()).collect();
+        let parkers: Vec<Parker> = (0..n).map(|_| Parker::new()).collect();
+        let shared = Arc::new(Shared {
+            id: registry::next_id(),
+            injector: Injector::new(),
+            stealers: queues.iter().map(Worker::stealer).collect(),
+            idle: Idle::new(parkers.iter().map(|p| p.unparker().clone()).collect()),
+            remote_timers: Mutex::new(Vec::new()),
+            has_remote_timers: AtomicBool::new(false),
+            table: ProcessTable::new(config.max_processes),
+            stacks: StackPool::new(config.stack_size, config.max_processes),
+            epoch: Instant::now(),
+            live: AtomicUsize::new(0),
+            exited: (Mutex::new(()), Condvar::new()),
+            closing: AtomicBool::new(false),
+            stopping: AtomicBool::new(false),
+            reductions: AtomicU64::new(0),
+            switches: (0..n).map(|_| AtomicU64::new(0)).collect(),
+            config,
+        });
+        registry::insert(&shared);
+        let mut rt = Runtime {
+            shared: shared.clone(),
+            threads: Vec::with_capacity(n),
+        };
+        for (index, (queue, parker)) in queues.into_iter().zip(parkers).enumerate() {
+            let shared = shared.clone();
+            let name = format!("{}-{index}", shared.config.thread_name);
+            let handle = std::thread::Builder::new()
+                .name(name)
+                .spawn(move || {
+                    let cx = WorkerContext {
+                        core: RefCell::new(Core::new(index, queue)),
+                        shared,
+                        index,
+                        current: Cell::new(None),
+                        parker,
+                    };
+                    worker::run(&cx);
+                    worker::retire(&cx);
+                })
+                .map_err(BuildError::Os)?;
+            rt.threads.push(handle);
+        }
+        Ok(rt)
+    }
+}
+
+impl Default for RuntimeBuilder {
+    fn default() -> Self {
+        RuntimeBuilder {
+            schedulers: None,
+            stack_size: DEFAULT_STACK_SIZE,
+            reductions: DEFAULT_REDUCTIONS,
+            thread_name: "beamlet-sched".to_owned(),
+            max_processes: DEFAULT_MAX_PROCESSES,
+            shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
+        }
+    }
+}
+
+/// A running beamlet runtime: scheduler threads, the process table, stacks, timers.
+///
+/// Several runtimes can live in one OS process; their pids carry the runtime number
+/// and never mix. Dropping a runtime shuts it down.
+///
+/// # Examples
+///
+/// ```
+/// use beamlet_runtime::{receive, send, spawn, self_pid, Runtime};
+/// let rt = Runtime::builder().build().unwrap();
+/// let answer = rt.block_on(|| {
+///     let me = self_pid();
+///     spawn(move || send(me, 42u64).unwrap()).unwrap();
+///     receive::<u64>()
+/// });
+/// assert_eq!(answer.unwrap(), 42);
+/// let report = rt.shutdown();
+/// assert_eq!(report.killed, 0);
+/// ```
+#[derive(Debug)]
+pub struct Runtime {
+    shared: Arc<Shared>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+/// What [`Runtime::shutdown`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use]
+pub struct ShutdownReport {
+    /// Processes that were still alive when shutdown began (each was killed).
+    pub killed: usize,
+    /// Processes that did not finish exiting within the shutdown timeout (stuck in
+    /// code that never calls the runtime). Their threads and memory are leaked.
+    pub stuck: usize,
+}
+
+/// Runtime-wide counters (see [`Runtime::stats`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RuntimeStats {
+    /// Live processes.
+    pub processes: usize,
+    /// Reductions spent by processes that have exited.
+    pub reductions: u64,
+    /// Process resumes, all schedulers together.
+    pub context_switches: u64,
+    /// Length of each scheduler's run queue.
+    pub run_queue_lengths: Vec<usize>,
+    /// Stacks carved from the slab so far (live and pooled).
+    pub stacks_carved: usize,
+}
+
+impl Runtime {
+    /// A builder with the default settings.
+    pub fn builder() -> RuntimeBuilder {
+        RuntimeBuilder::default()
+    }
+
+    /// This runtime's number (the first part of its pids).
+    pub fn id(&self) -> u32 {
+        self.shared.id
+    }
+
+    /// Number of scheduler threads.
+    pub fn schedulers(&self) -> usize {
+        self.shared.config.schedulers
+    }
+
+    /// Spawns a process from outside the runtime.
+    ///
+    /// # Errors
+    ///
+    /// As [`spawn`](crate::spawn).
+    ///
+    /// ```
+    /// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+    /// let pid = rt.spawn(|| {}).unwrap();
+    /// assert_eq!(pid.runtime_id(), rt.id());
+    /// rt.shutdown();
+    /// ```
+    pub fn spawn<F: FnOnce() + Send + 'static>(&self, f: F) -> Result<Pid, SpawnError> {
+        self.shared.spawn(None, Box::new(f), Vec::new())
+    }
+
+    /// Sends a message to a process from outside the runtime.
+    ///
+    /// # Errors
+    ///
+    /// As [`send`](crate::send).
+    pub fn send<M: Send + 'static>(&self, pid: Pid, msg: M) -> Result<(), SendError<M>> {
+        self.shared
+            .deliver(None, pid, Node::new(msg, Kind::Message))
+            .map_err(|n| SendError(n.downcast::<M>().ok().expect("node holds an M")))
+    }
+
+    /// `true` if `pid` is a live process of this runtime.
+    pub fn is_alive(&self, pid: Pid) -> bool {
+        self.shared.is_alive(pid)
+    }
+
+    /// Number of live processes.
+    pub fn process_count(&self) -> usize {
+        self.shared.live.load(Ordering::Acquire)
+    }
+
+    /// Runtime-wide counters.
+    ///
+    /// ```
+    /// let rt = beamlet_runtime::Runtime::builder().schedulers(2).build().unwrap();
+    /// rt.block_on(|| ()).unwrap();
+    /// let s = rt.stats();
+    /// assert_eq!(s.run_queue_lengths.len(), 2);
+    /// assert!(s.context_switches >= 1);
+    /// rt.shutdown();
+    /// ```
+    pub fn stats(&self) -> RuntimeStats {
+        let s = &self.shared;
+        RuntimeStats {
+            processes: s.live.load(Ordering::Acquire),
+            reductions: s.reductions.load(Ordering::Relaxed),
+            context_switches: s.switches.iter().map(|c| c.load(Ordering::Relaxed)).sum(),
+            run_queue_lengths: s.stealers.iter().map(|q| q.len()).collect(),
+            stacks_carved: s.stacks.carved(),
+        }
+    }
+
+    /// Runs `f` as a process and blocks the calling thread until it exits; returns its
+    /// value, or its exit reason if it did not return normally.
+    ///
+    /// # Panics
+    ///
+    /// When called from inside a process (it would block a scheduler thread).
+    ///
+    /// # Errors
+    ///
+    /// The process's exit reason if it panicked or was killed; `SystemLimit` if it
+    /// could not be spawned.
+    pub fn block_on<F, T>(&self, f: F) -> Result<T, ExitReason>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        assert!(
+            context::current_process().is_none(),
+            "beamlet: block_on called from inside a process"
+        );
+        let value: Arc<Mutex<Option<T>>> = Arc::new(Mutex::new(None));
+        let done: Arc<(Mutex<Option<Result<T, ExitReason>>>, Condvar)> =
+            Arc::new((Mutex::new(None), Condvar::new()));
+        let v = value.clone();
+        let entry = Box::new(move || {
+            let r = f();
+            *v.lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
+        });
+        let d = done.clone();
+        let hook = Box::new(move |reason: &ExitReason| {
+            let v = value.lock().unwrap_or_else(|e| e.into_inner()).take();
+            let r = match v {
+                Some(v) if reason.is_normal() => Ok(v),
+                _ => Err(reason.clone()),
+            };
+            *d.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
+            d.1.notify_all();
+        });
+        if let Err(e) = self.shared.spawn(None, entry, vec![hook]) {
+            return Err(match e {
+                SpawnError::SystemLimit => ExitReason::SystemLimit,
+                SpawnError::RuntimeGone => ExitReason::NoProc,
+            });
+        }
+        let mut g = done.0.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            if let Some(r) = g.take() {
+                return r;
+            }
+            g = done.1.wait(g).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
+    /// Stops the runtime: kills every live process, waits (up to the shutdown
+    /// timeout) for them to unwind, stops the scheduler threads and unmaps every
+    /// stack.
+    pub fn shutdown(mut self) -> ShutdownReport {
+        self.shutdown_inner()
+    }
+
+    fn shutdown_inner(&mut self) -> ShutdownReport {
+        let shared = self.shared.clone();
+        shared.closing.store(true, Ordering::SeqCst);
+        let killed = shared.live.load(Ordering::Acquire);
+        let deadline = Instant::now() + shared.config.shutdown_timeout;
+        while shared.live.load(Ordering::Acquire) > 0 && Instant::now() < deadline {
+            kill_all(&shared);
+            let g = shared.exited.0.lock().unwrap_or_else(|e| e.into_inner());
+            let wait = deadline
+                .saturating_duration_since(Instant::now())
+                .min(Duration::from_millis(10));
+            drop(shared.exited.1.wait_timeout(g, wait));
+        }
+        let stuck = shared.live.load(Ordering::Acquire);
+        shared.stopping.store(true, Ordering::SeqCst);
+        shared.idle.notify_all();
+        let mut leaked = false;
+        for t in self.threads.drain(..) {
+            while !t.is_finished() && Instant::now() < deadline + Duration::from_millis(100) {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            if t.is_finished() {
+                let _ = t.join();
+            } else {
+                leaked = true;
+            }
+        }
+        registry::remove(shared.id);
+        if leaked {
+            // A thread is still running a stuck process on one of our stacks: keep
+            // the memory mapped for ever rather than unmapping it under that thread.
+            std::mem::forget(shared);
+        }
+        ShutdownReport { killed, stuck }
+    }
+}
+
+fn kill_all(shared: &Shared) {
+    use crate::process::state::{EXITING, FREE};
+    for p in shared.table.iter() {
+        let s = p.state.load();
+        if s != FREE && s != EXITING {
+            p.flags.fetch_or(FLAG_KILL, Ordering::AcqRel);
+            crate::api::wake_remote(shared, ProcPtr::new(p));
+        }
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        if !self.threads.is_empty() {
+            let _ = self.shutdown_inner();
+        }
+    }
+}
+
+impl Shared {
+    /// `true` if `pid` names a live process of this runtime.
+    pub(crate) fn is_alive(&self, pid: Pid) -> bool {
+        use crate::process::state::{EXITING, FREE};
+        pid.runtime == self.id
+            && self.table.get(pid.index).is_some_and(|p| {
+                let s = p.state.load();
+                p.serial.load(Ordering::Acquire) == pid.serial && s != FREE && s != EXITING
+            })
+    }
+}

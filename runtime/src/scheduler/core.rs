@@ -1,0 +1,71 @@
+//! `Core`: the movable part of a scheduler — its run queue, next slot, timers and caches.
+//!
+//! A core is owned by exactly one scheduler thread at a time. Keeping it apart from
+//! the thread (the `WorkerContext`) is what lets a stuck thread hand its core to a
+//! fresh one later without moving any process.
+
+use crossbeam_deque::Worker;
+
+use crate::process::ProcPtr;
+use crate::timer::wheel::Wheel;
+use crate::timer::TimerAction;
+
+/// Free process slots kept per core before returning half to the table.
+pub(crate) const SLOT_CACHE: usize = 512;
+/// Free stacks kept per core before returning half to the pool.
+pub(crate) const STACK_CACHE: usize = 256;
+
+/// Per-core counters, read by `Runtime::stats`.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct CoreStats {
+    /// Process resumes (context switches into a process).
+    pub(crate) switches: u64,
+    /// Processes taken from another core's queue.
+    pub(crate) steals: u64,
+    /// Times the thread parked.
+    pub(crate) parks: u64,
+}
+
+/// The movable state of one scheduler.
+#[derive(Debug)]
+pub(crate) struct Core {
+    pub(crate) index: usize,
+    /// FIFO run queue; other cores steal from its front.
+    pub(crate) run_queue: Worker<ProcPtr>,
+    /// A process woken by the one running here, run next (ping-pong pairs). It shares
+    /// the remaining slice of the process that woke it, so a pair cannot starve the
+    /// queue: when the slice is spent it goes to the back.
+    pub(crate) next: Option<ProcPtr>,
+    pub(crate) timers: Wheel<TimerAction>,
+    pub(crate) free_slots: Vec<u32>,
+    pub(crate) free_stacks: Vec<usize>,
+    pub(crate) rng: u32,
+    pub(crate) tick: u64,
+    pub(crate) stats: CoreStats,
+}
+
+impl Core {
+    pub(crate) fn new(index: usize, run_queue: Worker<ProcPtr>) -> Core {
+        Core {
+            index,
+            run_queue,
+            next: None,
+            timers: Wheel::new(),
+            free_slots: Vec::new(),
+            free_stacks: Vec::new(),
+            rng: 0x9e37_79b9 ^ (index as u32).wrapping_mul(0x85eb_ca6b) | 1,
+            tick: 0,
+            stats: CoreStats::default(),
+        }
+    }
+
+    /// A fast xorshift for picking steal victims.
+    pub(crate) fn next_random(&mut self) -> u32 {
+        let mut x = self.rng;
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        self.rng = x;
+        x
+    }
+}

@@ -1,0 +1,255 @@
+//! The schedulers: one OS thread per scheduler, each running processes from its core.
+//!
+//! - [`worker`]: the scheduler loop, running a process, handling its exit.
+//! - [`core`]: the movable per-scheduler state (run queue, next slot, timers, caches).
+//! - [`idle`]: parking and waking threads without lost wake-ups.
+//! - [`context`]: the thread-local context and its `#[inline(never)]` accessors.
+//!
+//! This file holds [`Shared`], the state every scheduler and every thread that talks
+//! to the runtime can reach, and the operations on it: spawning, scheduling a woken
+//! process, delivering a message, arming a timer.
+
+pub(crate) mod context;
+pub(crate) mod core;
+pub(crate) mod idle;
+pub(crate) mod worker;
+
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use crossbeam_deque::{Injector, Stealer};
+
+pub(crate) use self::core::Core;
+use crate::mailbox::node::Node;
+use crate::process::state::Notify;
+use crate::process::table::ProcessTable;
+use crate::process::{ExitHook, ProcPtr};
+use crate::stack::StackPool;
+use crate::timer::wheel::Entry;
+use crate::timer::{self, TimerAction};
+use crate::{Pid, SpawnError};
+
+/// Reductions a spawn costs the spawner.
+pub(crate) const SPAWN_COST: i32 = 10;
+/// Reductions a send costs the sender.
+pub(crate) const SEND_COST: i32 = 1;
+/// Reductions to arm or cancel a timer.
+pub(crate) const TIMER_COST: i32 = 2;
+
+/// Validated runtime settings.
+#[derive(Debug, Clone)]
+pub(crate) struct Config {
+    pub(crate) schedulers: usize,
+    pub(crate) stack_size: usize,
+    pub(crate) reductions: i32,
+    pub(crate) thread_name: String,
+    pub(crate) max_processes: usize,
+    pub(crate) shutdown_timeout: Duration,
+}
+
+/// State shared by all schedulers of one runtime.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    /// The runtime number (first part of every pid).
+    pub(crate) id: u32,
+    pub(crate) config: Config,
+    /// Processes made runnable by threads that are not schedulers of this runtime.
+    pub(crate) injector: Injector<ProcPtr>,
+    pub(crate) stealers: Box<[Stealer<ProcPtr>]>,
+    pub(crate) idle: idle::Idle,
+    /// Timers armed from outside any scheduler, adopted by the next scheduler round.
+    pub(crate) remote_timers: Mutex<Vec<Entry<TimerAction>>>,
+    pub(crate) has_remote_timers: AtomicBool,
+    pub(crate) table: ProcessTable,
+    pub(crate) stacks: StackPool,
+    /// Time zero of every timer wheel.
+    pub(crate) epoch: Instant,
+    /// Live processes; `exited` is signalled when it reaches zero while closing.
+    pub(crate) live: AtomicUsize,
+    pub(crate) exited: (Mutex<()>, Condvar),
+    /// Set when shutdown starts: spawns fail from then on.
+    pub(crate) closing: AtomicBool,
+    /// Set when the scheduler threads must leave their loops.
+    pub(crate) stopping: AtomicBool,
+    /// Reductions of exited processes (statistics; Relaxed).
+    pub(crate) reductions: AtomicU64,
+    /// Context switches per scheduler, published by each scheduler with a plain
+    /// Relaxed store of its own counter (statistics).
+    pub(crate) switches: Box<[AtomicU64]>,
+}
+
+impl Shared {
+    /// Spawns a process running `entry`. `core` is the spawning scheduler's core,
+    /// if the caller is one of this runtime's schedulers.
+    pub(crate) fn spawn(
+        &self,
+        core: Option<&mut Core>,
+        entry: Box<dyn FnOnce() + Send>,
+        hooks: Vec<ExitHook>,
+    ) -> Result<Pid, SpawnError> {
+        if self.closing.load(Ordering::Acquire) {
+            return Err(SpawnError::RuntimeGone);
+        }
+        let (index, core) = match core {
+            Some(c) => (self.take_slot_cached(c)?, Some(c)),
+            None => (self.take_slot()?, None),
+        };
+        let p = self.table.get(index).expect("allocated slots have records");
+        // SAFETY: the slot is Free and was just taken from the free list, so this
+        // thread is its only holder.
+        let owned = unsafe { p.owned() };
+        owned.entry = Some(entry);
+        owned.exit_hooks = hooks;
+        owned.kill_reason = None;
+        owned.reductions = 0;
+        p.flags.store(0, Ordering::Relaxed);
+        p.reductions.store(0, Ordering::Relaxed);
+        let pid = p.pid(self.id);
+        self.live.fetch_add(1, Ordering::Relaxed);
+        p.state.transition_to_spawned();
+        let ptr = ProcPtr::new(p);
+        match core {
+            Some(c) => c.run_queue.push(ptr),
+            None => self.injector.push(ptr),
+        }
+        self.idle.notify_one();
+        Ok(pid)
+    }
+
+    fn take_slot_cached(&self, core: &mut Core) -> Result<u32, SpawnError> {
+        if core.free_slots.is_empty() {
+            self.table.alloc_batch(&mut core.free_slots, 64);
+        }
+        core.free_slots.pop().ok_or(SpawnError::SystemLimit)
+    }
+
+    fn take_slot(&self) -> Result<u32, SpawnError> {
+        let mut v = Vec::with_capacity(1);
+        self.table.alloc_batch(&mut v, 1);
+        v.pop().ok_or(SpawnError::SystemLimit)
+    }
+
+    /// Delivers `node` to `pid` and wakes it. Gives the node back if `pid` is dead.
+    pub(crate) fn deliver(&self, core: Option<&mut Core>, pid: Pid, mut node: Node) -> Result<(), Node> {
+        let Some(p) = self.table.get(pid.index) else {
+            return Err(node);
+        };
+        // Acquire pairs with the Release serial bump at exit: a stale pid is refused.
+        // A send racing with the exit may still land; the next occupant of the slot
+        // drops it because the node carries the old serial.
+        if p.serial.load(Ordering::Acquire) != pid.serial || p.state.load() == crate::process::state::FREE {
+            return Err(node);
+        }
+        node.set_serial(pid.serial);
+        p.inbound.push(node);
+        self.wake(core, ProcPtr::new(p), Placement::Next);
+        Ok(())
+    }
+
+    /// Notifies a process and, if it was waiting, makes it runnable.
+    pub(crate) fn wake(&self, core: Option<&mut Core>, p: ProcPtr, placement: Placement) {
+        if p.get().state.notify() == Notify::Schedule {
+            self.schedule(core, p, placement);
+        }
+    }
+
+    /// Puts a process that this thread now owns (Scheduled) into a run queue.
+    pub(crate) fn schedule(&self, core: Option<&mut Core>, p: ProcPtr, placement: Placement) {
+        match core {
+            Some(c) => match placement {
+                Placement::Next => {
+                    if let Some(prev) = c.next.replace(p) {
+                        c.run_queue.push(prev);
+                        self.idle.notify_one();
+                    }
+                }
+                Placement::Back => {
+                    c.run_queue.push(p);
+                    self.idle.notify_one();
+                }
+            },
+            None => {
+                self.injector.push(p);
+                self.idle.notify_one();
+            }
+        }
+    }
+
+    /// Arms a wheel entry on `core`, or through the remote list.
+    pub(crate) fn arm_timer(&self, core: Option<&mut Core>, deadline: Instant, action: TimerAction) {
+        let entry = Entry {
+            when: timer::deadline_tick(self.epoch, deadline),
+            item: action,
+        };
+        match core {
+            Some(c) => {
+                if let Err(e) = c.timers.insert(entry) {
+                    self.fire_timer(Some(c), e.item);
+                }
+            }
+            None => {
+                self.remote_timers
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(entry);
+                self.has_remote_timers.store(true, Ordering::Release);
+                // Any scheduler adopts it; wake one in case all are parked.
+                self.idle.notify_one();
+            }
+        }
+    }
+
+    /// Runs a due timer.
+    pub(crate) fn fire_timer(&self, core: Option<&mut Core>, action: TimerAction) {
+        match action {
+            TimerAction::Wake { process, serial, seq } => {
+                let p = process.get();
+                if p.serial.load(Ordering::Acquire) == serial
+                    && p.timer_seq.load(Ordering::Acquire) == seq
+                {
+                    self.wake(core, process, Placement::Back);
+                }
+            }
+            TimerAction::Send { to, cell } => {
+                if let Some(node) = cell.fire() {
+                    let _ = self.deliver(core, to, node);
+                }
+            }
+        }
+    }
+
+    /// Moves timers armed from outside onto `core`.
+    pub(crate) fn adopt_remote_timers(&self, core: &mut Core) {
+        if !self.has_remote_timers.load(Ordering::Acquire) {
+            return;
+        }
+        let entries = {
+            let mut r = self.remote_timers.lock().unwrap_or_else(|e| e.into_inner());
+            self.has_remote_timers.store(false, Ordering::Release);
+            std::mem::take(&mut *r)
+        };
+        for e in entries {
+            if let Err(e) = core.timers.insert(e) {
+                self.fire_timer(Some(core), e.item);
+            }
+        }
+    }
+
+    /// Called when a process has fully exited.
+    pub(crate) fn process_exited(&self) {
+        if self.live.fetch_sub(1, Ordering::AcqRel) == 1 && self.closing.load(Ordering::Acquire) {
+            let _g = self.exited.0.lock().unwrap_or_else(|e| e.into_inner());
+            self.exited.1.notify_all();
+        }
+    }
+}
+
+/// Where a woken process goes on the waker's core.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Placement {
+    /// The next slot (a message from the running process).
+    Next,
+    /// The back of the run queue (timers, yields).
+    Back,
+}

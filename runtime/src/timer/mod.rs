@@ -1,0 +1,117 @@
+//! Timers: `sleep`, `send_after`, `cancel_timer` and receive timeouts.
+//!
+//! Each scheduler core owns a [`Wheel`](wheel::Wheel); a timer set by a process goes
+//! into the wheel of the core it runs on, so setting one takes no lock. Timers set
+//! from outside any scheduler go through a shared injector that the schedulers drain.
+//! A core fires its due timers once per scheduling round and parks no longer than
+//! until its next deadline.
+//!
+//! Cancellation is lazy: [`cancel_timer`](crate::cancel_timer) flips the timer's
+//! shared state from pending to cancelled (one CAS, from any thread) and drops the
+//! message; the wheel entry is discarded when its slot comes round.
+
+pub(crate) mod wheel;
+
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::mailbox::node::Node;
+use crate::process::ProcPtr;
+use crate::Pid;
+
+const PENDING: u8 = 0;
+const FIRED: u8 = 1;
+const CANCELLED: u8 = 2;
+
+/// State shared between a `send_after` timer and its [`TimerRef`].
+#[derive(Debug)]
+pub(crate) struct TimerCell {
+    state: AtomicU8,
+    deadline: Instant,
+    /// The message, taken by whichever of fire and cancel wins.
+    message: Mutex<Option<Node>>,
+}
+
+/// What a wheel entry does when it fires.
+#[derive(Debug)]
+pub(crate) enum TimerAction {
+    /// Wake a process waiting with a deadline, if it still waits for this one.
+    Wake { process: ProcPtr, serial: u32, seq: u32 },
+    /// Deliver a `send_after` message.
+    Send { to: Pid, cell: Arc<TimerCell> },
+}
+
+/// A handle to a `send_after` timer, for [`cancel_timer`](crate::cancel_timer) and
+/// [`read_timer`](crate::read_timer).
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use beamlet_runtime::{cancel_timer, receive_timeout, self_pid, send_after};
+/// let rt = beamlet_runtime::Runtime::builder().schedulers(1).build().unwrap();
+/// rt.block_on(|| {
+///     let t = send_after(Duration::from_secs(60), self_pid(), "late");
+///     assert!(cancel_timer(&t).is_some(), "cancelled before it fired");
+///     assert_eq!(receive_timeout::<&str>(Duration::from_millis(5)), None);
+/// }).unwrap();
+/// rt.shutdown();
+/// ```
+#[derive(Debug, Clone)]
+pub struct TimerRef {
+    pub(crate) cell: Arc<TimerCell>,
+}
+
+impl TimerCell {
+    pub(crate) fn new(deadline: Instant, message: Node) -> Arc<TimerCell> {
+        Arc::new(TimerCell {
+            state: AtomicU8::new(PENDING),
+            deadline,
+            message: Mutex::new(Some(message)),
+        })
+    }
+
+    /// Claims the message for delivery; `None` if the timer was cancelled.
+    pub(crate) fn fire(&self) -> Option<Node> {
+        // AcqRel: exactly one of `fire` and `cancel` wins the CAS.
+        self.state
+            .compare_exchange(PENDING, FIRED, Ordering::AcqRel, Ordering::Acquire)
+            .ok()?;
+        self.message.lock().unwrap_or_else(|e| e.into_inner()).take()
+    }
+
+    /// Cancels; the time that was left, or `None` if it already fired or was cancelled.
+    pub(crate) fn cancel(&self) -> Option<Duration> {
+        self.state
+            .compare_exchange(PENDING, CANCELLED, Ordering::AcqRel, Ordering::Acquire)
+            .ok()?;
+        drop(self.message.lock().unwrap_or_else(|e| e.into_inner()).take());
+        Some(self.deadline.saturating_duration_since(Instant::now()))
+    }
+
+    /// Time left if still pending.
+    pub(crate) fn remaining(&self) -> Option<Duration> {
+        (self.state.load(Ordering::Acquire) == PENDING)
+            .then(|| self.deadline.saturating_duration_since(Instant::now()))
+    }
+}
+
+/// Converts an instant to a deadline tick relative to `epoch`, rounding up so that a
+/// timer never fires early.
+pub(crate) fn deadline_tick(epoch: Instant, deadline: Instant) -> u64 {
+    let nanos = deadline.saturating_duration_since(epoch).as_nanos();
+    let nanos = u64::try_from(nanos).unwrap_or(u64::MAX / 2);
+    nanos.div_ceil(wheel::TICK_NANOS)
+}
+
+/// The current tick (rounded down).
+pub(crate) fn now_tick(epoch: Instant, now: Instant) -> u64 {
+    let nanos = now.saturating_duration_since(epoch).as_nanos();
+    u64::try_from(nanos).unwrap_or(u64::MAX / 2) / wheel::TICK_NANOS
+}
+
+/// The instant of a tick.
+pub(crate) fn tick_instant(epoch: Instant, tick: u64) -> Instant {
+    epoch + Duration::from_nanos(tick.saturating_mul(wheel::TICK_NANOS))
+}

@@ -1,0 +1,226 @@
+//! A hierarchical timing wheel (one per scheduler core).
+//!
+//! Time is counted in ticks of [`TICK_NANOS`]. Level `l` has 64 slots, each covering
+//! 64^l ticks, so seven levels cover 64^7 ticks (≈ 36 days); later deadlines
+//! are parked in the last level and re-inserted when their slot comes round.
+//!
+//! An entry is stored at the level of the highest 6-bit group in which its deadline
+//! differs from `elapsed` (the wheel's current tick), in the slot given by that group
+//! of the deadline. Protocol of [`Wheel::poll`]:
+//!
+//! 1. Find the earliest occupied slot: the lowest level with an occupied slot at or
+//!    after its current position holds it (entries at level `l` are, by construction,
+//!    beyond the span of level `l - 1`).
+//! 2. If that slot's start is after `now`, stop.
+//! 3. Advance `elapsed` to the slot's start and take its entries: those due fire,
+//!    the others are re-inserted, landing on a lower level (cascading).
+//!
+//! Insert and cancel are O(1); a poll costs O(levels) plus the entries it moves.
+
+/// Nanoseconds per tick: 2^13 ns ≈ 8.2 µs, fine enough that rounding a deadline up to
+/// a tick adds little lateness to a 1 ms timer, coarse enough that level 0 spans half
+/// a millisecond.
+pub(crate) const TICK_NANOS: u64 = 1 << 13;
+
+const LEVELS: usize = 7;
+const SLOT_BITS: u32 = 6;
+const SLOTS: usize = 1 << SLOT_BITS;
+/// The largest distance from `elapsed` the wheel represents exactly.
+const MAX_SPAN: u64 = (1 << (SLOT_BITS * LEVELS as u32)) - 1;
+
+/// A timer in the wheel.
+#[derive(Debug)]
+pub(crate) struct Entry<T> {
+    /// Deadline tick.
+    pub(crate) when: u64,
+    pub(crate) item: T,
+}
+
+#[derive(Debug)]
+struct Level<T> {
+    occupied: u64,
+    slots: Vec<Vec<Entry<T>>>,
+}
+
+/// The wheel.
+#[derive(Debug)]
+pub(crate) struct Wheel<T> {
+    elapsed: u64,
+    len: usize,
+    levels: Vec<Level<T>>,
+}
+
+impl<T> Wheel<T> {
+    pub(crate) fn new() -> Wheel<T> {
+        Wheel {
+            elapsed: 0,
+            len: 0,
+            levels: (0..LEVELS)
+                .map(|_| Level {
+                    occupied: 0,
+                    slots: (0..SLOTS).map(|_| Vec::new()).collect(),
+                })
+                .collect(),
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Inserts an entry; gives it back if it is already due.
+    pub(crate) fn insert(&mut self, entry: Entry<T>) -> Result<(), Entry<T>> {
+        if entry.when <= self.elapsed {
+            return Err(entry);
+        }
+        let target = entry.when.min(self.elapsed + MAX_SPAN);
+        let level = level_for(self.elapsed, target);
+        let slot = ((target >> (level as u32 * SLOT_BITS)) as usize) & (SLOTS - 1);
+        let lvl = &mut self.levels[level];
+        lvl.slots[slot].push(entry);
+        lvl.occupied |= 1 << slot;
+        self.len += 1;
+        Ok(())
+    }
+
+    /// The start tick of the earliest occupied slot, and where it is.
+    fn next_slot(&self) -> Option<(u64, usize, usize)> {
+        for (level, lvl) in self.levels.iter().enumerate() {
+            if lvl.occupied == 0 {
+                continue;
+            }
+            let shift = level as u32 * SLOT_BITS;
+            let pos = ((self.elapsed >> shift) as usize) & (SLOTS - 1);
+            let rotated = lvl.occupied.rotate_right(pos as u32);
+            let slot = (rotated.trailing_zeros() as usize + pos) & (SLOTS - 1);
+            let slot_span = 1u64 << shift;
+            let level_span = slot_span << SLOT_BITS;
+            let level_start = self.elapsed & !(level_span - 1);
+            let mut start = level_start + slot as u64 * slot_span;
+            if slot < pos {
+                start += level_span;
+            }
+            return Some((start.max(self.elapsed), level, slot));
+        }
+        None
+    }
+
+    /// The tick at which the next entry may fire, if any.
+    pub(crate) fn next_deadline(&self) -> Option<u64> {
+        // A higher-level slot only cascades at its start; its earliest entry may be
+        // later, but waking at the start is always safe.
+        self.next_slot().map(|(start, _, _)| start)
+    }
+
+    /// Fires every entry due at `now` (a tick), in deadline order per slot.
+    pub(crate) fn poll(&mut self, now: u64, mut fire: impl FnMut(T)) {
+        while let Some((start, level, slot)) = self.next_slot() {
+            if start > now {
+                break;
+            }
+            self.elapsed = start;
+            let lvl = &mut self.levels[level];
+            lvl.occupied &= !(1 << slot);
+            let entries = std::mem::take(&mut lvl.slots[slot]);
+            self.len -= entries.len();
+            for e in entries {
+                if e.when <= now {
+                    fire(e.item);
+                } else if let Err(e) = self.insert(e) {
+                    fire(e.item);
+                }
+            }
+        }
+        self.elapsed = self.elapsed.max(now);
+    }
+
+    /// Removes every entry.
+    pub(crate) fn drain(&mut self) -> impl Iterator<Item = T> + '_ {
+        self.len = 0;
+        self.levels.iter_mut().flat_map(|lvl| {
+            lvl.occupied = 0;
+            lvl.slots.iter_mut().flat_map(|s| s.drain(..).map(|e| e.item))
+        })
+    }
+}
+
+fn level_for(elapsed: u64, when: u64) -> usize {
+    let masked = (elapsed ^ when) | (SLOTS as u64 - 1);
+    let significant = 63 - masked.leading_zeros();
+    ((significant / SLOT_BITS) as usize).min(LEVELS - 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A deterministic xorshift for test inputs.
+    fn rng(seed: &mut u64) -> u64 {
+        *seed ^= *seed << 13;
+        *seed ^= *seed >> 7;
+        *seed ^= *seed << 17;
+        *seed
+    }
+
+    #[test]
+    fn fires_each_entry_once_never_early() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15;
+        let mut wheel = Wheel::new();
+        let mut pending = Vec::new();
+        for id in 0..5000u64 {
+            let when = 1 + rng(&mut seed) % match id % 4 {
+                0 => 50,
+                1 => 5_000,
+                2 => 300_000,
+                _ => 40_000_000,
+            };
+            wheel.insert(Entry { when, item: (id, when) }).unwrap();
+            pending.push(when);
+        }
+        let mut now = 0;
+        let mut fired = 0;
+        while !wheel.is_empty() {
+            now += 1 + rng(&mut seed) % 20_000;
+            wheel.poll(now, |(_, when)| {
+                assert!(when <= now, "fired early: {when} > {now}");
+                fired += 1;
+            });
+            // Everything due must have fired.
+            if let Some(next) = wheel.next_deadline() {
+                assert!(next > now);
+            }
+        }
+        assert_eq!(fired, 5000);
+    }
+
+    #[test]
+    fn exact_deadlines_fire_on_their_tick() {
+        let mut wheel = Wheel::new();
+        for when in [1u64, 63, 64, 65, 4095, 4096, 4097, 262_144] {
+            wheel.insert(Entry { when, item: when }).unwrap();
+        }
+        for t in 1..=262_144u64 {
+            let mut got = Vec::new();
+            wheel.poll(t, |w| got.push(w));
+            for w in got {
+                assert_eq!(w, t);
+            }
+        }
+        assert!(wheel.is_empty());
+    }
+
+    #[test]
+    fn far_deadline_is_clamped_and_kept() {
+        let mut wheel = Wheel::new();
+        wheel.insert(Entry { when: u64::MAX / 2, item: () }).unwrap();
+        let mut fired = false;
+        wheel.poll(MAX_SPAN * 3, |_| fired = true);
+        assert!(!fired);
+        assert_eq!(wheel.len(), 1);
+        assert!(wheel.insert(Entry { when: 0, item: () }).is_err());
+    }
+}

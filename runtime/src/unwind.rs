@@ -1,0 +1,81 @@
+//! Unwinding payloads the runtime uses to leave a process's stack early, and the
+//! panic hook that records where a process panicked.
+//!
+//! A process leaves its stack by unwinding (so destructors run) in three cases: an
+//! ordinary panic, an exit (`exit`, or a kill noticed at a runtime call), and
+//! hibernation. The payload tells the bottom frame which one it was.
+
+use std::any::Any;
+use std::sync::Once;
+
+use crate::exit::PanicReason;
+use crate::scheduler::context;
+use crate::ExitReason;
+
+/// Payload of an unwind that ends the process with a reason.
+pub(crate) struct ExitUnwind(pub(crate) ExitReason);
+
+/// Payload of an unwind that hibernates the process.
+pub(crate) struct HibernateUnwind(pub(crate) Box<dyn FnOnce() + Send>);
+
+/// What an unwind that reached a process's bottom frame means.
+pub(crate) enum PanicPayload {
+    Exit(ExitReason),
+    Hibernate(Box<dyn FnOnce() + Send>),
+}
+
+/// Unwinds the current process's stack with `reason`. No panic hook runs.
+pub(crate) fn raise(reason: ExitReason) -> ! {
+    std::panic::resume_unwind(Box::new(ExitUnwind(reason)))
+}
+
+/// Unwinds the current process's stack to hibernate into `f`.
+pub(crate) fn raise_hibernate(f: Box<dyn FnOnce() + Send>) -> ! {
+    std::panic::resume_unwind(Box::new(HibernateUnwind(f)))
+}
+
+pub(crate) fn classify_exit(payload: Box<dyn Any + Send>) -> PanicPayload {
+    let payload = match payload.downcast::<ExitUnwind>() {
+        Ok(e) => return PanicPayload::Exit(e.0),
+        Err(p) => p,
+    };
+    let payload = match payload.downcast::<HibernateUnwind>() {
+        Ok(h) => return PanicPayload::Hibernate(h.0),
+        Err(p) => p,
+    };
+    let recorded = context::take_panic();
+    let message = payload_message(&*payload)
+        .map(str::to_owned)
+        .or_else(|| recorded.as_ref().map(|r| r.0.clone()))
+        .unwrap_or_else(|| "Box<dyn Any>".to_owned());
+    let location = recorded.and_then(|r| r.1);
+    PanicPayload::Exit(ExitReason::Panic(PanicReason::new(message, location)))
+}
+
+fn payload_message(payload: &(dyn Any + Send)) -> Option<&str> {
+    payload
+        .downcast_ref::<&'static str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+}
+
+/// Installs (once per OS process) a panic hook that, for panics inside a process,
+/// records message and location for the exit reason instead of printing: a process
+/// crash is reported through its exit reason and the crash report (`log`), as on the
+/// BEAM. Panics outside processes go to the previous hook unchanged.
+pub(crate) fn install_panic_hook() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if context::current_process().is_some() {
+                let message = payload_message(info.payload())
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| "Box<dyn Any>".to_owned());
+                context::record_panic(message, info.location().map(|l| l.to_string()));
+            } else {
+                previous(info);
+            }
+        }));
+    });
+}

@@ -1,0 +1,23 @@
+//! beamlet: Erlang's BEAM and OTP as a Rust library.
+//!
+//! This facade re-exports the runtime ([`beamlet_runtime`]) at the top level and the
+//! OTP behaviours ([`beamlet_stdlib`]) under [`otp`].
+//!
+//! ```
+//! use beamlet::{receive, self_pid, send, spawn, Runtime};
+//! let rt = Runtime::builder().build().unwrap();
+//! let n = rt.block_on(|| {
+//!     let me = self_pid();
+//!     spawn(move || send(me, 7u32).unwrap()).unwrap();
+//!     receive::<u32>()
+//! }).unwrap();
+//! assert_eq!(n, 7);
+//! rt.shutdown();
+//! ```
+
+pub use beamlet_runtime::*;
+
+/// OTP behaviours built on the runtime.
+pub mod otp {
+    pub use beamlet_stdlib::*;
+}
