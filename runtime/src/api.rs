@@ -30,7 +30,7 @@
 use std::time::{Duration, Instant};
 
 use crate::coroutine::Suspend;
-use crate::mailbox::node::{Kind, Node};
+use crate::mailbox::node::Node;
 use crate::mailbox::{Cursor, Scan};
 use crate::process::ProcPtr;
 use crate::scheduler::context::{self, with_context};
@@ -120,9 +120,9 @@ pub fn self_pid() -> Pid {
 /// rt.shutdown();
 /// ```
 pub fn send<M: Send + 'static>(pid: Pid, msg: M) -> Result<(), SendError<M>> {
-    let r = deliver(pid, Node::new(msg, Kind::Message));
+    let r = deliver(pid, Node::new(msg));
     charge(SEND_COST);
-    r.map_err(|node| SendError(node.downcast::<M>().ok().expect("node holds an M")))
+    r.map_err(|node| SendError(node.downcast::<M>().expect("node holds an M")))
 }
 
 /// Delivers a node to `pid` from whatever thread this is.
@@ -348,7 +348,7 @@ fn deadline_after(timeout: Duration) -> Instant {
 }
 
 fn take<T: 'static>(node: Node) -> T {
-    node.downcast::<T>().ok().expect("matched by type")
+    node.downcast::<T>().expect("matched by type")
 }
 
 /// Receives the oldest message of type `T`, waiting for one. Messages of other types
@@ -614,7 +614,7 @@ pub fn sleep(duration: Duration) {
 /// ```
 pub fn send_after<M: Send + 'static>(delay: Duration, pid: Pid, msg: M) -> TimerRef {
     let deadline = deadline_after(delay);
-    let cell = TimerCell::new(deadline, Node::new(msg, Kind::Message));
+    let cell = TimerCell::new(deadline, Node::new(msg));
     let action = TimerAction::Send {
         to: pid,
         cell: cell.clone(),

@@ -99,3 +99,6 @@ fn _assert_send_sync() {
     send_sync::<ExitReason>();
     send_sync::<TimerRef>();
 }
+
+#[cfg(all(test, loom))]
+mod tests;

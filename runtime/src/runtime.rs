@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use crossbeam_deque::{Injector, Worker};
 use crossbeam_utils::sync::Parker;
 
-use crate::mailbox::node::{Kind, Node};
+use crate::mailbox::node::Node;
 use crate::process::table::ProcessTable;
 use crate::process::{ProcPtr, FLAG_KILL};
 use crate::scheduler::context::{self, WorkerContext};
@@ -283,8 +283,8 @@ impl Runtime {
     /// As [`send`](crate::send).
     pub fn send<M: Send + 'static>(&self, pid: Pid, msg: M) -> Result<(), SendError<M>> {
         self.shared
-            .deliver(None, pid, Node::new(msg, Kind::Message))
-            .map_err(|n| SendError(n.downcast::<M>().ok().expect("node holds an M")))
+            .deliver(None, pid, Node::new(msg))
+            .map_err(|n| SendError(n.downcast::<M>().expect("node holds an M")))
     }
 
     /// `true` if `pid` is a live process of this runtime.
@@ -339,8 +339,10 @@ impl Runtime {
             "beamlet: block_on called from inside a process"
         );
         let value: Arc<Mutex<Option<T>>> = Arc::new(Mutex::new(None));
-        let done: Arc<(Mutex<Option<Result<T, ExitReason>>>, Condvar)> =
-            Arc::new((Mutex::new(None), Condvar::new()));
+        let done = Arc::new(Outcome::<T> {
+            result: Mutex::new(None),
+            ready: Condvar::new(),
+        });
         let v = value.clone();
         let entry = Box::new(move || {
             let r = f();
@@ -353,8 +355,8 @@ impl Runtime {
                 Some(v) if reason.is_normal() => Ok(v),
                 _ => Err(reason.clone()),
             };
-            *d.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
-            d.1.notify_all();
+            *d.result.lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
+            d.ready.notify_all();
         });
         if let Err(e) = self.shared.spawn(None, entry, vec![hook]) {
             return Err(match e {
@@ -362,12 +364,12 @@ impl Runtime {
                 SpawnError::RuntimeGone => ExitReason::NoProc,
             });
         }
-        let mut g = done.0.lock().unwrap_or_else(|e| e.into_inner());
+        let mut g = done.result.lock().unwrap_or_else(|e| e.into_inner());
         loop {
             if let Some(r) = g.take() {
                 return r;
             }
-            g = done.1.wait(g).unwrap_or_else(|e| e.into_inner());
+            g = done.ready.wait(g).unwrap_or_else(|e| e.into_inner());
         }
     }
 
@@ -413,6 +415,12 @@ impl Runtime {
         }
         ShutdownReport { killed, stuck }
     }
+}
+
+/// Where `block_on` waits for the root process's result.
+struct Outcome<T> {
+    result: Mutex<Option<Result<T, ExitReason>>>,
+    ready: Condvar,
 }
 
 fn kill_all(shared: &Shared) {

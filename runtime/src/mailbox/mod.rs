@@ -267,11 +267,10 @@ impl Drop for Queue {
 
 #[cfg(all(test, not(loom)))]
 mod tests {
-    use super::node::Kind;
     use super::*;
 
     fn msg(v: u32) -> Node {
-        Node::new(v, Kind::Message)
+        Node::new(v)
     }
 
     fn take(q: &mut Queue, after: Cursor, want: u32) -> Option<u32> {

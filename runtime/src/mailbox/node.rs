@@ -9,15 +9,6 @@
 use std::any::TypeId;
 use std::ptr::NonNull;
 
-/// What a node carries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Kind {
-    /// A user message, visible to `receive`.
-    Message,
-    /// A runtime signal, handled when the mailbox is drained.
-    Signal,
-}
-
 pub(crate) struct VTable {
     type_id: fn() -> TypeId,
     /// Drops the whole envelope. Safety: the pointer is an owned `Envelope<T>`.
@@ -30,7 +21,6 @@ pub(crate) struct Header {
     /// before it publishes the node (see `Inbound::push`).
     pub(crate) next: *mut Header,
     pub(crate) serial: u32,
-    pub(crate) kind: Kind,
     vtable: &'static VTable,
 }
 
@@ -69,12 +59,11 @@ unsafe impl Send for Node {}
 
 impl Node {
     /// Boxes `value` into an envelope.
-    pub(crate) fn new<T: Send + 'static>(value: T, kind: Kind) -> Node {
+    pub(crate) fn new<T: Send + 'static>(value: T) -> Node {
         let b = Box::new(Envelope {
             header: Header {
                 next: std::ptr::null_mut(),
                 serial: 0,
-                kind,
                 vtable: &<T as HasVTable>::VTABLE,
             },
             value,
@@ -145,7 +134,9 @@ impl Drop for Node {
 
 impl std::fmt::Debug for Node {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Node").field("kind", &self.header().kind).finish()
+        f.debug_struct("Node")
+            .field("serial", &self.header().serial)
+            .finish_non_exhaustive()
     }
 }
 
@@ -156,14 +147,14 @@ mod tests {
 
     #[test]
     fn downcast_and_drop() {
-        let n = Node::new(42u64, Kind::Message);
+        let n = Node::new(42u64);
         assert!(n.is::<u64>());
         assert!(!n.is::<u32>());
         let n = n.downcast::<u32>().unwrap_err();
         assert_eq!(n.downcast::<u64>().unwrap(), 42);
 
         let a = Arc::new(());
-        let n = Node::new(a.clone(), Kind::Message);
+        let n = Node::new(a.clone());
         assert_eq!(Arc::strong_count(&a), 2);
         drop(n);
         assert_eq!(Arc::strong_count(&a), 1);

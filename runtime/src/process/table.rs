@@ -36,10 +36,6 @@ impl ProcessTable {
         }
     }
 
-    pub(crate) fn capacity(&self) -> usize {
-        self.capacity
-    }
-
     /// The record at `index`, if its chunk exists.
     pub(crate) fn get(&self, index: u32) -> Option<&Process> {
         let index = index as usize;

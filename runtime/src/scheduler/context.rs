@@ -68,8 +68,11 @@ pub(crate) fn with_context<R>(f: impl FnOnce(&WorkerContext) -> R) -> Option<R> 
             NO_SWITCH.with(|d| d.set(d.get() - 1));
         }
     }
-    NO_SWITCH.with(|d| d.set(d.get() + 1));
-    let _depth = Depth;
+    // Debug builds count the extent so that `check_switch` can catch a switch in it.
+    let _depth = cfg!(debug_assertions).then(|| {
+        NO_SWITCH.with(|d| d.set(d.get() + 1));
+        Depth
+    });
     // SAFETY: the context lives on the scheduler thread's stack for as long as the
     // thread schedules (see `enter`); we are on that thread, and the reference does
     // not escape `f`, during which no switch happens (checked in `check_switch`).

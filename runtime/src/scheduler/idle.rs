@@ -91,9 +91,4 @@ impl Idle {
             u.unpark();
         }
     }
-
-    /// Workers currently idle.
-    pub(crate) fn idle_count(&self) -> usize {
-        self.num_idle.load(Ordering::Relaxed)
-    }
 }

@@ -165,7 +165,6 @@ struct PoolInner {
 #[derive(Debug)]
 pub(crate) struct StackPool {
     slot_size: usize,
-    stack_size: usize,
     max_stacks: usize,
     /// Stacks carved so far (bounded by `max_stacks` and, for the mprotect tier, the
     /// mapping budget). Relaxed: only read for statistics outside the lock.
@@ -182,16 +181,10 @@ impl StackPool {
         guard::install_fault_handler();
         StackPool {
             slot_size: stack_size + page,
-            stack_size,
             max_stacks,
             carved: AtomicUsize::new(0),
             inner: Mutex::new(PoolInner::default()),
         }
-    }
-
-    /// Usable bytes per stack.
-    pub(crate) fn stack_size(&self) -> usize {
-        self.stack_size
     }
 
     /// Stacks carved from the slab so far (live plus pooled).

@@ -64,6 +64,7 @@ impl<T> Wheel<T> {
         }
     }
 
+    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.len
     }

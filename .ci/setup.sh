@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Makes sure the toolchain components CI uses are present.
+set -euo pipefail
+for component in rustfmt clippy; do
+    if ! rustup component list --installed 2>/dev/null | grep -q "^$component"; then
+        rustup component add "$component"
+    fi
+done
+cargo --version
