@@ -37,7 +37,7 @@ use crate::scheduler::context::{self, with_context};
 use crate::scheduler::{Placement, SEND_COST, SPAWN_COST, TIMER_COST};
 use crate::timer::{TimerAction, TimerCell, TimerRef};
 use crate::unwind;
-use crate::{registry, ExitReason, Pid, SendError, SpawnError};
+use crate::{ExitReason, Pid, SendError, SpawnError, registry};
 
 /// Spawns a process running `f`, on the calling process's runtime.
 ///
@@ -252,8 +252,7 @@ pub(crate) fn check_signals() {
 }
 
 fn current_or_panic(what: &str) -> ProcPtr {
-    context::current_process()
-        .unwrap_or_else(|| panic!("beamlet: {what} called outside a process"))
+    context::current_process().unwrap_or_else(|| panic!("beamlet: {what} called outside a process"))
 }
 
 /// Where a receive starts scanning.
@@ -295,7 +294,8 @@ fn receive_node(
         match scan {
             Scan::Found(node) => {
                 if armed {
-                    proc.timer_seq.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+                    proc.timer_seq
+                        .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
                 }
                 charge(examined as i32);
                 return Some(node);
@@ -309,7 +309,8 @@ fn receive_node(
         if let Some(d) = deadline {
             if Instant::now() >= d {
                 if armed {
-                    proc.timer_seq.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+                    proc.timer_seq
+                        .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
                 }
                 return None;
             }

@@ -20,8 +20,8 @@
 
 use corosensei::{Coroutine, CoroutineResult, Yielder};
 
-use crate::stack::PooledStack;
 use crate::ExitReason;
+use crate::stack::PooledStack;
 
 /// Why a process suspended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,9 +63,10 @@ impl ProcessCoroutine {
         stack: PooledStack,
         body: impl FnOnce(&ProcessYielder) -> Outcome + 'static,
     ) -> ProcessCoroutine {
-        ProcessCoroutine(Coroutine::with_stack(stack, move |y: &ProcessYielder, ()| {
-            body(y)
-        }))
+        ProcessCoroutine(Coroutine::with_stack(
+            stack,
+            move |y: &ProcessYielder, ()| body(y),
+        ))
     }
 
     /// Runs the process until it suspends or finishes; on finish the stack comes back.

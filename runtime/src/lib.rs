@@ -74,17 +74,17 @@ mod timer;
 mod unwind;
 
 pub use api::{
-    cancel_timer, hibernate, is_alive, mailbox_mark, message_queue_len, read_timer, receive,
-    receive_any, receive_any_timeout, receive_match, receive_match_after, receive_match_timeout,
-    receive_timeout, reduce, self_pid, send, send_after, sleep, spawn, try_receive, yield_now,
-    MailboxMark, Message, NoSwitch,
+    MailboxMark, Message, NoSwitch, cancel_timer, hibernate, is_alive, mailbox_mark,
+    message_queue_len, read_timer, receive, receive_any, receive_any_timeout, receive_match,
+    receive_match_after, receive_match_timeout, receive_timeout, reduce, self_pid, send,
+    send_after, sleep, spawn, try_receive, yield_now,
 };
 pub use error::{BuildError, SendError, SpawnError};
 pub use exit::{ExitReason, PanicReason, Term};
 pub use pid::{Pid, Ref};
 pub use runtime::{
-    Runtime, RuntimeBuilder, RuntimeStats, ShutdownReport, DEFAULT_MAX_PROCESSES,
-    DEFAULT_REDUCTIONS, DEFAULT_SHUTDOWN_TIMEOUT, MAX_PROCESSES,
+    DEFAULT_MAX_PROCESSES, DEFAULT_REDUCTIONS, DEFAULT_SHUTDOWN_TIMEOUT, MAX_PROCESSES, Runtime,
+    RuntimeBuilder, RuntimeStats, ShutdownReport,
 };
 pub use stack::{DEFAULT_STACK_SIZE, MAX_STACK_SIZE, MIN_STACK_SIZE};
 pub use timer::TimerRef;

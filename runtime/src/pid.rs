@@ -81,7 +81,10 @@ static NEXT_REF: AtomicU64 = AtomicU64::new(1);
 
 impl Ref {
     /// Makes a new unique reference.
-    #[allow(clippy::new_without_default, reason = "each call makes a distinct value")]
+    #[allow(
+        clippy::new_without_default,
+        reason = "each call makes a distinct value"
+    )]
     pub fn new() -> Ref {
         Ref(NEXT_REF.fetch_add(1, Ordering::Relaxed))
     }

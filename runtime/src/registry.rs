@@ -28,5 +28,7 @@ pub(crate) fn remove(id: u32) {
 /// The runtime numbered `id`, if it is running.
 pub(crate) fn lookup(id: u32) -> Option<Arc<Shared>> {
     let r = RUNTIMES.lock().unwrap_or_else(|e| e.into_inner());
-    r.iter().find(|(i, _)| *i == id).and_then(|(_, w)| w.upgrade())
+    r.iter()
+        .find(|(i, _)| *i == id)
+        .and_then(|(_, w)| w.upgrade())
 }

@@ -11,11 +11,11 @@ use crossbeam_utils::sync::Parker;
 
 use crate::mailbox::node::Node;
 use crate::process::table::ProcessTable;
-use crate::process::{ProcPtr, FLAG_KILL};
+use crate::process::{FLAG_KILL, ProcPtr};
 use crate::scheduler::context::{self, WorkerContext};
-use crate::scheduler::{idle::Idle, worker, Config, Core, Shared};
-use crate::stack::{StackPool, DEFAULT_STACK_SIZE, MAX_STACK_SIZE, MIN_STACK_SIZE};
-use crate::{registry, BuildError, ExitReason, Pid, SendError, SpawnError};
+use crate::scheduler::{Config, Core, Shared, idle::Idle, worker};
+use crate::stack::{DEFAULT_STACK_SIZE, MAX_STACK_SIZE, MIN_STACK_SIZE, StackPool};
+use crate::{BuildError, ExitReason, Pid, SendError, SpawnError, registry};
 
 /// Default reductions per slice, as the BEAM's `CONTEXT_REDS`.
 pub const DEFAULT_REDUCTIONS: u32 = 4000;

@@ -8,9 +8,9 @@
 use std::any::Any;
 use std::sync::Once;
 
+use crate::ExitReason;
 use crate::exit::PanicReason;
 use crate::scheduler::context;
-use crate::ExitReason;
 
 /// Payload of an unwind that ends the process with a reason.
 pub(crate) struct ExitUnwind(pub(crate) ExitReason);

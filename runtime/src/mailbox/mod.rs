@@ -67,7 +67,9 @@ impl Inbound {
     /// Takes every waiting node, oldest first.
     pub(crate) fn take_all(&self) -> Drain {
         if self.is_empty() {
-            return Drain { next: ptr::null_mut() };
+            return Drain {
+                next: ptr::null_mut(),
+            };
         }
         // Acquire pairs with the Release CAS in `push`.
         let mut cur = self.head.swap(ptr::null_mut(), Ordering::Acquire);
@@ -275,7 +277,9 @@ mod tests {
 
     fn take(q: &mut Queue, after: Cursor, want: u32) -> Option<u32> {
         let mut n = 0;
-        match q.scan(after, &mut n, &mut |m| m.downcast_ref::<u32>() == Some(&want)) {
+        match q.scan(after, &mut n, &mut |m| {
+            m.downcast_ref::<u32>() == Some(&want)
+        }) {
             Scan::Found(node) => node.downcast::<u32>().ok(),
             Scan::NotFound { .. } => None,
         }

@@ -1,8 +1,8 @@
 //! The process table: slots allocated in chunks on first use and never freed before
 //! the runtime, so lookup by pid is two loads and a serial check, with no lock.
 
-use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
 
 use super::Process;
 
@@ -29,7 +29,9 @@ impl ProcessTable {
     pub(crate) fn new(capacity: usize) -> ProcessTable {
         let n = capacity.div_ceil(CHUNK);
         ProcessTable {
-            chunks: (0..n).map(|_| AtomicPtr::new(std::ptr::null_mut())).collect(),
+            chunks: (0..n)
+                .map(|_| AtomicPtr::new(std::ptr::null_mut()))
+                .collect(),
             capacity,
             free: Mutex::new(FreeList::default()),
             created: AtomicUsize::new(0),

@@ -10,14 +10,14 @@
 //! panics in debug builds.
 
 use std::cell::{Cell, RefCell};
-use std::sync::atomic::{compiler_fence, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{Ordering, compiler_fence};
 
 use crossbeam_utils::sync::Parker;
 
 use super::{Core, Shared};
-use crate::process::ProcPtr;
 use crate::Pid;
+use crate::process::ProcPtr;
 
 /// What a scheduler thread owns while it runs.
 #[derive(Debug)]

@@ -7,8 +7,8 @@
 use crossbeam_deque::Worker;
 
 use crate::process::ProcPtr;
-use crate::timer::wheel::Wheel;
 use crate::timer::TimerAction;
+use crate::timer::wheel::Wheel;
 
 /// Free process slots kept per core before returning half to the table.
 pub(crate) const SLOT_CACHE: usize = 512;

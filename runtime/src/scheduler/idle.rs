@@ -20,8 +20,8 @@
 //! `Unparker::unpark` before `park` makes that `park` return at once, so an unpark
 //! racing with the park is not lost either.
 
-use std::sync::atomic::{fence, AtomicUsize, Ordering};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering, fence};
 
 use crossbeam_utils::sync::Unparker;
 

@@ -131,14 +131,21 @@ impl Shared {
     }
 
     /// Delivers `node` to `pid` and wakes it. Gives the node back if `pid` is dead.
-    pub(crate) fn deliver(&self, core: Option<&mut Core>, pid: Pid, mut node: Node) -> Result<(), Node> {
+    pub(crate) fn deliver(
+        &self,
+        core: Option<&mut Core>,
+        pid: Pid,
+        mut node: Node,
+    ) -> Result<(), Node> {
         let Some(p) = self.table.get(pid.index) else {
             return Err(node);
         };
         // Acquire pairs with the Release serial bump at exit: a stale pid is refused.
         // A send racing with the exit may still land; the next occupant of the slot
         // drops it because the node carries the old serial.
-        if p.serial.load(Ordering::Acquire) != pid.serial || p.state.load() == crate::process::state::FREE {
+        if p.serial.load(Ordering::Acquire) != pid.serial
+            || p.state.load() == crate::process::state::FREE
+        {
             return Err(node);
         }
         node.set_serial(pid.serial);
@@ -177,7 +184,12 @@ impl Shared {
     }
 
     /// Arms a wheel entry on `core`, or through the remote list.
-    pub(crate) fn arm_timer(&self, core: Option<&mut Core>, deadline: Instant, action: TimerAction) {
+    pub(crate) fn arm_timer(
+        &self,
+        core: Option<&mut Core>,
+        deadline: Instant,
+        action: TimerAction,
+    ) {
         let entry = Entry {
             when: timer::deadline_tick(self.epoch, deadline),
             item: action,
@@ -203,7 +215,11 @@ impl Shared {
     /// Runs a due timer.
     pub(crate) fn fire_timer(&self, core: Option<&mut Core>, action: TimerAction) {
         match action {
-            TimerAction::Wake { process, serial, seq } => {
+            TimerAction::Wake {
+                process,
+                serial,
+                seq,
+            } => {
                 let p = process.get();
                 if p.serial.load(Ordering::Acquire) == serial
                     && p.timer_seq.load(Ordering::Acquire) == seq

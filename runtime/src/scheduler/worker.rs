@@ -10,7 +10,7 @@
 //! 4. With nothing to run: spin briefly (stealing), release surplus pooled stacks,
 //!    then park until a notify or the next timer deadline (see [`super::idle`]).
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
@@ -20,13 +20,13 @@ use crossbeam_utils::Backoff;
 use super::context::{self, WorkerContext};
 use super::core::{Core, SLOT_CACHE, STACK_CACHE};
 use super::{Placement, Shared};
+use crate::ExitReason;
 use crate::coroutine::{Outcome, ProcessCoroutine, ProcessYielder, Step, Suspend};
 use crate::process::state::Wait;
 use crate::process::{ProcPtr, Process};
 use crate::stack::KEEP_RESIDENT;
 use crate::timer;
-use crate::unwind::{classify_exit, PanicPayload};
-use crate::ExitReason;
+use crate::unwind::{PanicPayload, classify_exit};
 
 /// Rounds between looks at the injector ahead of the local queue (as Go's 61).
 const INJECTOR_INTERVAL: u64 = 61;
@@ -170,7 +170,9 @@ fn idle(cx: &WorkerContext) {
     if let Some(deadline) = deadline {
         cx.core.borrow_mut().stats.parks += 1;
         match deadline {
-            Some(t) => cx.parker.park_deadline(timer::tick_instant(shared.epoch, t)),
+            Some(t) => cx
+                .parker
+                .park_deadline(timer::tick_instant(shared.epoch, t)),
             None => cx.parker.park(),
         }
     }
@@ -266,7 +268,8 @@ fn hibernated(cx: &WorkerContext, p: ProcPtr, entry: Box<dyn FnOnce() + Send>) {
     let has_mail = owned.queue.len() > 0 || !proc.inbound.is_empty() || proc.kill_pending();
     if has_mail {
         proc.state.transition_to_yielded();
-        cx.shared.schedule(Some(&mut cx.core.borrow_mut()), p, Placement::Back);
+        cx.shared
+            .schedule(Some(&mut cx.core.borrow_mut()), p, Placement::Back);
     } else {
         suspended(cx, p, Suspend::Wait);
     }
@@ -279,7 +282,9 @@ fn start_coroutine(cx: &WorkerContext, proc: &Process) -> Option<ProcessCoroutin
     let stack = cx.shared.stacks.stack(slot);
     // SAFETY: Running and held by this scheduler.
     let entry = unsafe { proc.owned() }.entry.take();
-    Some(ProcessCoroutine::new(stack, move |y| process_main(y, entry)))
+    Some(ProcessCoroutine::new(stack, move |y| {
+        process_main(y, entry)
+    }))
 }
 
 /// The bottom frame of every process.
@@ -351,7 +356,8 @@ fn finish(cx: &WorkerContext, p: ProcPtr, reason: ExitReason) {
         .reductions
         .fetch_add(proc.reductions.load(Ordering::Relaxed), Ordering::Relaxed);
     // Release pairs with the Acquire serial check in `Shared::deliver`.
-    proc.serial.store(pid.serial.wrapping_add(1), Ordering::Release);
+    proc.serial
+        .store(pid.serial.wrapping_add(1), Ordering::Release);
     proc.state.transition_to_free();
     crate::report::exit(pid, &reason);
     release_slot(cx, proc.index);

@@ -15,8 +15,8 @@
 //!    to stderr with `write(2)` (async-signal-safe, no allocation) and aborts.
 //!    Otherwise it hands the signal to the previous handler.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Once;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::page_size;
 
@@ -35,7 +35,10 @@ struct ChunkEntry {
     slot_size: AtomicUsize,
 }
 
-#[allow(clippy::declare_interior_mutable_const, reason = "used only as an array initialiser")]
+#[allow(
+    clippy::declare_interior_mutable_const,
+    reason = "used only as an array initialiser"
+)]
 const EMPTY: ChunkEntry = ChunkEntry {
     base: AtomicUsize::new(0),
     len: AtomicUsize::new(0),
@@ -143,7 +146,11 @@ extern "C" fn on_fault(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut l
     // written again.
     let prev = unsafe { (*std::ptr::addr_of!(PREVIOUS)).as_ref() };
     let Some(prev) = prev else { return };
-    let old = if sig == libc::SIGBUS { &prev.bus } else { &prev.segv };
+    let old = if sig == libc::SIGBUS {
+        &prev.bus
+    } else {
+        &prev.segv
+    };
     if old.sa_sigaction == libc::SIG_DFL || old.sa_sigaction == libc::SIG_IGN {
         // Restore the default action and return: the faulting instruction runs again
         // and the OS process dies with the signal, as it would have without us.

@@ -74,10 +74,6 @@ pub(crate) fn page_size() -> usize {
     *PAGE.get_or_init(|| {
         // SAFETY: sysconf has no preconditions.
         let p = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-        if p > 0 {
-            p as usize
-        } else {
-            4096
-        }
+        if p > 0 { p as usize } else { 4096 }
     })
 }

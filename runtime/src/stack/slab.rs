@@ -8,7 +8,7 @@ use std::sync::{Mutex, OnceLock};
 use corosensei::stack::{Stack, StackPointer};
 
 use super::guard;
-use super::{page_size, MPROTECT_STACK_BUDGET, STACKS_PER_CHUNK};
+use super::{MPROTECT_STACK_BUDGET, STACKS_PER_CHUNK, page_size};
 
 /// `madvise` advice that installs guard markers (Linux ≥ 6.13; not yet in `libc`).
 const MADV_GUARD_INSTALL: libc::c_int = 102;
@@ -425,5 +425,41 @@ mod tests {
             // SAFETY: as above; released pages read back as zero.
             assert_eq!(unsafe { top.read() }, 0);
         }
+    }
+
+    /// Touches the guard page of `slot` in a forked child and reports how it died.
+    fn child_touching_guard(slot: usize) -> libc::c_int {
+        // SAFETY: the child only performs a volatile write and _exit (no allocation,
+        // no locks), which is fine after fork in a multi-threaded process.
+        let pid = unsafe { libc::fork() };
+        assert!(pid >= 0);
+        if pid == 0 {
+            // SAFETY: writing into our own guard page: the point is to fault.
+            unsafe {
+                std::ptr::write_volatile((slot + 8) as *mut u64, 1);
+                libc::_exit(0);
+            }
+        }
+        let mut status = 0;
+        // SAFETY: waiting for the child forked above.
+        unsafe { libc::waitpid(pid, &mut status, 0) };
+        assert!(
+            libc::WIFSIGNALED(status),
+            "child exited normally: guard missing"
+        );
+        libc::WTERMSIG(status)
+    }
+
+    #[test]
+    fn guard_pages_fault_and_survive_trim() {
+        let pool = StackPool::new(16 * 1024, 64);
+        let mut v = Vec::new();
+        pool.acquire_batch(&mut v, 64);
+        let slot = v[10];
+        // Our fault handler recognises the guard and aborts.
+        assert_eq!(child_touching_guard(slot), libc::SIGABRT);
+        pool.release_batch(v.drain(..));
+        assert_eq!(pool.trim(0), 64);
+        assert_eq!(child_touching_guard(slot), libc::SIGABRT);
     }
 }

@@ -29,7 +29,11 @@ fn loom_inbound_order_and_exactly_once() {
         for t in senders {
             t.join().unwrap();
         }
-        got.extend(inbound.take_all().map(|n| n.downcast::<(u32, u32)>().unwrap()));
+        got.extend(
+            inbound
+                .take_all()
+                .map(|n| n.downcast::<(u32, u32)>().unwrap()),
+        );
         assert_eq!(got.len(), 4, "every node taken exactly once: {got:?}");
         for s in 0..2 {
             let seq: Vec<u32> = got.iter().filter(|m| m.0 == s).map(|m| m.1).collect();

@@ -16,9 +16,9 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::Pid;
 use crate::mailbox::node::Node;
 use crate::process::ProcPtr;
-use crate::Pid;
 
 const PENDING: u8 = 0;
 const FIRED: u8 = 1;
@@ -37,7 +37,11 @@ pub(crate) struct TimerCell {
 #[derive(Debug)]
 pub(crate) enum TimerAction {
     /// Wake a process waiting with a deadline, if it still waits for this one.
-    Wake { process: ProcPtr, serial: u32, seq: u32 },
+    Wake {
+        process: ProcPtr,
+        serial: u32,
+        seq: u32,
+    },
     /// Deliver a `send_after` message.
     Send { to: Pid, cell: Arc<TimerCell> },
 }
@@ -78,7 +82,10 @@ impl TimerCell {
         self.state
             .compare_exchange(PENDING, FIRED, Ordering::AcqRel, Ordering::Acquire)
             .ok()?;
-        self.message.lock().unwrap_or_else(|e| e.into_inner()).take()
+        self.message
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
     }
 
     /// Cancels; the time that was left, or `None` if it already fired or was cancelled.
@@ -86,7 +93,12 @@ impl TimerCell {
         self.state
             .compare_exchange(PENDING, CANCELLED, Ordering::AcqRel, Ordering::Acquire)
             .ok()?;
-        drop(self.message.lock().unwrap_or_else(|e| e.into_inner()).take());
+        drop(
+            self.message
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .take(),
+        );
         Some(self.deadline.saturating_duration_since(Instant::now()))
     }
 

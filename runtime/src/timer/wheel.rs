@@ -144,7 +144,9 @@ impl<T> Wheel<T> {
         self.len = 0;
         self.levels.iter_mut().flat_map(|lvl| {
             lvl.occupied = 0;
-            lvl.slots.iter_mut().flat_map(|s| s.drain(..).map(|e| e.item))
+            lvl.slots
+                .iter_mut()
+                .flat_map(|s| s.drain(..).map(|e| e.item))
         })
     }
 }
@@ -173,13 +175,19 @@ mod tests {
         let mut wheel = Wheel::new();
         let mut pending = Vec::new();
         for id in 0..5000u64 {
-            let when = 1 + rng(&mut seed) % match id % 4 {
-                0 => 50,
-                1 => 5_000,
-                2 => 300_000,
-                _ => 40_000_000,
-            };
-            wheel.insert(Entry { when, item: (id, when) }).unwrap();
+            let when = 1 + rng(&mut seed)
+                % match id % 4 {
+                    0 => 50,
+                    1 => 5_000,
+                    2 => 300_000,
+                    _ => 40_000_000,
+                };
+            wheel
+                .insert(Entry {
+                    when,
+                    item: (id, when),
+                })
+                .unwrap();
             pending.push(when);
         }
         let mut now = 0;
@@ -217,7 +225,12 @@ mod tests {
     #[test]
     fn far_deadline_is_clamped_and_kept() {
         let mut wheel = Wheel::new();
-        wheel.insert(Entry { when: u64::MAX / 2, item: () }).unwrap();
+        wheel
+            .insert(Entry {
+                when: u64::MAX / 2,
+                item: (),
+            })
+            .unwrap();
         let mut fired = false;
         wheel.poll(MAX_SPAN * 3, |_| fired = true);
         assert!(!fired);
