@@ -35,6 +35,7 @@ use crate::mailbox::{Cursor, Scan};
 use crate::process::ProcPtr;
 use crate::scheduler::context::{self, with_context};
 use crate::scheduler::{Placement, SEND_COST, SPAWN_COST, TIMER_COST};
+use crate::signal;
 use crate::timer::{TimerAction, TimerCell, TimerRef};
 use crate::unwind;
 use crate::{ExitReason, Pid, SendError, SpawnError, registry};
@@ -69,8 +70,12 @@ where
     F: FnOnce() + Send + 'static,
 {
     let r = with_context(|cx| {
-        cx.shared
-            .spawn(Some(&mut cx.core.borrow_mut()), Box::new(f), Vec::new())
+        cx.shared.spawn(
+            Some(&mut cx.core.borrow_mut()),
+            Box::new(f),
+            Vec::new(),
+            None,
+        )
     })
     .unwrap_or(Err(SpawnError::RuntimeGone));
     charge(SPAWN_COST);
@@ -229,10 +234,26 @@ pub(crate) fn suspend(s: Suspend) {
     })
     .flatten()
     .expect("beamlet: a switching call was made outside a process");
+    publish_stack_use();
     // SAFETY: the yielder lives on this coroutine's stack and stays valid while the
     // coroutine runs, which it does: we are on it. No thread-local borrow is live.
     unsafe { (*y).suspend(s) };
     check_signals();
+}
+
+/// Publishes how deep the running process's stack is, for `process_info`.
+#[inline(never)]
+fn publish_stack_use() {
+    let probe = 0u8;
+    let sp = std::ptr::addr_of!(probe) as usize;
+    if let Some(p) = context::current_process() {
+        // SAFETY: the running process reads its own owned fields.
+        let top = unsafe { p.get().owned() }.stack_top;
+        let used = top.saturating_sub(sp).min(u32::MAX as usize) as u32;
+        p.get()
+            .stack_used
+            .store(used, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 /// Acts on signals that arrived while the process ran or waited: a pending kill
@@ -241,6 +262,9 @@ pub(crate) fn check_signals() {
     let Some(p) = context::current_process() else {
         return;
     };
+    if !p.get().inbound.is_empty() {
+        with_context(|cx| signal::drain(&cx.shared, p));
+    }
     if p.get().kill_pending() {
         // SAFETY: the running process reads its own owned fields.
         let reason = unsafe { p.get().owned() }
@@ -275,15 +299,9 @@ fn receive_node(
     let mut armed = false;
     loop {
         check_signals();
-        let serial = proc.serial.load(std::sync::atomic::Ordering::Relaxed);
         // SAFETY: the running process uses its own owned fields; the borrow ends
         // before any switch below.
         let owned = unsafe { proc.owned() };
-        for node in proc.inbound.take_all() {
-            if node.header().serial == serial {
-                owned.queue.push_back(node);
-            }
-        }
         let after = match (cursor, start) {
             (Some(c), _) => c,
             (None, Start::Mark(id)) => owned.queue.mark(id),
@@ -293,6 +311,9 @@ fn receive_node(
         let scan = owned.queue.scan(after, &mut examined, pred);
         match scan {
             Scan::Found(node) => {
+                let len = owned.queue.len() as u32;
+                proc.queue_len
+                    .store(len, std::sync::atomic::Ordering::Relaxed);
                 if armed {
                     proc.timer_seq
                         .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
@@ -523,15 +544,9 @@ pub struct MailboxMark(u64);
 /// Outside a process.
 pub fn mailbox_mark() -> MailboxMark {
     let p = current_or_panic("mailbox_mark");
-    let proc = p.get();
-    let serial = proc.serial.load(std::sync::atomic::Ordering::Relaxed);
+    check_signals();
     // SAFETY: the running process uses its own owned fields; no switch here.
-    let owned = unsafe { proc.owned() };
-    for node in proc.inbound.take_all() {
-        if node.header().serial == serial {
-            owned.queue.push_back(node);
-        }
-    }
+    let owned = unsafe { p.get().owned() };
     let id = crate::Ref::new().id();
     owned.queue.set_mark(id);
     MailboxMark(id)
@@ -560,16 +575,9 @@ pub fn receive_match_after<T: Send + 'static>(
 /// ```
 pub fn message_queue_len() -> usize {
     let p = current_or_panic("message_queue_len");
-    let proc = p.get();
-    let serial = proc.serial.load(std::sync::atomic::Ordering::Relaxed);
+    check_signals();
     // SAFETY: the running process uses its own owned fields; no switch here.
-    let owned = unsafe { proc.owned() };
-    for node in proc.inbound.take_all() {
-        if node.header().serial == serial {
-            owned.queue.push_back(node);
-        }
-    }
-    owned.queue.len()
+    unsafe { p.get().owned() }.queue.len()
 }
 
 /// Suspends the calling process for `duration`; other processes run meanwhile.

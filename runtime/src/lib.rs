@@ -61,14 +61,18 @@ mod api;
 mod coroutine;
 mod error;
 mod exit;
+mod info;
+mod link;
 mod loom;
 mod mailbox;
+mod names;
 mod pid;
 mod process;
 mod registry;
 mod report;
 mod runtime;
 mod scheduler;
+mod signal;
 mod stack;
 mod timer;
 mod unwind;
@@ -81,6 +85,14 @@ pub use api::{
 };
 pub use error::{BuildError, SendError, SpawnError};
 pub use exit::{ExitReason, PanicReason, Term};
+pub use info::{ProcessInfo, ProcessStatus, process_info, processes};
+pub use link::{
+    Down, Exit, LinkError, MonitorRef, demonitor, exit, exit_pid, link, monitor, spawn_link,
+    spawn_monitor, trap_exit, unlink,
+};
+pub use names::{
+    RegisterError, UnknownName, register, registered, send_named, unregister, whereis,
+};
 pub use pid::{Pid, Ref};
 pub use runtime::{
     DEFAULT_MAX_PROCESSES, DEFAULT_REDUCTIONS, DEFAULT_SHUTDOWN_TIMEOUT, MAX_PROCESSES, Runtime,

@@ -147,6 +147,7 @@ impl RuntimeBuilder {
             exited: (Mutex::new(()), Condvar::new()),
             closing: AtomicBool::new(false),
             stopping: AtomicBool::new(false),
+            names: Default::default(),
             reductions: AtomicU64::new(0),
             switches: (0..n).map(|_| AtomicU64::new(0)).collect(),
             config,
@@ -273,7 +274,7 @@ impl Runtime {
     /// rt.shutdown();
     /// ```
     pub fn spawn<F: FnOnce() + Send + 'static>(&self, f: F) -> Result<Pid, SpawnError> {
-        self.shared.spawn(None, Box::new(f), Vec::new())
+        self.shared.spawn(None, Box::new(f), Vec::new(), None)
     }
 
     /// Sends a message to a process from outside the runtime.
@@ -290,6 +291,48 @@ impl Runtime {
     /// `true` if `pid` is a live process of this runtime.
     pub fn is_alive(&self, pid: Pid) -> bool {
         self.shared.is_alive(pid)
+    }
+
+    /// Every live process.
+    pub fn processes(&self) -> Vec<Pid> {
+        self.shared.processes()
+    }
+
+    /// A snapshot of a process (see [`process_info`](crate::process_info)).
+    pub fn process_info(&self, pid: Pid) -> Option<crate::ProcessInfo> {
+        self.shared.process_info(pid)
+    }
+
+    /// The pid registered under `name`.
+    pub fn whereis(&self, name: &str) -> Option<Pid> {
+        self.shared.names.whereis(name)
+    }
+
+    /// Registers `pid` under `name` (see [`register`](crate::register)).
+    ///
+    /// # Errors
+    ///
+    /// As [`register`](crate::register).
+    pub fn register(&self, name: &str, pid: Pid) -> Result<(), crate::RegisterError> {
+        self.shared.names.register(&self.shared, name, pid)
+    }
+
+    /// Sends to the process registered as `name`.
+    ///
+    /// # Errors
+    ///
+    /// As [`send_named`](crate::send_named).
+    pub fn send_named<M: Send + 'static>(
+        &self,
+        name: &str,
+        msg: M,
+    ) -> Result<(), crate::UnknownName<M>> {
+        match self.whereis(name) {
+            Some(pid) => self
+                .send(pid, msg)
+                .map_err(|SendError(m)| crate::UnknownName(m)),
+            None => Err(crate::UnknownName(msg)),
+        }
     }
 
     /// Number of live processes.
@@ -358,7 +401,7 @@ impl Runtime {
             *d.result.lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
             d.ready.notify_all();
         });
-        if let Err(e) = self.shared.spawn(None, entry, vec![hook]) {
+        if let Err(e) = self.shared.spawn(None, entry, vec![hook], None) {
             return Err(match e {
                 SpawnError::SystemLimit => ExitReason::SystemLimit,
                 SpawnError::RuntimeGone => ExitReason::NoProc,

@@ -27,7 +27,14 @@ use std::ptr::{self, NonNull};
 use crate::loom::sync::atomic::{AtomicPtr, Ordering};
 use node::{Header, Node};
 
+/// The head value of a closed inbound: never a node address (nodes are aligned).
+const CLOSED: *mut Header = ptr::without_provenance_mut(1);
+
 /// The multi-producer side of a mailbox.
+///
+/// A mailbox is closed when its process exits: from then on pushes fail and give the
+/// node back, so a sender learns that the process is gone (and a link or monitor
+/// request can be answered with `noproc`) instead of the node lying in a dead slot.
 #[derive(Debug)]
 pub(crate) struct Inbound {
     head: AtomicPtr<Header>,
@@ -40,11 +47,16 @@ impl Inbound {
         }
     }
 
-    /// Pushes a node. Lock-free: one CAS, retried only under contention.
-    pub(crate) fn push(&self, node: Node) {
+    /// Pushes a node. Lock-free: one CAS, retried only under contention. Gives the
+    /// node back if the mailbox is closed.
+    pub(crate) fn push(&self, node: Node) -> Result<(), Node> {
         let p = node.into_raw().as_ptr();
         let mut head = self.head.load(Ordering::Relaxed);
         loop {
+            if head == CLOSED {
+                // SAFETY: `p` came from `into_raw` above and was never published.
+                return Err(unsafe { Node::from_raw(NonNull::new_unchecked(p)) });
+            }
             // SAFETY: we own `p` until the CAS below publishes it.
             unsafe { (*p).next = head };
             // Release pairs with the Acquire swap in `take_all`: the receiver sees the
@@ -53,7 +65,7 @@ impl Inbound {
                 .head
                 .compare_exchange_weak(head, p, Ordering::Release, Ordering::Relaxed)
             {
-                Ok(_) => return,
+                Ok(_) => return Ok(()),
                 Err(h) => head = h,
             }
         }
@@ -61,18 +73,44 @@ impl Inbound {
 
     /// `true` if no node is waiting. A hint: a concurrent push may land right after.
     pub(crate) fn is_empty(&self) -> bool {
-        self.head.load(Ordering::Relaxed).is_null()
+        let h = self.head.load(Ordering::Relaxed);
+        h.is_null() || h == CLOSED
     }
 
-    /// Takes every waiting node, oldest first.
+    /// Takes every waiting node, oldest first. Only the owner calls this, and only
+    /// while the mailbox is open.
     pub(crate) fn take_all(&self) -> Drain {
         if self.is_empty() {
             return Drain {
                 next: ptr::null_mut(),
             };
         }
+        self.swap_out(ptr::null_mut())
+    }
+
+    /// Closes the mailbox (pushes fail from now on) and takes what was in it.
+    pub(crate) fn close(&self) -> Drain {
+        self.swap_out(CLOSED)
+    }
+
+    /// Reopens a closed mailbox for a new process in the slot.
+    pub(crate) fn reopen(&self) {
+        // Release: a sender that sees the open head also sees the new occupant's
+        // serial, published before this by the spawner.
+        let _ = self.head.compare_exchange(
+            CLOSED,
+            ptr::null_mut(),
+            Ordering::Release,
+            Ordering::Relaxed,
+        );
+    }
+
+    fn swap_out(&self, new_head: *mut Header) -> Drain {
         // Acquire pairs with the Release CAS in `push`.
-        let mut cur = self.head.swap(ptr::null_mut(), Ordering::Acquire);
+        let mut cur = self.head.swap(new_head, Ordering::Acquire);
+        if cur == CLOSED {
+            cur = ptr::null_mut();
+        }
         let mut reversed: *mut Header = ptr::null_mut();
         while !cur.is_null() {
             // SAFETY: the swap made us the owner of every node of the chain.
@@ -88,7 +126,7 @@ impl Inbound {
 
 impl Drop for Inbound {
     fn drop(&mut self) {
-        drop(self.take_all());
+        drop(self.close());
     }
 }
 
@@ -289,7 +327,7 @@ mod tests {
     fn inbound_preserves_order() {
         let inbound = Inbound::new();
         for i in 0..100 {
-            inbound.push(msg(i));
+            inbound.push(msg(i)).unwrap();
         }
         let got: Vec<u32> = inbound
             .take_all()
@@ -297,6 +335,19 @@ mod tests {
             .collect();
         assert_eq!(got, (0..100).collect::<Vec<_>>());
         assert!(inbound.is_empty());
+    }
+
+    #[test]
+    fn closed_inbound_refuses_and_reopens() {
+        let inbound = Inbound::new();
+        inbound.push(msg(1)).unwrap();
+        assert_eq!(inbound.close().count(), 1);
+        let back = inbound.push(msg(2)).unwrap_err();
+        assert_eq!(back.downcast::<u32>().unwrap(), 2);
+        assert!(inbound.is_empty());
+        inbound.reopen();
+        inbound.push(msg(3)).unwrap();
+        assert_eq!(inbound.take_all().count(), 1);
     }
 
     #[test]

@@ -9,6 +9,16 @@
 use std::any::TypeId;
 use std::ptr::NonNull;
 
+/// What a node carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// A user message, visible to `receive`.
+    Message,
+    /// A runtime signal (exit, link, monitor, ...), acted on when the mailbox is
+    /// drained and never seen by `receive`.
+    Signal,
+}
+
 pub(crate) struct VTable {
     type_id: fn() -> TypeId,
     /// Drops the whole envelope. Safety: the pointer is an owned `Envelope<T>`.
@@ -21,6 +31,7 @@ pub(crate) struct Header {
     /// before it publishes the node (see `Inbound::push`).
     pub(crate) next: *mut Header,
     pub(crate) serial: u32,
+    pub(crate) kind: Kind,
     vtable: &'static VTable,
 }
 
@@ -58,12 +69,18 @@ pub(crate) struct Node(NonNull<Header>);
 unsafe impl Send for Node {}
 
 impl Node {
-    /// Boxes `value` into an envelope.
+    /// Boxes a message into an envelope.
     pub(crate) fn new<T: Send + 'static>(value: T) -> Node {
+        Node::with_kind(value, Kind::Message)
+    }
+
+    /// Boxes `value` into an envelope of the given kind.
+    pub(crate) fn with_kind<T: Send + 'static>(value: T, kind: Kind) -> Node {
         let b = Box::new(Envelope {
             header: Header {
                 next: std::ptr::null_mut(),
                 serial: 0,
+                kind,
                 vtable: &<T as HasVTable>::VTABLE,
             },
             value,

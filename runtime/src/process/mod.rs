@@ -29,12 +29,14 @@ pub(crate) mod state;
 pub(crate) mod table;
 
 use std::cell::UnsafeCell;
+use std::collections::{HashMap, HashSet};
 use std::ptr::NonNull;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::coroutine::{ProcessCoroutine, ProcessYielder};
 use crate::mailbox::{Inbound, Queue};
-use crate::{ExitReason, Pid};
+use crate::{ExitReason, MonitorRef, Pid};
 use state::RunState;
 
 /// Flag: an untrappable kill is pending; the process dies at its next runtime call.
@@ -58,8 +60,8 @@ pub(crate) struct Owned {
     pub(crate) exit_hooks: Vec<ExitHook>,
     /// The reason a pending kill ends the process with.
     pub(crate) kill_reason: Option<ExitReason>,
-    /// Reductions spent in finished slices.
-    pub(crate) reductions: u64,
+    /// The top of the current stack, to publish how much of it is in use.
+    pub(crate) stack_top: usize,
 }
 
 impl Owned {
@@ -71,7 +73,7 @@ impl Owned {
             yielder: std::ptr::null(),
             exit_hooks: Vec::new(),
             kill_reason: None,
-            reductions: 0,
+            stack_top: 0,
         }
     }
 }
@@ -90,7 +92,56 @@ pub(crate) struct Process {
     pub(crate) timer_seq: AtomicU32,
     /// Reductions, published at the end of each slice for introspection.
     pub(crate) reductions: AtomicU64,
+    /// Links, monitors and the registered name. Behind a lock because other threads
+    /// read them (`process_info`) and the exit path takes them; the owner changes them
+    /// only on link/monitor/register calls. Never held across a switch.
+    pub(crate) relations: Mutex<Relations>,
+    /// Published by the owner for introspection (Relaxed stores, plain reads).
+    pub(crate) trap_exit: AtomicBool,
+    pub(crate) hibernated: AtomicBool,
+    pub(crate) last_scheduler: AtomicU32,
+    pub(crate) stack_used: AtomicU32,
+    pub(crate) queue_len: AtomicU32,
     owned: UnsafeCell<Owned>,
+}
+
+/// A fast hasher for runtime-made keys (pids, references): they are not chosen by an
+/// adversary, so a multiply-rotate mix is enough, and the hasher carries no random
+/// state (keeping the empty sets of a million processes small).
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+
+    fn write_u32(&mut self, n: u32) {
+        self.write_u64(u64::from(n));
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+type IdBuild = std::hash::BuildHasherDefault<IdHasher>;
+
+/// A process's links, monitors and name (see `Process::relations`).
+#[derive(Debug, Default)]
+pub(crate) struct Relations {
+    pub(crate) links: HashSet<Pid, IdBuild>,
+    /// Monitors this process holds: reference → monitored pid.
+    pub(crate) monitors: HashMap<MonitorRef, Pid, IdBuild>,
+    /// Monitors on this process: reference → watcher.
+    pub(crate) monitored_by: HashMap<MonitorRef, Pid, IdBuild>,
+    pub(crate) name: Option<Arc<str>>,
 }
 
 // SAFETY: the remote fields are atomics or lock-free structures; `owned` is only
@@ -110,6 +161,12 @@ impl Process {
             flags: AtomicU32::new(0),
             timer_seq: AtomicU32::new(0),
             reductions: AtomicU64::new(0),
+            relations: Mutex::new(Relations::default()),
+            trap_exit: AtomicBool::new(false),
+            hibernated: AtomicBool::new(false),
+            last_scheduler: AtomicU32::new(0),
+            stack_used: AtomicU32::new(0),
+            queue_len: AtomicU32::new(0),
             owned: UnsafeCell::new(Owned::new()),
         }
     }
@@ -129,6 +186,11 @@ impl Process {
     pub(crate) unsafe fn owned(&self) -> &mut Owned {
         // SAFETY: per the contract.
         unsafe { &mut *self.owned.get() }
+    }
+
+    /// Locks the relations (never across a switch).
+    pub(crate) fn relations(&self) -> MutexGuard<'_, Relations> {
+        self.relations.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     pub(crate) fn kill_pending(&self) -> bool {

@@ -22,13 +22,14 @@ use crossbeam_deque::{Injector, Stealer};
 
 pub(crate) use self::core::Core;
 use crate::mailbox::node::Node;
+use crate::names::Names;
 use crate::process::state::Notify;
 use crate::process::table::ProcessTable;
 use crate::process::{ExitHook, ProcPtr};
 use crate::stack::StackPool;
 use crate::timer::wheel::Entry;
 use crate::timer::{self, TimerAction};
-use crate::{Pid, SpawnError};
+use crate::{MonitorRef, Pid, SpawnError};
 
 /// Reductions a spawn costs the spawner.
 pub(crate) const SPAWN_COST: i32 = 10;
@@ -72,6 +73,8 @@ pub(crate) struct Shared {
     pub(crate) closing: AtomicBool,
     /// Set when the scheduler threads must leave their loops.
     pub(crate) stopping: AtomicBool,
+    /// Registered names.
+    pub(crate) names: Names,
     /// Reductions of exited processes (statistics; Relaxed).
     pub(crate) reductions: AtomicU64,
     /// Context switches per scheduler, published by each scheduler with a plain
@@ -87,6 +90,7 @@ impl Shared {
         core: Option<&mut Core>,
         entry: Box<dyn FnOnce() + Send>,
         hooks: Vec<ExitHook>,
+        relate: Option<Relate>,
     ) -> Result<Pid, SpawnError> {
         if self.closing.load(Ordering::Acquire) {
             return Err(SpawnError::RuntimeGone);
@@ -102,10 +106,17 @@ impl Shared {
         owned.entry = Some(entry);
         owned.exit_hooks = hooks;
         owned.kill_reason = None;
-        owned.reductions = 0;
         p.flags.store(0, Ordering::Relaxed);
         p.reductions.store(0, Ordering::Relaxed);
+        p.trap_exit.store(false, Ordering::Relaxed);
+        p.hibernated.store(false, Ordering::Relaxed);
+        p.stack_used.store(0, Ordering::Relaxed);
+        p.queue_len.store(0, Ordering::Relaxed);
         let pid = p.pid(self.id);
+        if let Some(r) = relate {
+            r.apply(p, pid);
+        }
+        p.inbound.reopen();
         self.live.fetch_add(1, Ordering::Relaxed);
         p.state.transition_to_spawned();
         let ptr = ProcPtr::new(p);
@@ -149,7 +160,7 @@ impl Shared {
             return Err(node);
         }
         node.set_serial(pid.serial);
-        p.inbound.push(node);
+        p.inbound.push(node)?;
         self.wake(core, ProcPtr::new(p), Placement::Next);
         Ok(())
     }
@@ -257,6 +268,32 @@ impl Shared {
         if self.live.fetch_sub(1, Ordering::AcqRel) == 1 && self.closing.load(Ordering::Acquire) {
             let _g = self.exited.0.lock().unwrap_or_else(|e| e.into_inner());
             self.exited.1.notify_all();
+        }
+    }
+}
+
+/// Links or monitors a new process has from birth (`spawn_link`, `spawn_monitor`).
+/// Applied before the child is runnable, so the child cannot exit unobserved.
+#[derive(Debug)]
+pub(crate) struct Relate {
+    pub(crate) parent: ProcPtr,
+    pub(crate) parent_pid: Pid,
+    pub(crate) link: bool,
+    pub(crate) monitor: Option<MonitorRef>,
+}
+
+impl Relate {
+    fn apply(self, child: &crate::process::Process, child_pid: Pid) {
+        let parent = self.parent.get();
+        let mut mine = parent.relations();
+        let mut theirs = child.relations();
+        if self.link {
+            mine.links.insert(child_pid);
+            theirs.links.insert(self.parent_pid);
+        }
+        if let Some(m) = self.monitor {
+            mine.monitors.insert(m, child_pid);
+            theirs.monitored_by.insert(m, self.parent_pid);
         }
     }
 }

@@ -24,6 +24,7 @@ use crate::ExitReason;
 use crate::coroutine::{Outcome, ProcessCoroutine, ProcessYielder, Step, Suspend};
 use crate::process::state::Wait;
 use crate::process::{ProcPtr, Process};
+use crate::signal;
 use crate::stack::KEEP_RESIDENT;
 use crate::timer;
 use crate::unwind::{PanicPayload, classify_exit};
@@ -217,6 +218,8 @@ fn run_process(cx: &WorkerContext, p: ProcPtr, inherit: bool) {
     if !inherit {
         context::set_budget(cx.shared.config.reductions);
     }
+    proc.last_scheduler
+        .store(cx.index as u32, Ordering::Relaxed);
     let budget_before = context::budget();
     cx.current.set(Some(p));
     let (co, step) = co.resume();
@@ -265,6 +268,7 @@ fn hibernated(cx: &WorkerContext, p: ProcPtr, entry: Box<dyn FnOnce() + Send>) {
     // SAFETY: Running and held by this scheduler.
     let owned = unsafe { proc.owned() };
     owned.entry = Some(entry);
+    proc.hibernated.store(true, Ordering::Relaxed);
     let has_mail = owned.queue.len() > 0 || !proc.inbound.is_empty() || proc.kill_pending();
     if has_mail {
         proc.state.transition_to_yielded();
@@ -280,8 +284,11 @@ fn hibernated(cx: &WorkerContext, p: ProcPtr, entry: Box<dyn FnOnce() + Send>) {
 fn start_coroutine(cx: &WorkerContext, proc: &Process) -> Option<ProcessCoroutine> {
     let slot = take_stack(cx)?;
     let stack = cx.shared.stacks.stack(slot);
+    proc.hibernated.store(false, Ordering::Relaxed);
     // SAFETY: Running and held by this scheduler.
-    let entry = unsafe { proc.owned() }.entry.take();
+    let owned = unsafe { proc.owned() };
+    owned.stack_top = corosensei::stack::Stack::base(&stack).get();
+    let entry = owned.entry.take();
     Some(ProcessCoroutine::new(stack, move |y| {
         process_main(y, entry)
     }))
@@ -351,7 +358,7 @@ fn finish(cx: &WorkerContext, p: ProcPtr, reason: ExitReason) {
     owned.entry = None;
     owned.kill_reason = None;
     let hooks = std::mem::take(&mut owned.exit_hooks);
-    drop(proc.inbound.take_all());
+    let notice = signal::on_exit(&cx.shared, &mut cx.core.borrow_mut(), proc, pid, &reason);
     cx.shared
         .reductions
         .fetch_add(proc.reductions.load(Ordering::Relaxed), Ordering::Relaxed);
@@ -359,7 +366,9 @@ fn finish(cx: &WorkerContext, p: ProcPtr, reason: ExitReason) {
     proc.serial
         .store(pid.serial.wrapping_add(1), Ordering::Release);
     proc.state.transition_to_free();
-    crate::report::exit(pid, &reason);
+    if !notice.observed {
+        crate::report::exit(pid, &reason);
+    }
     release_slot(cx, proc.index);
     cx.shared.process_exited();
     for hook in hooks {

@@ -1,0 +1,248 @@
+//! Signals: exits, links, monitors — delivered through the mailbox, in send order.
+//!
+//! # Protocol
+//!
+//! Every signal travels through the receiver's inbound mailbox, like a message, so
+//! signals and messages from one process to another keep their send order. A signal
+//! is acted on when the receiver drains its inbound ([`drain`]: at every `receive`,
+//! and every time the process is resumed), never by the sender:
+//!
+//! 1. `Link { from }`: add `from` to the links. `Unlink { from }`: remove it.
+//! 2. `Exit { from, reason, link }`: for a link exit, ignored unless `from` is still
+//!    linked (so after `unlink` returns no exit from that link arrives). Then: an
+//!    `exit_pid(.., Kill)` kills untrappably (reason `Killed`); a trapping process
+//!    gets an [`Exit`](crate::Exit) message; `Normal` is ignored (unless sent by the
+//!    process to itself); any other reason ends the process with that reason.
+//! 3. `Monitor { from, monitor }`: record the watcher. `Demonitor { monitor }`: forget.
+//! 4. `Down { .. }`: becomes a [`Down`](crate::Down) message only if the monitor is
+//!    still active, and deactivates it — so each monitor yields at most one `Down`,
+//!    and none after `demonitor` returns.
+//!
+//! When a process exits, the scheduler ([`on_exit`]): closes the mailbox (later
+//! sends fail at the sender), answers the link and monitor requests found in it with
+//! `noproc`, sends an exit signal to every link (`Kill` reaches links as `Killed`)
+//! and a `Down` to every watcher, and removes the monitors it held. A request that
+//! finds the mailbox already closed is answered by the requester itself.
+
+use std::sync::atomic::Ordering;
+
+use crate::mailbox::node::{Kind, Node};
+use crate::process::{FLAG_KILL, ProcPtr, Process};
+use crate::scheduler::{Core, Shared};
+use crate::{Down, Exit, ExitReason, MonitorRef, Pid, unwind};
+
+/// A runtime signal (see the module protocol).
+#[derive(Debug)]
+pub(crate) enum Signal {
+    Exit {
+        from: Pid,
+        reason: ExitReason,
+        link: bool,
+    },
+    Link {
+        from: Pid,
+    },
+    Unlink {
+        from: Pid,
+    },
+    Monitor {
+        from: Pid,
+        monitor: MonitorRef,
+    },
+    Demonitor {
+        monitor: MonitorRef,
+    },
+    Down {
+        monitor: MonitorRef,
+        pid: Pid,
+        reason: ExitReason,
+    },
+}
+
+impl Signal {
+    pub(crate) fn into_node(self) -> Node {
+        Node::with_kind(self, Kind::Signal)
+    }
+}
+
+/// Answers a signal that reached a process that no longer exists (`dead`): link and
+/// monitor requests get `noproc`, everything else is dropped.
+pub(crate) fn bounce(shared: &Shared, core: Option<&mut Core>, dead: Pid, node: Node) {
+    if node.header().kind != Kind::Signal {
+        return;
+    }
+    let Ok(sig) = node.downcast::<Signal>() else {
+        return;
+    };
+    let reply = match sig {
+        Signal::Link { from } => Some((
+            from,
+            Signal::Exit {
+                from: dead,
+                reason: ExitReason::NoProc,
+                link: true,
+            },
+        )),
+        Signal::Monitor { from, monitor } => Some((
+            from,
+            Signal::Down {
+                monitor,
+                pid: dead,
+                reason: ExitReason::NoProc,
+            },
+        )),
+        _ => None,
+    };
+    if let Some((to, sig)) = reply {
+        // A requester that is itself gone needs no answer.
+        let _ = shared.deliver(core, to, sig.into_node());
+    }
+}
+
+/// Moves arrivals into the running process's private queue and acts on signals.
+/// Unwinds the process if a signal ends it.
+pub(crate) fn drain(shared: &Shared, p: ProcPtr) {
+    let proc = p.get();
+    if proc.inbound.is_empty() {
+        return;
+    }
+    let me = proc.pid(shared.id);
+    let mut die: Option<ExitReason> = None;
+    for node in proc.inbound.take_all() {
+        if node.header().serial != me.serial {
+            let stale = Pid::new(me.runtime, me.index, node.header().serial);
+            bounce(shared, None, stale, node);
+        } else if node.header().kind == Kind::Message {
+            // SAFETY: the running process uses its own owned fields; no switch here.
+            unsafe { proc.owned() }.queue.push_back(node);
+        } else if let Ok(sig) = node.downcast::<Signal>() {
+            if let Some(reason) = act(proc, me, sig) {
+                die.get_or_insert(reason);
+            }
+        }
+    }
+    // SAFETY: as above.
+    let len = unsafe { proc.owned() }.queue.len();
+    proc.queue_len.store(len as u32, Ordering::Relaxed);
+    if let Some(reason) = die {
+        // SAFETY: as above.
+        unsafe { proc.owned() }.kill_reason = Some(reason.clone());
+        proc.flags.fetch_or(FLAG_KILL, Ordering::AcqRel);
+        unwind::raise(reason);
+    }
+}
+
+/// Acts on one signal; returns the reason to die with, if it is fatal.
+fn act(proc: &Process, me: Pid, sig: Signal) -> Option<ExitReason> {
+    match sig {
+        Signal::Exit { from, reason, link } => on_exit_signal(proc, me, from, reason, link),
+        Signal::Link { from } => {
+            proc.relations().links.insert(from);
+            None
+        }
+        Signal::Unlink { from } => {
+            proc.relations().links.remove(&from);
+            None
+        }
+        Signal::Monitor { from, monitor } => {
+            proc.relations().monitored_by.insert(monitor, from);
+            None
+        }
+        Signal::Demonitor { monitor } => {
+            proc.relations().monitored_by.remove(&monitor);
+            None
+        }
+        Signal::Down {
+            monitor,
+            pid,
+            reason,
+        } => {
+            if proc.relations().monitors.remove(&monitor).is_some() {
+                let down = Down {
+                    monitor,
+                    pid,
+                    reason,
+                };
+                // SAFETY: the running process uses its own owned fields.
+                unsafe { proc.owned() }.queue.push_back(Node::new(down));
+            }
+            None
+        }
+    }
+}
+
+fn on_exit_signal(
+    proc: &Process,
+    me: Pid,
+    from: Pid,
+    reason: ExitReason,
+    link: bool,
+) -> Option<ExitReason> {
+    if link && !proc.relations().links.remove(&from) {
+        return None;
+    }
+    if !link && matches!(reason, ExitReason::Kill) {
+        return Some(ExitReason::Killed);
+    }
+    if proc.trap_exit.load(Ordering::Relaxed) {
+        // SAFETY: the running process uses its own owned fields.
+        unsafe { proc.owned() }
+            .queue
+            .push_back(Node::new(Exit { from, reason }));
+        return None;
+    }
+    match reason {
+        ExitReason::Normal if from != me => None,
+        other => Some(other),
+    }
+}
+
+/// What the exit path found: whether anyone will hear of the exit.
+pub(crate) struct ExitNotice {
+    /// `true` if the process had links or monitors on it.
+    pub(crate) observed: bool,
+}
+
+/// Runs on the scheduler when a process has exited: closes its mailbox, answers
+/// pending requests, signals links and watchers, releases its name.
+pub(crate) fn on_exit(
+    shared: &Shared,
+    core: &mut Core,
+    proc: &Process,
+    me: Pid,
+    reason: &ExitReason,
+) -> ExitNotice {
+    let relations = std::mem::take(&mut *proc.relations());
+    if let Some(name) = &relations.name {
+        shared.names.release(name, me);
+    }
+    for node in proc.inbound.close() {
+        bounce(shared, Some(core), me, node);
+    }
+    let link_reason = match reason {
+        ExitReason::Kill => ExitReason::Killed,
+        other => other.clone(),
+    };
+    for &to in &relations.links {
+        let sig = Signal::Exit {
+            from: me,
+            reason: link_reason.clone(),
+            link: true,
+        };
+        let _ = shared.deliver(Some(core), to, sig.into_node());
+    }
+    for (&monitor, &to) in &relations.monitored_by {
+        let sig = Signal::Down {
+            monitor,
+            pid: me,
+            reason: reason.clone(),
+        };
+        let _ = shared.deliver(Some(core), to, sig.into_node());
+    }
+    for (&monitor, &to) in &relations.monitors {
+        let _ = shared.deliver(Some(core), to, Signal::Demonitor { monitor }.into_node());
+    }
+    ExitNotice {
+        observed: !relations.links.is_empty() || !relations.monitored_by.is_empty(),
+    }
+}
