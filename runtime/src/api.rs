@@ -69,6 +69,7 @@ pub fn spawn<F>(f: F) -> Result<Pid, SpawnError>
 where
     F: FnOnce() + Send + 'static,
 {
+    check_signals();
     let r = with_context(|cx| {
         cx.shared.spawn(
             Some(&mut cx.core.borrow_mut()),
@@ -133,13 +134,19 @@ pub fn send<M: Send + 'static>(pid: Pid, msg: M) -> Result<(), SendError<M>> {
 /// Delivers a node to `pid` from whatever thread this is.
 pub(crate) fn deliver(pid: Pid, node: Node) -> Result<(), Node> {
     let mut node = Some(node);
+    let mut killed = false;
     let local = with_context(|cx| {
-        (cx.shared.id == pid.runtime).then(|| {
+        // A kill caught by user code is re-raised here, before the send happens.
+        killed = cx.current.get().is_some_and(|p| p.get().kill_pending());
+        (cx.shared.id == pid.runtime && !killed).then(|| {
             let n = node.take().expect("taken once");
             cx.shared.deliver(Some(&mut cx.core.borrow_mut()), pid, n)
         })
     })
     .flatten();
+    if killed {
+        check_signals();
+    }
     if let Some(r) = local {
         return r;
     }
