@@ -483,9 +483,15 @@ pub fn try_receive<T: Send + 'static>() -> Option<T> {
 /// rt.shutdown();
 /// ```
 #[derive(Debug)]
+#[repr(transparent)]
 pub struct Message(Node);
 
 impl Message {
+    fn from_node_ref(node: &Node) -> &Message {
+        // SAFETY: `Message` is a `repr(transparent)` wrapper of `Node`.
+        unsafe { &*(node as *const Node).cast::<Message>() }
+    }
+
     /// `true` if the message is a `T`.
     pub fn is<T: 'static>(&self) -> bool {
         self.0.is::<T>()
@@ -517,6 +523,35 @@ pub fn receive_any() -> Message {
 /// ```
 pub fn receive_any_timeout(timeout: Duration) -> Option<Message> {
     receive_node(&mut |_| true, Some(deadline_after(timeout)), Start::Head).map(Message)
+}
+
+/// The general selective receive: the oldest message (of any type) for which `pred`
+/// holds, scanning only messages that arrived after `after` if given, waiting at most
+/// `timeout` (forever if `None`). The predicate must not call into the runtime.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use beamlet_runtime::{receive_select, self_pid, send};
+/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// rt.block_on(|| {
+///     send(self_pid(), 1u8).unwrap();
+///     send(self_pid(), "two").unwrap();
+///     let m = receive_select(None, |m| m.is::<&str>() || m.is::<u64>(), Some(Duration::ZERO));
+///     assert_eq!(m.unwrap().downcast::<&str>().unwrap(), "two");
+/// }).unwrap();
+/// rt.shutdown();
+/// ```
+pub fn receive_select(
+    after: Option<MailboxMark>,
+    mut pred: impl FnMut(&Message) -> bool,
+    timeout: Option<Duration>,
+) -> Option<Message> {
+    let d = timeout.map(deadline_after);
+    let start = after.map_or(Start::Head, |m| Start::Mark(m.0));
+    let mut m = |n: &Node| pred(Message::from_node_ref(n));
+    receive_node(&mut m, d, start).map(Message)
 }
 
 /// A position in the caller's mailbox: every message that arrives later is after it.

@@ -57,6 +57,7 @@
 
 #![warn(clippy::undocumented_unsafe_blocks)]
 
+mod alias;
 mod api;
 mod coroutine;
 mod error;
@@ -77,11 +78,12 @@ mod stack;
 mod timer;
 mod unwind;
 
+pub use alias::{Alias, alias, unalias};
 pub use api::{
     MailboxMark, Message, NoSwitch, cancel_timer, hibernate, is_alive, mailbox_mark,
     message_queue_len, read_timer, receive, receive_any, receive_any_timeout, receive_match,
-    receive_match_after, receive_match_timeout, receive_timeout, reduce, self_pid, send,
-    send_after, sleep, spawn, try_receive, yield_now,
+    receive_match_after, receive_match_timeout, receive_select, receive_timeout, reduce, self_pid,
+    send, send_after, sleep, spawn, try_receive, yield_now,
 };
 pub use error::{BuildError, SendError, SpawnError};
 pub use exit::{ExitReason, PanicReason, Term};

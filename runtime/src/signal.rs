@@ -17,6 +17,9 @@
 //! 4. `Down { .. }`: becomes a [`Down`](crate::Down) message only if the monitor is
 //!    still active, and deactivates it — so each monitor yields at most one `Down`,
 //!    and none after `demonitor` returns.
+//! 5. `Alias { alias, message }`: the message is queued only if the alias is still
+//!    active (as OTP 24's process aliases), so a reply that arrives after its caller
+//!    gave up is dropped rather than left in the mailbox.
 //!
 //! When a process exits, the scheduler ([`on_exit`]): closes the mailbox (later
 //! sends fail at the sender), answers the link and monitor requests found in it with
@@ -29,7 +32,7 @@ use std::sync::atomic::Ordering;
 use crate::mailbox::node::{Kind, Node};
 use crate::process::{FLAG_KILL, ProcPtr, Process};
 use crate::scheduler::{Core, Shared};
-use crate::{Down, Exit, ExitReason, MonitorRef, Pid, unwind};
+use crate::{Down, Exit, ExitReason, MonitorRef, Pid, Ref, unwind};
 
 /// A runtime signal (see the module protocol).
 #[derive(Debug)]
@@ -56,6 +59,11 @@ pub(crate) enum Signal {
         monitor: MonitorRef,
         pid: Pid,
         reason: ExitReason,
+    },
+    /// A message sent to an alias: kept only if the alias is still active.
+    Alias {
+        alias: Ref,
+        message: Node,
     },
 }
 
@@ -150,6 +158,14 @@ fn act(proc: &Process, me: Pid, sig: Signal) -> Option<ExitReason> {
         }
         Signal::Demonitor { monitor } => {
             proc.relations().monitored_by.remove(&monitor);
+            None
+        }
+        Signal::Alias { alias, message } => {
+            // SAFETY: the running process uses its own owned fields.
+            let owned = unsafe { proc.owned() };
+            if owned.aliases.contains(&alias) {
+                owned.queue.push_back(message);
+            }
             None
         }
         Signal::Down {

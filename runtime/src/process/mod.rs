@@ -62,6 +62,8 @@ pub(crate) struct Owned {
     pub(crate) kill_reason: Option<ExitReason>,
     /// The top of the current stack, to publish how much of it is in use.
     pub(crate) stack_top: usize,
+    /// Active aliases: messages sent to any other alias of this process are dropped.
+    pub(crate) aliases: HashSet<crate::Ref, IdBuild>,
 }
 
 impl Owned {
@@ -74,6 +76,7 @@ impl Owned {
             exit_hooks: Vec::new(),
             kill_reason: None,
             stack_top: 0,
+            aliases: HashSet::default(),
         }
     }
 }

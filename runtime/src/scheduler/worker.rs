@@ -357,6 +357,7 @@ fn finish(cx: &WorkerContext, p: ProcPtr, reason: ExitReason) {
     owned.queue.clear();
     owned.entry = None;
     owned.kill_reason = None;
+    owned.aliases.clear();
     let hooks = std::mem::take(&mut owned.exit_hooks);
     let notice = signal::on_exit(&cx.shared, &mut cx.core.borrow_mut(), proc, pid, &reason);
     cx.shared
