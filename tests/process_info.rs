@@ -55,7 +55,7 @@ fn info_reports_relations_status_and_queue() {
 fn hibernated_processes_report_no_stack() {
     let rt = rt();
     rt.block_on(|| {
-        let pid = spawn(|| hibernate(|| drop(receive::<()>()))).unwrap();
+        let pid = spawn(|| hibernate(receive::<()>)).unwrap();
         sleep(Duration::from_millis(20));
         let info = process_info(pid).unwrap();
         assert_eq!(info.status, ProcessStatus::Hibernated);

@@ -71,12 +71,7 @@ where
 {
     check_signals();
     let r = with_context(|cx| {
-        cx.shared.spawn(
-            Some(&mut cx.core.borrow_mut()),
-            Box::new(f),
-            Vec::new(),
-            None,
-        )
+        cx.with_core(|core| cx.shared.spawn(core, Box::new(f), Vec::new(), None))
     })
     .unwrap_or(Err(SpawnError::RuntimeGone));
     charge(SPAWN_COST);
@@ -140,7 +135,7 @@ pub(crate) fn deliver(pid: Pid, node: Node) -> Result<(), Node> {
         killed = cx.current.get().is_some_and(|p| p.get().kill_pending());
         (cx.shared.id == pid.runtime && !killed).then(|| {
             let n = node.take().expect("taken once");
-            cx.shared.deliver(Some(&mut cx.core.borrow_mut()), pid, n)
+            cx.with_core(|core| cx.shared.deliver(core, pid, n))
         })
     })
     .flatten();
@@ -365,8 +360,7 @@ fn arm_wake(p: ProcPtr, deadline: Instant) {
             serial,
             seq,
         };
-        cx.shared
-            .arm_timer(Some(&mut cx.core.borrow_mut()), deadline, action);
+        cx.with_core(|core| cx.shared.arm_timer(core, deadline, action));
     });
 }
 
@@ -673,8 +667,7 @@ pub fn send_after<M: Send + 'static>(delay: Duration, pid: Pid, msg: M) -> Timer
     let mut action = Some(action);
     let armed = with_context(|cx| {
         let a = action.take().expect("armed once");
-        cx.shared
-            .arm_timer(Some(&mut cx.core.borrow_mut()), deadline, a);
+        cx.with_core(|core| cx.shared.arm_timer(core, deadline, a));
     });
     if armed.is_none() {
         let a = action.take().expect("armed once");

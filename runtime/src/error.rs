@@ -22,6 +22,8 @@ pub enum BuildError {
     StackSize(usize),
     /// `max_processes` is zero or above [`MAX_PROCESSES`](crate::MAX_PROCESSES).
     MaxProcesses(usize),
+    /// The long-schedule threshold is below 1 ms.
+    LongSchedule(std::time::Duration),
     /// The binary was built with `panic = "abort"`: one process's panic would end the
     /// whole OS process, so the runtime refuses to start.
     PanicAbort,
@@ -45,6 +47,9 @@ impl fmt::Display for BuildError {
                 "max_processes {n} is outside 1..={}",
                 crate::MAX_PROCESSES
             ),
+            BuildError::LongSchedule(t) => {
+                write!(f, "long-schedule threshold {t:?} is below 1 ms")
+            }
             BuildError::PanicAbort => f.write_str(
                 "beamlet needs panic = \"unwind\": with panic = \"abort\" a panic in one \
                  process would kill every process",

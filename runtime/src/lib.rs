@@ -68,6 +68,7 @@ mod loom;
 mod mailbox;
 mod names;
 mod pid;
+mod preemptible;
 mod process;
 mod registry;
 mod report;
@@ -96,10 +97,12 @@ pub use names::{
     RegisterError, UnknownName, register, registered, send_named, unregister, whereis,
 };
 pub use pid::{Pid, Ref};
+pub use preemptible::{Preemptible, PreemptibleIter};
 pub use runtime::{
-    DEFAULT_MAX_PROCESSES, DEFAULT_REDUCTIONS, DEFAULT_SHUTDOWN_TIMEOUT, MAX_PROCESSES, Runtime,
-    RuntimeBuilder, RuntimeStats, ShutdownReport,
+    DEFAULT_LONG_SCHEDULE, DEFAULT_MAX_PROCESSES, DEFAULT_REDUCTIONS, DEFAULT_SHUTDOWN_TIMEOUT,
+    MAX_PROCESSES, Runtime, RuntimeBuilder, RuntimeStats, ShutdownReport,
 };
+pub use scheduler::sysmon::{LongSchedule, system_monitor};
 pub use stack::{DEFAULT_STACK_SIZE, MAX_STACK_SIZE, MIN_STACK_SIZE};
 pub use timer::TimerRef;
 

@@ -274,11 +274,9 @@ fn spawn_related(
         link,
         monitor,
     };
-    let r = with_context(|cx| {
-        cx.shared
-            .spawn(Some(&mut cx.core.borrow_mut()), f, Vec::new(), Some(relate))
-    })
-    .unwrap_or(Err(SpawnError::RuntimeGone));
+    let r =
+        with_context(|cx| cx.with_core(|core| cx.shared.spawn(core, f, Vec::new(), Some(relate))))
+            .unwrap_or(Err(SpawnError::RuntimeGone));
     api::charge(crate::scheduler::SPAWN_COST);
     r
 }

@@ -1,6 +1,5 @@
 //! Embedding: building a runtime, running a root process, shutting down.
 
-use std::cell::{Cell, RefCell};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
@@ -13,7 +12,8 @@ use crate::mailbox::node::Node;
 use crate::process::table::ProcessTable;
 use crate::process::{FLAG_KILL, ProcPtr};
 use crate::scheduler::context::{self, WorkerContext};
-use crate::scheduler::{Config, Core, Shared, idle::Idle, worker};
+use crate::scheduler::handoff::CoreSlot;
+use crate::scheduler::{Config, Core, Handoff, Shared, idle::Idle, sysmon, worker};
 use crate::stack::{DEFAULT_STACK_SIZE, MAX_STACK_SIZE, MIN_STACK_SIZE, StackPool};
 use crate::{BuildError, ExitReason, Pid, SendError, SpawnError, registry};
 
@@ -26,6 +26,9 @@ pub const DEFAULT_MAX_PROCESSES: usize = 1 << 20;
 
 /// The largest `max_processes` accepted (2^27 slots).
 pub const MAX_PROCESSES: usize = 1 << 27;
+
+/// Default long-schedule threshold of the system monitor (as Go's 10 ms preemption).
+pub const DEFAULT_LONG_SCHEDULE: Duration = Duration::from_millis(10);
 
 /// How long `shutdown` waits for killed processes to finish unwinding.
 pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
@@ -53,6 +56,7 @@ pub struct RuntimeBuilder {
     thread_name: String,
     max_processes: usize,
     shutdown_timeout: Duration,
+    long_schedule: Duration,
 }
 
 impl RuntimeBuilder {
@@ -88,6 +92,14 @@ impl RuntimeBuilder {
         self
     }
 
+    /// How long a process may run without a switch before the system monitor reports
+    /// a [`LongSchedule`](crate::LongSchedule) and hands its scheduler's queue to
+    /// another thread (default [`DEFAULT_LONG_SCHEDULE`], 10 ms; at least 1 ms).
+    pub fn long_schedule(mut self, t: Duration) -> Self {
+        self.long_schedule = t;
+        self
+    }
+
     /// How long [`Runtime::shutdown`] waits for killed processes to exit.
     pub fn shutdown_timeout(mut self, t: Duration) -> Self {
         self.shutdown_timeout = t;
@@ -109,6 +121,9 @@ impl RuntimeBuilder {
         if !(MIN_STACK_SIZE..=MAX_STACK_SIZE).contains(&self.stack_size) {
             return Err(BuildError::StackSize(self.stack_size));
         }
+        if self.long_schedule < Duration::from_millis(1) {
+            return Err(BuildError::LongSchedule(self.long_schedule));
+        }
         if self.max_processes == 0 || self.max_processes > MAX_PROCESSES {
             return Err(BuildError::MaxProcesses(self.max_processes));
         }
@@ -119,6 +134,7 @@ impl RuntimeBuilder {
             thread_name: self.thread_name.clone(),
             max_processes: self.max_processes,
             shutdown_timeout: self.shutdown_timeout,
+            long_schedule: self.long_schedule,
         })
     }
 
@@ -131,13 +147,24 @@ impl RuntimeBuilder {
         let config = self.validate()?;
         crate::unwind::install_panic_hook();
         let n = config.schedulers;
+        crate::scheduler::handoff::init_fences();
         let queues: Vec<Worker<ProcPtr>> = (0..n).map(|_| Worker::new_fifo()).collect();
-        let parkers: Vec<Parker> = (0..n).map(|_| Parker::new()).collect();
+        let stealers = queues.iter().map(Worker::stealer).collect();
+        let cores: Vec<Core> = queues
+            .into_iter()
+            .enumerate()
+            .map(|(i, q)| Core::new(i, q, Parker::new()))
+            .collect();
+        let unparkers = cores.iter().map(|c| c.parker.unparker().clone()).collect();
+        let slots = cores
+            .into_iter()
+            .map(|c| CoreSlot::new(Box::new(c)))
+            .collect();
         let shared = Arc::new(Shared {
             id: registry::next_id(),
             injector: Injector::new(),
-            stealers: queues.iter().map(Worker::stealer).collect(),
-            idle: Idle::new(parkers.iter().map(|p| p.unparker().clone()).collect()),
+            stealers,
+            idle: Idle::new(unparkers),
             remote_timers: Mutex::new(Vec::new()),
             has_remote_timers: AtomicBool::new(false),
             table: ProcessTable::new(config.max_processes),
@@ -149,7 +176,11 @@ impl RuntimeBuilder {
             stopping: AtomicBool::new(false),
             names: Default::default(),
             reductions: AtomicU64::new(0),
-            switches: (0..n).map(|_| AtomicU64::new(0)).collect(),
+            slots,
+            handoff: Mutex::new(Handoff::default()),
+            handoff_ready: Condvar::new(),
+            extra_threads: Mutex::new(Vec::new()),
+            sys_monitor: Mutex::new(None),
             config,
         });
         registry::insert(&shared);
@@ -157,25 +188,21 @@ impl RuntimeBuilder {
             shared: shared.clone(),
             threads: Vec::with_capacity(n),
         };
-        for (index, (queue, parker)) in queues.into_iter().zip(parkers).enumerate() {
+        for index in 0..n {
             let shared = shared.clone();
             let name = format!("{}-{index}", shared.config.thread_name);
             let handle = std::thread::Builder::new()
                 .name(name)
-                .spawn(move || {
-                    let cx = WorkerContext {
-                        core: RefCell::new(Core::new(index, queue)),
-                        shared,
-                        index,
-                        current: Cell::new(None),
-                        parker,
-                    };
-                    worker::run(&cx);
-                    worker::retire(&cx);
-                })
+                .spawn(move || worker::run(&WorkerContext::new(shared), Some(index)))
                 .map_err(BuildError::Os)?;
             rt.threads.push(handle);
         }
+        let monitor = shared.clone();
+        let handle = std::thread::Builder::new()
+            .name(format!("{}-sysmon", shared.config.thread_name))
+            .spawn(move || sysmon::run(monitor))
+            .map_err(BuildError::Os)?;
+        rt.threads.push(handle);
         Ok(rt)
     }
 }
@@ -189,6 +216,7 @@ impl Default for RuntimeBuilder {
             thread_name: "beamlet-sched".to_owned(),
             max_processes: DEFAULT_MAX_PROCESSES,
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
+            long_schedule: DEFAULT_LONG_SCHEDULE,
         }
     }
 }
@@ -355,7 +383,11 @@ impl Runtime {
         RuntimeStats {
             processes: s.live.load(Ordering::Acquire),
             reductions: s.reductions.load(Ordering::Relaxed),
-            context_switches: s.switches.iter().map(|c| c.load(Ordering::Relaxed)).sum(),
+            context_switches: s
+                .slots
+                .iter()
+                .map(|c| c.switches.load(Ordering::Relaxed) / 2)
+                .sum(),
             run_queue_lengths: s.stealers.iter().map(|q| q.len()).collect(),
             stacks_carved: s.stacks.carved(),
         }
@@ -439,8 +471,18 @@ impl Runtime {
         let stuck = shared.live.load(Ordering::Acquire);
         shared.stopping.store(true, Ordering::SeqCst);
         shared.idle.notify_all();
+        {
+            let _h = shared.handoff.lock().unwrap_or_else(|e| e.into_inner());
+            shared.handoff_ready.notify_all();
+        }
+        let extra = std::mem::take(
+            &mut *shared
+                .extra_threads
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()),
+        );
         let mut leaked = false;
-        for t in self.threads.drain(..) {
+        for t in self.threads.drain(..).chain(extra) {
             while !t.is_finished() && Instant::now() < deadline + Duration::from_millis(100) {
                 std::thread::sleep(Duration::from_millis(1));
             }

@@ -223,7 +223,7 @@ pub(crate) struct ExitNotice {
 /// pending requests, signals links and watchers, releases its name.
 pub(crate) fn on_exit(
     shared: &Shared,
-    core: &mut Core,
+    mut core: Option<&mut Core>,
     proc: &Process,
     me: Pid,
     reason: &ExitReason,
@@ -233,7 +233,7 @@ pub(crate) fn on_exit(
         shared.names.release(name, me);
     }
     for node in proc.inbound.close() {
-        bounce(shared, Some(core), me, node);
+        bounce(shared, core.as_deref_mut(), me, node);
     }
     let link_reason = match reason {
         ExitReason::Kill => ExitReason::Killed,
@@ -245,7 +245,7 @@ pub(crate) fn on_exit(
             reason: link_reason.clone(),
             link: true,
         };
-        let _ = shared.deliver(Some(core), to, sig.into_node());
+        let _ = shared.deliver(core.as_deref_mut(), to, sig.into_node());
     }
     for (&monitor, &to) in &relations.monitored_by {
         let sig = Signal::Down {
@@ -253,10 +253,14 @@ pub(crate) fn on_exit(
             pid: me,
             reason: reason.clone(),
         };
-        let _ = shared.deliver(Some(core), to, sig.into_node());
+        let _ = shared.deliver(core.as_deref_mut(), to, sig.into_node());
     }
     for (&monitor, &to) in &relations.monitors {
-        let _ = shared.deliver(Some(core), to, Signal::Demonitor { monitor }.into_node());
+        let _ = shared.deliver(
+            core.as_deref_mut(),
+            to,
+            Signal::Demonitor { monitor }.into_node(),
+        );
     }
     ExitNotice {
         observed: !relations.links.is_empty() || !relations.monitored_by.is_empty(),

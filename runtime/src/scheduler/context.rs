@@ -13,22 +13,68 @@ use std::cell::{Cell, RefCell};
 use std::sync::Arc;
 use std::sync::atomic::{Ordering, compiler_fence};
 
-use crossbeam_utils::sync::Parker;
-
 use super::{Core, Shared};
 use crate::Pid;
 use crate::process::ProcPtr;
 
-/// What a scheduler thread owns while it runs.
+/// A scheduler thread's context: its runtime and the core it holds, if any.
 #[derive(Debug)]
 pub(crate) struct WorkerContext {
     pub(crate) shared: Arc<Shared>,
-    pub(crate) index: usize,
-    /// The movable scheduling state (run queue, timers, caches).
-    pub(crate) core: RefCell<Core>,
+    /// The core this thread holds the lease of, if any: index and lease epoch.
+    core: Cell<Option<(usize, u64)>>,
+    /// Set while the core is lent to a `with_core` closure (no nested loans).
+    lent: Cell<bool>,
     /// The process being run, if any.
     pub(crate) current: Cell<Option<ProcPtr>>,
-    pub(crate) parker: Parker,
+}
+
+impl WorkerContext {
+    pub(crate) fn new(shared: Arc<Shared>) -> WorkerContext {
+        WorkerContext {
+            shared,
+            core: Cell::new(None),
+            lent: Cell::new(false),
+            current: Cell::new(None),
+        }
+    }
+
+    /// Takes the lease of core `index` (handed over by the builder or the monitor).
+    pub(crate) fn adopt(&self, index: usize) {
+        let epoch = self.shared.slots[index].adopt();
+        self.core.set(Some((index, epoch)));
+    }
+
+    /// The index of the core held, if any (it may have been taken since).
+    pub(crate) fn core_index(&self) -> Option<usize> {
+        self.core.get().map(|(i, _)| i)
+    }
+
+    /// Runs `f` with this thread's core, or with `None` if it holds none (a core taken
+    /// away by the monitor is noticed here; see [`super::handoff`]).
+    pub(crate) fn with_core<R>(&self, f: impl FnOnce(Option<&mut Core>) -> R) -> R {
+        let Some((index, epoch)) = self.core.get() else {
+            return f(None);
+        };
+        let slot = &self.shared.slots[index];
+        if slot.enter(epoch) == super::handoff::Enter::Lost {
+            self.core.set(None);
+            return f(None);
+        }
+        assert!(!self.lent.get(), "beamlet: nested core borrow");
+        struct Loan<'a>(&'a Cell<bool>, &'a super::handoff::CoreSlot);
+        impl Drop for Loan<'_> {
+            fn drop(&mut self) {
+                self.0.set(false);
+                self.1.leave();
+            }
+        }
+        self.lent.set(true);
+        let _loan = Loan(&self.lent, slot);
+        // SAFETY: `enter` succeeded, so this thread holds the core's lease: nobody
+        // else touches the core until `leave`, and `lent` rules out a second loan.
+        f(Some(unsafe { &mut *slot.core_ptr().as_ptr() }))
+    }
 }
 
 thread_local! {

@@ -5,6 +5,7 @@
 //! fresh one later without moving any process.
 
 use crossbeam_deque::Worker;
+use crossbeam_utils::sync::Parker;
 
 use crate::process::ProcPtr;
 use crate::timer::TimerAction;
@@ -42,10 +43,13 @@ pub(crate) struct Core {
     pub(crate) rng: u32,
     pub(crate) tick: u64,
     pub(crate) stats: CoreStats,
+    /// Where the thread holding this core parks; its unparker is in `Shared::idle`,
+    /// under the core's index, so a wake-up reaches whichever thread holds the core.
+    pub(crate) parker: Parker,
 }
 
 impl Core {
-    pub(crate) fn new(index: usize, run_queue: Worker<ProcPtr>) -> Core {
+    pub(crate) fn new(index: usize, run_queue: Worker<ProcPtr>, parker: Parker) -> Core {
         Core {
             index,
             run_queue,
@@ -56,6 +60,7 @@ impl Core {
             rng: 0x9e37_79b9 ^ (index as u32).wrapping_mul(0x85eb_ca6b) | 1,
             tick: 0,
             stats: CoreStats::default(),
+            parker,
         }
     }
 

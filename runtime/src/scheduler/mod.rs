@@ -1,7 +1,10 @@
 //! The schedulers: one OS thread per scheduler, each running processes from its core.
 //!
-//! - [`worker`]: the scheduler loop, running a process, handling its exit.
+//! - [`worker`]: the scheduler loop: timers, picking, stealing, parking.
+//! - [`run`]: running one process, and what happens when it suspends or exits.
 //! - [`core`]: the movable per-scheduler state (run queue, next slot, timers, caches).
+//! - [`handoff`]: taking a core from a stuck thread and giving it to another.
+//! - [`sysmon`]: the system monitor that notices stuck threads.
 //! - [`idle`]: parking and waking threads without lost wake-ups.
 //! - [`context`]: the thread-local context and its `#[inline(never)]` accessors.
 //!
@@ -11,7 +14,10 @@
 
 pub(crate) mod context;
 pub(crate) mod core;
+pub(crate) mod handoff;
 pub(crate) mod idle;
+pub(crate) mod run;
+pub(crate) mod sysmon;
 pub(crate) mod worker;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -47,6 +53,7 @@ pub(crate) struct Config {
     pub(crate) thread_name: String,
     pub(crate) max_processes: usize,
     pub(crate) shutdown_timeout: Duration,
+    pub(crate) long_schedule: Duration,
 }
 
 /// State shared by all schedulers of one runtime.
@@ -77,12 +84,40 @@ pub(crate) struct Shared {
     pub(crate) names: Names,
     /// Reductions of exited processes (statistics; Relaxed).
     pub(crate) reductions: AtomicU64,
-    /// Context switches per scheduler, published by each scheduler with a plain
-    /// Relaxed store of its own counter (statistics).
-    pub(crate) switches: Box<[AtomicU64]>,
+    /// One per core: its hand-over state and published switch counter.
+    pub(crate) slots: Box<[handoff::CoreSlot]>,
+    /// Cores waiting for a thread, and threads waiting for a core.
+    pub(crate) handoff: Mutex<Handoff>,
+    pub(crate) handoff_ready: Condvar,
+    /// Threads started after `build` (spare schedulers), joined at shutdown.
+    pub(crate) extra_threads: Mutex<Vec<std::thread::JoinHandle<()>>>,
+    /// The process that receives `LongSchedule` events.
+    pub(crate) sys_monitor: Mutex<Option<Pid>>,
+}
+
+/// The hand-off rendezvous (see [`sysmon`]).
+#[derive(Debug, Default)]
+pub(crate) struct Handoff {
+    pub(crate) cores: Vec<usize>,
+    pub(crate) spares: usize,
 }
 
 impl Shared {
+    /// Starts a scheduler thread with no core: it waits for one to be handed over.
+    pub(crate) fn start_spare_thread(self: &std::sync::Arc<Self>) -> std::io::Result<()> {
+        let shared = self.clone();
+        let name = format!("{}-spare", self.config.thread_name);
+        let handle = std::thread::Builder::new().name(name).spawn(move || {
+            let cx = context::WorkerContext::new(shared);
+            worker::run(&cx, None);
+        })?;
+        self.extra_threads
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(handle);
+        Ok(())
+    }
+
     /// Spawns a process running `entry`. `core` is the spawning scheduler's core,
     /// if the caller is one of this runtime's schedulers.
     pub(crate) fn spawn(

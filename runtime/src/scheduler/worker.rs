@@ -6,11 +6,14 @@
 //! 2. Pick a process: every [`INJECTOR_INTERVAL`] rounds the injector first (so it is
 //!    never starved); then the next slot if the current slice has reductions left;
 //!    then the local run queue; then the injector; then a steal from a random victim.
-//! 3. Run it until it suspends or finishes, then requeue it, park it or retire it.
+//! 3. Run it until it suspends or finishes ([`super::run`]).
 //! 4. With nothing to run: spin briefly (stealing), release surplus pooled stacks,
 //!    then park until a notify or the next timer deadline (see [`super::idle`]).
+//!
+//! A thread whose core was taken by the system monitor while it ran a process (see
+//! [`super::handoff`]) finishes with that process without a core, then waits as a
+//! spare thread until the monitor hands it a core again.
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
@@ -18,37 +21,43 @@ use crossbeam_deque::Steal;
 use crossbeam_utils::Backoff;
 
 use super::context::{self, WorkerContext};
-use super::core::{Core, SLOT_CACHE, STACK_CACHE};
-use super::{Placement, Shared};
-use crate::ExitReason;
-use crate::coroutine::{Outcome, ProcessCoroutine, ProcessYielder, Step, Suspend};
-use crate::process::state::Wait;
-use crate::process::{ProcPtr, Process};
-use crate::signal;
+use super::{Core, Shared, run};
+use crate::process::ProcPtr;
 use crate::stack::KEEP_RESIDENT;
 use crate::timer;
-use crate::unwind::{PanicPayload, classify_exit};
 
 /// Rounds between looks at the injector ahead of the local queue (as Go's 61).
 const INJECTOR_INTERVAL: u64 = 61;
 
-/// The thread body of a scheduler.
-pub(crate) fn run(cx: &WorkerContext) {
+/// The thread body of a scheduler: holds core `first` (or starts as a spare).
+pub(crate) fn run(cx: &WorkerContext, first: Option<usize>) {
     let _alt = crate::stack::guard::AltStack::ensure();
     set_timer_slack();
+    if let Some(i) = first {
+        cx.adopt(i);
+    }
     context::enter(cx, || {
         while !cx.shared.stopping.load(Ordering::Acquire) {
-            let picked = {
-                let mut core = cx.core.borrow_mut();
+            if cx.core_index().is_none() {
+                match cx.shared.wait_for_core() {
+                    Some(i) => cx.adopt(i),
+                    None => break,
+                }
+                continue;
+            }
+            let picked = cx.with_core(|core| {
+                let core = core?;
                 core.tick = core.tick.wrapping_add(1);
-                fire_timers(&cx.shared, &mut core);
-                pick(&cx.shared, &mut core)
-            };
+                fire_timers(&cx.shared, core);
+                Some(pick(&cx.shared, core))
+            });
             match picked {
-                Some((p, inherit)) => run_process(cx, p, inherit),
-                None => idle(cx),
+                Some(Some((p, inherit))) => run::run_process(cx, p, inherit),
+                Some(None) => idle(cx),
+                None => {}
             }
         }
+        retire(cx);
     });
 }
 
@@ -152,237 +161,54 @@ fn idle(cx: &WorkerContext) {
     let shared = &cx.shared;
     let backoff = Backoff::new();
     while !backoff.is_completed() {
-        if has_work(shared, &cx.core.borrow()) || shared.stopping.load(Ordering::Acquire) {
+        let busy = cx.with_core(|c| c.is_none_or(|core| has_work(shared, core)));
+        if busy || shared.stopping.load(Ordering::Acquire) {
             return;
         }
         backoff.snooze();
     }
-    release_caches(cx);
-    shared.stacks.trim(KEEP_RESIDENT);
-    shared.idle.register(cx.index);
-    let deadline = {
-        let core = cx.core.borrow();
-        if has_work(shared, &core) || shared.stopping.load(Ordering::Acquire) {
-            None
-        } else {
-            Some(core.timers.next_deadline())
+    cx.with_core(|core| {
+        if let Some(core) = core {
+            release_caches(shared, core);
+            shared.stacks.trim(KEEP_RESIDENT);
+            park(shared, core);
         }
-    };
-    if let Some(deadline) = deadline {
-        cx.core.borrow_mut().stats.parks += 1;
-        match deadline {
-            Some(t) => cx
+    });
+}
+
+/// Steps 1–3 of the idle protocol, then the park itself.
+fn park(shared: &Shared, core: &mut Core) {
+    shared.idle.register(core.index);
+    if !has_work(shared, core) && !shared.stopping.load(Ordering::Acquire) {
+        core.stats.parks += 1;
+        match core.timers.next_deadline() {
+            Some(t) => core
                 .parker
                 .park_deadline(timer::tick_instant(shared.epoch, t)),
-            None => cx.parker.park(),
+            None => core.parker.park(),
         }
     }
-    shared.idle.unregister(cx.index);
+    shared.idle.unregister(core.index);
 }
 
-/// Hands everything this core holds back when its thread stops.
-pub(crate) fn retire(cx: &WorkerContext) {
-    release_caches(cx);
-    let mut core = cx.core.borrow_mut();
-    let dropped: Vec<_> = core.timers.drain().collect();
-    drop(core);
-    drop(dropped);
+/// Hands what this thread's core caches back when the thread stops.
+fn retire(cx: &WorkerContext) {
+    cx.with_core(|core| {
+        if let Some(core) = core {
+            release_caches(&cx.shared, core);
+            let dropped: Vec<_> = core.timers.drain().collect();
+            drop(dropped);
+        }
+    });
 }
 
-/// Returns this core's cached slots and stacks to the shared pools, so memory can be
+/// Returns a core's cached slots and stacks to the shared pools, so memory can be
 /// trimmed and other cores can use them.
-fn release_caches(cx: &WorkerContext) {
-    let mut core = cx.core.borrow_mut();
-    let shared = &cx.shared;
+fn release_caches(shared: &Shared, core: &mut Core) {
     if !core.free_stacks.is_empty() {
         shared.stacks.release_batch(core.free_stacks.drain(..));
     }
     if !core.free_slots.is_empty() {
         shared.table.release_batch(core.free_slots.drain(..));
-    }
-}
-
-/// Runs one process until it suspends or finishes.
-fn run_process(cx: &WorkerContext, p: ProcPtr, inherit: bool) {
-    let proc = p.get();
-    proc.state.transition_to_running();
-    // SAFETY: Running: this scheduler holds the process exclusively; the reference
-    // is dropped before the process runs.
-    let co = match unsafe { proc.owned() }.coroutine.take() {
-        Some(co) => co,
-        None => match start_coroutine(cx, proc) {
-            Some(co) => co,
-            None => return finish(cx, p, ExitReason::SystemLimit),
-        },
-    };
-    if !inherit {
-        context::set_budget(cx.shared.config.reductions);
-    }
-    proc.last_scheduler
-        .store(cx.index as u32, Ordering::Relaxed);
-    let budget_before = context::budget();
-    cx.current.set(Some(p));
-    let (co, step) = co.resume();
-    cx.current.set(None);
-    let spent = (budget_before - context::budget()).max(0) as u64;
-    let total = proc.reductions.load(Ordering::Relaxed) + spent;
-    proc.reductions.store(total, Ordering::Relaxed);
-    {
-        let mut core = cx.core.borrow_mut();
-        core.stats.switches += 1;
-        cx.shared.switches[cx.index].store(core.stats.switches, Ordering::Relaxed);
-    }
-    match step {
-        Step::Suspended(s) => {
-            // SAFETY: still Running and held by this scheduler.
-            unsafe { proc.owned() }.coroutine = co;
-            suspended(cx, p, s);
-        }
-        Step::Finished(outcome, stack) => {
-            give_back_stack(cx, stack.into_slot());
-            match outcome {
-                Outcome::Exit(reason) => finish(cx, p, reason),
-                Outcome::Hibernate(entry) => hibernated(cx, p, entry),
-            }
-        }
-    }
-}
-
-fn suspended(cx: &WorkerContext, p: ProcPtr, s: Suspend) {
-    let mut core = cx.core.borrow_mut();
-    match s {
-        Suspend::Yield => {
-            p.get().state.transition_to_yielded();
-            cx.shared.schedule(Some(&mut core), p, Placement::Back);
-        }
-        Suspend::Wait => {
-            if p.get().state.transition_to_waiting() == Wait::Reschedule {
-                cx.shared.schedule(Some(&mut core), p, Placement::Back);
-            }
-        }
-    }
-}
-
-fn hibernated(cx: &WorkerContext, p: ProcPtr, entry: Box<dyn FnOnce() + Send>) {
-    let proc = p.get();
-    // SAFETY: Running and held by this scheduler.
-    let owned = unsafe { proc.owned() };
-    owned.entry = Some(entry);
-    proc.hibernated.store(true, Ordering::Relaxed);
-    let has_mail = owned.queue.len() > 0 || !proc.inbound.is_empty() || proc.kill_pending();
-    if has_mail {
-        proc.state.transition_to_yielded();
-        cx.shared
-            .schedule(Some(&mut cx.core.borrow_mut()), p, Placement::Back);
-    } else {
-        suspended(cx, p, Suspend::Wait);
-    }
-}
-
-/// Builds the coroutine of a process that has no stack (first run or after
-/// hibernation). `None` if no stack can be had.
-fn start_coroutine(cx: &WorkerContext, proc: &Process) -> Option<ProcessCoroutine> {
-    let slot = take_stack(cx)?;
-    let stack = cx.shared.stacks.stack(slot);
-    proc.hibernated.store(false, Ordering::Relaxed);
-    // SAFETY: Running and held by this scheduler.
-    let owned = unsafe { proc.owned() };
-    owned.stack_top = corosensei::stack::Stack::base(&stack).get();
-    let entry = owned.entry.take();
-    Some(ProcessCoroutine::new(stack, move |y| {
-        process_main(y, entry)
-    }))
-}
-
-/// The bottom frame of every process.
-fn process_main(y: &ProcessYielder, entry: Option<Box<dyn FnOnce() + Send>>) -> Outcome {
-    let p = context::current_process().expect("a process runs under a scheduler");
-    // SAFETY: the process itself is running; no other reference to `owned` is alive.
-    unsafe { p.get().owned() }.yielder = y;
-    let result = catch_unwind(AssertUnwindSafe(|| {
-        crate::api::check_signals();
-        if let Some(f) = entry {
-            f();
-        }
-    }));
-    let p = context::current_process().expect("a process runs under a scheduler");
-    // SAFETY: as above.
-    unsafe { p.get().owned() }.yielder = std::ptr::null();
-    match result {
-        Ok(()) => match p.get().kill_pending() {
-            // A kill caught by the user's catch_unwind still ends the process.
-            true => Outcome::Exit(kill_reason(p)),
-            false => Outcome::Exit(ExitReason::Normal),
-        },
-        Err(payload) => match classify_exit(payload) {
-            PanicPayload::Hibernate(f) => Outcome::Hibernate(f),
-            PanicPayload::Exit(reason) => Outcome::Exit(reason),
-        },
-    }
-}
-
-fn kill_reason(p: ProcPtr) -> ExitReason {
-    // SAFETY: called by the running process itself.
-    unsafe { p.get().owned() }
-        .kill_reason
-        .clone()
-        .unwrap_or(ExitReason::Killed)
-}
-
-fn take_stack(cx: &WorkerContext) -> Option<usize> {
-    let mut core = cx.core.borrow_mut();
-    if core.free_stacks.is_empty() {
-        cx.shared.stacks.acquire_batch(&mut core.free_stacks, 32);
-    }
-    core.free_stacks.pop()
-}
-
-fn give_back_stack(cx: &WorkerContext, slot: usize) {
-    let mut core = cx.core.borrow_mut();
-    core.free_stacks.push(slot);
-    if core.free_stacks.len() > STACK_CACHE {
-        let half = core.free_stacks.len() / 2;
-        let at = core.free_stacks.len() - half;
-        cx.shared.stacks.release_batch(core.free_stacks.drain(at..));
-    }
-}
-
-/// Retires an exited process: drops its mailbox, runs its exit hooks, frees the slot.
-fn finish(cx: &WorkerContext, p: ProcPtr, reason: ExitReason) {
-    let proc = p.get();
-    proc.state.transition_to_exiting();
-    let pid = proc.pid(cx.shared.id);
-    // SAFETY: Exiting: this scheduler holds the process exclusively.
-    let owned = unsafe { proc.owned() };
-    owned.queue.clear();
-    owned.entry = None;
-    owned.kill_reason = None;
-    owned.aliases.clear();
-    let hooks = std::mem::take(&mut owned.exit_hooks);
-    let notice = signal::on_exit(&cx.shared, &mut cx.core.borrow_mut(), proc, pid, &reason);
-    cx.shared
-        .reductions
-        .fetch_add(proc.reductions.load(Ordering::Relaxed), Ordering::Relaxed);
-    // Release pairs with the Acquire serial check in `Shared::deliver`.
-    proc.serial
-        .store(pid.serial.wrapping_add(1), Ordering::Release);
-    proc.state.transition_to_free();
-    if !notice.observed {
-        crate::report::exit(pid, &reason);
-    }
-    release_slot(cx, proc.index);
-    cx.shared.process_exited();
-    for hook in hooks {
-        hook(&reason);
-    }
-}
-
-fn release_slot(cx: &WorkerContext, index: u32) {
-    let mut core = cx.core.borrow_mut();
-    core.free_slots.push(index);
-    if core.free_slots.len() > SLOT_CACHE {
-        let half = core.free_slots.len() / 2;
-        let at = core.free_slots.len() - half;
-        cx.shared.table.release_batch(core.free_slots.drain(at..));
     }
 }

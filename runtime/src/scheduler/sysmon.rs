@@ -1,0 +1,178 @@
+//! The system monitor (as the BEAM's sys monitor / Go's sysmon).
+//!
+//! A thread that wakes every [`SYSMON_TICK`] and looks at every core's switch counter
+//! (odd while a process runs, see [`super::run`]). When a core has been inside the
+//! same process for longer than the long-schedule threshold (default 10 ms) — a loop
+//! that never reaches a reduction point, or a blocking syscall — it:
+//!
+//! 1. reports a [`LongSchedule`] event to the process subscribed with
+//!    [`system_monitor`](crate::system_monitor), and logs it (`beamlet::sysmon`);
+//! 2. takes the core away from the stuck thread ([`super::handoff`]) and hands it —
+//!    run queue, next slot, timers — to a spare thread, starting one if none is
+//!    waiting. The stuck thread finishes its process without a core and then waits
+//!    as a spare, so the number of threads running processes returns to the number
+//!    of cores as soon as the process reaches a switch.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use super::Shared;
+use crate::Pid;
+use crate::mailbox::node::Node;
+
+/// How often the monitor looks: fine enough that a stuck core is noticed within
+/// a tick of the threshold, coarse enough to cost nothing measurable (500 wake-ups/s).
+pub(crate) const SYSMON_TICK: Duration = Duration::from_millis(2);
+
+/// A process ran for `duration` without a switch (as `{monitor, Pid, long_schedule,
+/// Info}`), sent to the [`system_monitor`](crate::system_monitor) subscriber.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use beamlet_runtime::{receive_timeout, self_pid, spawn, system_monitor, LongSchedule};
+/// let rt = beamlet_runtime::Runtime::builder().schedulers(2).build().unwrap();
+/// rt.block_on(|| {
+///     system_monitor(Some(self_pid()));
+///     let hog = spawn(|| std::thread::sleep(Duration::from_millis(50))).unwrap();
+///     let ev = receive_timeout::<LongSchedule>(Duration::from_secs(5)).unwrap();
+///     assert_eq!(ev.pid, hog);
+///     assert!(ev.duration >= Duration::from_millis(10));
+/// }).unwrap();
+/// rt.shutdown();
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LongSchedule {
+    /// The process that held its scheduler.
+    pub pid: Pid,
+    /// How long it had run without a switch when it was noticed.
+    pub duration: Duration,
+}
+
+/// What the monitor remembers about one core.
+#[derive(Debug, Clone, Copy)]
+struct Watch {
+    switches: u64,
+    since: Instant,
+    reported: bool,
+    handed_off: bool,
+}
+
+/// The monitor thread's body.
+pub(crate) fn run(shared: Arc<Shared>) {
+    let now = Instant::now();
+    let mut watches = vec![
+        Watch {
+            switches: 0,
+            since: now,
+            reported: false,
+            handed_off: false,
+        };
+        shared.slots.len()
+    ];
+    while !shared.stopping.load(Ordering::Acquire) {
+        std::thread::sleep(SYSMON_TICK);
+        let now = Instant::now();
+        for (i, w) in watches.iter_mut().enumerate() {
+            check_core(&shared, i, w, now);
+        }
+    }
+}
+
+fn check_core(shared: &Arc<Shared>, i: usize, w: &mut Watch, now: Instant) {
+    let slot = &shared.slots[i];
+    let s = slot.switches.load(Ordering::Relaxed);
+    if s != w.switches || s % 2 == 0 {
+        *w = Watch {
+            switches: s,
+            since: now,
+            reported: false,
+            handed_off: false,
+        };
+        return;
+    }
+    let duration = now - w.since;
+    if duration < shared.config.long_schedule {
+        return;
+    }
+    if !w.reported {
+        w.reported = true;
+        let running = slot.running.load(Ordering::Relaxed);
+        let serial = running as u32;
+        let pid = Pid::new(shared.id, (running >> 32) as u32, serial);
+        report(shared, pid, duration);
+    }
+    if !w.handed_off && slot.try_steal() {
+        w.handed_off = true;
+        hand_off(shared, i);
+    }
+}
+
+fn report(shared: &Shared, pid: Pid, duration: Duration) {
+    log::warn!(
+        target: "beamlet::sysmon",
+        "long_schedule: process {pid} ran {} ms without a switch",
+        duration.as_millis()
+    );
+    let subscriber = *shared.sys_monitor.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(to) = subscriber {
+        let _ = shared.deliver(None, to, Node::new(LongSchedule { pid, duration }));
+    }
+}
+
+/// Gives core `i` (whose lease the monitor now holds) to a spare thread.
+fn hand_off(shared: &Arc<Shared>, i: usize) {
+    let waiting = {
+        let mut h = shared.handoff.lock().unwrap_or_else(|e| e.into_inner());
+        h.cores.push(i);
+        h.spares
+    };
+    if waiting > 0 {
+        shared.handoff_ready.notify_one();
+    } else if let Err(e) = shared.start_spare_thread() {
+        log::error!(target: "beamlet::sysmon", "cannot start a spare scheduler thread: {e}");
+    }
+}
+
+impl Shared {
+    /// Sets the process that receives [`LongSchedule`] events; returns the previous.
+    pub(crate) fn set_system_monitor(&self, to: Option<Pid>) -> Option<Pid> {
+        std::mem::replace(
+            &mut *self.sys_monitor.lock().unwrap_or_else(|e| e.into_inner()),
+            to,
+        )
+    }
+
+    /// Blocks a thread without a core until a core is handed to it; `None` when the
+    /// runtime stops.
+    pub(crate) fn wait_for_core(&self) -> Option<usize> {
+        let mut h = self.handoff.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            if self.stopping.load(Ordering::Acquire) {
+                return None;
+            }
+            if let Some(i) = h.cores.pop() {
+                return Some(i);
+            }
+            h.spares += 1;
+            h = self
+                .handoff_ready
+                .wait(h)
+                .unwrap_or_else(|e| e.into_inner());
+            h.spares -= 1;
+        }
+    }
+}
+
+/// Sets the process that receives [`LongSchedule`] events (`None` to stop); returns the
+/// previous subscriber.
+///
+/// # Panics
+///
+/// Outside a process (use [`Runtime::system_monitor`](crate::Runtime::system_monitor)).
+pub fn system_monitor(to: Option<Pid>) -> Option<Pid> {
+    crate::scheduler::context::with_context(|cx| cx.shared.set_system_monitor(to))
+        .expect("beamlet: system_monitor() called outside a process")
+}
