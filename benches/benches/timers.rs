@@ -1,0 +1,86 @@
+//! timers: many processes sleeping 1 ms at a time, and how late they wake.
+//!
+//! Usage: `timers [N=100000] [K=10] [SCHEDULERS=0]`. The root spawns N processes; each
+//! sleeps 1 ms K times, recording for each sleep its lateness (elapsed time minus
+//! 1 ms), and finally sends its K samples to the root. Time runs from before the
+//! first spawn until the root has every process's samples.
+//!
+//! Keys: `total_ms`, `late_mean_us`, `late_p99_us` (over all N×K sleeps).
+//!
+//! Guards against regressions in the per-core timer wheels (insert, poll, cascade),
+//! in parking until the next deadline (timer slack, oversleeping), and in the run
+//! queue under a burst of simultaneous wake-ups.
+
+use std::time::{Duration, Instant};
+
+use beamlet::{Pid, receive, self_pid, send, sleep, spawn};
+use beamlet_benches::{Report, Timed, arg, expect_ok, fail, fixed, runtime, shutdown};
+
+/// The sleep each process repeats.
+const NAP: Duration = Duration::from_millis(1);
+
+/// One process's lateness samples, in nanoseconds.
+struct Samples(Vec<u64>);
+
+fn main() {
+    let n = arg(0, "N", 100_000);
+    let k = arg(1, "K", 10);
+    let rt = runtime(arg(2, "SCHEDULERS", 0));
+    let (mut late, t) = expect_ok(rt.block_on(move || run(n, k)));
+    shutdown(rt);
+    late.sort_unstable();
+    Report::new("timers", n, t.elapsed)
+        .rss_kib(t.rss_kib)
+        .key("total_ms", fixed(t.elapsed.as_secs_f64() * 1e3, 1))
+        .key("late_mean_us", fixed(mean(&late) / 1e3, 1))
+        .key(
+            "late_p99_us",
+            fixed(percentile(&late, 0.99) as f64 / 1e3, 1),
+        )
+        .print();
+}
+
+/// The root process: spawns the sleepers and gathers their samples.
+fn run(n: u64, k: u64) -> (Vec<u64>, Timed) {
+    let root = self_pid();
+    let t = Instant::now();
+    for _ in 0..n {
+        spawn(move || sleeper(root, k)).unwrap_or_else(|e| fail(format_args!("spawn: {e}")));
+    }
+    let mut late = Vec::new();
+    for _ in 0..n {
+        late.extend(receive::<Samples>().0);
+    }
+    (late, Timed::since(t))
+}
+
+/// Sleeps [`NAP`] `k` times and reports how late each wake-up was.
+fn sleeper(root: Pid, k: u64) {
+    let samples = (0..k).map(|_| nap_lateness()).collect();
+    if send(root, Samples(samples)).is_err() {
+        fail("the collector is dead");
+    }
+}
+
+fn nap_lateness() -> u64 {
+    let t = Instant::now();
+    sleep(NAP);
+    let late = t.elapsed().saturating_sub(NAP);
+    u64::try_from(late.as_nanos()).unwrap_or(u64::MAX)
+}
+
+fn mean(xs: &[u64]) -> f64 {
+    if xs.is_empty() {
+        return 0.0;
+    }
+    xs.iter().map(|&x| x as f64).sum::<f64>() / xs.len() as f64
+}
+
+/// The `q` quantile of sorted `xs` (nearest rank), 0 if empty.
+fn percentile(sorted: &[u64], q: f64) -> u64 {
+    if sorted.is_empty() {
+        return 0;
+    }
+    let rank = (q * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
