@@ -226,55 +226,54 @@ pub fn yield_now() {
 
 /// Switches away from the running process. The process resumes when its scheduler
 /// picks it again (maybe on another thread); then pending signals are acted on.
-#[inline(never)]
 pub(crate) fn suspend(s: Suspend) {
-    context::check_switch();
-    let y = with_context(|cx| {
-        let p = cx.current.get()?;
-        // SAFETY: the running process reads its own owned fields; no other reference.
-        Some(unsafe { p.get().owned() }.yielder)
-    })
-    .flatten()
-    .expect("beamlet: a switching call was made outside a process");
-    publish_stack_use();
-    // SAFETY: the yielder lives on this coroutine's stack and stays valid while the
-    // coroutine runs, which it does: we are on it. No thread-local borrow is live.
-    unsafe { (*y).suspend(s) };
+    suspend_raw(s);
     check_signals();
 }
 
-/// Publishes how deep the running process's stack is, for `process_info`.
+/// Switches away; the caller acts on signals afterwards. Publishes the stack depth
+/// for `process_info` on the way out.
 #[inline(never)]
-fn publish_stack_use() {
+fn suspend_raw(s: Suspend) {
+    context::check_switch();
     let probe = 0u8;
     let sp = std::ptr::addr_of!(probe) as usize;
-    if let Some(p) = context::current_process() {
-        // SAFETY: the running process reads its own owned fields.
-        let top = unsafe { p.get().owned() }.stack_top;
-        let used = top.saturating_sub(sp).min(u32::MAX as usize) as u32;
+    let y = with_context(|cx| {
+        let p = cx.current.get()?;
+        // SAFETY: the running process reads its own owned fields; no other reference.
+        let owned = unsafe { p.get().owned() };
+        let used = owned.stack_top.saturating_sub(sp).min(u32::MAX as usize);
         p.get()
             .stack_used
-            .store(used, std::sync::atomic::Ordering::Relaxed);
-    }
+            .store(used as u32, std::sync::atomic::Ordering::Relaxed);
+        Some(owned.yielder)
+    })
+    .flatten()
+    .expect("beamlet: a switching call was made outside a process");
+    // SAFETY: the yielder lives on this coroutine's stack and stays valid while the
+    // coroutine runs, which it does: we are on it. No thread-local borrow is live.
+    unsafe { (*y).suspend(s) };
 }
 
 /// Acts on signals that arrived while the process ran or waited: a pending kill
 /// unwinds the process (again, if user code caught the first unwind).
 pub(crate) fn check_signals() {
-    let Some(p) = context::current_process() else {
-        return;
-    };
-    if !p.get().inbound.is_empty() {
-        with_context(|cx| signal::drain(&cx.shared, p));
-    }
-    if p.get().kill_pending() {
-        // SAFETY: the running process reads its own owned fields.
-        let reason = unsafe { p.get().owned() }
-            .kill_reason
-            .clone()
-            .unwrap_or(ExitReason::Killed);
-        unwind::raise(reason);
-    }
+    with_context(|cx| {
+        let Some(p) = cx.current.get() else {
+            return;
+        };
+        if !p.get().inbound.is_empty() {
+            signal::drain(&cx.shared, p);
+        }
+        if p.get().kill_pending() {
+            // SAFETY: the running process reads its own owned fields.
+            let reason = unsafe { p.get().owned() }
+                .kill_reason
+                .clone()
+                .unwrap_or(ExitReason::Killed);
+            unwind::raise(reason);
+        }
+    });
 }
 
 fn current_or_panic(what: &str) -> ProcPtr {
@@ -326,7 +325,7 @@ fn receive_node(
             Scan::NotFound { last } => cursor = Some(last),
         }
         if context::spend(examined as i32) <= 0 {
-            suspend(Suspend::Yield);
+            suspend_raw(Suspend::Yield);
             continue;
         }
         if let Some(d) = deadline {
@@ -342,7 +341,7 @@ fn receive_node(
                 armed = true;
             }
         }
-        suspend(Suspend::Wait);
+        suspend_raw(Suspend::Wait);
     }
 }
 

@@ -18,70 +18,85 @@ use crate::process::{ProcPtr, Process};
 use crate::signal;
 use crate::unwind::{PanicPayload, classify_exit};
 
-/// Runs one process until it suspends or finishes.
+/// Runs one process until it suspends or finishes. The core is borrowed twice:
+/// once to prepare the process, once to put it away; never while it runs.
 pub(crate) fn run_process(cx: &WorkerContext, p: ProcPtr, inherit: bool) {
     let proc = p.get();
     proc.state.transition_to_running();
-    // SAFETY: Running: this scheduler holds the process exclusively; the reference
-    // is dropped before the process runs.
-    let co = match unsafe { proc.owned() }.coroutine.take() {
-        Some(co) => co,
-        None => match start_coroutine(cx, proc) {
-            Some(co) => co,
-            None => return finish(cx, p, ExitReason::SystemLimit),
-        },
+    let Some(co) = cx.with_core(|core| prepare(cx, core, proc, inherit)) else {
+        return cx.with_core(|core| finish(&cx.shared, core, p, ExitReason::SystemLimit));
     };
-    if !inherit {
-        context::set_budget(cx.shared.config.reductions);
-    }
-    let index = cx.core_index().unwrap_or(0);
-    proc.last_scheduler.store(index as u32, Ordering::Relaxed);
     let budget_before = context::budget();
     cx.current.set(Some(p));
-    publish_switch(cx, Some(proc));
     let (co, step) = co.resume();
-    publish_switch(cx, None);
     cx.current.set(None);
     let spent = (budget_before - context::budget()).max(0) as u64;
     let total = proc.reductions.load(Ordering::Relaxed) + spent;
     proc.reductions.store(total, Ordering::Relaxed);
-    match step {
-        Step::Suspended(s) => {
-            // SAFETY: still Running and held by this scheduler.
-            unsafe { proc.owned() }.coroutine = co;
-            suspended(cx, p, s);
+    cx.with_core(|mut core| {
+        if let Some(c) = core.as_deref_mut() {
+            publish_switch(&cx.shared, c, None);
         }
-        Step::Finished(outcome, stack) => {
-            give_back_stack(cx, stack.into_slot());
-            match outcome {
-                Outcome::Exit(reason) => finish(cx, p, reason),
-                Outcome::Hibernate(entry) => hibernated(cx, p, entry),
+        match step {
+            Step::Suspended(s) => {
+                // SAFETY: still Running and held by this scheduler.
+                unsafe { proc.owned() }.coroutine = co;
+                suspended(&cx.shared, core, p, s);
+            }
+            Step::Finished(outcome, stack) => {
+                give_back_stack(&cx.shared, core.as_deref_mut(), stack.into_slot());
+                match outcome {
+                    Outcome::Exit(reason) => finish(&cx.shared, core, p, reason),
+                    Outcome::Hibernate(entry) => hibernated(&cx.shared, core, p, entry),
+                }
             }
         }
+    });
+}
+
+/// Gets a Running process ready to resume: its coroutine (built on a fresh stack
+/// if it has none), its slice, and the published switch. `None` if no stack.
+fn prepare(
+    cx: &WorkerContext,
+    mut core: Option<&mut Core>,
+    proc: &Process,
+    inherit: bool,
+) -> Option<ProcessCoroutine> {
+    // SAFETY: Running: this scheduler holds the process exclusively; the reference
+    // is dropped before the process runs.
+    let co = match unsafe { proc.owned() }.coroutine.take() {
+        Some(co) => co,
+        None => start_coroutine(&cx.shared, core.as_deref_mut(), proc)?,
+    };
+    if !inherit {
+        context::set_budget(cx.shared.config.reductions);
     }
+    if let Some(core) = core {
+        proc.last_scheduler
+            .store(core.index as u32, Ordering::Relaxed);
+        publish_switch(&cx.shared, core, Some(proc));
+    }
+    Some(co)
 }
 
 /// Publishes entering (`Some`) or leaving (`None`) a process: the switch counter is
 /// odd while a process runs, which is what the system monitor watches.
-fn publish_switch(cx: &WorkerContext, running: Option<&Process>) {
-    cx.with_core(|core| {
-        let Some(core) = core else { return };
-        // Odd while a process runs, even otherwise; always a new value, also when a
-        // core comes from a thread that never got to mark its process's end.
-        let want_odd = running.is_some();
-        let s = core.stats.switches + 1;
-        core.stats.switches = if (s % 2 == 1) == want_odd { s } else { s + 1 };
-        let slot = &cx.shared.slots[core.index];
-        if let Some(p) = running {
-            let packed = (u64::from(p.index) << 32) | u64::from(p.serial.load(Ordering::Relaxed));
-            slot.running.store(packed, Ordering::Relaxed);
-        }
-        // Relaxed: the monitor only compares successive values.
-        slot.switches.store(core.stats.switches, Ordering::Relaxed);
-    });
+fn publish_switch(shared: &Shared, core: &mut Core, running: Option<&Process>) {
+    // Odd while a process runs, even otherwise; always a new value, also when a core
+    // comes from a thread that never got to mark its process's end.
+    let want_odd = running.is_some();
+    let s = core.stats.switches + 1;
+    core.stats.switches = if (s % 2 == 1) == want_odd { s } else { s + 1 };
+    let slot = &shared.slots[core.index];
+    if let Some(p) = running {
+        let packed = (u64::from(p.index) << 32) | u64::from(p.serial.load(Ordering::Relaxed));
+        slot.running.store(packed, Ordering::Relaxed);
+    }
+    // Relaxed: the monitor only compares successive values.
+    slot.switches.store(core.stats.switches, Ordering::Relaxed);
 }
 
-fn suspended(cx: &WorkerContext, p: ProcPtr, s: Suspend) {
+fn suspended(shared: &Shared, core: Option<&mut Core>, p: ProcPtr, s: Suspend) {
     let requeue = match s {
         Suspend::Yield => {
             p.get().state.transition_to_yielded();
@@ -90,11 +105,16 @@ fn suspended(cx: &WorkerContext, p: ProcPtr, s: Suspend) {
         Suspend::Wait => p.get().state.transition_to_waiting() == Wait::Reschedule,
     };
     if requeue {
-        cx.with_core(|core| cx.shared.schedule(core, p, Placement::Back));
+        shared.schedule(core, p, Placement::Back);
     }
 }
 
-fn hibernated(cx: &WorkerContext, p: ProcPtr, entry: Box<dyn FnOnce() + Send>) {
+fn hibernated(
+    shared: &Shared,
+    core: Option<&mut Core>,
+    p: ProcPtr,
+    entry: Box<dyn FnOnce() + Send>,
+) {
     let proc = p.get();
     // SAFETY: Running and held by this scheduler.
     let owned = unsafe { proc.owned() };
@@ -103,17 +123,21 @@ fn hibernated(cx: &WorkerContext, p: ProcPtr, entry: Box<dyn FnOnce() + Send>) {
     let has_mail = owned.queue.len() > 0 || !proc.inbound.is_empty() || proc.kill_pending();
     if has_mail {
         proc.state.transition_to_yielded();
-        cx.with_core(|core| cx.shared.schedule(core, p, Placement::Back));
+        shared.schedule(core, p, Placement::Back);
     } else {
-        suspended(cx, p, Suspend::Wait);
+        suspended(shared, core, p, Suspend::Wait);
     }
 }
 
 /// Builds the coroutine of a process that has no stack (first run or after
 /// hibernation). `None` if no stack can be had.
-fn start_coroutine(cx: &WorkerContext, proc: &Process) -> Option<ProcessCoroutine> {
-    let slot = take_stack(cx)?;
-    let stack = cx.shared.stacks.stack(slot);
+fn start_coroutine(
+    shared: &Shared,
+    core: Option<&mut Core>,
+    proc: &Process,
+) -> Option<ProcessCoroutine> {
+    let slot = take_stack(shared, core)?;
+    let stack = shared.stacks.stack(slot);
     proc.hibernated.store(false, Ordering::Relaxed);
     // SAFETY: Running and held by this scheduler.
     let owned = unsafe { proc.owned() };
@@ -159,41 +183,41 @@ fn kill_reason(p: ProcPtr) -> ExitReason {
         .unwrap_or(ExitReason::Killed)
 }
 
-fn take_stack(cx: &WorkerContext) -> Option<usize> {
-    cx.with_core(|core| match core {
+fn take_stack(shared: &Shared, core: Option<&mut Core>) -> Option<usize> {
+    match core {
         Some(core) => {
             if core.free_stacks.is_empty() {
-                cx.shared.stacks.acquire_batch(&mut core.free_stacks, 32);
+                shared.stacks.acquire_batch(&mut core.free_stacks, 32);
             }
             core.free_stacks.pop()
         }
         None => {
             let mut one = Vec::with_capacity(1);
-            cx.shared.stacks.acquire_batch(&mut one, 1);
+            shared.stacks.acquire_batch(&mut one, 1);
             one.pop()
         }
-    })
+    }
 }
 
-fn give_back_stack(cx: &WorkerContext, slot: usize) {
-    cx.with_core(|core| match core {
+fn give_back_stack(shared: &Shared, core: Option<&mut Core>, slot: usize) {
+    match core {
         Some(core) => {
             core.free_stacks.push(slot);
             if core.free_stacks.len() > STACK_CACHE {
                 let at = core.free_stacks.len() / 2;
-                cx.shared.stacks.release_batch(core.free_stacks.drain(at..));
+                shared.stacks.release_batch(core.free_stacks.drain(at..));
             }
         }
-        None => cx.shared.stacks.release_batch([slot]),
-    });
+        None => shared.stacks.release_batch([slot]),
+    }
 }
 
 /// Retires an exited process: drops its mailbox, signals its links and monitors,
 /// runs its exit hooks, frees the slot.
-fn finish(cx: &WorkerContext, p: ProcPtr, reason: ExitReason) {
+fn finish(shared: &Shared, mut core: Option<&mut Core>, p: ProcPtr, reason: ExitReason) {
     let proc = p.get();
     proc.state.transition_to_exiting();
-    let pid = proc.pid(cx.shared.id);
+    let pid = proc.pid(shared.id);
     // SAFETY: Exiting: this scheduler holds the process exclusively.
     let owned = unsafe { proc.owned() };
     owned.queue.clear();
@@ -201,8 +225,8 @@ fn finish(cx: &WorkerContext, p: ProcPtr, reason: ExitReason) {
     owned.kill_reason = None;
     owned.aliases.clear();
     let hooks = std::mem::take(&mut owned.exit_hooks);
-    let notice = cx.with_core(|core| signal::on_exit(&cx.shared, core, proc, pid, &reason));
-    cx.shared
+    let notice = signal::on_exit(shared, core.as_deref_mut(), proc, pid, &reason);
+    shared
         .reductions
         .fetch_add(proc.reductions.load(Ordering::Relaxed), Ordering::Relaxed);
     // Release pairs with the Acquire serial check in `Shared::deliver`.
@@ -212,8 +236,8 @@ fn finish(cx: &WorkerContext, p: ProcPtr, reason: ExitReason) {
     if !notice.observed {
         crate::report::exit(pid, &reason);
     }
-    cx.with_core(|core| release_slot(&cx.shared, core, proc.index));
-    cx.shared.process_exited();
+    release_slot(shared, core, proc.index);
+    shared.process_exited();
     for hook in hooks {
         hook(&reason);
     }
