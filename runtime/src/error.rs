@@ -13,7 +13,7 @@ use std::fmt;
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum BuildError {
-    /// `schedulers(0)`.
+    /// `schedulers(0)`, or a dirty pool of zero threads.
     ZeroSchedulers,
     /// `reductions(0)`.
     ZeroReductions,

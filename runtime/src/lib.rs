@@ -60,6 +60,7 @@
 mod alias;
 mod api;
 mod coroutine;
+mod dirty;
 mod error;
 mod exit;
 mod info;
@@ -86,6 +87,7 @@ pub use api::{
     receive_match_after, receive_match_timeout, receive_select, receive_timeout, reduce, self_pid,
     send, send_after, sleep, spawn, try_receive, yield_now,
 };
+pub use dirty::{DirtyError, dirty_cpu, dirty_io};
 pub use error::{BuildError, SendError, SpawnError};
 pub use exit::{ExitReason, PanicReason, Term};
 pub use info::{ProcessInfo, ProcessStatus, process_info, processes};
@@ -99,8 +101,8 @@ pub use names::{
 pub use pid::{Pid, Ref};
 pub use preemptible::{Preemptible, PreemptibleIter};
 pub use runtime::{
-    DEFAULT_LONG_SCHEDULE, DEFAULT_MAX_PROCESSES, DEFAULT_REDUCTIONS, DEFAULT_SHUTDOWN_TIMEOUT,
-    MAX_PROCESSES, Runtime, RuntimeBuilder, RuntimeStats, ShutdownReport,
+    DEFAULT_DIRTY_IO, DEFAULT_LONG_SCHEDULE, DEFAULT_MAX_PROCESSES, DEFAULT_REDUCTIONS,
+    DEFAULT_SHUTDOWN_TIMEOUT, MAX_PROCESSES, Runtime, RuntimeBuilder, RuntimeStats, ShutdownReport,
 };
 pub use scheduler::sysmon::{LongSchedule, system_monitor};
 pub use stack::{DEFAULT_STACK_SIZE, MAX_STACK_SIZE, MIN_STACK_SIZE};

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use crossbeam_deque::{Injector, Worker};
 use crossbeam_utils::sync::Parker;
 
+use crate::dirty::DirtyPool;
 use crate::mailbox::node::Node;
 use crate::process::table::ProcessTable;
 use crate::process::{FLAG_KILL, ProcPtr};
@@ -29,6 +30,9 @@ pub const MAX_PROCESSES: usize = 1 << 27;
 
 /// Default long-schedule threshold of the system monitor (as Go's 10 ms preemption).
 pub const DEFAULT_LONG_SCHEDULE: Duration = Duration::from_millis(10);
+
+/// Default number of dirty I/O threads, as the BEAM's.
+pub const DEFAULT_DIRTY_IO: usize = 10;
 
 /// How long `shutdown` waits for killed processes to finish unwinding.
 pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
@@ -57,6 +61,8 @@ pub struct RuntimeBuilder {
     max_processes: usize,
     shutdown_timeout: Duration,
     long_schedule: Duration,
+    dirty_cpu: Option<usize>,
+    dirty_io: usize,
 }
 
 impl RuntimeBuilder {
@@ -100,6 +106,18 @@ impl RuntimeBuilder {
         self
     }
 
+    /// Threads of the dirty CPU pool (default: the number of schedulers, as the BEAM).
+    pub fn dirty_cpu_schedulers(mut self, n: usize) -> Self {
+        self.dirty_cpu = Some(n);
+        self
+    }
+
+    /// Threads of the dirty I/O pool (default [`DEFAULT_DIRTY_IO`], 10, as the BEAM).
+    pub fn dirty_io_schedulers(mut self, n: usize) -> Self {
+        self.dirty_io = n;
+        self
+    }
+
     /// How long [`Runtime::shutdown`] waits for killed processes to exit.
     pub fn shutdown_timeout(mut self, t: Duration) -> Self {
         self.shutdown_timeout = t;
@@ -121,6 +139,9 @@ impl RuntimeBuilder {
         if !(MIN_STACK_SIZE..=MAX_STACK_SIZE).contains(&self.stack_size) {
             return Err(BuildError::StackSize(self.stack_size));
         }
+        if self.dirty_cpu == Some(0) || self.dirty_io == 0 {
+            return Err(BuildError::ZeroSchedulers);
+        }
         if self.long_schedule < Duration::from_millis(1) {
             return Err(BuildError::LongSchedule(self.long_schedule));
         }
@@ -135,6 +156,8 @@ impl RuntimeBuilder {
             max_processes: self.max_processes,
             shutdown_timeout: self.shutdown_timeout,
             long_schedule: self.long_schedule,
+            dirty_cpu: self.dirty_cpu.unwrap_or(schedulers),
+            dirty_io: self.dirty_io,
         })
     }
 
@@ -181,6 +204,16 @@ impl RuntimeBuilder {
             handoff_ready: Condvar::new(),
             extra_threads: Mutex::new(Vec::new()),
             sys_monitor: Mutex::new(None),
+            dirty_cpu: DirtyPool::start(
+                config.dirty_cpu,
+                &format!("{}-dirty-cpu", config.thread_name),
+            )
+            .map_err(BuildError::Os)?,
+            dirty_io: DirtyPool::start(
+                config.dirty_io,
+                &format!("{}-dirty-io", config.thread_name),
+            )
+            .map_err(BuildError::Os)?,
             config,
         });
         registry::insert(&shared);
@@ -217,6 +250,8 @@ impl Default for RuntimeBuilder {
             max_processes: DEFAULT_MAX_PROCESSES,
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
             long_schedule: DEFAULT_LONG_SCHEDULE,
+            dirty_cpu: None,
+            dirty_io: DEFAULT_DIRTY_IO,
         }
     }
 }
@@ -492,6 +527,9 @@ impl Runtime {
                 leaked = true;
             }
         }
+        let grace = Instant::now() + Duration::from_millis(100);
+        shared.dirty_cpu.stop(grace);
+        shared.dirty_io.stop(grace);
         registry::remove(shared.id);
         if leaked {
             // A thread is still running a stuck process on one of our stacks: keep

@@ -54,6 +54,8 @@ pub(crate) struct Config {
     pub(crate) max_processes: usize,
     pub(crate) shutdown_timeout: Duration,
     pub(crate) long_schedule: Duration,
+    pub(crate) dirty_cpu: usize,
+    pub(crate) dirty_io: usize,
 }
 
 /// State shared by all schedulers of one runtime.
@@ -93,6 +95,9 @@ pub(crate) struct Shared {
     pub(crate) extra_threads: Mutex<Vec<std::thread::JoinHandle<()>>>,
     /// The process that receives `LongSchedule` events.
     pub(crate) sys_monitor: Mutex<Option<Pid>>,
+    /// Dirty scheduler pools.
+    pub(crate) dirty_cpu: std::sync::Arc<crate::dirty::DirtyPool>,
+    pub(crate) dirty_io: std::sync::Arc<crate::dirty::DirtyPool>,
 }
 
 /// The hand-off rendezvous (see [`sysmon`]).
