@@ -208,6 +208,46 @@ fn slice_spent() {
     }
 }
 
+/// Spawns a process with the given priority from its start (as `spawn_opt` with
+/// `{priority, P}`).
+///
+/// # Errors
+///
+/// As [`spawn`].
+///
+/// # Examples
+///
+/// ```
+/// use beamlet_runtime::{process_info, spawn_priority, Priority};
+/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// rt.block_on(|| {
+///     let pid = spawn_priority(Priority::Low, || beamlet_runtime::sleep(std::time::Duration::from_millis(50))).unwrap();
+///     assert_eq!(process_info(pid).unwrap().priority, Priority::Low);
+/// }).unwrap();
+/// rt.shutdown();
+/// ```
+pub fn spawn_priority<F>(priority: crate::Priority, f: F) -> Result<Pid, SpawnError>
+where
+    F: FnOnce() + Send + 'static,
+{
+    crate::link::spawn_related(Box::new(f), false, None, Some(priority))
+}
+
+/// Sets the calling process's priority; returns the previous one (as
+/// `process_flag(priority, P)`). See [`Priority`](crate::Priority).
+///
+/// # Panics
+///
+/// Outside a process.
+pub fn set_priority(priority: crate::Priority) -> crate::Priority {
+    let p = current_or_panic("set_priority");
+    let old = p
+        .get()
+        .priority
+        .swap(priority as u8, std::sync::atomic::Ordering::Relaxed);
+    crate::Priority::from_u8(old)
+}
+
 /// Gives up the rest of the slice: the process goes to the back of its run queue.
 /// Outside a process, yields the OS thread.
 ///

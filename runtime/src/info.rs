@@ -56,6 +56,8 @@ pub struct ProcessInfo {
     pub trap_exit: bool,
     /// The scheduler it last ran on.
     pub scheduler: usize,
+    /// Its priority.
+    pub priority: crate::Priority,
 }
 
 impl Shared {
@@ -103,6 +105,7 @@ impl Shared {
             registered_name: rel.name.as_ref().map(|n| n.to_string()),
             trap_exit: p.trap_exit.load(Ordering::Relaxed),
             scheduler: p.last_scheduler.load(Ordering::Relaxed) as usize,
+            priority: crate::Priority::from_u8(p.priority.load(Ordering::Relaxed)),
         })
     }
 }

@@ -85,7 +85,7 @@ pub use api::{
     MailboxMark, Message, NoSwitch, cancel_timer, hibernate, is_alive, mailbox_mark,
     message_queue_len, read_timer, receive, receive_any, receive_any_timeout, receive_match,
     receive_match_after, receive_match_timeout, receive_select, receive_timeout, reduce, self_pid,
-    send, send_after, sleep, spawn, try_receive, yield_now,
+    send, send_after, set_priority, sleep, spawn, spawn_priority, try_receive, yield_now,
 };
 pub use dirty::{DirtyError, dirty_cpu, dirty_io};
 pub use error::{BuildError, SendError, SpawnError};
@@ -104,6 +104,7 @@ pub use runtime::{
     DEFAULT_DIRTY_IO, DEFAULT_LONG_SCHEDULE, DEFAULT_MAX_PROCESSES, DEFAULT_REDUCTIONS,
     DEFAULT_SHUTDOWN_TIMEOUT, MAX_PROCESSES, Runtime, RuntimeBuilder, RuntimeStats, ShutdownReport,
 };
+pub use scheduler::queue::Priority;
 pub use scheduler::sysmon::{LongSchedule, system_monitor};
 pub use stack::{DEFAULT_STACK_SIZE, MAX_STACK_SIZE, MIN_STACK_SIZE};
 pub use timer::TimerRef;

@@ -249,7 +249,7 @@ pub fn exit_pid(pid: Pid, reason: ExitReason) {
 /// rt.shutdown();
 /// ```
 pub fn spawn_link<F: FnOnce() + Send + 'static>(f: F) -> Result<Pid, SpawnError> {
-    spawn_related(Box::new(f), true, None)
+    spawn_related(Box::new(f), true, None, None)
 }
 
 /// Spawns a process monitored by the caller; the monitor exists before the child runs.
@@ -259,13 +259,14 @@ pub fn spawn_link<F: FnOnce() + Send + 'static>(f: F) -> Result<Pid, SpawnError>
 /// As [`spawn`](crate::spawn).
 pub fn spawn_monitor<F: FnOnce() + Send + 'static>(f: F) -> Result<(Pid, MonitorRef), SpawnError> {
     let m = MonitorRef(Ref::new());
-    spawn_related(Box::new(f), false, Some(m)).map(|pid| (pid, m))
+    spawn_related(Box::new(f), false, Some(m), None).map(|pid| (pid, m))
 }
 
-fn spawn_related(
+pub(crate) fn spawn_related(
     f: Box<dyn FnOnce() + Send>,
     link: bool,
     monitor: Option<MonitorRef>,
+    priority: Option<crate::Priority>,
 ) -> Result<Pid, SpawnError> {
     let (parent, parent_pid) = me();
     let relate = Relate {
@@ -273,6 +274,7 @@ fn spawn_related(
         parent_pid,
         link,
         monitor,
+        priority,
     };
     let r =
         with_context(|cx| cx.with_core(|core| cx.shared.spawn(core, f, Vec::new(), Some(relate))))

@@ -5,7 +5,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crossbeam_deque::{Injector, Worker};
+use crate::scheduler::queue::RunQueue;
 use crossbeam_utils::sync::Parker;
 
 use crate::dirty::DirtyPool;
@@ -171,8 +171,8 @@ impl RuntimeBuilder {
         crate::unwind::install_panic_hook();
         let n = config.schedulers;
         crate::scheduler::handoff::init_fences();
-        let queues: Vec<Worker<ProcPtr>> = (0..n).map(|_| Worker::new_fifo()).collect();
-        let stealers = queues.iter().map(Worker::stealer).collect();
+        let (queues, stealers): (Vec<RunQueue>, Vec<_>) = (0..n).map(|_| RunQueue::new()).unzip();
+        let stealers = stealers.into_boxed_slice();
         let cores: Vec<Core> = queues
             .into_iter()
             .enumerate()
@@ -185,7 +185,7 @@ impl RuntimeBuilder {
             .collect();
         let shared = Arc::new(Shared {
             id: registry::next_id(),
-            injector: Injector::new(),
+            injector: Default::default(),
             stealers,
             idle: Idle::new(unparkers),
             remote_timers: Mutex::new(Vec::new()),

@@ -105,6 +105,8 @@ pub(crate) struct Process {
     pub(crate) last_scheduler: AtomicU32,
     pub(crate) stack_used: AtomicU32,
     pub(crate) queue_len: AtomicU32,
+    /// `Priority as u8`; set by the process itself, read when it is queued.
+    pub(crate) priority: std::sync::atomic::AtomicU8,
     owned: UnsafeCell<Owned>,
 }
 
@@ -170,6 +172,7 @@ impl Process {
             last_scheduler: AtomicU32::new(0),
             stack_used: AtomicU32::new(0),
             queue_len: AtomicU32::new(0),
+            priority: std::sync::atomic::AtomicU8::new(1),
             owned: UnsafeCell::new(Owned::new()),
         }
     }

@@ -4,9 +4,9 @@
 //! the thread (the `WorkerContext`) is what lets a stuck thread hand its core to a
 //! fresh one later without moving any process.
 
-use crossbeam_deque::Worker;
 use crossbeam_utils::sync::Parker;
 
+use super::queue::RunQueue;
 use crate::process::ProcPtr;
 use crate::timer::TimerAction;
 use crate::timer::wheel::Wheel;
@@ -31,8 +31,8 @@ pub(crate) struct CoreStats {
 #[derive(Debug)]
 pub(crate) struct Core {
     pub(crate) index: usize,
-    /// FIFO run queue; other cores steal from its front.
-    pub(crate) run_queue: Worker<ProcPtr>,
+    /// FIFO run queues by priority; other cores steal from their fronts.
+    pub(crate) run_queue: RunQueue,
     /// A process woken by the one running here, run next (ping-pong pairs). It shares
     /// the remaining slice of the process that woke it, so a pair cannot starve the
     /// queue: when the slice is spent it goes to the back.
@@ -49,7 +49,7 @@ pub(crate) struct Core {
 }
 
 impl Core {
-    pub(crate) fn new(index: usize, run_queue: Worker<ProcPtr>, parker: Parker) -> Core {
+    pub(crate) fn new(index: usize, run_queue: RunQueue, parker: Parker) -> Core {
         Core {
             index,
             run_queue,

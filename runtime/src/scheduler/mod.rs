@@ -16,6 +16,7 @@ pub(crate) mod context;
 pub(crate) mod core;
 pub(crate) mod handoff;
 pub(crate) mod idle;
+pub(crate) mod queue;
 pub(crate) mod run;
 pub(crate) mod sysmon;
 pub(crate) mod worker;
@@ -23,8 +24,6 @@ pub(crate) mod worker;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
-
-use crossbeam_deque::{Injector, Stealer};
 
 pub(crate) use self::core::Core;
 use crate::mailbox::node::Node;
@@ -65,8 +64,8 @@ pub(crate) struct Shared {
     pub(crate) id: u32,
     pub(crate) config: Config,
     /// Processes made runnable by threads that are not schedulers of this runtime.
-    pub(crate) injector: Injector<ProcPtr>,
-    pub(crate) stealers: Box<[Stealer<ProcPtr>]>,
+    pub(crate) injector: queue::Injectors,
+    pub(crate) stealers: Box<[queue::Remote]>,
     pub(crate) idle: idle::Idle,
     /// Timers armed from outside any scheduler, adopted by the next scheduler round.
     pub(crate) remote_timers: Mutex<Vec<Entry<TimerAction>>>,
@@ -152,6 +151,7 @@ impl Shared {
         p.hibernated.store(false, Ordering::Relaxed);
         p.stack_used.store(0, Ordering::Relaxed);
         p.queue_len.store(0, Ordering::Relaxed);
+        p.priority.store(1, Ordering::Relaxed);
         let pid = p.pid(self.id);
         if let Some(r) = relate {
             r.apply(p, pid);
@@ -275,7 +275,8 @@ impl Shared {
                 if p.serial.load(Ordering::Acquire) == serial
                     && p.timer_seq.load(Ordering::Acquire) == seq
                 {
-                    self.wake(core, process, Placement::Back);
+                    // As a message would: run next, sharing what is left of the slice.
+                    self.wake(core, process, Placement::Next);
                 }
             }
             TimerAction::Send { to, cell } => {
@@ -312,7 +313,8 @@ impl Shared {
     }
 }
 
-/// Links or monitors a new process has from birth (`spawn_link`, `spawn_monitor`).
+/// Links, monitors and priority a new process has from birth (`spawn_link`,
+/// `spawn_monitor`, `spawn_priority`).
 /// Applied before the child is runnable, so the child cannot exit unobserved.
 #[derive(Debug)]
 pub(crate) struct Relate {
@@ -320,10 +322,14 @@ pub(crate) struct Relate {
     pub(crate) parent_pid: Pid,
     pub(crate) link: bool,
     pub(crate) monitor: Option<MonitorRef>,
+    pub(crate) priority: Option<queue::Priority>,
 }
 
 impl Relate {
     fn apply(self, child: &crate::process::Process, child_pid: Pid) {
+        if let Some(prio) = self.priority {
+            child.priority.store(prio as u8, Ordering::Relaxed);
+        }
         let parent = self.parent.get();
         let mut mine = parent.relations();
         let mut theirs = child.relations();

@@ -17,7 +17,6 @@
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
-use crossbeam_deque::Steal;
 use crossbeam_utils::Backoff;
 
 use super::context::{self, WorkerContext};
@@ -103,13 +102,7 @@ fn pick(shared: &Shared, core: &mut Core) -> Option<(ProcPtr, bool)> {
 }
 
 fn steal_injector(shared: &Shared, core: &mut Core) -> Option<ProcPtr> {
-    loop {
-        match shared.injector.steal_batch_and_pop(&core.run_queue) {
-            Steal::Success(p) => return Some(p),
-            Steal::Empty => return None,
-            Steal::Retry => continue,
-        }
-    }
+    core.run_queue.steal_injected(&shared.injector)
 }
 
 fn steal_other(shared: &Shared, core: &mut Core) -> Option<ProcPtr> {
@@ -123,15 +116,9 @@ fn steal_other(shared: &Shared, core: &mut Core) -> Option<ProcPtr> {
         if victim == core.index {
             continue;
         }
-        loop {
-            match shared.stealers[victim].steal_batch_and_pop(&core.run_queue) {
-                Steal::Success(p) => {
-                    core.stats.steals += 1;
-                    return Some(p);
-                }
-                Steal::Empty => break,
-                Steal::Retry => continue,
-            }
+        if let Some(p) = core.run_queue.steal_from(&shared.stealers[victim]) {
+            core.stats.steals += 1;
+            return Some(p);
         }
     }
     None

@@ -1,0 +1,90 @@
+//! fairness: how late a 1 ms ticker wakes while hogs keep every scheduler busy.
+//!
+//! Usage: `fairness [H=8] [MS=2000] [Y=0] [PAY=1] [SCHEDULERS=0]`. H hog processes
+//! loop on pure arithmetic; with `PAY=1` they call `reduce(1)` every iteration, with
+//! `PAY=0` they never call into the runtime (only the system monitor's hand-off can
+//! rescue the schedulers they hold). One ticker process sleeps 1 ms in a loop for MS
+//! milliseconds and records how late each wake-up was; with `Y=1` it also yields once
+//! after waking, so the wake-up passes through the run queue.
+//!
+//! Keys: `wakeups`, `p50_us`, `p99_us`, `max_us`, `pay`.
+//!
+//! Guards against regressions in preemption: the reduction budget (PAY=1), the
+//! system monitor and core hand-off (PAY=0), and timer firing under load.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use beamlet::{receive, reduce, self_pid, send, sleep, spawn, yield_now};
+use beamlet_benches::{Report, arg, expect_ok, fail, fixed, runtime, shutdown};
+
+/// The ticker's nap.
+const NAP: Duration = Duration::from_millis(1);
+
+fn main() {
+    let h = arg(0, "H", 8);
+    let ms = arg(1, "MS", 2000);
+    let y = arg(2, "Y", 0) != 0;
+    let pay = arg(3, "PAY", 1) != 0;
+    let rt = runtime(arg(4, "SCHEDULERS", 0));
+    let start = Instant::now();
+    let mut late = expect_ok(rt.block_on(move || run(h, ms, y, pay)));
+    let elapsed = start.elapsed();
+    shutdown(rt);
+    late.sort_unstable();
+    let pct =
+        |q: f64| late.get(((late.len() as f64 * q) as usize).min(late.len().saturating_sub(1)));
+    let us = |v: Option<&u64>| fixed(v.copied().unwrap_or(0) as f64 / 1e3, 1);
+    Report::new("fairness", h, elapsed)
+        .key("wakeups", late.len())
+        .key("p50_us", us(pct(0.50)))
+        .key("p99_us", us(pct(0.99)))
+        .key("max_us", us(late.last()))
+        .key("pay", u8::from(pay))
+        .print();
+}
+
+/// Runs the hogs and the ticker; returns the ticker's lateness samples (ns).
+fn run(h: u64, ms: u64, y: bool, pay: bool) -> Vec<u64> {
+    let stop = Arc::new(AtomicBool::new(false));
+    for _ in 0..h {
+        let stop = stop.clone();
+        spawn(move || hog(&stop, pay)).unwrap_or_else(|e| fail(format_args!("spawn: {e}")));
+    }
+    let root = self_pid();
+    spawn(move || {
+        let samples = tick(Duration::from_millis(ms), y);
+        send(root, samples).unwrap_or_else(|_| fail("root gone"));
+    })
+    .unwrap_or_else(|e| fail(format_args!("spawn: {e}")));
+    let samples = receive::<Vec<u64>>();
+    stop.store(true, Ordering::Relaxed);
+    samples
+}
+
+/// Pure arithmetic until told to stop; pays a reduction per iteration if `pay`.
+fn hog(stop: &AtomicBool, pay: bool) {
+    let mut x = 1u64;
+    while !stop.load(Ordering::Relaxed) {
+        x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
+        if pay {
+            reduce(1);
+        }
+    }
+}
+
+/// Sleeps 1 ms at a time for `total`, recording each wake-up's lateness.
+fn tick(total: Duration, y: bool) -> Vec<u64> {
+    let end = Instant::now() + total;
+    let mut late = Vec::new();
+    while Instant::now() < end {
+        let t = Instant::now();
+        sleep(NAP);
+        if y {
+            yield_now();
+        }
+        late.push(t.elapsed().saturating_sub(NAP).as_nanos() as u64);
+    }
+    late
+}
