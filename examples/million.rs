@@ -1,0 +1,207 @@
+//! The main demo: a million tiny stateful servers.
+//!
+//! Spawns N processes (default 1,000,000), each a small server holding a counter;
+//! sends every one a request and gathers the replies; shows progress while it works;
+//! prints spawn rate, message rate, memory per process and total time; then stops
+//! them all and shows the memory going back.
+//!
+//! ```text
+//! cargo run --release --example million                 # 1,000,000 processes
+//! cargo run --release --example million -- 200000 2     # N, schedulers
+//! cargo run --release --example million -- 1000000 0 hibernate
+//! ```
+//!
+//! With `hibernate`, each server hibernates between requests: it holds no stack while
+//! it waits, which is where most of an idle process's memory goes.
+
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use beamlet::{Pid, Runtime, hibernate, receive, self_pid, send, spawn};
+
+/// A request to a server: reply to `from` with the counter plus `add`.
+struct Bump {
+    from: Pid,
+    add: u64,
+}
+
+/// A server's reply.
+struct Count(u64);
+
+/// Tells a server to exit.
+struct Stop;
+
+/// The server loop: a counter starting at `n`.
+fn server(n: u64) {
+    let msg = beamlet::receive_any();
+    let msg = match msg.downcast::<Bump>() {
+        Ok(Bump { from, add }) => {
+            let _ = send(from, Count(n + add));
+            return server(n + add);
+        }
+        Err(m) => m,
+    };
+    debug_assert!(msg.is::<Stop>());
+}
+
+/// The same server, hibernating between requests.
+fn hibernating_server(n: u64) -> ! {
+    hibernate(move || {
+        let msg = beamlet::receive_any();
+        if let Ok(Bump { from, add }) = msg.downcast::<Bump>() {
+            let _ = send(from, Count(n + add));
+            hibernating_server(n + add);
+        }
+    })
+}
+
+struct Options {
+    n: usize,
+    schedulers: usize,
+    hibernate: bool,
+}
+
+fn options() -> Options {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let ci = std::env::var_os("BEAMLET_CI").is_some();
+    let n =
+        args.first()
+            .and_then(|a| a.parse().ok())
+            .unwrap_or(if ci { 20_000 } else { 1_000_000 });
+    let schedulers = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(0);
+    let hibernate = args.iter().any(|a| a == "hibernate");
+    Options {
+        n,
+        schedulers,
+        hibernate,
+    }
+}
+
+fn rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
+}
+
+/// A one-line progress bar on stderr, redrawn in place.
+fn progress(label: &str, done: usize, total: usize, started: Instant) {
+    let width = 40;
+    let filled = done * width / total.max(1);
+    let rate = done as f64 / started.elapsed().as_secs_f64().max(1e-9);
+    eprint!(
+        "\r  {label:<10} [{}{}] {done:>9}/{total} {:>8.0}/s",
+        "#".repeat(filled),
+        " ".repeat(width - filled),
+        rate
+    );
+    if done == total {
+        eprintln!();
+    }
+    let _ = std::io::stderr().flush();
+}
+
+fn main() {
+    let opts = options();
+    let mut builder = Runtime::builder();
+    if opts.schedulers > 0 {
+        builder = builder.schedulers(opts.schedulers);
+    }
+    let rt = builder.build().expect("runtime");
+    println!(
+        "beamlet: {} processes on {} schedulers{}",
+        opts.n,
+        rt.schedulers(),
+        if opts.hibernate { ", hibernating" } else { "" }
+    );
+    let base = rss_kib();
+    let total = Instant::now();
+    let (n, hib) = (opts.n, opts.hibernate);
+    let report = rt.block_on(move || run(n, hib, base)).expect("demo");
+    // Let every server finish exiting, and the idle schedulers release the pooled
+    // stacks' pages, before measuring.
+    while rt.process_count() > 0 {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let exited = rss_kib();
+    let shutdown = rt.shutdown();
+    let after = rss_kib();
+    println!(
+        "spawned    {:>10.0} processes/s ({:.2} µs each)",
+        report.spawn_rate,
+        1e6 / report.spawn_rate
+    );
+    println!("messages   {:>10.0} request+reply pairs/s", report.msg_rate);
+    println!(
+        "memory     {:>10} bytes per live process ({} MiB for all)",
+        report.bytes_per_proc,
+        report.alive_kib / 1024
+    );
+    println!("total      {:>10.2} s", total.elapsed().as_secs_f64());
+    println!(
+        "rss        {} MiB at start, {} MiB with all alive, {} MiB after they exited, {} MiB after shutdown ({} killed)",
+        base / 1024,
+        report.alive_kib / 1024,
+        exited / 1024,
+        after / 1024,
+        shutdown.killed
+    );
+}
+
+struct DemoReport {
+    spawn_rate: f64,
+    msg_rate: f64,
+    bytes_per_proc: u64,
+    alive_kib: u64,
+}
+
+fn run(n: usize, hib: bool, base: u64) -> DemoReport {
+    let me = self_pid();
+    let t = Instant::now();
+    let mut pids = Vec::with_capacity(n);
+    for i in 0..n {
+        let pid = if hib {
+            spawn(|| hibernating_server(0))
+        } else {
+            spawn(|| server(0))
+        };
+        pids.push(pid.expect("spawn"));
+        if i % 50_000 == 0 || i + 1 == n {
+            progress("spawn", i + 1, n, t);
+        }
+    }
+    let spawn_rate = n as f64 / t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let mut sum = 0;
+    let window = 10_000;
+    for (i, chunk) in pids.chunks(window).enumerate() {
+        for &pid in chunk {
+            send(pid, Bump { from: me, add: 1 }).expect("alive");
+        }
+        for _ in chunk {
+            sum += receive::<Count>().0;
+        }
+        progress("messages", (i * window + chunk.len()).min(n), n, t);
+    }
+    assert_eq!(sum, n as u64, "every server answered once");
+    let msg_rate = n as f64 / t.elapsed().as_secs_f64();
+    beamlet::sleep(Duration::from_millis(200));
+    let alive_kib = rss_kib();
+    let bytes_per_proc = alive_kib.saturating_sub(base) * 1024 / n.max(1) as u64;
+    let t = Instant::now();
+    for (i, &pid) in pids.iter().enumerate() {
+        let _ = send(pid, Stop);
+        if i % 50_000 == 0 || i + 1 == n {
+            progress("stop", i + 1, n, t);
+        }
+    }
+    DemoReport {
+        spawn_rate,
+        msg_rate,
+        bytes_per_proc,
+        alive_kib,
+    }
+}
