@@ -1,6 +1,19 @@
 //! OTP behaviours for beamlet, built as ordinary processes on `beamlet-runtime`.
 //!
-//! This crate is being built: the runtime core lands first. It currently re-exports
-//! nothing beyond the runtime's own API.
+//! - [`gen`](mod@crate::gen): the call protocol and the synchronous start shared by the behaviours.
+//! - [`gen_server`]: generic servers ([`GenServer`]).
+//! - [`sys`]: system messages every server answers (state, suspension, statistics).
+//! - [`supervisor`]: supervisors with static children and restart strategies.
+//! - [`dynamic_supervisor`]: supervisors of children started on demand.
+//!
+//! The facade crate `beamlet` re-exports this crate as `beamlet::otp`.
+
+pub mod dynamic_supervisor;
+pub mod r#gen;
+pub mod gen_server;
+pub mod supervisor;
+pub mod sys;
 
 pub use beamlet_runtime as runtime;
+pub use r#gen::{CallError, StartError};
+pub use gen_server::{GenServer, ServerRef};

@@ -1,0 +1,156 @@
+//! SuperDuper (Programmer Passport): character servers under supervisors.
+//!
+//! 1. Under each strategy (one_for_one, one_for_all, rest_for_one) a supervisor
+//!    starts three characters; superman is fed kryptonite (crashes) and we see who
+//!    was restarted.
+//! 2. A DynamicSupervisor adds characters at run time, restarts one that dies,
+//!    and removes one.
+//!
+//! Each character registers its name, so it is called by name, before and after a
+//! restart.
+//!
+//! ```text
+//! cargo run --release --example super_duper
+//! ```
+
+use std::time::Duration;
+
+use beamlet::otp::dynamic_supervisor::{self, DynamicOptions};
+use beamlet::otp::gen_server::{
+    self, CallReply, From, GenServer, Init, NoReply, ServerRef, StartOptions,
+};
+use beamlet::otp::supervisor::{self, ChildSpec, Strategy, SupervisorFlags};
+use beamlet::{ExitReason, Pid, Runtime, sleep};
+
+/// A character: a name and what it says.
+struct Character {
+    says: String,
+}
+
+/// The one call.
+#[derive(Debug)]
+struct Say;
+
+/// The one cast: crash.
+#[derive(Debug)]
+struct Die;
+
+impl GenServer for Character {
+    type Args = (String, String);
+    type Call = Say;
+    type Reply = String;
+    type Cast = Die;
+    type Continue = ();
+
+    fn init((name, says): (String, String)) -> Init<Self, ()> {
+        println!("     Starting {name}");
+        Init::Ok(Character { says })
+    }
+
+    fn handle_call(&mut self, _: Say, _: From<String>) -> CallReply<String, ()> {
+        CallReply::Reply(self.says.clone())
+    }
+
+    fn handle_cast(&mut self, _: Die) -> NoReply<()> {
+        panic!("Boom")
+    }
+}
+
+/// The three static characters and their lines.
+const CAST: [(&str, &str); 3] = [
+    (
+        "superdave",
+        "Next time you shoot a bullet at a metal object, watch the ricochet.",
+    ),
+    (
+        "superman",
+        "It doesn't take X-Ray Vision to see you are up to no good.",
+    ),
+    ("supermario", "Hoo hoo! Just what I needed!"),
+];
+
+/// A child spec for a character registered under its name.
+fn character(name: &str, says: &str) -> ChildSpec {
+    let (name, says) = (name.to_owned(), says.to_owned());
+    ChildSpec::worker(name.clone(), move || {
+        let opts = StartOptions::new().name(name.clone());
+        gen_server::start_link_with::<Character>((name.clone(), says.clone()), opts)
+    })
+}
+
+fn say(name: &str) -> String {
+    gen_server::call_named::<Character>(name, Say).unwrap_or_else(|e| format!("({e})"))
+}
+
+fn whereis(name: &str) -> Option<Pid> {
+    ServerRef::<Character>::whereis(name).map(|s| s.pid())
+}
+
+/// Crashes `name` and waits until it runs again under a new pid.
+fn die(name: &str) {
+    let old = whereis(name);
+    gen_server::cast_named::<Character>(name, Die);
+    while whereis(name).is_none() || whereis(name) == old {
+        sleep(Duration::from_millis(1));
+    }
+}
+
+fn pids() -> Vec<Option<Pid>> {
+    CAST.iter().map(|(n, _)| whereis(n)).collect()
+}
+
+fn under(strategy: Strategy) {
+    println!("-- {strategy:?}: start three characters");
+    let children = CAST.iter().map(|(n, s)| character(n, s)).collect();
+    let sup =
+        supervisor::start_link(children, SupervisorFlags::strategy(strategy)).expect("supervisor");
+    println!("   superman says: {}", say("superman"));
+    let before = pids();
+    println!("   feed superman kryptonite (he crashes: \"Boom\")");
+    die("superman");
+    // The supervisor answers once it has finished the whole restart.
+    supervisor::count_children(sup).expect("counts");
+    let after = pids();
+    for ((name, _), (b, a)) in CAST.iter().zip(before.iter().zip(&after)) {
+        let what = if b == a { "kept" } else { "restarted" };
+        println!("   {name:<10} {what}");
+    }
+    println!("   superman says: {}", say("superman"));
+    gen_server::stop(sup, ExitReason::Normal, Duration::from_secs(5)).expect("stop");
+}
+
+fn dynamic() {
+    println!("-- DynamicSupervisor: characters added at run time");
+    let sup = dynamic_supervisor::start_link(DynamicOptions::default()).expect("dynamic");
+    let yoshi = dynamic_supervisor::start_child(sup, character("yoshi", "Yoshi do! Yoshi do!"))
+        .expect("yoshi");
+    dynamic_supervisor::start_child(sup, character("supernova", "Expanding at light speed"))
+        .expect("supernova");
+    println!("   yoshi says: {}", say("yoshi"));
+    println!("   supernova says: {}", say("supernova"));
+    println!("   supernova dies, and is back:");
+    die("supernova");
+    println!("   supernova says: {}", say("supernova"));
+    println!("   remove yoshi");
+    dynamic_supervisor::terminate_child(sup, yoshi.expect("a pid")).expect("terminate");
+    println!("   yoshi says: {}", say("yoshi"));
+    let counts = dynamic_supervisor::count_children(sup).expect("counts");
+    println!("   {} character(s) left", counts.active);
+}
+
+fn main() {
+    let rt = Runtime::builder().build().expect("runtime");
+    rt.block_on(|| {
+        for strategy in [
+            Strategy::OneForOne,
+            Strategy::OneForAll,
+            Strategy::RestForOne,
+        ] {
+            under(strategy);
+        }
+        dynamic();
+    })
+    .expect("the example's process");
+    let _ = rt.shutdown();
+    println!("done");
+}

@@ -1,0 +1,454 @@
+//! Dynamic supervisors (as Elixir's `DynamicSupervisor`): start with no children,
+//! add them on demand, one_for_one.
+//!
+//! # The contract
+//!
+//! 1. [`start_link`] starts the supervisor empty (a [`GenServer`] trapping exits).
+//! 2. [`start_child`] starts a child from a [`ChildSpec`] (its `id` is only a label:
+//!    it need not be unique) and returns its pid; beyond `max_children` (running
+//!    plus restarting) it fails with `MaxChildren`.
+//! 3. A child that exits is restarted by its `restart` type alone (one_for_one),
+//!    counting against `max_restarts` per `max_seconds` as a supervisor's (exceeding
+//!    shuts the supervisor down with `Shutdown`); a failed restart is retried through
+//!    a message to self and counts again; a [`Backoff`](crate::supervisor::Backoff)
+//!    delays it.
+//! 4. [`terminate_child`] stops a child by pid (its shutdown as in
+//!    [`supervisor`](crate::supervisor)) and forgets it.
+//! 5. On shutdown every child is signalled at once and the `Down`s are collected,
+//!    killing those past their shutdown timeout, so that stopping thousands of
+//!    children costs one round, not thousands of sequential waits.
+//!
+//! Departures: significant children and `auto_shutdown` are refused (Elixir's
+//! DynamicSupervisor has none); `extra_arguments` is not provided (a start closure
+//! captures what it needs).
+//!
+//! # Example
+//!
+//! ```
+//! use beamlet_stdlib::dynamic_supervisor::{self, DynamicOptions};
+//! use beamlet_stdlib::supervisor::ChildSpec;
+//! use beamlet_runtime::{receive, spawn_link, Runtime};
+//!
+//! let rt = Runtime::builder().build().unwrap();
+//! rt.block_on(|| {
+//!     let sup = dynamic_supervisor::start_link(DynamicOptions::default()).unwrap();
+//!     let spec = ChildSpec::worker("session", || spawn_link(|| loop { receive::<()>(); }));
+//!     let a = dynamic_supervisor::start_child(sup, spec.clone()).unwrap().unwrap();
+//!     let _b = dynamic_supervisor::start_child(sup, spec).unwrap().unwrap();
+//!     assert_eq!(dynamic_supervisor::count_children(sup).unwrap().active, 2);
+//!     dynamic_supervisor::terminate_child(sup, a).unwrap();
+//!     assert_eq!(dynamic_supervisor::which_children(sup).unwrap().len(), 1);
+//! }).unwrap();
+//! rt.shutdown();
+//! ```
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::time::{Duration, Instant};
+
+use beamlet_runtime::{Exit, ExitReason, Message, Pid, self_pid, send, send_after};
+
+use crate::r#gen::{CallError, LONGEST_WAIT, StartError};
+use crate::gen_server::{
+    self, CallReply, From, GenServer, Init, NoReply, ServerRef, StartOptions, try_dispatch,
+};
+use crate::supervisor::{
+    AutoShutdown, ChildCounts, ChildInfo, ChildKind, ChildPid, ChildSpec, Intensity, Restart,
+    SupervisorError, add_restart, check, shutdown_all, shutdown_child,
+};
+
+/// A dynamic supervisor's settings; the default is Elixir's (3 restarts in 5
+/// seconds, no limit on children).
+///
+/// ```
+/// use beamlet_stdlib::dynamic_supervisor::DynamicOptions;
+/// let o = DynamicOptions { max_children: Some(10), ..Default::default() };
+/// assert_eq!((o.max_restarts, o.max_seconds), (3, 5));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DynamicOptions {
+    /// At most this many restarts ...
+    pub max_restarts: u32,
+    /// ... within this many seconds; one more shuts the supervisor down.
+    pub max_seconds: u64,
+    /// At most this many children (running or restarting); `None` for no limit.
+    pub max_children: Option<usize>,
+}
+
+impl Default for DynamicOptions {
+    fn default() -> Self {
+        DynamicOptions {
+            max_restarts: 3,
+            max_seconds: 5,
+            max_children: None,
+        }
+    }
+}
+
+/// A dynamic supervisor's requests (its `Call` type); use the module's functions.
+///
+/// ```
+/// use beamlet_stdlib::dynamic_supervisor::DynRequest;
+/// assert!(matches!(DynRequest::CountChildren, DynRequest::CountChildren));
+/// ```
+#[derive(Debug)]
+pub enum DynRequest {
+    /// [`start_child`].
+    StartChild(ChildSpec),
+    /// [`terminate_child`].
+    TerminateChild(Pid),
+    /// [`which_children`].
+    WhichChildren,
+    /// [`count_children`].
+    CountChildren,
+}
+
+/// A dynamic supervisor's replies (its `Reply` type).
+///
+/// ```
+/// use beamlet_stdlib::dynamic_supervisor::DynResponse;
+/// let r = DynResponse::Done(Ok(()));
+/// assert!(matches!(r, DynResponse::Done(Ok(()))));
+/// ```
+#[derive(Debug)]
+pub enum DynResponse {
+    /// To `StartChild`.
+    Started(Result<Option<Pid>, SupervisorError>),
+    /// To `TerminateChild`.
+    Done(Result<(), SupervisorError>),
+    /// To `WhichChildren`.
+    Children(Vec<ChildInfo>),
+    /// To `CountChildren`.
+    Counts(ChildCounts),
+}
+
+/// A backoff delay of the waiting child with this number has passed.
+struct DelayedRestart(u64);
+
+/// The restart of the waiting child with this number failed: try again.
+struct RetryRestart(u64);
+
+/// One child: its spec and bookkeeping. `seq` orders children by first start.
+#[derive(Debug)]
+struct Child {
+    seq: u64,
+    spec: ChildSpec,
+    in_a_row: u32,
+    started: Instant,
+}
+
+/// The dynamic supervisor's state; start one with [`start_link`].
+///
+/// ```
+/// use beamlet_stdlib::dynamic_supervisor::{self, DynamicOptions, DynamicSupervisor};
+/// use beamlet_stdlib::gen_server::ServerRef;
+/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// rt.block_on(|| {
+///     let sup: ServerRef<DynamicSupervisor> = dynamic_supervisor::start_link(DynamicOptions::default()).unwrap();
+///     assert!(dynamic_supervisor::which_children(sup).unwrap().is_empty());
+/// }).unwrap();
+/// rt.shutdown();
+/// ```
+#[derive(Debug)]
+pub struct DynamicSupervisor {
+    opts: DynamicOptions,
+    running: HashMap<Pid, Child>,
+    /// Children waiting for a restart (backoff or retry), by `seq`.
+    waiting: BTreeMap<u64, Child>,
+    next_seq: u64,
+    restarts: VecDeque<Instant>,
+}
+
+fn start_spec(spec: &ChildSpec) -> Result<Pid, StartError> {
+    try_dispatch(|| (spec.start)()).unwrap_or_else(|reason| Err(StartError::Stop(reason)))
+}
+
+impl GenServer for DynamicSupervisor {
+    type Args = DynamicOptions;
+    type Call = DynRequest;
+    type Reply = DynResponse;
+    type Cast = std::convert::Infallible;
+    type Continue = ();
+    const TRAP_EXIT: bool = true;
+
+    fn init(opts: DynamicOptions) -> Init<Self, ()> {
+        Init::Ok(DynamicSupervisor {
+            opts,
+            running: HashMap::new(),
+            waiting: BTreeMap::new(),
+            next_seq: 0,
+            restarts: VecDeque::new(),
+        })
+    }
+
+    fn handle_call(&mut self, req: DynRequest, _: From<DynResponse>) -> CallReply<DynResponse, ()> {
+        CallReply::Reply(match req {
+            DynRequest::StartChild(spec) => DynResponse::Started(self.start_new(spec)),
+            DynRequest::TerminateChild(pid) => DynResponse::Done(self.terminate_child(pid)),
+            DynRequest::WhichChildren => DynResponse::Children(self.which()),
+            DynRequest::CountChildren => DynResponse::Counts(self.count()),
+        })
+    }
+
+    fn handle_cast(&mut self, msg: std::convert::Infallible) -> NoReply<()> {
+        match msg {}
+    }
+
+    fn handle_info(&mut self, msg: Message) -> NoReply<()> {
+        let msg = match msg.downcast::<Exit>() {
+            Ok(e) => return self.on_exit(e.from, e.reason),
+            Err(m) => m,
+        };
+        let msg = match msg.downcast::<DelayedRestart>() {
+            Ok(DelayedRestart(seq)) => return self.start_waiting(seq),
+            Err(m) => m,
+        };
+        match msg.downcast::<RetryRestart>() {
+            Ok(RetryRestart(seq)) if self.waiting.contains_key(&seq) => self.restart(seq),
+            _ => NoReply::Ok,
+        }
+    }
+
+    fn terminate(&mut self, _: &ExitReason) {
+        let all: Vec<(Pid, _)> = self
+            .running
+            .iter()
+            .map(|(&pid, c)| (pid, c.spec.shutdown))
+            .collect();
+        shutdown_all(&all);
+        self.running.clear();
+    }
+}
+
+impl DynamicSupervisor {
+    fn start_new(&mut self, spec: ChildSpec) -> Result<Option<Pid>, SupervisorError> {
+        // `Never` refuses significant children, which dynamic supervisors lack.
+        check(&spec, AutoShutdown::Never).map_err(SupervisorError::Invalid)?;
+        let size = self.running.len() + self.waiting.len();
+        if self.opts.max_children.is_some_and(|max| size >= max) {
+            return Err(SupervisorError::MaxChildren);
+        }
+        match start_spec(&spec) {
+            Ok(pid) => {
+                let seq = self.next_seq;
+                self.next_seq += 1;
+                let started = Instant::now();
+                let child = Child {
+                    seq,
+                    spec,
+                    in_a_row: 0,
+                    started,
+                };
+                self.running.insert(pid, child);
+                Ok(Some(pid))
+            }
+            Err(StartError::Ignore) => Ok(None),
+            Err(e) => Err(SupervisorError::Start(e)),
+        }
+    }
+
+    fn terminate_child(&mut self, pid: Pid) -> Result<(), SupervisorError> {
+        let child = self.running.remove(&pid).ok_or(SupervisorError::NotFound)?;
+        shutdown_child(pid, child.spec.shutdown);
+        Ok(())
+    }
+
+    fn which(&self) -> Vec<ChildInfo> {
+        let running = self
+            .running
+            .iter()
+            .map(|(&pid, c)| (c, ChildPid::Running(pid)));
+        let waiting = self.waiting.values().map(|c| (c, ChildPid::Restarting));
+        let mut all: Vec<_> = running.chain(waiting).collect();
+        all.sort_by_key(|(c, _)| c.seq);
+        let info = |(c, pid): (&Child, ChildPid)| ChildInfo {
+            id: c.spec.id.clone(),
+            pid,
+            kind: c.spec.kind,
+        };
+        all.into_iter().map(info).collect()
+    }
+
+    fn count(&self) -> ChildCounts {
+        let mut counts = ChildCounts {
+            specs: self.running.len() + self.waiting.len(),
+            active: self.running.len(),
+            ..ChildCounts::default()
+        };
+        for c in self.running.values().chain(self.waiting.values()) {
+            match c.spec.kind {
+                ChildKind::Supervisor => counts.supervisors += 1,
+                ChildKind::Worker => counts.workers += 1,
+            }
+        }
+        counts
+    }
+
+    fn on_exit(&mut self, pid: Pid, reason: ExitReason) -> NoReply<()> {
+        let Some(mut child) = self.running.remove(&pid) else {
+            return NoReply::Ok;
+        };
+        let restart = match child.spec.restart {
+            Restart::Permanent => true,
+            Restart::Transient => !reason.is_orderly(),
+            Restart::Temporary => false,
+        };
+        if !restart {
+            return NoReply::Ok;
+        }
+        if child
+            .spec
+            .backoff
+            .is_some_and(|b| child.started.elapsed() >= b.max)
+        {
+            child.in_a_row = 0;
+        }
+        let seq = child.seq;
+        self.waiting.insert(seq, child);
+        self.restart(seq)
+    }
+
+    /// Counts a restart of waiting child `seq`, then starts it now or after its
+    /// backoff delay.
+    fn restart(&mut self, seq: u64) -> NoReply<()> {
+        let period = Duration::from_secs(self.opts.max_seconds);
+        let now = Instant::now();
+        if add_restart(&mut self.restarts, now, self.opts.max_restarts, period)
+            == Intensity::Exceeded
+        {
+            return NoReply::Stop(ExitReason::Shutdown);
+        }
+        let Some(child) = self.waiting.get_mut(&seq) else {
+            return NoReply::Ok;
+        };
+        if let Some(backoff) = child.spec.backoff {
+            let delay = backoff.delay(child.in_a_row).min(LONGEST_WAIT);
+            child.in_a_row = child.in_a_row.saturating_add(1);
+            if delay > Duration::ZERO {
+                send_after(delay, self_pid(), DelayedRestart(seq));
+                return NoReply::Ok;
+            }
+        }
+        self.start_waiting(seq)
+    }
+
+    /// Starts waiting child `seq`; a failure schedules a retry.
+    fn start_waiting(&mut self, seq: u64) -> NoReply<()> {
+        let Some(child) = self.waiting.get(&seq) else {
+            return NoReply::Ok;
+        };
+        match start_spec(&child.spec) {
+            Ok(pid) => {
+                let mut child = self.waiting.remove(&seq).expect("looked up above");
+                child.started = Instant::now();
+                self.running.insert(pid, child);
+            }
+            Err(StartError::Ignore) => {
+                self.waiting.remove(&seq);
+            }
+            Err(_) => {
+                let _ = send(self_pid(), RetryRestart(seq));
+            }
+        }
+        NoReply::Ok
+    }
+}
+
+/// Calls of a supervisor wait for ever, as OTP's.
+const INFINITY: Duration = Duration::MAX;
+
+fn call(sup: ServerRef<DynamicSupervisor>, req: DynRequest) -> Result<DynResponse, CallError> {
+    gen_server::call_timeout(sup, req, INFINITY)
+}
+
+/// Starts a dynamic supervisor linked to the caller. See the [module](self) example.
+///
+/// # Errors
+///
+/// As `gen_server::start_link`.
+pub fn start_link(opts: DynamicOptions) -> Result<ServerRef<DynamicSupervisor>, StartError> {
+    start_link_with(opts, StartOptions::new())
+}
+
+/// [`start_link`] with start options (a name, for example).
+///
+/// # Errors
+///
+/// As `gen_server::start_link`.
+pub fn start_link_with(
+    opts: DynamicOptions,
+    start: StartOptions,
+) -> Result<ServerRef<DynamicSupervisor>, StartError> {
+    gen_server::start_link_with::<DynamicSupervisor>(opts, start)
+}
+
+/// Starts a child; returns its pid, or `None` if its start returned `Ignore`.
+///
+/// # Errors
+///
+/// `MaxChildren`, `Invalid` (a significant spec), `Start`, or `Call`.
+///
+/// ```
+/// use beamlet_stdlib::dynamic_supervisor::{self, DynamicOptions};
+/// use beamlet_stdlib::supervisor::{ChildSpec, SupervisorError};
+/// use beamlet_runtime::{receive, spawn_link, Runtime};
+/// let rt = Runtime::builder().build().unwrap();
+/// rt.block_on(|| {
+///     let opts = DynamicOptions { max_children: Some(1), ..Default::default() };
+///     let sup = dynamic_supervisor::start_link(opts).unwrap();
+///     let spec = ChildSpec::worker("w", || spawn_link(|| loop { receive::<()>(); }));
+///     dynamic_supervisor::start_child(sup, spec.clone()).unwrap();
+///     assert_eq!(dynamic_supervisor::start_child(sup, spec), Err(SupervisorError::MaxChildren));
+/// }).unwrap();
+/// rt.shutdown();
+/// ```
+pub fn start_child(
+    sup: ServerRef<DynamicSupervisor>,
+    spec: ChildSpec,
+) -> Result<Option<Pid>, SupervisorError> {
+    match call(sup, DynRequest::StartChild(spec))? {
+        DynResponse::Started(r) => r,
+        _ => unreachable!("start_child is answered with Started"),
+    }
+}
+
+/// Stops the child `pid` and forgets it. See the [module](self) example.
+///
+/// # Errors
+///
+/// `NotFound` if `pid` is not a running child; `Call`.
+pub fn terminate_child(sup: ServerRef<DynamicSupervisor>, pid: Pid) -> Result<(), SupervisorError> {
+    match call(sup, DynRequest::TerminateChild(pid))? {
+        DynResponse::Done(r) => r,
+        _ => unreachable!("terminate_child is answered with Done"),
+    }
+}
+
+/// Every child (running or restarting), in order of first start; `id` is the label
+/// of its spec.
+///
+/// # Errors
+///
+/// [`CallError`] if the supervisor does not answer.
+///
+/// See the [module](self) example.
+pub fn which_children(sup: ServerRef<DynamicSupervisor>) -> Result<Vec<ChildInfo>, CallError> {
+    match call(sup, DynRequest::WhichChildren)? {
+        DynResponse::Children(c) => Ok(c),
+        _ => unreachable!("which_children is answered with Children"),
+    }
+}
+
+/// Counts of children (`specs`: running or restarting), running ones, supervisors
+/// and workers.
+///
+/// # Errors
+///
+/// [`CallError`] if the supervisor does not answer.
+///
+/// See the [module](self) example.
+pub fn count_children(sup: ServerRef<DynamicSupervisor>) -> Result<ChildCounts, CallError> {
+    match call(sup, DynRequest::CountChildren)? {
+        DynResponse::Counts(c) => Ok(c),
+        _ => unreachable!("count_children is answered with Counts"),
+    }
+}

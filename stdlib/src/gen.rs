@@ -1,0 +1,493 @@
+//! Plumbing shared by the behaviours (as OTP's `gen` and `proc_lib`): the call
+//! protocol, replies, and the synchronous start.
+//!
+//! # Call protocol ([`call`])
+//!
+//! 1. A process calling itself gets [`CallError::CalledSelf`] at once: it could never
+//!    answer, so waiting would only time out.
+//! 2. The caller takes a [`mailbox_mark`] before anything can arrive: the reply and
+//!    the `Down` come after it, so the wait scans only new messages and a call stays
+//!    O(1) however many unrelated messages are queued.
+//! 3. It monitors the server (a dead or unknown server yields a `Down` with
+//!    `NoProc` at once) and creates an [`Alias`]: the reply address.
+//! 4. It sends the request carrying a [`From`] (the alias and a fresh tag).
+//! 5. It waits for the reply with that tag or the monitor's `Down`, up to the timeout.
+//! 6. Whatever the outcome it demonitors (flushing a `Down`) and unaliases, so a
+//!    reply that comes after a timeout is dropped by the runtime instead of lingering.
+//!
+//! # Start protocol ([`start`], as `proc_lib:start_link`)
+//!
+//! 1. The starter creates an alias for the acknowledgement and spawns the child,
+//!    linked for a linked start (the link exists before the child runs), and
+//!    monitors it.
+//! 2. The child runs the body, which must call [`Starter::ack`] once initialised or
+//!    [`Starter::fail`].
+//! 3. [`Starter::fail`] removes the link, acknowledges the error and exits: the
+//!    starter gets the error as a value instead of an exit signal.
+//! 4. The starter returns after the ack; after a failure it first waits for the
+//!    child's `Down`, so the child (and its registered name) is gone when it
+//!    returns. A child that dies without acking yields its exit reason; an `Exit`
+//!    message its link left in a trapping starter's mailbox is removed.
+//! 5. With a start timeout the child is killed when it expires.
+//!
+//! `ignore` from an `init` is reported as [`StartError::Ignore`] so that `?` works
+//! for the common case; it is not a failure, and supervisors treat it as OTP does.
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::time::Duration;
+
+use beamlet_runtime::{
+    Alias, Down, Exit, ExitReason, MailboxMark, MonitorRef, Pid, Ref, SpawnError, alias, demonitor,
+    exit, exit_pid, mailbox_mark, receive_select, self_pid, spawn_link, spawn_monitor, unalias,
+    unlink,
+};
+
+/// The default timeout of a call (as OTP's 5000 ms).
+///
+/// ```
+/// assert_eq!(beamlet_stdlib::r#gen::DEFAULT_CALL_TIMEOUT.as_millis(), 5000);
+/// ```
+pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_millis(5000);
+
+/// Waits at least this long are treated as waits for ever (`None`). The runtime's
+/// timer wheel spins a scheduler on a timer beyond its ~36-day span, so no such
+/// timer is ever armed; OTP's `infinity` is `Duration::MAX` here.
+pub(crate) const LONGEST_WAIT: Duration = Duration::from_secs(30 * 24 * 3600);
+
+/// `timeout`, or `None` (for ever) if it is at least [`LONGEST_WAIT`].
+pub(crate) fn bounded(timeout: Option<Duration>) -> Option<Duration> {
+    timeout.filter(|t| *t < LONGEST_WAIT)
+}
+
+/// Why a call got no reply.
+///
+/// ```
+/// use beamlet_stdlib::r#gen::CallError;
+/// assert_eq!(CallError::Timeout.to_string(), "timeout: no reply in time");
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub enum CallError {
+    /// The server is dead or no process has that name (`noproc`).
+    NoProc,
+    /// The server exited during the call, with this reason.
+    Exit(ExitReason),
+    /// No reply came in time; a late reply is dropped.
+    Timeout,
+    /// The process called itself; it could never answer.
+    CalledSelf,
+}
+
+impl fmt::Display for CallError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CallError::NoProc => f.write_str("noproc: the server is not running"),
+            CallError::Exit(r) => write!(f, "the server exited during the call: {r}"),
+            CallError::Timeout => f.write_str("timeout: no reply in time"),
+            CallError::CalledSelf => f.write_str("calling_self: a process called itself"),
+        }
+    }
+}
+
+impl std::error::Error for CallError {}
+
+/// Where to send the reply to a call (OTP's `From`): the caller's alias and the
+/// call's tag. `Copy` and `Send`, so a server can keep it and [`reply`] later, from
+/// any process. Only the first reply reaches the caller: it stops listening then.
+///
+/// ```
+/// use beamlet_stdlib::r#gen::{call, reply, From};
+/// use beamlet_runtime::{receive, self_pid, send, spawn, Runtime};
+/// let rt = Runtime::builder().build().unwrap();
+/// let r = rt.block_on(|| {
+///     let server = spawn(|| {
+///         let from = receive::<From<u32>>();
+///         reply(from, 42);
+///     }).unwrap();
+///     call::<From<u32>, u32>(server, |from| from, None)
+/// }).unwrap();
+/// assert_eq!(r, Ok(42));
+/// rt.shutdown();
+/// ```
+pub struct From<R> {
+    alias: Alias,
+    tag: Ref,
+    _reply: PhantomData<fn(R)>,
+}
+
+impl<R> Clone for From<R> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<R> Copy for From<R> {}
+
+impl<R> fmt::Debug for From<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "From({}, {:?})", self.alias.pid(), self.tag)
+    }
+}
+
+impl<R> From<R> {
+    /// The calling process.
+    ///
+    /// ```
+    /// # use beamlet_stdlib::r#gen::{call, From};
+    /// # use beamlet_runtime::{receive, spawn, self_pid, Runtime};
+    /// # let rt = Runtime::builder().build().unwrap();
+    /// rt.block_on(|| {
+    ///     let me = self_pid();
+    ///     let s = spawn(move || {
+    ///         let from = receive::<From<()>>();
+    ///         assert_eq!(from.caller(), me);
+    ///         beamlet_stdlib::r#gen::reply(from, ());
+    ///     }).unwrap();
+    ///     call::<From<()>, ()>(s, |f| f, None).unwrap();
+    /// }).unwrap();
+    /// # rt.shutdown();
+    /// ```
+    pub fn caller(&self) -> Pid {
+        self.alias.pid()
+    }
+}
+
+/// The envelope of a reply.
+struct Reply<R> {
+    tag: Ref,
+    value: R,
+}
+
+/// Replies to a call (as `gen_server:reply/2`); callable from any process, at any
+/// time. A reply to a caller that gave up (timed out) or died is dropped.
+///
+/// See [`From`] for an example.
+pub fn reply<R: Send + 'static>(from: From<R>, value: R) {
+    let _ = from.alias.send(Reply {
+        tag: from.tag,
+        value,
+    });
+}
+
+/// Makes a call (see the module's call protocol): sends the message built by
+/// `request` from the reply address, and waits up to `timeout` (for ever if `None`)
+/// for the reply.
+///
+/// # Errors
+///
+/// [`CallError`]: the server is dead, died during the call, did not answer in time,
+/// or is the caller itself.
+///
+/// See [`From`] for an example.
+pub fn call<M, R>(
+    server: Pid,
+    request: impl FnOnce(From<R>) -> M,
+    timeout: Option<Duration>,
+) -> Result<R, CallError>
+where
+    M: Send + 'static,
+    R: Send + 'static,
+{
+    if server == self_pid() {
+        return Err(CallError::CalledSelf);
+    }
+    let mark = mailbox_mark();
+    let mref = beamlet_runtime::monitor(server);
+    let from = From {
+        alias: alias(),
+        tag: Ref::new(),
+        _reply: PhantomData,
+    };
+    // A send to a dead server fails, but the monitor already queued its `Down`.
+    let _ = beamlet_runtime::send(server, request(from));
+    let outcome = wait_reply(mark, mref, from.tag, bounded(timeout));
+    demonitor(mref, true);
+    unalias(from.alias);
+    outcome
+}
+
+fn wait_reply<R: Send + 'static>(
+    mark: MailboxMark,
+    mref: MonitorRef,
+    tag: Ref,
+    timeout: Option<Duration>,
+) -> Result<R, CallError> {
+    let pred = |m: &beamlet_runtime::Message| {
+        m.downcast_ref::<Reply<R>>().is_some_and(|r| r.tag == tag)
+            || m.downcast_ref::<Down>().is_some_and(|d| d.monitor == mref)
+    };
+    let Some(msg) = receive_select(Some(mark), pred, timeout) else {
+        return Err(CallError::Timeout);
+    };
+    match msg.downcast::<Reply<R>>() {
+        Ok(r) => Ok(r.value),
+        Err(msg) => match msg.downcast::<Down>() {
+            Ok(Down {
+                reason: ExitReason::NoProc,
+                ..
+            }) => Err(CallError::NoProc),
+            Ok(d) => Err(CallError::Exit(d.reason)),
+            Err(_) => unreachable!("the predicate admits only replies and Downs"),
+        },
+    }
+}
+
+/// Why a start failed (or was ignored).
+///
+/// ```
+/// use beamlet_stdlib::r#gen::StartError;
+/// use beamlet_runtime::ExitReason;
+/// assert_eq!(StartError::Stop(ExitReason::Shutdown).to_string(), "init failed: shutdown");
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub enum StartError {
+    /// `init` returned `Ignore`: no process runs, and this is not a failure.
+    Ignore,
+    /// `init` stopped, failed or panicked, or the process died before it was
+    /// initialised; with the reason.
+    Stop(ExitReason),
+    /// The name is registered to this process (`already_started`).
+    AlreadyStarted(Pid),
+    /// The start did not finish within the start timeout; the child was killed.
+    Timeout,
+    /// The process could not be spawned.
+    Spawn(SpawnError),
+}
+
+impl fmt::Display for StartError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StartError::Ignore => f.write_str("ignore: init chose not to start"),
+            StartError::Stop(r) => write!(f, "init failed: {r}"),
+            StartError::AlreadyStarted(p) => write!(f, "already_started: the name is held by {p}"),
+            StartError::Timeout => f.write_str("timeout: init did not finish in time"),
+            StartError::Spawn(e) => write!(f, "spawn failed: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for StartError {}
+
+impl std::convert::From<SpawnError> for StartError {
+    fn from(e: SpawnError) -> Self {
+        StartError::Spawn(e)
+    }
+}
+
+/// The acknowledgement a started process sends its starter.
+struct Ack {
+    tag: Ref,
+    result: Result<(), StartError>,
+}
+
+/// The child's side of a synchronous start (as `proc_lib:init_ack/1`): acknowledge
+/// with [`ack`](Starter::ack) once initialised, or end with [`fail`](Starter::fail).
+///
+/// ```
+/// use beamlet_stdlib::r#gen::start;
+/// use beamlet_runtime::{receive, self_pid, send, Pid, Runtime};
+/// let rt = Runtime::builder().build().unwrap();
+/// rt.block_on(|| {
+///     let me = self_pid();
+///     start(true, None, move |s| {
+///         send(me, (s.parent(), s.linked())).unwrap();
+///         s.ack();
+///     }).unwrap();
+///     assert_eq!(receive::<(Pid, bool)>(), (me, true));
+/// }).unwrap();
+/// rt.shutdown();
+/// ```
+#[derive(Debug)]
+pub struct Starter {
+    reply_to: Alias,
+    tag: Ref,
+    linked: bool,
+}
+
+impl Starter {
+    /// The process that started this one.
+    ///
+    /// See [`Starter`] for an example.
+    pub fn parent(&self) -> Pid {
+        self.reply_to.pid()
+    }
+
+    /// `true` for a linked start (`start_link`).
+    ///
+    /// See [`Starter`] for an example.
+    pub fn linked(&self) -> bool {
+        self.linked
+    }
+
+    /// Tells the starter that initialisation succeeded: its `start` returns `Ok`.
+    ///
+    /// See [`start`] for an example.
+    pub fn ack(self) {
+        let _ = self.reply_to.send(Ack {
+            tag: self.tag,
+            result: Ok(()),
+        });
+    }
+
+    /// Ends the process after telling the starter that the start failed: the link to
+    /// the starter is removed first, so the starter gets `error` as a value and no
+    /// exit signal. The process exits with the reason of a `Stop` error, `Normal`
+    /// otherwise.
+    ///
+    /// See [`start`] for an example.
+    pub fn fail(self, error: StartError) -> ! {
+        if self.linked {
+            unlink(self.parent());
+        }
+        let reason = match &error {
+            StartError::Stop(r) => r.clone(),
+            _ => ExitReason::Normal,
+        };
+        let _ = self.reply_to.send(Ack {
+            tag: self.tag,
+            result: Err(error),
+        });
+        exit(reason)
+    }
+}
+
+/// Starts a process synchronously (see the module's start protocol): `body` runs in
+/// the new process and must call [`Starter::ack`] or [`Starter::fail`]. Returns after
+/// the ack, or the failure, or `timeout` (for ever if `None`).
+///
+/// # Errors
+///
+/// The [`StartError`] the child failed with, its exit reason if it died first,
+/// `Timeout`, or `Spawn`.
+///
+/// # Examples
+///
+/// ```
+/// use beamlet_stdlib::r#gen::{start, StartError};
+/// use beamlet_runtime::{receive, ExitReason, Runtime};
+/// let rt = Runtime::builder().build().unwrap();
+/// rt.block_on(|| {
+///     let ok = start(true, None, |s| { s.ack(); receive::<()>(); });
+///     assert!(ok.is_ok());
+///     let err = start(true, None, |s| s.fail(StartError::Stop(ExitReason::custom("bad"))));
+///     assert_eq!(err, Err(StartError::Stop(ExitReason::custom("bad"))));
+/// }).unwrap();
+/// rt.shutdown();
+/// ```
+pub fn start<F>(link_to_caller: bool, timeout: Option<Duration>, body: F) -> Result<Pid, StartError>
+where
+    F: FnOnce(Starter) + Send + 'static,
+{
+    let mark = mailbox_mark();
+    let starter = Starter {
+        reply_to: alias(),
+        tag: Ref::new(),
+        linked: link_to_caller,
+    };
+    let (tag, reply_to) = (starter.tag, starter.reply_to);
+    let spawned = spawn_watched(link_to_caller, move || body(starter));
+    let result = match spawned {
+        Ok((child, mref)) => await_ack(mark, child, mref, tag, bounded(timeout)),
+        Err(e) => Err(StartError::Spawn(e)),
+    };
+    unalias(reply_to);
+    result
+}
+
+/// Spawns `f` monitored, and linked if asked. `spawn_link` makes the link before the
+/// child runs, so the child can never outlive a starter that dies meanwhile; the
+/// monitor follows at once (a child already dead by then is told apart in
+/// [`failure`]).
+fn spawn_watched(
+    linked: bool,
+    f: impl FnOnce() + Send + 'static,
+) -> Result<(Pid, MonitorRef), SpawnError> {
+    if linked {
+        let child = spawn_link(f)?;
+        Ok((child, beamlet_runtime::monitor(child)))
+    } else {
+        spawn_monitor(f)
+    }
+}
+
+fn await_ack(
+    mark: MailboxMark,
+    child: Pid,
+    mref: MonitorRef,
+    tag: Ref,
+    timeout: Option<Duration>,
+) -> Result<Pid, StartError> {
+    let pred = |m: &beamlet_runtime::Message| {
+        m.downcast_ref::<Ack>().is_some_and(|a| a.tag == tag)
+            || m.downcast_ref::<Down>().is_some_and(|d| d.monitor == mref)
+    };
+    let Some(msg) = receive_select(Some(mark), pred, timeout) else {
+        // Unlinked first (as proc_lib), so that the kill does not reach the caller.
+        unlink(child);
+        exit_pid(child, ExitReason::Kill);
+        let _ = wait_down(mark, mref);
+        flush_exit(Some(mark), child);
+        return Err(StartError::Timeout);
+    };
+    match msg.downcast::<Ack>() {
+        Ok(Ack { result: Ok(()), .. }) => {
+            demonitor(mref, true);
+            Ok(child)
+        }
+        Ok(Ack { result: Err(e), .. }) => {
+            let _ = wait_down(mark, mref);
+            flush_exit(Some(mark), child);
+            Err(e)
+        }
+        Err(msg) => {
+            let down = msg
+                .downcast::<Down>()
+                .expect("the predicate admits Acks and Downs");
+            Err(failure(mark, child, tag, down.reason))
+        }
+    }
+}
+
+/// The error of a child that ended before its ack was taken. A child already dead
+/// when the monitor was set up yields a `Down` with `NoProc` that can overtake its
+/// ack or hide its reason: the ack, else the link's `Exit` (if the caller traps
+/// exits), tells the truth.
+fn failure(mark: MailboxMark, child: Pid, tag: Ref, down: ExitReason) -> StartError {
+    let ack = |m: &beamlet_runtime::Message| m.downcast_ref::<Ack>().is_some_and(|a| a.tag == tag);
+    let late_ack = receive_select(Some(mark), ack, Some(Duration::ZERO));
+    let exit = flush_exit(Some(mark), child);
+    match (late_ack.map(|m| m.downcast::<Ack>()), exit) {
+        (Some(Ok(Ack { result: Err(e), .. })), _) => e,
+        (_, Some(reason)) if down == ExitReason::NoProc => StartError::Stop(reason),
+        _ => StartError::Stop(down),
+    }
+}
+
+/// Waits for the `Down` of `mref` (which must come: the process is ending).
+pub(crate) fn wait_down(mark: MailboxMark, mref: MonitorRef) -> ExitReason {
+    wait_down_for(mark, mref, None).expect("no timeout")
+}
+
+/// Waits up to `timeout` (for ever if `None`) for the `Down` of `mref`, looking only
+/// after `mark`.
+pub(crate) fn wait_down_for(
+    mark: MailboxMark,
+    mref: MonitorRef,
+    timeout: Option<Duration>,
+) -> Option<ExitReason> {
+    let pred =
+        |m: &beamlet_runtime::Message| m.downcast_ref::<Down>().is_some_and(|d| d.monitor == mref);
+    let msg = receive_select(Some(mark), pred, bounded(timeout))?;
+    Some(msg.downcast::<Down>().expect("matched a Down").reason)
+}
+
+/// Removes the `Exit` message a link to `pid` may have left in the mailbox of a
+/// caller trapping exits, looking after `mark` (or everywhere), and returns its
+/// reason. The link's signal is sent before the monitor's `Down`, so once the
+/// `Down` was taken the `Exit`, if any, is already queued.
+pub(crate) fn flush_exit(mark: Option<MailboxMark>, pid: Pid) -> Option<ExitReason> {
+    let pred =
+        |m: &beamlet_runtime::Message| m.downcast_ref::<Exit>().is_some_and(|e| e.from == pid);
+    receive_select(mark, pred, Some(Duration::ZERO))
+        .map(|m| m.downcast::<Exit>().expect("matched an Exit").reason)
+}

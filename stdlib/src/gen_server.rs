@@ -1,0 +1,626 @@
+//! Generic servers (as Erlang's `gen_server` and Elixir's `GenServer`): a process
+//! holding a state, served by callbacks.
+//!
+//! # The callback contract
+//!
+//! ```text
+//! start / start_link ──> init(Args) ──> Init::Ok(State) | Init::Timeout | Init::Hibernate
+//!                                       | Init::Continue | Init::Ignore | Init::Stop(Reason)
+//!
+//! call(Server, Request) ──> handle_call(&mut State, Request, From)
+//!     ──> CallReply::Reply(R) | ReplyTimeout | ReplyHibernate | ReplyContinue
+//!         | NoReply (reply later with reply(From, R)) | NoReplyTimeout | NoReplyHibernate
+//!         | NoReplyContinue | Stop(Reason, R) | StopNoReply(Reason)
+//!
+//! cast(Server, Msg)     ──> handle_cast(&mut State, Msg)       ──> NoReply::*
+//! any other message     ──> handle_info(&mut State, Message)   ──> NoReply::*
+//! a timeout expired     ──> handle_info(&mut State, Timeout)   ──> NoReply::*
+//! Continue(C) returned  ──> handle_continue(&mut State, C)     ──> NoReply::*
+//!
+//! on stop, on a callback panic, on an exit signal from the parent (trapped)
+//!                       ──> terminate(&mut State, &Reason)     (then the process exits)
+//! ```
+//!
+//! # The generic loop
+//!
+//! 1. The starter spawns the server linked (`start_link`) or not (`start`) and waits
+//!    (see [`gen`](mod@crate::gen)'s start protocol). The server traps exits if
+//!    [`GenServer::TRAP_EXIT`] is set (or `init` calls `trap_exit(true)`), registers
+//!    its name if given (`AlreadyStarted` if taken), and runs `init`. On `Ignore`,
+//!    `Stop` or a panic it unregisters the name and the start returns the error.
+//! 2. The loop takes the oldest message of any type: a call, a cast, a system
+//!    message (see [`sys`](crate::sys)), an `Exit` from the parent, or anything else
+//!    (for `handle_info`). While suspended it takes only system messages and the
+//!    parent's `Exit`.
+//! 3. Every callback runs through one dispatch point, `try_dispatch`, which turns a
+//!    panic into the exit reason `Panic` (then `terminate` runs, as for a stop).
+//! 4. The callback's result says what next: wait (optionally up to a timeout, after
+//!    which a [`Timeout`] message goes to `handle_info`), hibernate (the runtime's
+//!    `hibernate`, the loop continuing in its closure), continue (`handle_continue`
+//!    runs before any message), or stop.
+//! 5. With the `hibernate_after` option, a server idle for that long hibernates.
+//! 6. An `Exit` message from the parent (the `start_link` caller; only seen when
+//!    trapping exits) makes the server terminate with that reason, as OTP: the
+//!    parent is taking it down. `Exit`s from other processes go to `handle_info`.
+//! 7. Stopping runs `terminate` (a panic in it becomes the reason), sends the reply
+//!    of a `Stop` with reply, and exits with the reason.
+//!
+//! # Departures from OTP, for Rust's typing
+//!
+//! - Messages are typed per server: `Call`, `Reply`, `Cast` and `Continue` are
+//!   associated types and [`ServerRef<S>`] makes calls type-checked. Other messages
+//!   arrive type-erased in `handle_info` as a [`Message`].
+//! - Results are enums rather than tuples; the state is `&mut self` rather than
+//!   returned.
+//! - `ignore` is `Err(StartError::Ignore)` from the start functions (see [`gen`](mod@crate::gen)).
+//! - A failed `init` removes the link before the server exits, so the caller of
+//!   `start_link` gets the error as a value and no exit signal.
+//! - Only panics with a string payload (every `panic!`) run `terminate`. A process
+//!   ending through the runtime (`exit`, a kill, or `hibernate` called directly)
+//!   from inside a callback leaves at once, without `terminate`: return `Stop` or
+//!   `Hibernate` instead.
+//! - `code_change` and `format_status` are not provided (no hot code loading).
+//!
+//! # Example
+//!
+//! ```
+//! use beamlet_stdlib::gen_server::{self, CallReply, From, GenServer, Init, NoReply};
+//! use beamlet_runtime::Runtime;
+//!
+//! struct Counter(u64);
+//!
+//! impl GenServer for Counter {
+//!     type Args = u64;
+//!     type Call = ();
+//!     type Reply = u64;
+//!     type Cast = u64;
+//!     type Continue = ();
+//!
+//!     fn init(start: u64) -> Init<Self, ()> {
+//!         Init::Ok(Counter(start))
+//!     }
+//!     fn handle_call(&mut self, _: (), _: From<u64>) -> CallReply<u64, ()> {
+//!         CallReply::Reply(self.0)
+//!     }
+//!     fn handle_cast(&mut self, n: u64) -> NoReply<()> {
+//!         self.0 += n;
+//!         NoReply::Ok
+//!     }
+//! }
+//!
+//! let rt = Runtime::builder().build().unwrap();
+//! let n = rt.block_on(|| {
+//!     let c = gen_server::start_link::<Counter>(40).unwrap();
+//!     gen_server::cast(c, 2);
+//!     gen_server::call(c, ()).unwrap()
+//! }).unwrap();
+//! assert_eq!(n, 42);
+//! rt.shutdown();
+//! ```
+
+mod server;
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::time::Duration;
+
+use beamlet_runtime::{ExitReason, Message, Pid, whereis};
+
+use crate::r#gen;
+pub use crate::r#gen::{CallError, DEFAULT_CALL_TIMEOUT, From, StartError, reply};
+pub use server::Timeout;
+pub(crate) use server::try_dispatch;
+use server::{CallMsg, CastMsg};
+
+/// A generic server's callbacks. Only `init` is required; the defaults follow
+/// Elixir's `use GenServer`: an unexpected call, cast or continue panics (ending
+/// the server with `Panic`), `handle_info` drops the message, `terminate` does
+/// nothing.
+///
+/// See the [module](self) for the contract and an example.
+pub trait GenServer: Sized + Send + 'static {
+    /// What `init` receives.
+    type Args: Send + 'static;
+    /// Requests of [`call`].
+    type Call: Send + 'static;
+    /// Replies to calls.
+    type Reply: Send + 'static;
+    /// Messages of [`cast`].
+    type Cast: Send + 'static;
+    /// What a `Continue` result carries to `handle_continue` (use `()` if unused).
+    type Continue: Send + 'static;
+
+    /// Whether the server traps exits from before `init` (as
+    /// `process_flag(trap_exit, true)` in `init`), so that `terminate` runs when its
+    /// parent shuts it down and linked processes' exits come to `handle_info`.
+    const TRAP_EXIT: bool = false;
+
+    /// Initialises the server (runs in the new process, before the start returns).
+    fn init(args: Self::Args) -> Init<Self, Self::Continue>;
+
+    /// Handles a [`call`]. Reply now with `CallReply::Reply`, or later with
+    /// [`reply`]`(from, ..)` after returning `CallReply::NoReply`.
+    fn handle_call(
+        &mut self,
+        request: Self::Call,
+        from: From<Self::Reply>,
+    ) -> CallReply<Self::Reply, Self::Continue> {
+        let _ = (request, from);
+        panic!(
+            "{} received a call but has no handle_call",
+            type_name::<Self>()
+        )
+    }
+
+    /// Handles a [`cast`].
+    fn handle_cast(&mut self, msg: Self::Cast) -> NoReply<Self::Continue> {
+        let _ = msg;
+        panic!(
+            "{} received a cast but has no handle_cast",
+            type_name::<Self>()
+        )
+    }
+
+    /// Handles any other message, including [`Timeout`] and `Exit`s of linked
+    /// processes when trapping exits.
+    fn handle_info(&mut self, msg: Message) -> NoReply<Self::Continue> {
+        let _ = msg;
+        NoReply::Ok
+    }
+
+    /// Continues work after a `Continue` result, before any message is taken.
+    fn handle_continue(&mut self, what: Self::Continue) -> NoReply<Self::Continue> {
+        let _ = what;
+        panic!(
+            "{} returned Continue but has no handle_continue",
+            type_name::<Self>()
+        )
+    }
+
+    /// Cleans up before the server exits with `reason` (see the module's contract for
+    /// when it runs).
+    fn terminate(&mut self, reason: &ExitReason) {
+        let _ = reason;
+    }
+}
+
+fn type_name<T>() -> &'static str {
+    std::any::type_name::<T>()
+}
+
+/// What `init` returns (OTP's `{ok, State}`, `{ok, State, Timeout | hibernate |
+/// {continue, C}}`, `ignore`, `{stop, Reason}`).
+///
+/// ```
+/// use beamlet_stdlib::gen_server::Init;
+/// let i: Init<u8, ()> = Init::Ok(1);
+/// assert!(matches!(i, Init::Ok(1)));
+/// ```
+#[derive(Debug)]
+pub enum Init<S, C> {
+    /// Started; wait for messages.
+    Ok(S),
+    /// Started; a [`Timeout`] message comes if nothing arrives within the duration.
+    Timeout(S, Duration),
+    /// Started; hibernate until the first message.
+    Hibernate(S),
+    /// Started; run `handle_continue` before taking any message.
+    Continue(S, C),
+    /// Do not start: the start returns [`StartError::Ignore`].
+    Ignore,
+    /// Fail: the start returns [`StartError::Stop`] and the process exits with it.
+    Stop(ExitReason),
+}
+
+/// What `handle_call` returns (OTP's `reply`, `noreply` and `stop` tuples).
+///
+/// ```
+/// use beamlet_stdlib::gen_server::CallReply;
+/// let r: CallReply<u8, ()> = CallReply::Reply(1);
+/// assert!(matches!(r, CallReply::Reply(1)));
+/// ```
+#[derive(Debug)]
+pub enum CallReply<R, C> {
+    /// Reply and wait for the next message.
+    Reply(R),
+    /// Reply; a [`Timeout`] comes if nothing arrives within the duration.
+    ReplyTimeout(R, Duration),
+    /// Reply and hibernate.
+    ReplyHibernate(R),
+    /// Reply and run `handle_continue`.
+    ReplyContinue(R, C),
+    /// No reply now: [`reply`] later with the `From`.
+    NoReply,
+    /// No reply now; a [`Timeout`] comes if nothing arrives within the duration.
+    NoReplyTimeout(Duration),
+    /// No reply now; hibernate.
+    NoReplyHibernate,
+    /// No reply now; run `handle_continue`.
+    NoReplyContinue(C),
+    /// Stop with the reason, after `terminate`, then reply.
+    Stop(ExitReason, R),
+    /// Stop with the reason without replying (the caller sees the exit).
+    StopNoReply(ExitReason),
+}
+
+/// What `handle_cast`, `handle_info` and `handle_continue` return (OTP's `noreply`
+/// and `stop` tuples).
+///
+/// ```
+/// use beamlet_stdlib::gen_server::NoReply;
+/// let r: NoReply<()> = NoReply::Ok;
+/// assert!(matches!(r, NoReply::Ok));
+/// ```
+#[derive(Debug)]
+pub enum NoReply<C> {
+    /// Wait for the next message.
+    Ok,
+    /// A [`Timeout`] comes if nothing arrives within the duration.
+    Timeout(Duration),
+    /// Hibernate until the next message.
+    Hibernate,
+    /// Run `handle_continue`.
+    Continue(C),
+    /// Stop with the reason (after `terminate`).
+    Stop(ExitReason),
+}
+
+/// Options of a start.
+///
+/// ```
+/// use std::time::Duration;
+/// use beamlet_stdlib::gen_server::StartOptions;
+/// let o = StartOptions::new().name("kv").hibernate_after(Duration::from_secs(1));
+/// assert_eq!(o.name_ref(), Some("kv"));
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct StartOptions {
+    name: Option<String>,
+    hibernate_after: Option<Duration>,
+    timeout: Option<Duration>,
+}
+
+impl StartOptions {
+    /// No name, no hibernation, no start timeout.
+    ///
+    /// ```
+    /// use beamlet_stdlib::gen_server::StartOptions;
+    /// assert_eq!(StartOptions::new().name_ref(), None);
+    /// ```
+    pub fn new() -> StartOptions {
+        StartOptions::default()
+    }
+
+    /// Registers the server locally under `name` (before `init` runs).
+    ///
+    /// ```
+    /// use beamlet_stdlib::gen_server::StartOptions;
+    /// assert_eq!(StartOptions::new().name("kv").name_ref(), Some("kv"));
+    /// ```
+    pub fn name(mut self, name: impl Into<String>) -> StartOptions {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// Hibernates the server after it has been idle for `after`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let _opts = beamlet_stdlib::gen_server::StartOptions::new().hibernate_after(Duration::from_secs(1));
+    /// ```
+    pub fn hibernate_after(mut self, after: Duration) -> StartOptions {
+        self.hibernate_after = Some(after);
+        self
+    }
+
+    /// Kills the server and fails with [`StartError::Timeout`] if `init` takes longer.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let _opts = beamlet_stdlib::gen_server::StartOptions::new().timeout(Duration::from_secs(1));
+    /// ```
+    pub fn timeout(mut self, timeout: Duration) -> StartOptions {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// The name the server will be registered under, if any.
+    ///
+    /// ```
+    /// use beamlet_stdlib::gen_server::StartOptions;
+    /// assert_eq!(StartOptions::new().name("a").name_ref(), Some("a"));
+    /// ```
+    pub fn name_ref(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+}
+
+/// A typed handle on a running server: `Copy`, wraps its [`Pid`], and makes calls and
+/// casts type-checked.
+///
+/// ```
+/// # use beamlet_stdlib::gen_server::{self, GenServer, Init, ServerRef, StartOptions};
+/// # struct Nop;
+/// # impl GenServer for Nop {
+/// #     type Args = (); type Call = (); type Reply = (); type Cast = (); type Continue = ();
+/// #     fn init(_: ()) -> Init<Self, ()> { Init::Ok(Nop) }
+/// # }
+/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// rt.block_on(|| {
+///     let s = gen_server::start_link_with::<Nop>((), StartOptions::new().name("nop")).unwrap();
+///     assert_eq!(ServerRef::<Nop>::whereis("nop"), Some(s));
+///     assert_eq!(ServerRef::<Nop>::from_pid(s.pid()), s);
+/// }).unwrap();
+/// rt.shutdown();
+/// ```
+pub struct ServerRef<S> {
+    pid: Pid,
+    _server: PhantomData<fn() -> S>,
+}
+
+impl<S> Clone for ServerRef<S> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<S> Copy for ServerRef<S> {}
+
+impl<S> PartialEq for ServerRef<S> {
+    fn eq(&self, other: &Self) -> bool {
+        self.pid == other.pid
+    }
+}
+
+impl<S> Eq for ServerRef<S> {}
+
+impl<S> std::hash::Hash for ServerRef<S> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.pid.hash(state);
+    }
+}
+
+impl<S> fmt::Debug for ServerRef<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ServerRef<{}>({})", type_name::<S>(), self.pid)
+    }
+}
+
+impl<S> std::convert::From<ServerRef<S>> for Pid {
+    fn from(s: ServerRef<S>) -> Pid {
+        s.pid
+    }
+}
+
+impl<S: GenServer> ServerRef<S> {
+    /// The server's pid.
+    ///
+    /// See [`ServerRef`] for an example.
+    pub fn pid(&self) -> Pid {
+        self.pid
+    }
+
+    /// A handle on `pid`, trusted to be a server of type `S` (calls of the wrong
+    /// type would go to its `handle_info` and time out).
+    ///
+    /// See [`ServerRef`] for an example.
+    pub fn from_pid(pid: Pid) -> ServerRef<S> {
+        ServerRef {
+            pid,
+            _server: PhantomData,
+        }
+    }
+
+    /// The server registered as `name`, trusted to be an `S`.
+    ///
+    /// See [`ServerRef`] for an example.
+    pub fn whereis(name: &str) -> Option<ServerRef<S>> {
+        whereis(name).map(ServerRef::from_pid)
+    }
+}
+
+/// Starts a server without a link (as `gen_server:start/3`); returns once `init`
+/// has finished.
+///
+/// # Errors
+///
+/// [`StartError`]: `init` returned `Ignore` or `Stop`, panicked, or the name is taken.
+///
+/// ```
+/// # use beamlet_stdlib::gen_server::{self, GenServer, Init, StartError};
+/// # use beamlet_runtime::ExitReason;
+/// struct Picky;
+/// impl GenServer for Picky {
+///     type Args = bool; type Call = (); type Reply = (); type Cast = (); type Continue = ();
+///     fn init(ok: bool) -> Init<Self, ()> {
+///         if ok { Init::Ok(Picky) } else { Init::Stop(ExitReason::custom("no")) }
+///     }
+/// }
+/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// rt.block_on(|| {
+///     assert!(gen_server::start::<Picky>(true).is_ok());
+///     let err = gen_server::start::<Picky>(false).unwrap_err();
+///     assert_eq!(err, StartError::Stop(ExitReason::custom("no")));
+/// }).unwrap();
+/// rt.shutdown();
+/// ```
+pub fn start<S: GenServer>(args: S::Args) -> Result<ServerRef<S>, StartError> {
+    start_with(args, StartOptions::new())
+}
+
+/// [`start`] with options.
+///
+/// # Errors
+///
+/// As [`start`].
+///
+/// ```
+/// # use beamlet_stdlib::gen_server::{self, GenServer, Init};
+/// # struct Nop;
+/// # impl GenServer for Nop {
+/// #     type Args = (); type Call = (); type Reply = (); type Cast = (); type Continue = ();
+/// #     fn init(_: ()) -> Init<Self, ()> { Init::Ok(Nop) }
+/// # }
+/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// rt.block_on(|| {
+///     let opts = gen_server::StartOptions::new().name("solo");
+///     let s = gen_server::start_with::<Nop>((), opts).unwrap();
+///     assert_eq!(beamlet_runtime::whereis("solo"), Some(s.pid()));
+/// }).unwrap();
+/// rt.shutdown();
+/// ```
+pub fn start_with<S: GenServer>(
+    args: S::Args,
+    opts: StartOptions,
+) -> Result<ServerRef<S>, StartError> {
+    server::start::<S>(false, args, opts).map(ServerRef::from_pid)
+}
+
+/// Starts a server linked to the caller (as `gen_server:start_link/3`); returns once
+/// `init` has finished. See the [module](self) example.
+///
+/// # Errors
+///
+/// As [`start`].
+pub fn start_link<S: GenServer>(args: S::Args) -> Result<ServerRef<S>, StartError> {
+    start_link_with(args, StartOptions::new())
+}
+
+/// [`start_link`] with options.
+///
+/// # Errors
+///
+/// As [`start`].
+///
+/// See [`ServerRef`] for an example.
+pub fn start_link_with<S: GenServer>(
+    args: S::Args,
+    opts: StartOptions,
+) -> Result<ServerRef<S>, StartError> {
+    server::start::<S>(true, args, opts).map(ServerRef::from_pid)
+}
+
+/// Calls the server and waits up to [`DEFAULT_CALL_TIMEOUT`] for the reply. See the
+/// [module](self) example.
+///
+/// # Errors
+///
+/// [`CallError`]: the server is not running, exited during the call (with its
+/// reason), did not reply in time (a late reply is dropped), or is the caller.
+pub fn call<S: GenServer>(server: ServerRef<S>, request: S::Call) -> Result<S::Reply, CallError> {
+    call_timeout(server, request, DEFAULT_CALL_TIMEOUT)
+}
+
+/// Calls the server and waits up to `timeout` for the reply (`Duration::MAX` waits
+/// for ever).
+///
+/// # Errors
+///
+/// As [`call`].
+///
+/// ```
+/// # use std::time::Duration;
+/// # use beamlet_stdlib::gen_server::{self, CallError, CallReply, From, GenServer, Init};
+/// struct Mute;
+/// impl GenServer for Mute {
+///     type Args = (); type Call = (); type Reply = (); type Cast = (); type Continue = ();
+///     fn init(_: ()) -> Init<Self, ()> { Init::Ok(Mute) }
+///     fn handle_call(&mut self, _: (), _: From<()>) -> CallReply<(), ()> { CallReply::NoReply }
+/// }
+/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// rt.block_on(|| {
+///     let s = gen_server::start_link::<Mute>(()).unwrap();
+///     let r = gen_server::call_timeout(s, (), Duration::from_millis(10));
+///     assert_eq!(r, Err(CallError::Timeout));
+/// }).unwrap();
+/// rt.shutdown();
+/// ```
+pub fn call_timeout<S: GenServer>(
+    server: ServerRef<S>,
+    request: S::Call,
+    timeout: Duration,
+) -> Result<S::Reply, CallError> {
+    r#gen::call(server.pid, |from| CallMsg { from, request }, Some(timeout))
+}
+
+/// Calls the server registered as `name` (resolved at the time of the call).
+///
+/// # Errors
+///
+/// As [`call`]; `NoProc` if no process has the name.
+///
+/// ```
+/// # use beamlet_stdlib::gen_server::{self, CallError, GenServer, Init};
+/// # struct Nop;
+/// # impl GenServer for Nop {
+/// #     type Args = (); type Call = (); type Reply = (); type Cast = (); type Continue = ();
+/// #     fn init(_: ()) -> Init<Self, ()> { Init::Ok(Nop) }
+/// # }
+/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// let r = rt.block_on(|| gen_server::call_named::<Nop>("nobody", ())).unwrap();
+/// assert_eq!(r, Err(CallError::NoProc));
+/// rt.shutdown();
+/// ```
+pub fn call_named<S: GenServer>(name: &str, request: S::Call) -> Result<S::Reply, CallError> {
+    let server = ServerRef::<S>::whereis(name).ok_or(CallError::NoProc)?;
+    call(server, request)
+}
+
+/// Sends a request without waiting (as `gen_server:cast/2`). Never fails: a cast to
+/// a dead server is dropped. See the [module](self) example.
+pub fn cast<S: GenServer>(server: ServerRef<S>, msg: S::Cast) {
+    let _ = beamlet_runtime::send(server.pid, CastMsg(msg));
+}
+
+/// Casts to the server registered as `name`; dropped if no process has the name.
+///
+/// ```
+/// # use beamlet_stdlib::gen_server::{self, GenServer, Init};
+/// # struct Nop;
+/// # impl GenServer for Nop {
+/// #     type Args = (); type Call = (); type Reply = (); type Cast = (); type Continue = ();
+/// #     fn init(_: ()) -> Init<Self, ()> { Init::Ok(Nop) }
+/// # }
+/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// rt.block_on(|| gen_server::cast_named::<Nop>("nobody", ())).unwrap();
+/// rt.shutdown();
+/// ```
+pub fn cast_named<S: GenServer>(name: &str, msg: S::Cast) {
+    if let Some(server) = ServerRef::<S>::whereis(name) {
+        cast(server, msg);
+    }
+}
+
+/// Stops a server (as `gen_server:stop/3`): it runs `terminate` with `reason` and
+/// exits; returns once it has exited. Works on any server or supervisor, even a
+/// suspended one.
+///
+/// # Errors
+///
+/// `NoProc` if it is not running, `Exit` if it exited with another reason (for
+/// example its `terminate` panicked), `Timeout` if it did not exit within `timeout`.
+///
+/// ```
+/// # use std::time::Duration;
+/// # use beamlet_stdlib::gen_server::{self, CallError, GenServer, Init};
+/// # use beamlet_runtime::ExitReason;
+/// # struct Nop;
+/// # impl GenServer for Nop {
+/// #     type Args = (); type Call = (); type Reply = (); type Cast = (); type Continue = ();
+/// #     fn init(_: ()) -> Init<Self, ()> { Init::Ok(Nop) }
+/// # }
+/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// rt.block_on(|| {
+///     let s = gen_server::start::<Nop>(()).unwrap();
+///     assert_eq!(gen_server::stop(s, ExitReason::Normal, Duration::from_secs(5)), Ok(()));
+///     assert_eq!(gen_server::stop(s, ExitReason::Normal, Duration::from_secs(5)), Err(CallError::NoProc));
+/// }).unwrap();
+/// rt.shutdown();
+/// ```
+pub fn stop(
+    server: impl Into<Pid>,
+    reason: ExitReason,
+    timeout: Duration,
+) -> Result<(), CallError> {
+    server::stop(server.into(), reason, timeout)
+}

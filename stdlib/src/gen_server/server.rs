@@ -1,0 +1,361 @@
+//! The generic loop of a server (the steps are in the parent module's header).
+//!
+//! 1. [`start`] runs `init_it` in the new process through [`gen::start`](crate::gen::start).
+//! 2. [`Server::run`] loops: act on the last result (`Next`), take a message,
+//!    dispatch it, repeat. Hibernation unwinds the stack and re-enters `run`.
+//! 3. Every callback goes through [`try_dispatch`]; a panic ends the server through
+//!    [`Server::stop`], which runs `terminate` and exits.
+
+use std::any::Any;
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+use std::time::{Duration, Instant};
+
+use beamlet_runtime::{
+    Exit, ExitReason, Message, Pid, RegisterError, exit, hibernate, mailbox_mark,
+    message_queue_len, receive_select, register, self_pid, send, spawn_monitor, trap_exit,
+    unregister,
+};
+
+use super::{CallReply, GenServer, Init, NoReply, StartOptions};
+use crate::r#gen::{self, CallError, From, StartError, Starter, reply};
+use crate::sys::{Statistics, SysMsg, SysOp, SysReply};
+
+/// The envelope of a call.
+pub(crate) struct CallMsg<Q, R> {
+    pub(crate) from: From<R>,
+    pub(crate) request: Q,
+}
+
+/// The envelope of a cast.
+pub(crate) struct CastMsg<C>(pub(crate) C);
+
+/// The message `handle_info` receives when a timeout given in a callback result
+/// expires with no message taken (OTP's `timeout` message).
+///
+/// ```
+/// use std::time::Duration;
+/// use beamlet_stdlib::gen_server::{self, GenServer, Init, NoReply, Timeout};
+/// use beamlet_runtime::{receive, self_pid, send, Message, Pid};
+/// struct Idle(Pid);
+/// impl GenServer for Idle {
+///     type Args = Pid; type Call = (); type Reply = (); type Cast = (); type Continue = ();
+///     fn init(owner: Pid) -> Init<Self, ()> { Init::Timeout(Idle(owner), Duration::from_millis(5)) }
+///     fn handle_info(&mut self, msg: Message) -> NoReply<()> {
+///         if msg.is::<Timeout>() { send(self.0, "idle").unwrap(); }
+///         NoReply::Ok
+///     }
+/// }
+/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// let got = rt.block_on(|| {
+///     gen_server::start_link::<Idle>(self_pid()).unwrap();
+///     receive::<&str>()
+/// }).unwrap();
+/// assert_eq!(got, "idle");
+/// rt.shutdown();
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeout;
+
+/// What the loop does next, from a callback's result.
+enum Next<C> {
+    Wait,
+    Timeout(Duration),
+    Hibernate,
+    Continue(C),
+}
+
+/// Starts a server of type `S` (see [`gen::start`](crate::gen::start)).
+pub(crate) fn start<S: GenServer>(
+    link: bool,
+    args: S::Args,
+    opts: StartOptions,
+) -> Result<Pid, StartError> {
+    let timeout = opts.timeout;
+    r#gen::start(link, timeout, move |starter| {
+        init_it::<S>(starter, args, opts)
+    })
+}
+
+/// The new process: register, `init`, acknowledge, loop.
+fn init_it<S: GenServer>(starter: Starter, args: S::Args, opts: StartOptions) {
+    if S::TRAP_EXIT {
+        trap_exit(true);
+    }
+    let name = opts.name;
+    if let Some(n) = name.as_deref() {
+        if let Err(e) = register(n, self_pid()) {
+            starter.fail(match e {
+                RegisterError::NameTaken(p) => StartError::AlreadyStarted(p),
+                other => StartError::Stop(ExitReason::custom(other)),
+            });
+        }
+    }
+    let (state, next) = match try_dispatch(|| S::init(args)) {
+        Ok(Init::Ok(s)) => (s, Next::Wait),
+        Ok(Init::Timeout(s, d)) => (s, Next::Timeout(d)),
+        Ok(Init::Hibernate(s)) => (s, Next::Hibernate),
+        Ok(Init::Continue(s, c)) => (s, Next::Continue(c)),
+        Ok(Init::Ignore) => init_failed(starter, name, StartError::Ignore),
+        Ok(Init::Stop(r)) | Err(r) => init_failed(starter, name, StartError::Stop(r)),
+    };
+    let server = Server {
+        state,
+        parent: starter.linked().then(|| starter.parent()),
+        hibernate_after: opts.hibernate_after,
+        handled: 0,
+        started: Instant::now(),
+        suspended: false,
+    };
+    starter.ack();
+    server.run(next)
+}
+
+/// Releases the name before acknowledging, so that the starter may retry at once.
+fn init_failed(starter: Starter, name: Option<String>, error: StartError) -> ! {
+    if let Some(n) = name {
+        unregister(&n);
+    }
+    starter.fail(error)
+}
+
+/// Runs a callback, catching a panic and turning it into the exit reason `Panic`:
+/// the one dispatch point of the loop.
+pub(crate) fn try_dispatch<T>(f: impl FnOnce() -> T) -> Result<T, ExitReason> {
+    catch_unwind(AssertUnwindSafe(f)).map_err(crash_reason)
+}
+
+fn crash_reason(payload: Box<dyn Any + Send>) -> ExitReason {
+    let message = match payload.downcast::<String>() {
+        Ok(s) => *s,
+        Err(p) => match p.downcast::<&'static str>() {
+            Ok(s) => (*s).to_owned(),
+            // Not a `panic!`: the runtime's own unwinds (`exit`, a kill, `hibernate`)
+            // and exotic `panic_any` payloads go on to the process's bottom frame.
+            Err(p) => resume_unwind(p),
+        },
+    };
+    panic_reason(message)
+}
+
+/// Rebuilds the `Panic` exit reason of a caught panic. The runtime has no public
+/// constructor for `PanicReason`, so a short-lived helper re-raises the message and
+/// its `Down` carries the reason the runtime builds. Should no process be spawnable
+/// the reason is `Custom(message)`.
+fn panic_reason(message: String) -> ExitReason {
+    let mark = mailbox_mark();
+    let raised = message.clone();
+    match spawn_monitor(move || resume_unwind(Box::new(raised))) {
+        Ok((_, mref)) => r#gen::wait_down(mark, mref),
+        Err(_) => ExitReason::custom(message),
+    }
+}
+
+/// A running server: its state and the loop's bookkeeping.
+struct Server<S: GenServer> {
+    state: S,
+    parent: Option<Pid>,
+    hibernate_after: Option<Duration>,
+    handled: u64,
+    started: Instant,
+    suspended: bool,
+}
+
+impl<S: GenServer> Server<S> {
+    fn run(mut self, mut next: Next<S::Continue>) -> ! {
+        loop {
+            next = match next {
+                Next::Hibernate => hibernate(move || self.wake()),
+                Next::Continue(c) => {
+                    let r = self.invoke(|s| s.handle_continue(c));
+                    self.after(r)
+                }
+                Next::Wait => self.wait(None),
+                Next::Timeout(d) => self.wait(Some(d)),
+            };
+        }
+    }
+
+    /// The continuation of a hibernation. The runtime also wakes a hibernated
+    /// process for signals that are not messages (a monitor, a demonitor, a link), so
+    /// a wake with no message to take hibernates again rather than keep a stack.
+    fn wake(mut self) -> ! {
+        match self.take(Some(Duration::ZERO)) {
+            Some(msg) => {
+                let next = self.handle(msg, None);
+                self.run(next)
+            }
+            None => hibernate(move || self.wake()),
+        }
+    }
+
+    /// Takes the next message (or times out) and handles it.
+    fn wait(&mut self, timeout: Option<Duration>) -> Next<S::Continue> {
+        // A suspended server neither times out nor hibernates.
+        let limit = match self.suspended {
+            true => None,
+            false => r#gen::bounded(timeout.or(self.hibernate_after)),
+        };
+        match self.take(limit) {
+            Some(msg) => self.handle(msg, timeout),
+            None if timeout.is_some() => self.on_timeout(),
+            None if self.hibernate_after.is_some() => Next::Hibernate,
+            // A wait too long to arm a timer for (see `gen::bounded`) never ends.
+            None => unreachable!("an unbounded receive returned nothing"),
+        }
+    }
+
+    /// The oldest message the server takes now: any, or while suspended only system
+    /// messages and the parent's `Exit`.
+    fn take(&self, limit: Option<Duration>) -> Option<Message> {
+        if self.suspended {
+            let parent = self.parent;
+            let pred = |m: &Message| m.is::<SysMsg>() || parent_exit(parent, m).is_some();
+            receive_select(None, pred, limit)
+        } else {
+            receive_select(None, |_| true, limit)
+        }
+    }
+
+    /// Dispatches one message by kind; `timeout` is the wait in force, resumed after
+    /// a system message.
+    fn handle(&mut self, msg: Message, timeout: Option<Duration>) -> Next<S::Continue> {
+        let msg = match msg.downcast::<CallMsg<S::Call, S::Reply>>() {
+            Ok(call) => return self.on_call(call),
+            Err(m) => m,
+        };
+        let msg = match msg.downcast::<CastMsg<S::Cast>>() {
+            Ok(CastMsg(c)) => {
+                self.handled += 1;
+                let r = self.invoke(|s| s.handle_cast(c));
+                return self.after(r);
+            }
+            Err(m) => m,
+        };
+        let msg = match msg.downcast::<SysMsg>() {
+            Ok(sys) => {
+                self.on_system(sys);
+                return timeout.map_or(Next::Wait, Next::Timeout);
+            }
+            Err(m) => m,
+        };
+        if let Some(reason) = parent_exit(self.parent, &msg) {
+            self.stop(reason)
+        }
+        self.handled += 1;
+        let r = self.invoke(|s| s.handle_info(msg));
+        self.after(r)
+    }
+
+    fn on_call(&mut self, call: CallMsg<S::Call, S::Reply>) -> Next<S::Continue> {
+        self.handled += 1;
+        let from = call.from;
+        let r = self.invoke(|s| s.handle_call(call.request, from));
+        let (value, next) = match r {
+            CallReply::Reply(v) => (Some(v), Next::Wait),
+            CallReply::ReplyTimeout(v, d) => (Some(v), Next::Timeout(d)),
+            CallReply::ReplyHibernate(v) => (Some(v), Next::Hibernate),
+            CallReply::ReplyContinue(v, c) => (Some(v), Next::Continue(c)),
+            CallReply::NoReply => (None, Next::Wait),
+            CallReply::NoReplyTimeout(d) => (None, Next::Timeout(d)),
+            CallReply::NoReplyHibernate => (None, Next::Hibernate),
+            CallReply::NoReplyContinue(c) => (None, Next::Continue(c)),
+            CallReply::Stop(reason, v) => {
+                // As OTP: terminate first, then the reply, then the exit.
+                let reason = self.terminate(reason);
+                reply(from, v);
+                exit(reason)
+            }
+            CallReply::StopNoReply(reason) => self.stop(reason),
+        };
+        if let Some(v) = value {
+            reply(from, v);
+        }
+        next
+    }
+
+    /// Delivers a [`Timeout`] to `handle_info`. A `Message` can only come from a
+    /// mailbox, so the value is sent to self and taken back after a mark.
+    fn on_timeout(&mut self) -> Next<S::Continue> {
+        let mark = mailbox_mark();
+        let _ = send(self_pid(), Timeout);
+        let msg = receive_select(Some(mark), |m| m.is::<Timeout>(), None).expect("no timeout");
+        self.handled += 1;
+        let r = self.invoke(|s| s.handle_info(msg));
+        self.after(r)
+    }
+
+    fn on_system(&mut self, sys: SysMsg) {
+        let answer = match sys.op {
+            SysOp::Suspend => {
+                self.suspended = true;
+                SysReply::Done
+            }
+            SysOp::Resume => {
+                self.suspended = false;
+                SysReply::Done
+            }
+            SysOp::Statistics => SysReply::Statistics(self.statistics()),
+            SysOp::State(f) => SysReply::State(self.invoke(|s| f(s as &mut dyn Any))),
+            SysOp::Stop(reason) => self.stop(reason),
+        };
+        reply(sys.from, answer);
+    }
+
+    fn statistics(&self) -> Statistics {
+        Statistics {
+            messages_handled: self.handled,
+            message_queue_len: message_queue_len(),
+            started: self.started,
+            suspended: self.suspended,
+        }
+    }
+
+    /// The loop's next step from a `NoReply` result.
+    fn after(&mut self, r: NoReply<S::Continue>) -> Next<S::Continue> {
+        match r {
+            NoReply::Ok => Next::Wait,
+            NoReply::Timeout(d) => Next::Timeout(d),
+            NoReply::Hibernate => Next::Hibernate,
+            NoReply::Continue(c) => Next::Continue(c),
+            NoReply::Stop(reason) => self.stop(reason),
+        }
+    }
+
+    /// Runs a callback on the state; a panic stops the server.
+    fn invoke<T>(&mut self, f: impl FnOnce(&mut S) -> T) -> T {
+        match try_dispatch(|| f(&mut self.state)) {
+            Ok(v) => v,
+            Err(reason) => self.stop(reason),
+        }
+    }
+
+    /// Runs `terminate`; returns the reason to exit with (a panic in `terminate`
+    /// replaces it, as a crash in OTP's `terminate` does).
+    fn terminate(&mut self, reason: ExitReason) -> ExitReason {
+        match try_dispatch(|| self.state.terminate(&reason)) {
+            Ok(()) => reason,
+            Err(crash) => crash,
+        }
+    }
+
+    fn stop(&mut self, reason: ExitReason) -> ! {
+        let reason = self.terminate(reason);
+        exit(reason)
+    }
+}
+
+/// The reason of an `Exit` message from the parent, if `msg` is one.
+fn parent_exit(parent: Option<Pid>, msg: &Message) -> Option<ExitReason> {
+    let exit = msg.downcast_ref::<Exit>()?;
+    (Some(exit.from) == parent).then(|| exit.reason.clone())
+}
+
+/// Stops `server` through a system message and waits for its exit.
+pub(crate) fn stop(server: Pid, reason: ExitReason, timeout: Duration) -> Result<(), CallError> {
+    let op = SysOp::Stop(reason.clone());
+    match r#gen::call::<_, SysReply>(server, |from| SysMsg { from, op }, Some(timeout)) {
+        Err(CallError::Exit(r)) if r == reason => Ok(()),
+        Err(e) => Err(e),
+        Ok(_) => unreachable!("a stopping server does not reply"),
+    }
+}

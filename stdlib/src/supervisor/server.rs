@@ -1,0 +1,466 @@
+//! The supervisor process: a [`GenServer`] trapping exits (the rules are in the
+//! parent module's header).
+//!
+//! 1. `init` validates the specs and starts the children in order; a failure stops
+//!    those started and fails the start.
+//! 2. `handle_info` takes children's `Exit`s (restart decision), delayed restarts
+//!    (backoff timers) and retries of failed restarts.
+//! 3. `handle_call` serves the run-time API.
+//! 4. `terminate` stops every child in reverse start order.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::time::{Duration, Instant};
+
+use beamlet_runtime::{Exit, ExitReason, Message, Pid, self_pid, send, send_after};
+
+use super::{
+    ChildCounts, ChildInfo, ChildKind, ChildPid, ChildSpec, FailedToStartChild, Intensity, Restart,
+    Strategy, SupervisorError, SupervisorFlags, SupervisorInit, add_restart, check, shutdown_child,
+    validate,
+};
+use crate::r#gen::{LONGEST_WAIT, StartError};
+use crate::gen_server::try_dispatch;
+use crate::gen_server::{CallReply, From, GenServer, Init, NoReply};
+
+/// What [`Supervisor`] starts from: a function run in the supervisor process.
+///
+/// ```
+/// use beamlet_stdlib::supervisor::{SupervisorArgs, SupervisorInit};
+/// let _args = SupervisorArgs::new(|| SupervisorInit::Ignore);
+/// ```
+pub struct SupervisorArgs(Box<dyn FnOnce() -> SupervisorInit + Send>);
+
+impl SupervisorArgs {
+    /// Wraps a module-style `init`.
+    ///
+    /// ```
+    /// use beamlet_stdlib::supervisor::{SupervisorArgs, SupervisorInit};
+    /// let _args = SupervisorArgs::new(|| SupervisorInit::Ignore);
+    /// ```
+    pub fn new(init: impl FnOnce() -> SupervisorInit + Send + 'static) -> SupervisorArgs {
+        SupervisorArgs(Box::new(init))
+    }
+}
+
+impl fmt::Debug for SupervisorArgs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SupervisorArgs(..)")
+    }
+}
+
+/// A supervisor's requests (its `Call` type); use the module's functions.
+///
+/// ```
+/// use beamlet_stdlib::supervisor::Request;
+/// let r = Request::TerminateChild("a".into());
+/// assert!(matches!(r, Request::TerminateChild(_)));
+/// ```
+#[derive(Debug)]
+pub enum Request {
+    /// [`start_child`](super::start_child).
+    StartChild(ChildSpec),
+    /// [`terminate_child`](super::terminate_child).
+    TerminateChild(String),
+    /// [`restart_child`](super::restart_child).
+    RestartChild(String),
+    /// [`delete_child`](super::delete_child).
+    DeleteChild(String),
+    /// [`which_children`](super::which_children).
+    WhichChildren,
+    /// [`count_children`](super::count_children).
+    CountChildren,
+}
+
+/// A supervisor's replies (its `Reply` type).
+///
+/// ```
+/// use beamlet_stdlib::supervisor::Response;
+/// assert!(matches!(Response::Done(Ok(())), Response::Done(Ok(()))));
+/// ```
+#[derive(Debug)]
+pub enum Response {
+    /// To `StartChild` and `RestartChild`.
+    Started(Result<Option<Pid>, SupervisorError>),
+    /// To `TerminateChild` and `DeleteChild`.
+    Done(Result<(), SupervisorError>),
+    /// To `WhichChildren`.
+    Children(Vec<ChildInfo>),
+    /// To `CountChildren`.
+    Counts(ChildCounts),
+}
+
+/// A backoff delay has passed: start the child's group.
+struct DelayedRestart(String);
+
+/// A restart failed: try again (counting against the intensity).
+struct RetryRestart(String);
+
+/// One supervised child.
+#[derive(Debug)]
+struct Child {
+    spec: ChildSpec,
+    pid: ChildPid,
+    /// Restarts in a row, for the backoff.
+    in_a_row: u32,
+    started: Instant,
+}
+
+/// The supervisor's state; start one with [`start_link`](super::start_link).
+///
+/// ```
+/// use beamlet_stdlib::supervisor::{self, Supervisor, SupervisorFlags};
+/// use beamlet_stdlib::gen_server::ServerRef;
+/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// rt.block_on(|| {
+///     let sup: ServerRef<Supervisor> = supervisor::start_link(vec![], SupervisorFlags::default()).unwrap();
+///     assert_eq!(supervisor::count_children(sup).unwrap().specs, 0);
+/// }).unwrap();
+/// rt.shutdown();
+/// ```
+#[derive(Debug)]
+pub struct Supervisor {
+    flags: SupervisorFlags,
+    children: Vec<Child>,
+    restarts: VecDeque<Instant>,
+}
+
+/// Starts a child from its spec; a panic in the start function is a failed start.
+fn start_spec(spec: &ChildSpec) -> Result<Pid, StartError> {
+    try_dispatch(|| (spec.start)()).unwrap_or_else(|reason| Err(StartError::Stop(reason)))
+}
+
+impl GenServer for Supervisor {
+    type Args = SupervisorArgs;
+    type Call = Request;
+    type Reply = Response;
+    type Cast = std::convert::Infallible;
+    type Continue = ();
+    const TRAP_EXIT: bool = true;
+
+    fn init(args: SupervisorArgs) -> Init<Self, ()> {
+        let (flags, specs) = match (args.0)() {
+            SupervisorInit::Ok(flags, specs) => (flags, specs),
+            SupervisorInit::Ignore => return Init::Ignore,
+        };
+        if let Err(e) = validate(&specs, flags.auto_shutdown) {
+            return Init::Stop(ExitReason::custom(e));
+        }
+        let mut sup = Supervisor {
+            flags,
+            children: Vec::with_capacity(specs.len()),
+            restarts: VecDeque::new(),
+        };
+        for spec in specs {
+            if let Err(error) = sup.add_started(spec) {
+                sup.terminate_all();
+                return Init::Stop(ExitReason::shutdown_with(error));
+            }
+        }
+        Init::Ok(sup)
+    }
+
+    fn handle_call(&mut self, req: Request, _: From<Response>) -> CallReply<Response, ()> {
+        CallReply::Reply(match req {
+            Request::StartChild(spec) => Response::Started(self.start_new(spec)),
+            Request::TerminateChild(id) => Response::Done(self.terminate_child(&id)),
+            Request::RestartChild(id) => Response::Started(self.restart_child(&id)),
+            Request::DeleteChild(id) => Response::Done(self.delete_child(&id)),
+            Request::WhichChildren => Response::Children(self.which()),
+            Request::CountChildren => Response::Counts(self.count()),
+        })
+    }
+
+    fn handle_cast(&mut self, msg: std::convert::Infallible) -> NoReply<()> {
+        match msg {}
+    }
+
+    fn handle_info(&mut self, msg: Message) -> NoReply<()> {
+        let msg = match msg.downcast::<Exit>() {
+            Ok(e) => return self.on_exit(e.from, e.reason),
+            Err(m) => m,
+        };
+        let msg = match msg.downcast::<DelayedRestart>() {
+            Ok(DelayedRestart(id)) => return self.on_delayed(&id),
+            Err(m) => m,
+        };
+        match msg.downcast::<RetryRestart>() {
+            Ok(RetryRestart(id)) => self.on_retry(&id),
+            // OTP's supervisor logs and drops unexpected messages.
+            Err(_) => NoReply::Ok,
+        }
+    }
+
+    fn terminate(&mut self, _: &ExitReason) {
+        self.terminate_all();
+    }
+}
+
+impl Supervisor {
+    fn index(&self, id: &str) -> Option<usize> {
+        self.children.iter().position(|c| c.spec.id == id)
+    }
+
+    /// Starts `spec` and appends it (at supervisor start). An ignored child is kept
+    /// without a pid, unless temporary.
+    fn add_started(&mut self, spec: ChildSpec) -> Result<(), FailedToStartChild> {
+        let pid = match start_spec(&spec) {
+            Ok(pid) => ChildPid::Running(pid),
+            Err(StartError::Ignore) if spec.restart == Restart::Temporary => return Ok(()),
+            Err(StartError::Ignore) => ChildPid::Undefined,
+            Err(error) => {
+                let id = spec.id.clone();
+                return Err(FailedToStartChild { id, error });
+            }
+        };
+        self.children.push(Child {
+            spec,
+            pid,
+            in_a_row: 0,
+            started: Instant::now(),
+        });
+        Ok(())
+    }
+
+    /// Stops every running child, in reverse start order.
+    fn terminate_all(&mut self) {
+        for child in self.children.iter_mut().rev() {
+            if let ChildPid::Running(pid) = child.pid {
+                shutdown_child(pid, child.spec.shutdown);
+                child.pid = ChildPid::Undefined;
+            }
+        }
+    }
+
+    fn start_new(&mut self, spec: ChildSpec) -> Result<Option<Pid>, SupervisorError> {
+        check(&spec, self.flags.auto_shutdown).map_err(SupervisorError::Invalid)?;
+        if let Some(i) = self.index(&spec.id) {
+            return Err(match self.children[i].pid {
+                ChildPid::Running(pid) => SupervisorError::AlreadyStarted(pid),
+                _ => SupervisorError::AlreadyPresent,
+            });
+        }
+        let id = spec.id.clone();
+        match self.add_started(spec) {
+            Ok(()) => Ok(self.index(&id).and_then(|i| self.children[i].pid.pid())),
+            Err(failed) => Err(SupervisorError::Start(failed.error)),
+        }
+    }
+
+    fn terminate_child(&mut self, id: &str) -> Result<(), SupervisorError> {
+        let i = self.index(id).ok_or(SupervisorError::NotFound)?;
+        let child = &mut self.children[i];
+        if let ChildPid::Running(pid) = child.pid {
+            shutdown_child(pid, child.spec.shutdown);
+        }
+        child.pid = ChildPid::Undefined;
+        if child.spec.restart == Restart::Temporary {
+            self.children.remove(i);
+        }
+        Ok(())
+    }
+
+    fn restart_child(&mut self, id: &str) -> Result<Option<Pid>, SupervisorError> {
+        let i = self.index(id).ok_or(SupervisorError::NotFound)?;
+        let child = &mut self.children[i];
+        match child.pid {
+            ChildPid::Running(_) => return Err(SupervisorError::Running),
+            ChildPid::Restarting => return Err(SupervisorError::Restarting),
+            ChildPid::Undefined => {}
+        }
+        match start_spec(&child.spec) {
+            Ok(pid) => {
+                child.pid = ChildPid::Running(pid);
+                child.started = Instant::now();
+                Ok(Some(pid))
+            }
+            Err(StartError::Ignore) => Ok(None),
+            Err(e) => Err(SupervisorError::Start(e)),
+        }
+    }
+
+    fn delete_child(&mut self, id: &str) -> Result<(), SupervisorError> {
+        let i = self.index(id).ok_or(SupervisorError::NotFound)?;
+        match self.children[i].pid {
+            ChildPid::Running(_) => Err(SupervisorError::Running),
+            ChildPid::Restarting => Err(SupervisorError::Restarting),
+            ChildPid::Undefined => {
+                self.children.remove(i);
+                Ok(())
+            }
+        }
+    }
+
+    fn which(&self) -> Vec<ChildInfo> {
+        let info = |c: &Child| ChildInfo {
+            id: c.spec.id.clone(),
+            pid: c.pid,
+            kind: c.spec.kind,
+        };
+        self.children.iter().map(info).collect()
+    }
+
+    fn count(&self) -> ChildCounts {
+        let mut counts = ChildCounts {
+            specs: self.children.len(),
+            ..ChildCounts::default()
+        };
+        for c in &self.children {
+            counts.active += usize::from(matches!(c.pid, ChildPid::Running(_)));
+            match c.spec.kind {
+                ChildKind::Supervisor => counts.supervisors += 1,
+                ChildKind::Worker => counts.workers += 1,
+            }
+        }
+        counts
+    }
+
+    /// A child exited on its own: restart it (and its group) or not.
+    fn on_exit(&mut self, pid: Pid, reason: ExitReason) -> NoReply<()> {
+        let running = ChildPid::Running(pid);
+        let Some(i) = self.children.iter().position(|c| c.pid == running) else {
+            // Not a child (any more): nothing to do.
+            return NoReply::Ok;
+        };
+        let child = &mut self.children[i];
+        child.pid = ChildPid::Undefined;
+        let restart = match child.spec.restart {
+            Restart::Permanent => true,
+            Restart::Transient => !reason.is_orderly(),
+            Restart::Temporary => false,
+        };
+        if !restart {
+            let significant = child.spec.significant;
+            if child.spec.restart == Restart::Temporary {
+                self.children.remove(i);
+            }
+            return self.auto_shutdown(significant);
+        }
+        // A child that ran long enough starts its backoff afresh.
+        if child
+            .spec
+            .backoff
+            .is_some_and(|b| child.started.elapsed() >= b.max)
+        {
+            child.in_a_row = 0;
+        }
+        self.restart(i)
+    }
+
+    /// Shuts the supervisor down if a significant child's termination calls for it.
+    fn auto_shutdown(&self, significant: bool) -> NoReply<()> {
+        use super::AutoShutdown::*;
+        let running = |c: &Child| c.spec.significant && matches!(c.pid, ChildPid::Running(_));
+        match (significant, self.flags.auto_shutdown) {
+            (true, AnySignificant) => NoReply::Stop(ExitReason::Shutdown),
+            (true, AllSignificant) if !self.children.iter().any(running) => {
+                NoReply::Stop(ExitReason::Shutdown)
+            }
+            _ => NoReply::Ok,
+        }
+    }
+
+    /// Counts a restart, stops the rest of the child's group, and starts the group
+    /// now or after the child's backoff delay.
+    fn restart(&mut self, i: usize) -> NoReply<()> {
+        let (max, period) = (self.flags.max_restarts, self.flags.period());
+        if add_restart(&mut self.restarts, Instant::now(), max, period) == Intensity::Exceeded {
+            return NoReply::Stop(ExitReason::Shutdown);
+        }
+        let id = self.children[i].spec.id.clone();
+        self.stop_group(i);
+        let delay = self.next_delay(&id);
+        if delay > Duration::ZERO {
+            // The runtime cannot arm timers beyond ~36 days (see `gen::bounded`).
+            send_after(delay.min(LONGEST_WAIT), self_pid(), DelayedRestart(id));
+            return NoReply::Ok;
+        }
+        self.start_group(&id)
+    }
+
+    /// The indices restarted with child `i`, in start order.
+    fn group(&self, i: usize) -> std::ops::Range<usize> {
+        match self.flags.strategy {
+            Strategy::OneForOne => i..i + 1,
+            Strategy::OneForAll => 0..self.children.len(),
+            Strategy::RestForOne => i..self.children.len(),
+        }
+    }
+
+    /// Terminates the running members of child `i`'s group in reverse order, drops
+    /// the temporary ones, and marks the rest `Restarting`.
+    fn stop_group(&mut self, i: usize) {
+        let group = self.group(i);
+        for child in self.children[group.clone()].iter_mut().rev() {
+            if let ChildPid::Running(pid) = child.pid {
+                shutdown_child(pid, child.spec.shutdown);
+            }
+            child.pid = ChildPid::Restarting;
+        }
+        let mut j = group.start;
+        let mut end = group.end;
+        while j < end {
+            if self.children[j].spec.restart == Restart::Temporary {
+                self.children.remove(j);
+                end -= 1;
+            } else {
+                j += 1;
+            }
+        }
+    }
+
+    /// The backoff delay before restarting `id`, counting this restart.
+    fn next_delay(&mut self, id: &str) -> Duration {
+        let Some(i) = self.index(id) else {
+            return Duration::ZERO;
+        };
+        let child = &mut self.children[i];
+        let Some(backoff) = child.spec.backoff else {
+            return Duration::ZERO;
+        };
+        let delay = backoff.delay(child.in_a_row);
+        child.in_a_row = child.in_a_row.saturating_add(1);
+        delay
+    }
+
+    /// Starts, in order, the members of `id`'s group that wait to be restarted. A
+    /// failure leaves it and the rest `Restarting` and schedules a retry.
+    fn start_group(&mut self, id: &str) -> NoReply<()> {
+        let Some(i) = self.index(id) else {
+            return NoReply::Ok;
+        };
+        for j in self.group(i) {
+            let child = &mut self.children[j];
+            if child.pid != ChildPid::Restarting {
+                continue;
+            }
+            match start_spec(&child.spec) {
+                Ok(pid) => {
+                    child.pid = ChildPid::Running(pid);
+                    child.started = Instant::now();
+                }
+                Err(StartError::Ignore) => child.pid = ChildPid::Undefined,
+                Err(_) => {
+                    let _ = send(self_pid(), RetryRestart(child.spec.id.clone()));
+                    return NoReply::Ok;
+                }
+            }
+        }
+        NoReply::Ok
+    }
+
+    fn on_delayed(&mut self, id: &str) -> NoReply<()> {
+        match self.index(id) {
+            Some(i) if self.children[i].pid == ChildPid::Restarting => self.start_group(id),
+            // Terminated or deleted meanwhile.
+            _ => NoReply::Ok,
+        }
+    }
+
+    fn on_retry(&mut self, id: &str) -> NoReply<()> {
+        match self.index(id) {
+            Some(i) if self.children[i].pid == ChildPid::Restarting => self.restart(i),
+            _ => NoReply::Ok,
+        }
+    }
+}

@@ -1,0 +1,214 @@
+//! System messages (as OTP's `sys`): every [`GenServer`] (and so every supervisor)
+//! answers them inside its generic loop, whatever its callbacks.
+//!
+//! 1. Each function is a call (see [`gen`](mod@crate::gen)) carrying a system message
+//!    with a [`DEFAULT_CALL_TIMEOUT`].
+//! 2. The loop handles the message itself; callbacks do not see it.
+//! 3. While suspended a server takes only system messages (and its parent's `Exit`);
+//!    everything else waits in its mailbox until [`resume`].
+//! 4. [`get_state`] and [`replace_state`] run a closure on the state inside the
+//!    server. A panic in it is a panic in the server: `terminate` runs and the server
+//!    exits with `Panic` (OTP would keep the server and return an error; with a
+//!    `&mut` state a half-done change could not be undone).
+//!
+//! `get_state` requires `S: Clone`: the state is cloned in the server and sent back.
+//! Statistics are always kept (OTP needs `sys:statistics(Name, true)` first).
+
+use std::any::Any;
+use std::time::Instant;
+
+use beamlet_runtime::{ExitReason, Pid};
+
+use crate::r#gen::{self, CallError, DEFAULT_CALL_TIMEOUT, From};
+use crate::gen_server::{GenServer, ServerRef};
+
+/// A system message.
+pub(crate) struct SysMsg {
+    pub(crate) from: From<SysReply>,
+    pub(crate) op: SysOp,
+}
+
+/// A closure run on the state; `None` if the state is not of the expected type.
+pub(crate) type StateFn = Box<dyn FnOnce(&mut dyn Any) -> Option<Box<dyn Any + Send>> + Send>;
+
+/// What a system message asks.
+pub(crate) enum SysOp {
+    Suspend,
+    Resume,
+    Statistics,
+    State(StateFn),
+    Stop(ExitReason),
+}
+
+/// The answer to a system message.
+pub(crate) enum SysReply {
+    Done,
+    Statistics(Statistics),
+    State(Option<Box<dyn Any + Send>>),
+}
+
+/// Counters of a server (as `sys:statistics/2`).
+///
+/// ```
+/// # use beamlet_stdlib::gen_server::{self, GenServer, Init};
+/// # struct Nop;
+/// # impl GenServer for Nop {
+/// #     type Args = (); type Call = (); type Reply = (); type Cast = (); type Continue = ();
+/// #     fn init(_: ()) -> Init<Self, ()> { Init::Ok(Nop) }
+/// # }
+/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// rt.block_on(|| {
+///     let s = gen_server::start_link::<Nop>(()).unwrap();
+///     beamlet_runtime::send(s.pid(), "to handle_info").unwrap();
+///     let stats = beamlet_stdlib::sys::statistics(s).unwrap();
+///     assert_eq!(stats.messages_handled, 1);
+///     assert_eq!(stats.message_queue_len, 0);
+/// }).unwrap();
+/// rt.shutdown();
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Statistics {
+    /// Calls, casts and other messages handled (system messages excluded).
+    pub messages_handled: u64,
+    /// Messages waiting in the server's mailbox when it answered.
+    pub message_queue_len: usize,
+    /// When the server finished `init`.
+    pub started: Instant,
+    /// Whether it is suspended.
+    pub suspended: bool,
+}
+
+fn sys_call(server: Pid, op: SysOp) -> Result<SysReply, CallError> {
+    r#gen::call(
+        server,
+        |from| SysMsg { from, op },
+        Some(DEFAULT_CALL_TIMEOUT),
+    )
+}
+
+/// Suspends a server: until [`resume`] it handles only system messages; calls to it
+/// time out, other messages wait in its mailbox.
+///
+/// # Errors
+///
+/// [`CallError`] if the server does not answer.
+///
+/// ```
+/// # use std::time::Duration;
+/// # use beamlet_stdlib::gen_server::{self, CallError, CallReply, From, GenServer, Init};
+/// # struct Echo;
+/// # impl GenServer for Echo {
+/// #     type Args = (); type Call = u8; type Reply = u8; type Cast = (); type Continue = ();
+/// #     fn init(_: ()) -> Init<Self, ()> { Init::Ok(Echo) }
+/// #     fn handle_call(&mut self, n: u8, _: From<u8>) -> CallReply<u8, ()> { CallReply::Reply(n) }
+/// # }
+/// use beamlet_stdlib::sys;
+/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// rt.block_on(|| {
+///     let s = gen_server::start_link::<Echo>(()).unwrap();
+///     sys::suspend(s).unwrap();
+///     assert_eq!(gen_server::call_timeout(s, 1, Duration::from_millis(20)), Err(CallError::Timeout));
+///     sys::resume(s).unwrap();
+///     assert_eq!(gen_server::call(s, 2), Ok(2));
+/// }).unwrap();
+/// rt.shutdown();
+/// ```
+pub fn suspend(server: impl Into<Pid>) -> Result<(), CallError> {
+    sys_call(server.into(), SysOp::Suspend).map(|_| ())
+}
+
+/// Resumes a suspended server (see [`suspend`]).
+///
+/// # Errors
+///
+/// [`CallError`] if the server does not answer.
+///
+/// See [`suspend`] for an example.
+pub fn resume(server: impl Into<Pid>) -> Result<(), CallError> {
+    sys_call(server.into(), SysOp::Resume).map(|_| ())
+}
+
+/// The server's [`Statistics`].
+///
+/// # Errors
+///
+/// [`CallError`] if the server does not answer.
+///
+/// See [`Statistics`] for an example.
+pub fn statistics(server: impl Into<Pid>) -> Result<Statistics, CallError> {
+    match sys_call(server.into(), SysOp::Statistics)? {
+        SysReply::Statistics(s) => Ok(s),
+        _ => unreachable!("a statistics request gets statistics"),
+    }
+}
+
+/// Runs `f` on the server's state inside the server; returns its result.
+fn with_state<S: GenServer, T: Send + 'static>(
+    server: ServerRef<S>,
+    f: impl FnOnce(&mut S) -> T + Send + 'static,
+) -> Result<T, CallError> {
+    let op: StateFn = Box::new(move |state: &mut dyn Any| {
+        let state = state.downcast_mut::<S>()?;
+        Some(Box::new(f(state)) as Box<dyn Any + Send>)
+    });
+    match sys_call(server.pid(), SysOp::State(op))? {
+        SysReply::State(Some(v)) => Ok(*v.downcast::<T>().expect("the closure's own type")),
+        SysReply::State(None) => panic!(
+            "sys: {} is not a server of type {}",
+            server.pid(),
+            std::any::type_name::<S>()
+        ),
+        _ => unreachable!("a state request gets a state reply"),
+    }
+}
+
+/// A copy of the server's state (as `sys:get_state/1`).
+///
+/// # Errors
+///
+/// [`CallError`] if the server does not answer.
+///
+/// # Panics
+///
+/// If the server's state is not an `S` (a [`ServerRef`] made from a wrong pid).
+///
+/// ```
+/// # use beamlet_stdlib::gen_server::{self, GenServer, Init};
+/// #[derive(Clone, Debug, PartialEq)]
+/// struct Cell(u32);
+/// impl GenServer for Cell {
+///     type Args = u32; type Call = (); type Reply = (); type Cast = (); type Continue = ();
+///     fn init(n: u32) -> Init<Self, ()> { Init::Ok(Cell(n)) }
+/// }
+/// use beamlet_stdlib::sys;
+/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// rt.block_on(|| {
+///     let s = gen_server::start_link::<Cell>(1).unwrap();
+///     assert_eq!(sys::get_state(s), Ok(Cell(1)));
+///     sys::replace_state(s, |c: &mut Cell| c.0 = 7).unwrap();
+///     assert_eq!(sys::get_state(s), Ok(Cell(7)));
+/// }).unwrap();
+/// rt.shutdown();
+/// ```
+pub fn get_state<S: GenServer + Clone>(server: ServerRef<S>) -> Result<S, CallError> {
+    with_state(server, |s: &mut S| s.clone())
+}
+
+/// Changes the server's state with `f`, run inside the server (as
+/// `sys:replace_state/2`, taking `&mut S` rather than returning a new state). See
+/// [`get_state`] for an example.
+///
+/// # Errors
+///
+/// [`CallError`] if the server does not answer, or `Exit` with `Panic` if `f`
+/// panicked (which ends the server).
+///
+/// # Panics
+///
+/// As [`get_state`].
+pub fn replace_state<S: GenServer>(
+    server: ServerRef<S>,
+    f: impl FnOnce(&mut S) + Send + 'static,
+) -> Result<(), CallError> {
+    with_state(server, f)
+}
