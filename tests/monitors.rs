@@ -113,3 +113,29 @@ fn down_arrives_after_messages_sent_before_the_exit() {
     .unwrap();
     let _ = rt.shutdown();
 }
+
+#[test]
+fn monitoring_a_hibernated_process_does_not_wake_it() {
+    let rt = rt();
+    rt.block_on(|| {
+        let pid = spawn(|| {
+            beamlet::hibernate(|| {
+                receive::<u8>();
+            })
+        })
+        .unwrap();
+        sleep(Duration::from_millis(20));
+        let m = monitor(pid);
+        assert!(demonitor(m, true));
+        sleep(Duration::from_millis(20));
+        let info = beamlet::process_info(pid).unwrap();
+        assert_eq!(info.status, beamlet::ProcessStatus::Hibernated);
+        // A message still wakes it, and a monitor set while it slept still fires.
+        let m = monitor(pid);
+        send(pid, 1u8).unwrap();
+        let d = receive_timeout::<Down>(WAIT).unwrap();
+        assert_eq!((d.monitor, d.reason), (m, ExitReason::Normal));
+    })
+    .unwrap();
+    let _ = rt.shutdown();
+}

@@ -520,6 +520,17 @@ pub fn try_receive<T: Send + 'static>() -> Option<T> {
 pub struct Message(Node);
 
 impl Message {
+    /// Wraps a value as a type-erased message (for example to hand a behaviour's
+    /// `handle_info` something that did not come from the mailbox).
+    ///
+    /// ```
+    /// let m = beamlet_runtime::Message::new(7u8);
+    /// assert_eq!(m.downcast::<u8>().unwrap(), 7);
+    /// ```
+    pub fn new<T: Send + 'static>(value: T) -> Message {
+        Message(Node::new(value))
+    }
+
     fn from_node_ref(node: &Node) -> &Message {
         // SAFETY: `Message` is a `repr(transparent)` wrapper of `Node`.
         unsafe { &*(node as *const Node).cast::<Message>() }

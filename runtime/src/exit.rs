@@ -113,6 +113,16 @@ impl ExitReason {
         ExitReason::Custom(Arc::new(value))
     }
 
+    /// A `Panic` reason with a message and, if known, a `file:line:column` location.
+    ///
+    /// ```
+    /// let r = beamlet_runtime::ExitReason::panic("boom", Some("src/main.rs:3:5"));
+    /// assert!(r.is_panic());
+    /// ```
+    pub fn panic(message: impl Into<Arc<str>>, location: Option<&str>) -> ExitReason {
+        ExitReason::Panic(PanicReason::new(message, location.map(str::to_owned)))
+    }
+
     /// A `{shutdown, value}` reason.
     ///
     /// ```

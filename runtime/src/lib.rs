@@ -80,6 +80,8 @@ mod stack;
 mod timer;
 mod unwind;
 
+pub use unwind::catch_exit;
+
 pub use alias::{Alias, alias, unalias};
 pub use api::{
     MailboxMark, Message, NoSwitch, cancel_timer, hibernate, is_alive, mailbox_mark,

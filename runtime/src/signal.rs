@@ -110,9 +110,18 @@ pub(crate) fn bounce(shared: &Shared, core: Option<&mut Core>, dead: Pid, node: 
 /// Moves arrivals into the running process's private queue and acts on signals.
 /// Unwinds the process if a signal ends it.
 pub(crate) fn drain(shared: &Shared, p: ProcPtr) {
+    if let Some(reason) = drain_into(shared, p) {
+        unwind::raise(reason);
+    }
+}
+
+/// Moves arrivals into the private queue and acts on signals, for a process held
+/// exclusively by the caller (the process itself, or the scheduler for a hibernated
+/// one). Returns the reason to exit with if a signal ends the process.
+pub(crate) fn drain_into(shared: &Shared, p: ProcPtr) -> Option<ExitReason> {
     let proc = p.get();
     if proc.inbound.is_empty() {
-        return;
+        return None;
     }
     let me = proc.pid(shared.id);
     let mut die: Option<ExitReason> = None;
@@ -132,12 +141,12 @@ pub(crate) fn drain(shared: &Shared, p: ProcPtr) {
     // SAFETY: as above.
     let len = unsafe { proc.owned() }.queue.len();
     proc.queue_len.store(len as u32, Ordering::Relaxed);
-    if let Some(reason) = die {
+    if let Some(reason) = &die {
         // SAFETY: as above.
         unsafe { proc.owned() }.kill_reason = Some(reason.clone());
         proc.flags.fetch_or(FLAG_KILL, Ordering::AcqRel);
-        unwind::raise(reason);
     }
+    die
 }
 
 /// Acts on one signal; returns the reason to die with, if it is fatal.

@@ -59,6 +59,39 @@ fn payload_message(payload: &(dyn Any + Send)) -> Option<&str> {
         .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
 }
 
+/// Runs `f`, turning a panic or an `exit` inside it into the exit reason it would
+/// end the process with — the one dispatch point a behaviour needs to run its
+/// `terminate` callback. A kill and a `hibernate` are not caught: they continue
+/// unwinding, as they must.
+///
+/// # Examples
+///
+/// ```
+/// use beamlet_runtime::{catch_exit, exit, ExitReason};
+/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// rt.block_on(|| {
+///     assert_eq!(catch_exit(|| 5), Ok(5));
+///     let r = catch_exit(|| -> () { panic!("bad state") });
+///     assert!(matches!(r, Err(ExitReason::Panic(ref p)) if p.message() == "bad state"));
+///     assert_eq!(catch_exit(|| exit(ExitReason::Shutdown)), Err(ExitReason::Shutdown));
+/// }).unwrap();
+/// rt.shutdown();
+/// ```
+pub fn catch_exit<R>(f: impl FnOnce() -> R) -> Result<R, ExitReason> {
+    let payload = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(r) => return Ok(r),
+        Err(payload) => payload,
+    };
+    let killed = context::current_process().is_some_and(|p| p.get().kill_pending());
+    if killed || payload.is::<HibernateUnwind>() {
+        std::panic::resume_unwind(payload);
+    }
+    match classify_exit(payload) {
+        PanicPayload::Exit(reason) => Err(reason),
+        PanicPayload::Hibernate(_) => unreachable!("hibernation payloads are re-raised above"),
+    }
+}
+
 /// Installs (once per OS process) a panic hook that, for panics inside a process,
 /// records message and location for the exit reason instead of printing: a process
 /// crash is reported through its exit reason and the crash report (`log`), as on the

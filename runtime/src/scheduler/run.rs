@@ -23,6 +23,9 @@ use crate::unwind::{PanicPayload, classify_exit};
 pub(crate) fn run_process(cx: &WorkerContext, p: ProcPtr, inherit: bool) {
     let proc = p.get();
     proc.state.transition_to_running();
+    if proc.hibernated.load(Ordering::Relaxed) && !wake_hibernated(cx, p) {
+        return;
+    }
     let Some(co) = cx.with_core(|core| prepare(cx, core, proc, inherit)) else {
         return cx.with_core(|core| finish(&cx.shared, core, p, ExitReason::SystemLimit));
     };
@@ -52,6 +55,29 @@ pub(crate) fn run_process(cx: &WorkerContext, p: ProcPtr, inherit: bool) {
             }
         }
     });
+}
+
+/// A hibernated process was woken: act on its signals here, without giving it a
+/// stack, and resume it only for a message (or to die unwinding nothing). Returns
+/// `true` if it must run.
+fn wake_hibernated(cx: &WorkerContext, p: ProcPtr) -> bool {
+    let proc = p.get();
+    let died = signal::drain_into(&cx.shared, p).or_else(|| {
+        // SAFETY: Running: this scheduler holds the process exclusively.
+        proc.kill_pending()
+            .then(|| unsafe { proc.owned() }.kill_reason.clone())
+            .map(|r| r.unwrap_or(ExitReason::Killed))
+    });
+    if let Some(reason) = died {
+        cx.with_core(|core| finish(&cx.shared, core, p, reason));
+        return false;
+    }
+    // SAFETY: as above.
+    if unsafe { proc.owned() }.queue.len() > 0 {
+        return true;
+    }
+    cx.with_core(|core| suspended(&cx.shared, core, p, Suspend::Wait));
+    false
 }
 
 /// Gets a Running process ready to resume: its coroutine (built on a fresh stack

@@ -78,9 +78,19 @@ impl<T> Wheel<T> {
         if entry.when <= self.elapsed {
             return Err(entry);
         }
-        let target = entry.when.min(self.elapsed + MAX_SPAN);
-        let level = level_for(self.elapsed, target);
-        let slot = ((target >> (level as u32 * SLOT_BITS)) as usize) & (SLOTS - 1);
+        let (level, slot) = if entry.when - self.elapsed > MAX_SPAN {
+            // Beyond the wheel: park it in the top level's slot just before the
+            // current one (the latest start the wheel can express); when that slot
+            // comes round the entry is looked at again. Never the current slot,
+            // whose start is not in the future.
+            let top = LEVELS - 1;
+            let pos = ((self.elapsed >> (top as u32 * SLOT_BITS)) as usize) & (SLOTS - 1);
+            (top, (pos + SLOTS - 1) & (SLOTS - 1))
+        } else {
+            let level = level_for(self.elapsed, entry.when);
+            let slot = ((entry.when >> (level as u32 * SLOT_BITS)) as usize) & (SLOTS - 1);
+            (level, slot)
+        };
         let lvl = &mut self.levels[level];
         lvl.slots[slot].push(entry);
         lvl.occupied |= 1 << slot;
@@ -220,6 +230,31 @@ mod tests {
             }
         }
         assert!(wheel.is_empty());
+    }
+
+    #[test]
+    fn far_deadlines_from_any_current_tick_never_spin() {
+        for start in [0u64, 5, 63, 4097, (1 << 36) + 7, (1 << 42) - 3] {
+            let mut wheel = Wheel::new();
+            wheel.poll(start, |()| panic!("empty"));
+            wheel
+                .insert(Entry {
+                    when: u64::MAX / 2,
+                    item: (),
+                })
+                .unwrap();
+            let mut fired = false;
+            for now in [
+                start + 1,
+                start + 1000,
+                start + MAX_SPAN / 2,
+                start + 3 * MAX_SPAN,
+            ] {
+                wheel.poll(now, |()| fired = true);
+            }
+            assert!(!fired);
+            assert_eq!(wheel.len(), 1);
+        }
     }
 
     #[test]
