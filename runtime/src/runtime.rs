@@ -14,7 +14,7 @@ use crate::process::table::ProcessTable;
 use crate::process::{FLAG_KILL, ProcPtr};
 use crate::scheduler::context::{self, WorkerContext};
 use crate::scheduler::handoff::CoreSlot;
-use crate::scheduler::{Config, Core, Handoff, Shared, idle::Idle, sysmon, worker};
+use crate::scheduler::{Config, Core, Handoff, Shared, idle::Idle, slack, sysmon, worker};
 use crate::stack::{DEFAULT_STACK_SIZE, MAX_STACK_SIZE, MIN_STACK_SIZE, StackPool};
 use crate::{BuildError, ExitReason, Pid, SendError, SpawnError, registry};
 
@@ -190,8 +190,8 @@ impl RuntimeBuilder {
             idle: Idle::new(unparkers),
             remote_timers: Mutex::new(Vec::new()),
             has_remote_timers: AtomicBool::new(false),
-            table: ProcessTable::new(config.max_processes),
-            stacks: StackPool::new(config.stack_size, config.max_processes),
+            table: ProcessTable::new(config.max_processes + slack(n)),
+            stacks: StackPool::new(config.stack_size, config.max_processes + slack(n)),
             epoch: Instant::now(),
             live: AtomicUsize::new(0),
             exited: (Mutex::new(()), Condvar::new()),

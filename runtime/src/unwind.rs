@@ -43,12 +43,17 @@ pub(crate) fn classify_exit(payload: Box<dyn Any + Send>) -> PanicPayload {
         Ok(h) => return PanicPayload::Hibernate(h.0),
         Err(p) => p,
     };
+    // The hook's record belongs to this unwind only if it describes the same panic: a
+    // panic caught earlier on this thread leaves a record behind, and an unwind
+    // started with `resume_unwind` does not run the hook.
     let recorded = context::take_panic();
-    let message = payload_message(&*payload)
-        .map(str::to_owned)
-        .or_else(|| recorded.as_ref().map(|r| r.0.clone()))
-        .unwrap_or_else(|| "Box<dyn Any>".to_owned());
-    let location = recorded.and_then(|r| r.1);
+    let message = payload_message(&*payload).map(str::to_owned);
+    let location = match (&message, recorded) {
+        (Some(m), Some((rm, loc))) if *m == rm => loc,
+        (None, Some((_, loc))) => loc,
+        _ => None,
+    };
+    let message = message.unwrap_or_else(|| "Box<dyn Any>".to_owned());
     PanicPayload::Exit(ExitReason::Panic(PanicReason::new(message, location)))
 }
 

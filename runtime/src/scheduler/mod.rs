@@ -36,6 +36,14 @@ use crate::timer::wheel::Entry;
 use crate::timer::{self, TimerAction};
 use crate::{MonitorRef, Pid, SpawnError};
 
+/// Process slots (and stacks) beyond `max_processes`, so that the ones parked in
+/// per-core caches never make a spawn fail below the limit: each core caches at most
+/// `cache + batch` of either.
+pub(crate) fn slack(schedulers: usize) -> usize {
+    let per_core = core::SLOT_CACHE.max(core::STACK_CACHE) + 64;
+    schedulers * per_core + 64
+}
+
 /// Reductions a spawn costs the spawner.
 pub(crate) const SPAWN_COST: i32 = 10;
 /// Reductions a send costs the sender.
@@ -134,9 +142,22 @@ impl Shared {
         if self.closing.load(Ordering::Acquire) {
             return Err(SpawnError::RuntimeGone);
         }
-        let (index, core) = match core {
-            Some(c) => (self.take_slot_cached(c)?, Some(c)),
-            None => (self.take_slot()?, None),
+        // The limit is on live processes; slots and stacks have slack for the
+        // per-core caches (see `slack`), so they never run out first.
+        if self.live.fetch_add(1, Ordering::AcqRel) >= self.config.max_processes {
+            self.live.fetch_sub(1, Ordering::AcqRel);
+            return Err(SpawnError::SystemLimit);
+        }
+        let taken = match core {
+            Some(c) => self.take_slot_cached(c).map(|i| (i, Some(c))),
+            None => self.take_slot().map(|i| (i, None)),
+        };
+        let (index, core) = match taken {
+            Ok(t) => t,
+            Err(e) => {
+                self.live.fetch_sub(1, Ordering::AcqRel);
+                return Err(e);
+            }
         };
         let p = self.table.get(index).expect("allocated slots have records");
         // SAFETY: the slot is Free and was just taken from the free list, so this
@@ -157,7 +178,6 @@ impl Shared {
             r.apply(p, pid);
         }
         p.inbound.reopen();
-        self.live.fetch_add(1, Ordering::Relaxed);
         p.state.transition_to_spawned();
         let ptr = ProcPtr::new(p);
         match core {
@@ -188,6 +208,13 @@ impl Shared {
         pid: Pid,
         mut node: Node,
     ) -> Result<(), Node> {
+        if pid.runtime != self.id {
+            // Another runtime's pid: its own runtime delivers it, never this one.
+            return match crate::registry::lookup(pid.runtime) {
+                Some(other) => other.deliver(None, pid, node),
+                None => Err(node),
+            };
+        }
         let Some(p) = self.table.get(pid.index) else {
             return Err(node);
         };
