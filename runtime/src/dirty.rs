@@ -29,6 +29,10 @@ use crate::{Alias, Ref, alias, receive_match, unalias};
 
 type Job = Box<dyn FnOnce() + Send>;
 
+/// How long an idle pool thread looks for work before it parks (see the scheduler's
+/// `IDLE_SPIN`): back-to-back dirty calls then pay no thread wake-up.
+const IDLE_SPIN: std::time::Duration = std::time::Duration::from_micros(50);
+
 /// One pool of dirty scheduler threads.
 #[derive(Debug)]
 pub(crate) struct DirtyPool {
@@ -104,7 +108,10 @@ impl DirtyPool {
                 continue;
             }
             let backoff = Backoff::new();
-            while !backoff.is_completed() && self.queue.is_empty() {
+            let until = std::time::Instant::now() + IDLE_SPIN;
+            while self.queue.is_empty()
+                && !(backoff.is_completed() && std::time::Instant::now() >= until)
+            {
                 backoff.snooze();
             }
             if !self.queue.is_empty() {

@@ -25,6 +25,11 @@ use crate::process::ProcPtr;
 use crate::stack::KEEP_RESIDENT;
 use crate::timer;
 
+/// How long an idle scheduler keeps looking for work before it parks (as the BEAM's
+/// scheduler busy wait): a wake-up from a parked thread costs tens of microseconds on
+/// a virtual machine, far more than a message round trip.
+const IDLE_SPIN: std::time::Duration = std::time::Duration::from_micros(50);
+
 /// Rounds between looks at the injector ahead of the local queue (as Go's 61).
 const INJECTOR_INTERVAL: u64 = 61;
 
@@ -147,10 +152,14 @@ fn has_work(shared: &Shared, core: &Core) -> bool {
 fn idle(cx: &WorkerContext) {
     let shared = &cx.shared;
     let backoff = Backoff::new();
-    while !backoff.is_completed() {
+    let until = Instant::now() + IDLE_SPIN;
+    loop {
         let busy = cx.with_core(|c| c.is_none_or(|core| has_work(shared, core)));
         if busy || shared.stopping.load(Ordering::Acquire) {
             return;
+        }
+        if backoff.is_completed() && Instant::now() >= until {
+            break;
         }
         backoff.snooze();
     }
