@@ -386,7 +386,7 @@ fn receive_node(
 }
 
 /// Arms a wheel entry that wakes `p` at `deadline` unless it stops waiting first.
-fn arm_wake(p: ProcPtr, deadline: Instant) {
+pub(crate) fn arm_wake(p: ProcPtr, deadline: Instant) {
     let proc = p.get();
     let seq = proc
         .timer_seq

@@ -12,6 +12,8 @@
 //!   A process runs for a slice of reductions; runtime calls and [`reduce`] pay for
 //!   them, and a process whose slice is spent goes to the back of the queue.
 //! - **Timers**: [`sleep`], [`send_after`], [`cancel_timer`], receive timeouts.
+//! - **Network I/O**: [`net`]: TCP and UDP sockets whose blocking calls park only the
+//!   calling process (a reactor thread per runtime polls them with mio).
 //! - **Embedding**: [`Runtime::builder`], [`Runtime::block_on`], [`Runtime::shutdown`].
 //!
 //! # Example
@@ -64,6 +66,7 @@ mod dirty;
 mod error;
 mod exit;
 mod info;
+mod io;
 mod link;
 mod loom;
 mod mailbox;
@@ -110,6 +113,33 @@ pub use scheduler::queue::Priority;
 pub use scheduler::sysmon::{LongSchedule, system_monitor};
 pub use stack::{DEFAULT_STACK_SIZE, MAX_STACK_SIZE, MIN_STACK_SIZE};
 pub use timer::TimerRef;
+
+/// Network I/O: TCP and UDP sockets whose blocking calls park only the calling
+/// process, on a per-runtime reactor (mio). See the protocol in the `io` module docs
+/// and the types below.
+///
+/// ```
+/// use std::io::{Read, Write};
+/// use beamlet_runtime::net::{TcpListener, TcpStream};
+/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// rt.block_on(|| {
+///     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+///     let mut client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+///     let (mut server, _) = listener.accept().unwrap();
+///     client.write_all(b"hi").unwrap();
+///     let mut buf = [0u8; 2];
+///     server.read_exact(&mut buf).unwrap();
+///     assert_eq!(&buf, b"hi");
+/// }).unwrap();
+/// rt.shutdown();
+/// ```
+pub mod net {
+    pub use crate::io::SocketId;
+    pub use crate::io::active::{Active, TcpClosed, TcpData, TcpError, TcpPassive};
+    pub use crate::io::listener::TcpListener;
+    pub use crate::io::tcp::TcpStream;
+    pub use crate::io::udp::UdpSocket;
+}
 
 /// Compile-time checks of thread-safety contracts.
 #[allow(dead_code, reason = "compile-time assertions only")]

@@ -9,6 +9,7 @@ use crate::scheduler::queue::RunQueue;
 use crossbeam_utils::sync::Parker;
 
 use crate::dirty::DirtyPool;
+use crate::io::reactor::Reactor;
 use crate::mailbox::node::Node;
 use crate::process::table::ProcessTable;
 use crate::process::{FLAG_KILL, ProcPtr};
@@ -171,6 +172,7 @@ impl RuntimeBuilder {
         crate::unwind::install_panic_hook();
         let n = config.schedulers;
         crate::scheduler::handoff::init_fences();
+        let (reactor, poll) = Reactor::new().map_err(BuildError::Os)?;
         let (queues, stealers): (Vec<RunQueue>, Vec<_>) = (0..n).map(|_| RunQueue::new()).unzip();
         let stealers = stealers.into_boxed_slice();
         let cores: Vec<Core> = queues
@@ -214,6 +216,7 @@ impl RuntimeBuilder {
                 &format!("{}-dirty-io", config.thread_name),
             )
             .map_err(BuildError::Os)?,
+            reactor,
             config,
         });
         registry::insert(&shared);
@@ -230,6 +233,11 @@ impl RuntimeBuilder {
                 .map_err(BuildError::Os)?;
             rt.threads.push(handle);
         }
+        let io_name = format!("{}-io", shared.config.thread_name);
+        shared
+            .reactor
+            .start(poll, shared.clone(), io_name)
+            .map_err(BuildError::Os)?;
         let monitor = shared.clone();
         let handle = std::thread::Builder::new()
             .name(format!("{}-sysmon", shared.config.thread_name))
@@ -306,6 +314,11 @@ pub struct RuntimeStats {
     pub run_queue_lengths: Vec<usize>,
     /// Stacks carved from the slab so far (live and pooled).
     pub stacks_carved: usize,
+    /// Polls of the network reactor (`epoll_wait` calls that returned).
+    pub io_polls: u64,
+    /// Readiness events those polls returned: `io_events / io_polls` is how many
+    /// events one reactor wake-up handles.
+    pub io_events: u64,
 }
 
 impl Runtime {
@@ -425,6 +438,8 @@ impl Runtime {
                 .sum(),
             run_queue_lengths: s.stealers.iter().map(|q| q.len()).collect(),
             stacks_carved: s.stacks.carved(),
+            io_polls: s.reactor.polls.load(Ordering::Relaxed),
+            io_events: s.reactor.events.load(Ordering::Relaxed),
         }
     }
 
@@ -530,6 +545,7 @@ impl Runtime {
         let grace = Instant::now() + Duration::from_millis(100);
         shared.dirty_cpu.stop(grace);
         shared.dirty_io.stop(grace);
+        shared.reactor.stop(grace);
         registry::remove(shared.id);
         if leaked {
             // A thread is still running a stuck process on one of our stacks: keep

@@ -105,6 +105,8 @@ pub(crate) struct Shared {
     /// Dirty scheduler pools.
     pub(crate) dirty_cpu: std::sync::Arc<crate::dirty::DirtyPool>,
     pub(crate) dirty_io: std::sync::Arc<crate::dirty::DirtyPool>,
+    /// The network reactor (see [`crate::io`]).
+    pub(crate) reactor: std::sync::Arc<crate::io::reactor::Reactor>,
 }
 
 /// The hand-off rendezvous (see [`sysmon`]).

@@ -1,0 +1,473 @@
+//! Active mode (the BEAM's `{active, once}` and `{active, N}`): a socket's data
+//! arrives in its owner's mailbox as messages.
+//!
+//! # Design: the reactor thread pumps
+//!
+//! There is no pump process. When an event makes an active socket readable, the
+//! reactor thread itself reads it (non-blocking) and delivers [`TcpData`] to the
+//! owner, under the socket's registration lock. This is what the BEAM's inet driver
+//! does in its check-I/O step, and it beats a pump process per socket on every count:
+//! no extra process (stack, record) per connection, no extra switch per message, and
+//! a single reader under a lock, so the data arrives in the order it was read with no
+//! further machinery. Each socket gets at most [`PUMP_READS`] reads per reactor
+//! round; a socket with more data goes back on the reactor's backlog for the next
+//! round, so one busy peer cannot hold the reactor. A socket whose readiness arrived
+//! while it was passive is read when it becomes active: `set_active` puts it on the
+//! backlog and wakes the reactor.
+//!
+//! Flow control is the BEAM's: `Once` delivers one message and turns passive; `N(n)`
+//! delivers up to `n` more, then turns passive and sends [`TcpPassive`]. Data that
+//! is not read stays in the kernel's buffer, and TCP's window pushes back on the peer.
+
+use std::io::{self, Read};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use super::reactor::{Dir, RegState};
+use super::tcp::{StreamInner, TcpStream, current_pid};
+use super::{SocketId, outside_process};
+use crate::mailbox::node::Node;
+use crate::scheduler::Shared;
+use crate::{Message, Pid, receive_select, send};
+
+/// Reads of one socket per reactor round at most.
+pub(crate) const PUMP_READS: usize = 16;
+
+/// How a socket delivers incoming data (see [`TcpStream::set_active`]).
+///
+/// # Examples
+///
+/// A process that handles its socket in its message loop, one message at a time:
+///
+/// ```
+/// use std::time::Duration;
+/// use beamlet_runtime::net::{Active, TcpData, TcpListener, TcpStream};
+/// use beamlet_runtime::receive_timeout;
+/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// rt.block_on(|| {
+///     let l = TcpListener::bind("127.0.0.1:0").unwrap();
+///     let client = TcpStream::connect(l.local_addr().unwrap()).unwrap();
+///     let (server, _) = l.accept().unwrap();
+///     server.set_active(Active::Once).unwrap();
+///     client.write_all(b"hi").unwrap();
+///     let msg = receive_timeout::<TcpData>(Duration::from_secs(5)).unwrap();
+///     assert_eq!((msg.socket, &msg.data[..]), (server.id(), &b"hi"[..]));
+/// }).unwrap();
+/// rt.shutdown();
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Active {
+    /// Passive: the data is read with [`TcpStream::read`].
+    Off,
+    /// Deliver one message, then turn passive (`{active, once}`).
+    Once,
+    /// Deliver `n` more messages (added to the count left, as `{active, N}`), then
+    /// turn passive and send [`TcpPassive`]. A count of zero turns passive at once
+    /// (and sends `TcpPassive`).
+    N(u32),
+    /// Deliver every message as it comes (`{active, true}`): no flow control, so a
+    /// fast peer can fill the owner's mailbox. Prefer `Once` or `N`.
+    On,
+}
+
+/// Data that arrived on an active socket, in order (`{tcp, Socket, Data}`).
+///
+/// ```
+/// use beamlet_runtime::net::{SocketId, TcpData};
+/// fn handle(m: TcpData, mine: SocketId) -> usize {
+///     assert_eq!(m.socket, mine);
+///     m.data.len()
+/// }
+/// # let _ = handle;
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TcpData {
+    /// The socket the data came from.
+    pub socket: SocketId,
+    /// The bytes, as one read returned them (message boundaries of the peer are not
+    /// kept: TCP is a byte stream).
+    pub data: Vec<u8>,
+}
+
+/// The peer closed the connection (`{tcp_closed, Socket}`); no more messages follow.
+///
+/// ```
+/// use std::time::Duration;
+/// use beamlet_runtime::net::{Active, TcpClosed, TcpListener, TcpStream};
+/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// rt.block_on(|| {
+///     let l = TcpListener::bind("127.0.0.1:0").unwrap();
+///     let client = TcpStream::connect(l.local_addr().unwrap()).unwrap();
+///     let (server, _) = l.accept().unwrap();
+///     server.set_active(Active::Once).unwrap();
+///     drop(client);
+///     let closed = beamlet_runtime::receive_timeout::<TcpClosed>(Duration::from_secs(5));
+///     assert_eq!(closed, Some(TcpClosed { socket: server.id() }));
+/// }).unwrap();
+/// rt.shutdown();
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TcpClosed {
+    /// The socket whose peer closed.
+    pub socket: SocketId,
+}
+
+/// A read on an active socket failed (`{tcp_error, Socket, Reason}`); a
+/// [`TcpClosed`] follows.
+///
+/// ```
+/// use beamlet_runtime::net::{TcpError, SocketId};
+/// fn reason(e: &TcpError) -> std::io::ErrorKind { e.error }
+/// # let _ = reason;
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TcpError {
+    /// The socket that failed.
+    pub socket: SocketId,
+    /// What went wrong (`ConnectionReset`, ...).
+    pub error: io::ErrorKind,
+}
+
+/// An `Active::N` count ran out: the socket is passive now (`{tcp_passive, Socket}`).
+///
+/// ```
+/// use std::time::Duration;
+/// use beamlet_runtime::net::{Active, TcpData, TcpListener, TcpPassive, TcpStream};
+/// use beamlet_runtime::receive_timeout;
+/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// rt.block_on(|| {
+///     let l = TcpListener::bind("127.0.0.1:0").unwrap();
+///     let client = TcpStream::connect(l.local_addr().unwrap()).unwrap();
+///     let (server, _) = l.accept().unwrap();
+///     server.set_active(Active::N(1)).unwrap();
+///     client.write_all(b"x").unwrap();
+///     assert!(receive_timeout::<TcpData>(Duration::from_secs(5)).is_some());
+///     let p = receive_timeout::<TcpPassive>(Duration::from_secs(5));
+///     assert_eq!(p, Some(TcpPassive { socket: server.id() }));
+/// }).unwrap();
+/// rt.shutdown();
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TcpPassive {
+    /// The socket that turned passive.
+    pub socket: SocketId,
+}
+
+/// The active-mode state of a stream, in its registration.
+#[derive(Debug)]
+pub(crate) struct Pump {
+    mode: Active,
+    /// Keeps the socket open while the reactor reads it; dropped by
+    /// `TcpStream::drop`, which breaks the cycle through the registration.
+    stream: Arc<StreamInner>,
+    /// `TcpClosed` was delivered: nothing more will be.
+    closed: bool,
+}
+
+/// What one read of an active socket gave.
+enum Got {
+    Data(Vec<u8>),
+    Eof,
+    Blocked,
+    Failed(io::ErrorKind),
+}
+
+/// Reads an active socket and delivers to its owner, at most [`PUMP_READS`] times.
+/// Runs on the reactor thread only, with the registration locked. Returns `true` if
+/// the socket may have more data and should be pumped again next round.
+pub(crate) fn pump(st: &mut RegState, shared: &Shared, scratch: &mut [u8]) -> bool {
+    let Some(owner) = st.owner else {
+        return false;
+    };
+    for _ in 0..PUMP_READS {
+        let ready = st.ready & Dir::Read.ready_mask() != 0;
+        let Some(pump) = st.active.as_deref_mut() else {
+            return false;
+        };
+        if !ready || pump.closed || pump.mode == Active::Off {
+            return false;
+        }
+        let id = pump.stream.id;
+        let got = match (&pump.stream.sock).read(scratch) {
+            Ok(0) => Got::Eof,
+            Ok(n) => Got::Data(scratch[..n].to_vec()),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Got::Blocked,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => Got::Failed(e.kind()),
+        };
+        // `WouldBlock`, or a short read, drained the socket. The reactor is the only
+        // dispatcher, so no event can slip in between: clearing is safe.
+        match &got {
+            Got::Blocked => {
+                st.clear_now(Dir::Read);
+                return false;
+            }
+            Got::Data(d) if d.len() < scratch.len() => st.clear_now(Dir::Read),
+            _ => {}
+        }
+        let pump = st.active.as_deref_mut().expect("checked above");
+        let delivered = match got {
+            Got::Data(data) => {
+                deliver(shared, owner, TcpData { socket: id, data })
+                    && pump.count_down(shared, owner)
+            }
+            Got::Eof => pump.close(shared, owner, None),
+            Got::Failed(kind) => pump.close(shared, owner, Some(kind)),
+            Got::Blocked => unreachable!("returned above"),
+        };
+        if !delivered {
+            pump.set_mode(Active::Off);
+            return false;
+        }
+    }
+    true
+}
+
+fn deliver<M: Send + 'static>(shared: &Shared, to: Pid, msg: M) -> bool {
+    shared.deliver(None, to, Node::new(msg)).is_ok()
+}
+
+impl Pump {
+    fn set_mode(&mut self, mode: Active) {
+        self.mode = mode;
+        let on = mode != Active::Off && !self.closed;
+        self.stream.active.store(on, Ordering::Release);
+    }
+
+    /// One message was delivered: counts it. `false` if the owner is gone.
+    fn count_down(&mut self, shared: &Shared, owner: Pid) -> bool {
+        match self.mode {
+            Active::Once => self.set_mode(Active::Off),
+            Active::N(1) => {
+                self.set_mode(Active::Off);
+                return deliver(
+                    shared,
+                    owner,
+                    TcpPassive {
+                        socket: self.stream.id,
+                    },
+                );
+            }
+            Active::N(n) => self.mode = Active::N(n - 1),
+            Active::On | Active::Off => {}
+        }
+        true
+    }
+
+    /// Delivers the end of the stream: an error (if any), then `TcpClosed`.
+    fn close(&mut self, shared: &Shared, owner: Pid, error: Option<io::ErrorKind>) -> bool {
+        let socket = self.stream.id;
+        self.closed = true;
+        self.set_mode(Active::Off);
+        if let Some(error) = error {
+            deliver(shared, owner, TcpError { socket, error });
+        }
+        deliver(shared, owner, TcpClosed { socket })
+    }
+}
+
+/// The mode after asking for `req` in mode `cur`, and whether the change turns the
+/// socket passive with a [`TcpPassive`] (an `N` count reaching zero).
+fn combine(cur: Active, req: Active) -> (Active, bool) {
+    match req {
+        Active::N(n) => {
+            let base = match cur {
+                Active::N(c) => c,
+                _ => 0,
+            };
+            match base.saturating_add(n) {
+                0 => (Active::Off, true),
+                total => (Active::N(total), false),
+            }
+        }
+        other => (other, false),
+    }
+}
+
+impl TcpStream {
+    /// Switches active mode (as `inet:setopts(S, [{active, A}])`): with `Once`, `N`
+    /// or `On`, incoming data is delivered to the owner's mailbox as [`TcpData`]
+    /// messages, in order, followed by [`TcpClosed`] when the peer closes (and
+    /// [`TcpError`] before it if a read fails). While active, [`read`](TcpStream::read)
+    /// is refused. Writes work in any mode.
+    ///
+    /// The owner is the process that connected or accepted the stream, until
+    /// [`controlling_process`](TcpStream::controlling_process) hands it on.
+    ///
+    /// # Errors
+    ///
+    /// `NotConnected` if the stream already delivered [`TcpClosed`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use beamlet_runtime::net::{Active, TcpData, TcpListener, TcpStream};
+    /// use beamlet_runtime::receive_timeout;
+    /// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+    /// rt.block_on(|| {
+    ///     let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    ///     let client = TcpStream::connect(l.local_addr().unwrap()).unwrap();
+    ///     let (server, _) = l.accept().unwrap();
+    ///     let mut got = Vec::new();
+    ///     for chunk in [&b"one "[..], b"two ", b"three"] {
+    ///         client.write_all(chunk).unwrap();
+    ///         server.set_active(Active::Once).unwrap();
+    ///         got.extend(receive_timeout::<TcpData>(Duration::from_secs(5)).unwrap().data);
+    ///     }
+    ///     assert_eq!(got, b"one two three");
+    /// }).unwrap();
+    /// rt.shutdown();
+    /// ```
+    pub fn set_active(&self, mode: Active) -> io::Result<()> {
+        let inner = &self.inner;
+        let mut st = inner.io.lock();
+        let owner = st.owner;
+        let ready = st.ready & Dir::Read.ready_mask() != 0;
+        let pump = st.active.get_or_insert_with(|| {
+            Box::new(Pump {
+                mode: Active::Off,
+                stream: inner.clone(),
+                closed: false,
+            })
+        });
+        if pump.closed {
+            return Err(io::Error::new(
+                io::ErrorKind::NotConnected,
+                "beamlet: the connection is closed (TcpClosed was delivered)",
+            ));
+        }
+        let (mode, now_passive) = combine(pump.mode, mode);
+        pump.set_mode(mode);
+        drop(st);
+        if now_passive {
+            if let Some(owner) = owner {
+                let _ = send(owner, TcpPassive { socket: inner.id });
+            }
+        }
+        if mode != Active::Off && ready {
+            inner.io.kick();
+        }
+        Ok(())
+    }
+
+    /// Makes `pid` the stream's owner (as `gen_tcp:controlling_process/2`): active-mode
+    /// messages go to it from now on. Messages for this stream already in the caller's
+    /// mailbox are moved to `pid` first, so `pid` sees the data in order. Send the
+    /// `TcpStream` itself to `pid` as well, so that it can use and close it.
+    ///
+    /// # Errors
+    ///
+    /// `PermissionDenied` if the caller is not the owner; `InvalidInput` if `pid`
+    /// belongs to another runtime; `Unsupported` outside a process.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use beamlet_runtime::net::{Active, TcpData, TcpListener, TcpStream};
+    /// use beamlet_runtime::{receive, receive_timeout, self_pid, send, spawn};
+    /// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+    /// rt.block_on(|| {
+    ///     let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    ///     let client = TcpStream::connect(l.local_addr().unwrap()).unwrap();
+    ///     let (server, _) = l.accept().unwrap();
+    ///     let me = self_pid();
+    ///     let handler = spawn(move || {
+    ///         let s: TcpStream = receive();
+    ///         s.set_active(Active::Once).unwrap();
+    ///         let m = receive_timeout::<TcpData>(Duration::from_secs(5)).unwrap();
+    ///         send(me, m.data).unwrap();
+    ///     }).unwrap();
+    ///     server.controlling_process(handler).unwrap();
+    ///     send(handler, server).unwrap();
+    ///     client.write_all(b"for the handler").unwrap();
+    ///     assert_eq!(receive::<Vec<u8>>(), b"for the handler");
+    /// }).unwrap();
+    /// rt.shutdown();
+    /// ```
+    pub fn controlling_process(&self, pid: Pid) -> io::Result<()> {
+        let me = current_pid().ok_or_else(outside_process)?;
+        if pid.runtime != self.inner.io.runtime() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "beamlet: the new owner belongs to another runtime",
+            ));
+        }
+        let paused = {
+            let mut st = self.inner.io.lock();
+            if st.owner != Some(me) {
+                return Err(io::Error::new(
+                    io::ErrorKind::PermissionDenied,
+                    "beamlet: only the owner can hand a socket on",
+                ));
+            }
+            st.owner = Some(pid);
+            match st.active.as_deref_mut() {
+                Some(p) if pid != me => std::mem::replace(&mut p.mode, Active::Off),
+                _ => return Ok(()),
+            }
+        };
+        // Paused: no delivery can overtake the messages moved here.
+        forward(self.inner.id, pid);
+        let mut st = self.inner.io.lock();
+        let ready = st.ready & Dir::Read.ready_mask() != 0;
+        if let Some(p) = st.active.as_deref_mut() {
+            if p.mode == Active::Off && !p.closed {
+                p.mode = paused;
+                drop(st);
+                if paused != Active::Off && ready {
+                    self.inner.io.kick();
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Moves the caller's messages of socket `id` to `to`, oldest first.
+fn forward(id: SocketId, to: Pid) {
+    let mine = |m: &Message| socket_of(m) == Some(id);
+    while let Some(m) = receive_select(None, mine, Some(Duration::ZERO)) {
+        resend(m, to);
+    }
+}
+
+/// Sends an active-mode message on, typed as it was. A new owner that died
+/// meanwhile just loses it.
+fn resend(m: Message, to: Pid) {
+    let m = match m.downcast::<TcpData>() {
+        Ok(x) => {
+            let _ = send(to, x);
+            return;
+        }
+        Err(m) => m,
+    };
+    let m = match m.downcast::<TcpClosed>() {
+        Ok(x) => {
+            let _ = send(to, x);
+            return;
+        }
+        Err(m) => m,
+    };
+    let m = match m.downcast::<TcpError>() {
+        Ok(x) => {
+            let _ = send(to, x);
+            return;
+        }
+        Err(m) => m,
+    };
+    if let Ok(x) = m.downcast::<TcpPassive>() {
+        let _ = send(to, x);
+    }
+}
+
+/// The socket an active-mode message is about, if it is one.
+fn socket_of(m: &Message) -> Option<SocketId> {
+    m.downcast_ref::<TcpData>()
+        .map(|d| d.socket)
+        .or_else(|| m.downcast_ref::<TcpClosed>().map(|c| c.socket))
+        .or_else(|| m.downcast_ref::<TcpError>().map(|e| e.socket))
+        .or_else(|| m.downcast_ref::<TcpPassive>().map(|p| p.socket))
+}

@@ -1,0 +1,216 @@
+//! The TCP listener: `accept` parks only the calling process.
+
+use std::io;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::time::Duration;
+
+use mio::Interest;
+
+use super::reactor::{Dir, IoHandle};
+use super::tcp::TcpStream;
+use super::{Timeout, deadline, io_loop};
+use crate::scheduler::context::with_context;
+
+/// Pending connections a listener queues (the kernel caps it at `somaxconn`). The
+/// standard library's 128 overflows when a thousand clients connect at once, and an
+/// overflowing SYN is retried only after a second.
+const BACKLOG: i32 = 1024;
+
+/// A TCP listening socket (as `gen_tcp:listen/2`).
+///
+/// [`accept`](TcpListener::accept) parks the calling process until a connection
+/// arrives; its scheduler runs other processes meanwhile. The socket is closed when
+/// the listener is dropped.
+///
+/// # Examples
+///
+/// An echo server, a process per connection:
+///
+/// ```
+/// use std::io::{Read, Write};
+/// use beamlet_runtime::net::{TcpListener, TcpStream};
+/// use beamlet_runtime::spawn;
+///
+/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// let reply = rt.block_on(|| {
+///     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+///     let addr = listener.local_addr().unwrap();
+///     spawn(move || loop {
+///         let (mut conn, _) = listener.accept().unwrap();
+///         spawn(move || {
+///             let mut buf = [0u8; 1024];
+///             while let Ok(n @ 1..) = conn.read(&mut buf) {
+///                 conn.write_all(&buf[..n]).unwrap();
+///             }
+///         }).unwrap();
+///     }).unwrap();
+///     let mut client = TcpStream::connect(addr).unwrap();
+///     client.write_all(b"hello").unwrap();
+///     let mut reply = [0u8; 5];
+///     client.read_exact(&mut reply).unwrap();
+///     reply
+/// }).unwrap();
+/// assert_eq!(&reply, b"hello");
+/// rt.shutdown();
+/// ```
+#[derive(Debug)]
+pub struct TcpListener {
+    sock: mio::net::TcpListener,
+    io: IoHandle,
+    accept_timeout: Timeout,
+}
+
+impl TcpListener {
+    /// Binds a listener to `addr` (each resolved address is tried in turn).
+    ///
+    /// Resolving a host name blocks the scheduler while it runs; pass an IP address
+    /// (or resolve in [`dirty_io`](crate::dirty_io)) to avoid that.
+    ///
+    /// # Errors
+    ///
+    /// The OS error of `bind`/`listen`; `Unsupported` when called outside a runtime's
+    /// process.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use beamlet_runtime::net::TcpListener;
+    /// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+    /// rt.block_on(|| {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    ///     assert_ne!(listener.local_addr().unwrap().port(), 0);
+    /// }).unwrap();
+    /// // Outside a process there is no reactor to register with:
+    /// assert!(TcpListener::bind("127.0.0.1:0").is_err());
+    /// rt.shutdown();
+    /// ```
+    pub fn bind(addr: impl ToSocketAddrs) -> io::Result<TcpListener> {
+        if with_context(|_| ()).is_none() {
+            return Err(super::outside_process());
+        }
+        let std = std::net::TcpListener::bind(addr)?;
+        std.set_nonblocking(true)?;
+        raise_backlog(&std)?;
+        let mut sock = mio::net::TcpListener::from_std(std);
+        let io = IoHandle::register(&mut sock, Interest::READABLE)?;
+        Ok(TcpListener {
+            sock,
+            io,
+            accept_timeout: Timeout::default(),
+        })
+    }
+
+    /// Accepts a connection, parking the calling process until one arrives (or the
+    /// accept timeout passes). The new stream is owned by the calling process.
+    ///
+    /// # Errors
+    ///
+    /// The OS error of `accept`; `TimedOut` after the
+    /// [accept timeout](TcpListener::set_accept_timeout); `Unsupported` outside a
+    /// process of the listener's runtime.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use beamlet_runtime::net::{TcpListener, TcpStream};
+    /// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+    /// rt.block_on(|| {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    ///     let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    ///     let (server, peer) = listener.accept().unwrap();
+    ///     assert_eq!(peer, client.local_addr().unwrap());
+    ///     assert_eq!(server.peer_addr().unwrap(), peer);
+    /// }).unwrap();
+    /// rt.shutdown();
+    /// ```
+    pub fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
+        let deadline = deadline(self.accept_timeout.get());
+        let (sock, addr) = io_loop(
+            &self.io,
+            Dir::Read,
+            deadline,
+            || self.sock.accept(),
+            |_| false,
+        )?;
+        Ok((TcpStream::adopt(sock)?, addr))
+    }
+
+    /// The address the listener is bound to.
+    ///
+    /// # Errors
+    ///
+    /// The OS error of `getsockname`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use beamlet_runtime::net::TcpListener;
+    /// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+    /// rt.block_on(|| {
+    ///     let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    ///     assert!(l.local_addr().unwrap().ip().is_loopback());
+    /// }).unwrap();
+    /// rt.shutdown();
+    /// ```
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.sock.local_addr()
+    }
+
+    /// Sets how long [`accept`](TcpListener::accept) waits before failing with
+    /// `TimedOut` (`None`, the default: for ever).
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` for a zero duration (as `std::net`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use beamlet_runtime::net::TcpListener;
+    /// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+    /// rt.block_on(|| {
+    ///     let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    ///     l.set_accept_timeout(Some(Duration::from_millis(5))).unwrap();
+    ///     assert_eq!(l.accept_timeout(), Some(Duration::from_millis(5)));
+    ///     let err = l.accept().unwrap_err();
+    ///     assert_eq!(err.kind(), std::io::ErrorKind::TimedOut);
+    /// }).unwrap();
+    /// rt.shutdown();
+    /// ```
+    pub fn set_accept_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
+        self.accept_timeout.set(timeout)
+    }
+
+    /// The accept timeout (see [`set_accept_timeout`](TcpListener::set_accept_timeout)).
+    ///
+    /// ```
+    /// use beamlet_runtime::net::TcpListener;
+    /// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+    /// rt.block_on(|| assert_eq!(TcpListener::bind("127.0.0.1:0").unwrap().accept_timeout(), None)).unwrap();
+    /// rt.shutdown();
+    /// ```
+    pub fn accept_timeout(&self) -> Option<Duration> {
+        self.accept_timeout.get()
+    }
+}
+
+impl Drop for TcpListener {
+    fn drop(&mut self) {
+        self.io.deregister(&mut self.sock);
+    }
+}
+
+/// Sets the listen backlog to [`BACKLOG`]: Linux lets `listen` be called again on a
+/// listening socket to change it, and neither std nor mio has a setter.
+fn raise_backlog(sock: &std::net::TcpListener) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: `listen` takes a plain fd and an integer and touches no memory of ours;
+    // the fd is valid for the call because `sock` owns it and is borrowed across it.
+    let r = unsafe { libc::listen(sock.as_raw_fd(), BACKLOG) };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
