@@ -397,6 +397,16 @@ fn active_n_counts_down_then_goes_passive() {
 fn reads_are_refused_while_active() {
     run(|| {
         let (_client, server) = pair();
+        // A timed-out read leaves the socket marked not ready: the refusal must not
+        // depend on the socket looking readable.
+        server
+            .set_read_timeout(Some(Duration::from_millis(5)))
+            .unwrap();
+        assert_eq!(
+            server.read(&mut [0u8; 4]).unwrap_err().kind(),
+            ErrorKind::TimedOut
+        );
+        server.set_read_timeout(Some(PATIENCE)).unwrap();
         server.set_active(Active::On).unwrap();
         assert_eq!(
             server.read(&mut [0u8; 4]).unwrap_err().kind(),

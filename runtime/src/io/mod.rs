@@ -207,8 +207,8 @@ impl Parked<'_> {
                 api::suspend(Suspend::Wait);
             }
             // Ready again: either a new event, or a sticky peer-closed bit with an
-            // operation that still would block. Yield in case it is the latter, so
-            // that a retry loop cannot hold the scheduler.
+            // operation that still would block. Pay for the retry, so that in the
+            // latter case the loop is preempted like any loop that pays reductions.
             None => api::charge(IO_COST),
         }
         Ok(())

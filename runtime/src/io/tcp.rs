@@ -209,16 +209,15 @@ impl TcpStream {
     }
 
     fn read_until(&self, buf: &mut [u8], deadline: Option<Instant>) -> io::Result<usize> {
-        self.inner.check_passive()?;
         let len = buf.len();
-        let sock = &self.inner.sock;
-        io_loop(
-            &self.inner.io,
-            Dir::Read,
-            deadline,
-            || (&*sock).read(buf),
-            |&n| n < len,
-        )
+        let inner = &*self.inner;
+        inner.check_passive()?;
+        // And at every try: active mode may be switched on while this waits.
+        let op = || {
+            inner.check_passive()?;
+            (&inner.sock).read(buf)
+        };
+        io_loop(&inner.io, Dir::Read, deadline, op, |&n| n < len)
     }
 
     /// Writes from `buf`, parking the calling process while the send buffer is full.
