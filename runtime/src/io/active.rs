@@ -74,12 +74,24 @@ pub enum Active {
 /// Data that arrived on an active socket, in order (`{tcp, Socket, Data}`).
 ///
 /// ```
-/// use beamlet_runtime::net::{SocketId, TcpData};
-/// fn handle(m: TcpData, mine: SocketId) -> usize {
-///     assert_eq!(m.socket, mine);
-///     m.data.len()
-/// }
-/// # let _ = handle;
+/// use std::time::Duration;
+/// use beamlet_runtime::net::{Active, TcpData, TcpListener, TcpStream};
+/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// rt.block_on(|| {
+///     let l = TcpListener::bind("127.0.0.1:0").unwrap();
+///     let client = TcpStream::connect(l.local_addr().unwrap()).unwrap();
+///     let (server, _) = l.accept().unwrap();
+///     server.set_active(Active::On).unwrap();
+///     client.write_all(b"streamed").unwrap();
+///     let mut got = Vec::new();
+///     while got.len() < 8 {
+///         let m = beamlet_runtime::receive_timeout::<TcpData>(Duration::from_secs(5)).unwrap();
+///         assert_eq!(m.socket, server.id());
+///         got.extend(m.data);
+///     }
+///     assert_eq!(got, b"streamed");
+/// }).unwrap();
+/// rt.shutdown();
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TcpData {
@@ -117,9 +129,21 @@ pub struct TcpClosed {
 /// [`TcpClosed`] follows.
 ///
 /// ```
-/// use beamlet_runtime::net::{TcpError, SocketId};
-/// fn reason(e: &TcpError) -> std::io::ErrorKind { e.error }
-/// # let _ = reason;
+/// use std::time::Duration;
+/// use beamlet_runtime::net::{Active, TcpError, TcpListener, TcpStream};
+/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// rt.block_on(|| {
+///     let l = TcpListener::bind("127.0.0.1:0").unwrap();
+///     let client = TcpStream::connect(l.local_addr().unwrap()).unwrap();
+///     let (server, _) = l.accept().unwrap();
+///     server.write_all(b"never read").unwrap();
+///     beamlet_runtime::sleep(Duration::from_millis(20));
+///     server.set_active(Active::Once).unwrap();
+///     drop(client); // closed with unread data: the kernel resets the connection
+///     let e = beamlet_runtime::receive_timeout::<TcpError>(Duration::from_secs(5)).unwrap();
+///     assert_eq!((e.socket, e.error), (server.id(), std::io::ErrorKind::ConnectionReset));
+/// }).unwrap();
+/// rt.shutdown();
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TcpError {
