@@ -115,8 +115,11 @@ pub use stack::{DEFAULT_STACK_SIZE, MAX_STACK_SIZE, MIN_STACK_SIZE};
 pub use timer::TimerRef;
 
 /// Network I/O: TCP and UDP sockets whose blocking calls park only the calling
-/// process, on a per-runtime reactor (mio). See the protocol in the `io` module docs
-/// and the types below.
+/// process while its scheduler runs others. Each runtime has a reactor thread that
+/// polls the sockets (mio, edge-triggered) and wakes the processes waiting on them;
+/// the wait/wake protocol and its lock reasoning are in `runtime/src/io/mod.rs`.
+/// Active mode ([`TcpStream::set_active`](net::TcpStream::set_active)) delivers a
+/// socket's data to its owner's mailbox instead, as the BEAM's `{active, once}`.
 ///
 /// ```
 /// use std::io::{Read, Write};
