@@ -15,6 +15,12 @@
 //! overhead until it learned to spin a little ([`SPIN_POLLS`]).
 //! `RuntimeStats::io_events / io_polls` shows how many events each `epoll_wait`
 //! returns, which is how the hand-off is amortised under load.
+//!
+//! Measured on the 2-core test VM (interleaved runs, quiet machine): `tcp_echo`
+//! C=1000 M=100 made 179k–190k round trips/s, where a single-threaded raw mio loop
+//! doing the same echo with no runtime at all (a throwaway program, not in the
+//! repository) made 205k–210k. The kernel's loopback TCP path is most of the cost
+//! either way; the dedicated thread costs about a tenth on top of it.
 
 use std::io;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
