@@ -55,6 +55,7 @@ enum Req {
     ReplyContinue,
     NoReplyTimeout(Duration),
     CallSelf,
+    Exit(ExitReason),
 }
 
 #[derive(Debug)]
@@ -66,6 +67,7 @@ enum Cast {
     PanicInContinue,
     Timeout(Duration),
     Hibernate,
+    Exit(ExitReason),
 }
 
 #[derive(Debug)]
@@ -145,6 +147,7 @@ impl GenServer for Probe {
                 let r = gen_server::call(me, Req::Get).map(|_| 0);
                 CallReply::Reply(Reply::Call(r))
             }
+            Req::Exit(r) => beamlet::exit(r),
         }
     }
 
@@ -160,6 +163,7 @@ impl GenServer for Probe {
             Cast::PanicInContinue => NoReply::Continue(Cont::Panic),
             Cast::Timeout(d) => NoReply::Timeout(d),
             Cast::Hibernate => NoReply::Hibernate,
+            Cast::Exit(r) => beamlet::exit(r),
         }
     }
 
@@ -559,6 +563,45 @@ fn hibernate_after_hibernates_an_idle_server() {
 }
 
 #[test]
+fn a_hibernated_server_stays_hibernated_when_monitored() {
+    let rt = rt();
+    rt.block_on(|| {
+        let s = gen_server::start_link::<Probe>((self_pid(), InitMode::Hibernate)).unwrap();
+        assert!(wait_status(s.pid(), ProcessStatus::Hibernated));
+        let m = monitor(s.pid());
+        sleep(Duration::from_millis(20));
+        assert_eq!(
+            process_info(s.pid()).map(|i| i.status),
+            Some(ProcessStatus::Hibernated)
+        );
+        assert_eq!(n(gen_server::call(s, Req::Add(2))), 2);
+        gen_server::stop(s, ExitReason::Normal, WAIT).unwrap();
+        let d = receive_timeout::<Down>(WAIT).unwrap();
+        assert_eq!((d.monitor, d.reason), (m, ExitReason::Normal));
+    })
+    .unwrap();
+    let _ = rt.shutdown();
+}
+
+#[test]
+fn infinite_and_far_timeouts_never_fire_and_infinity_lets_hibernate_after_apply() {
+    let rt = rt();
+    rt.block_on(|| {
+        let opts = StartOptions::new().hibernate_after(Duration::from_millis(10));
+        let s = gen_server::start_link_with::<Probe>((self_pid(), InitMode::Ok), opts).unwrap();
+        gen_server::cast(s, Cast::Timeout(Duration::MAX));
+        assert!(wait_status(s.pid(), ProcessStatus::Hibernated));
+        let forty_days = Duration::from_secs(40 * 24 * 3600);
+        gen_server::cast(s, Cast::Timeout(forty_days));
+        let r = gen_server::call_timeout(s, Req::Add(1), forty_days);
+        assert_eq!(n(r), 1);
+        assert_eq!(receive_timeout::<Event>(Duration::from_millis(30)), None);
+    })
+    .unwrap();
+    let _ = rt.shutdown();
+}
+
+#[test]
 fn continue_runs_before_the_next_message() {
     let rt = rt();
     rt.block_on(|| {
@@ -640,6 +683,29 @@ fn a_panic_in_each_callback_ends_the_server_with_panic_after_terminate() {
         monitor(s.pid());
         gen_server::cast(s, Cast::PanicInContinue);
         check(s, "handle_continue blew up");
+    })
+    .unwrap();
+    let _ = rt.shutdown();
+}
+
+#[test]
+fn exit_inside_a_callback_runs_terminate_with_its_reason() {
+    let rt = rt();
+    rt.block_on(|| {
+        trap_exit(true);
+        let bye = ExitReason::custom("bye");
+        let s = probe();
+        monitor(s.pid());
+        let r = gen_server::call(s, Req::Exit(bye.clone()));
+        assert_eq!(r.unwrap_err(), CallError::Exit(bye.clone()));
+        assert_eq!(event(), Event::Terminated(bye.clone()));
+        assert_eq!(down_of(s.pid()), bye);
+
+        let s = probe();
+        monitor(s.pid());
+        gen_server::cast(s, Cast::Exit(ExitReason::Shutdown));
+        assert_eq!(event(), Event::Terminated(ExitReason::Shutdown));
+        assert_eq!(down_of(s.pid()), ExitReason::Shutdown);
     })
     .unwrap();
     let _ = rt.shutdown();

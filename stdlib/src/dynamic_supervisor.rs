@@ -47,7 +47,7 @@ use std::time::{Duration, Instant};
 
 use beamlet_runtime::{Exit, ExitReason, Message, Pid, self_pid, send, send_after};
 
-use crate::r#gen::{CallError, LONGEST_WAIT, StartError};
+use crate::r#gen::{CallError, StartError};
 use crate::gen_server::{
     self, CallReply, From, GenServer, Init, NoReply, ServerRef, StartOptions, try_dispatch,
 };
@@ -321,7 +321,7 @@ impl DynamicSupervisor {
             return NoReply::Ok;
         };
         if let Some(backoff) = child.spec.backoff {
-            let delay = backoff.delay(child.in_a_row).min(LONGEST_WAIT);
+            let delay = backoff.delay(child.in_a_row);
             child.in_a_row = child.in_a_row.saturating_add(1);
             if delay > Duration::ZERO {
                 send_after(delay, self_pid(), DelayedRestart(seq));

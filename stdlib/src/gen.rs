@@ -50,14 +50,10 @@ use beamlet_runtime::{
 /// ```
 pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_millis(5000);
 
-/// Waits at least this long are treated as waits for ever (`None`). The runtime's
-/// timer wheel spins a scheduler on a timer beyond its ~36-day span, so no such
-/// timer is ever armed; OTP's `infinity` is `Duration::MAX` here.
-pub(crate) const LONGEST_WAIT: Duration = Duration::from_secs(30 * 24 * 3600);
-
-/// `timeout`, or `None` (for ever) if it is at least [`LONGEST_WAIT`].
+/// `timeout`, or `None` (for ever) for `Duration::MAX`, OTP's `infinity` here: no
+/// timer is armed for a wait that never ends.
 pub(crate) fn bounded(timeout: Option<Duration>) -> Option<Duration> {
-    timeout.filter(|t| *t < LONGEST_WAIT)
+    timeout.filter(|t| *t != Duration::MAX)
 }
 
 /// Why a call got no reply.

@@ -17,7 +17,7 @@
 //! a timeout expired     ──> handle_info(&mut State, Timeout)   ──> NoReply::*
 //! Continue(C) returned  ──> handle_continue(&mut State, C)     ──> NoReply::*
 //!
-//! on stop, on a callback panic, on an exit signal from the parent (trapped)
+//! on stop, on a callback panic or exit, on an exit signal from the parent (trapped)
 //!                       ──> terminate(&mut State, &Reason)     (then the process exits)
 //! ```
 //!
@@ -32,8 +32,9 @@
 //!    message (see [`sys`](crate::sys)), an `Exit` from the parent, or anything else
 //!    (for `handle_info`). While suspended it takes only system messages and the
 //!    parent's `Exit`.
-//! 3. Every callback runs through one dispatch point, `try_dispatch`, which turns a
-//!    panic into the exit reason `Panic` (then `terminate` runs, as for a stop).
+//! 3. Every callback runs through one dispatch point, `try_dispatch` (the runtime's
+//!    `catch_exit`), which turns a panic into the exit reason `Panic` and an `exit`
+//!    into its reason; then `terminate` runs, as for a stop (OTP's `catch`).
 //! 4. The callback's result says what next: wait (optionally up to a timeout, after
 //!    which a [`Timeout`] message goes to `handle_info`), hibernate (the runtime's
 //!    `hibernate`, the loop continuing in its closure), continue (`handle_continue`
@@ -55,10 +56,10 @@
 //! - `ignore` is `Err(StartError::Ignore)` from the start functions (see [`gen`](mod@crate::gen)).
 //! - A failed `init` removes the link before the server exits, so the caller of
 //!   `start_link` gets the error as a value and no exit signal.
-//! - Only panics with a string payload (every `panic!`) run `terminate`. A process
-//!   ending through the runtime (`exit`, a kill, or `hibernate` called directly)
-//!   from inside a callback leaves at once, without `terminate`: return `Stop` or
-//!   `Hibernate` instead.
+//! - `hibernate` called directly from inside a callback leaves the loop for its
+//!   closure (the server stops being a server): return `Hibernate` instead. (A kill,
+//!   or an exit signal the server does not trap, ends it without `terminate`, as in
+//!   OTP.)
 //! - `code_change` and `format_status` are not provided (no hot code loading).
 //!
 //! # Example

@@ -3,17 +3,15 @@
 //! 1. [`start`] runs `init_it` in the new process through [`gen::start`](crate::gen::start).
 //! 2. [`Server::run`] loops: act on the last result (`Next`), take a message,
 //!    dispatch it, repeat. Hibernation unwinds the stack and re-enters `run`.
-//! 3. Every callback goes through [`try_dispatch`]; a panic ends the server through
-//!    [`Server::stop`], which runs `terminate` and exits.
+//! 3. Every callback goes through [`try_dispatch`]; a panic or an `exit` ends the
+//!    server through [`Server::stop`], which runs `terminate` and exits.
 
 use std::any::Any;
-use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::time::{Duration, Instant};
 
 use beamlet_runtime::{
-    Exit, ExitReason, Message, Pid, RegisterError, exit, hibernate, mailbox_mark,
-    message_queue_len, receive_select, register, self_pid, send, spawn_monitor, trap_exit,
-    unregister,
+    Exit, ExitReason, Message, Pid, RegisterError, catch_exit, exit, hibernate, message_queue_len,
+    receive_select, register, self_pid, trap_exit, unregister,
 };
 
 use super::{CallReply, GenServer, Init, NoReply, StartOptions};
@@ -118,36 +116,11 @@ fn init_failed(starter: Starter, name: Option<String>, error: StartError) -> ! {
     starter.fail(error)
 }
 
-/// Runs a callback, catching a panic and turning it into the exit reason `Panic`:
-/// the one dispatch point of the loop.
+/// Runs a callback, turning a panic or an `exit` inside it into the exit reason it
+/// would end the process with: the one dispatch point of the loop. A kill and a
+/// `hibernate` go on unwinding (see [`catch_exit`]).
 pub(crate) fn try_dispatch<T>(f: impl FnOnce() -> T) -> Result<T, ExitReason> {
-    catch_unwind(AssertUnwindSafe(f)).map_err(crash_reason)
-}
-
-fn crash_reason(payload: Box<dyn Any + Send>) -> ExitReason {
-    let message = match payload.downcast::<String>() {
-        Ok(s) => *s,
-        Err(p) => match p.downcast::<&'static str>() {
-            Ok(s) => (*s).to_owned(),
-            // Not a `panic!`: the runtime's own unwinds (`exit`, a kill, `hibernate`)
-            // and exotic `panic_any` payloads go on to the process's bottom frame.
-            Err(p) => resume_unwind(p),
-        },
-    };
-    panic_reason(message)
-}
-
-/// Rebuilds the `Panic` exit reason of a caught panic. The runtime has no public
-/// constructor for `PanicReason`, so a short-lived helper re-raises the message and
-/// its `Down` carries the reason the runtime builds. Should no process be spawnable
-/// the reason is `Custom(message)`.
-fn panic_reason(message: String) -> ExitReason {
-    let mark = mailbox_mark();
-    let raised = message.clone();
-    match spawn_monitor(move || resume_unwind(Box::new(raised))) {
-        Ok((_, mref)) => r#gen::wait_down(mark, mref),
-        Err(_) => ExitReason::custom(message),
-    }
+    catch_exit(f)
 }
 
 /// A running server: its state and the loop's bookkeeping.
@@ -175,31 +148,26 @@ impl<S: GenServer> Server<S> {
         }
     }
 
-    /// The continuation of a hibernation. The runtime also wakes a hibernated
-    /// process for signals that are not messages (a monitor, a demonitor, a link), so
-    /// a wake with no message to take hibernates again rather than keep a stack.
-    fn wake(mut self) -> ! {
-        match self.take(Some(Duration::ZERO)) {
-            Some(msg) => {
-                let next = self.handle(msg, None);
-                self.run(next)
-            }
-            None => hibernate(move || self.wake()),
-        }
+    /// The continuation of a hibernation: the runtime resumes a hibernated process
+    /// only for a message (signals are acted on without waking it), so the loop
+    /// simply waits again and finds the message at once.
+    fn wake(self) -> ! {
+        self.run(Next::Wait)
     }
 
     /// Takes the next message (or times out) and handles it.
     fn wait(&mut self, timeout: Option<Duration>) -> Next<S::Continue> {
+        // `Duration::MAX` is no timeout (OTP's `infinity`), so `hibernate_after` applies.
+        let timeout = r#gen::bounded(timeout);
         // A suspended server neither times out nor hibernates.
         let limit = match self.suspended {
             true => None,
-            false => r#gen::bounded(timeout.or(self.hibernate_after)),
+            false => timeout.or(self.hibernate_after),
         };
         match self.take(limit) {
             Some(msg) => self.handle(msg, timeout),
             None if timeout.is_some() => self.on_timeout(),
             None if self.hibernate_after.is_some() => Next::Hibernate,
-            // A wait too long to arm a timer for (see `gen::bounded`) never ends.
             None => unreachable!("an unbounded receive returned nothing"),
         }
     }
@@ -273,12 +241,9 @@ impl<S: GenServer> Server<S> {
         next
     }
 
-    /// Delivers a [`Timeout`] to `handle_info`. A `Message` can only come from a
-    /// mailbox, so the value is sent to self and taken back after a mark.
+    /// Delivers a [`Timeout`] to `handle_info`.
     fn on_timeout(&mut self) -> Next<S::Continue> {
-        let mark = mailbox_mark();
-        let _ = send(self_pid(), Timeout);
-        let msg = receive_select(Some(mark), |m| m.is::<Timeout>(), None).expect("no timeout");
+        let msg = Message::new(Timeout);
         self.handled += 1;
         let r = self.invoke(|s| s.handle_info(msg));
         self.after(r)

@@ -19,7 +19,7 @@ use super::{
     Strategy, SupervisorError, SupervisorFlags, SupervisorInit, add_restart, check, shutdown_child,
     validate,
 };
-use crate::r#gen::{LONGEST_WAIT, StartError};
+use crate::r#gen::StartError;
 use crate::gen_server::try_dispatch;
 use crate::gen_server::{CallReply, From, GenServer, Init, NoReply};
 
@@ -371,8 +371,7 @@ impl Supervisor {
         self.stop_group(i);
         let delay = self.next_delay(&id);
         if delay > Duration::ZERO {
-            // The runtime cannot arm timers beyond ~36 days (see `gen::bounded`).
-            send_after(delay.min(LONGEST_WAIT), self_pid(), DelayedRestart(id));
+            send_after(delay, self_pid(), DelayedRestart(id));
             return NoReply::Ok;
         }
         self.start_group(&id)

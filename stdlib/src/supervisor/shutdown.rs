@@ -63,7 +63,10 @@ pub(crate) fn shutdown_all(children: &[(Pid, Shutdown)]) {
             Shutdown::Infinity => exit_pid(pid, ExitReason::Shutdown),
             Shutdown::Timeout(t) => {
                 exit_pid(pid, ExitReason::Shutdown);
-                deadlines.entry(now + t).or_default().push(mref);
+                // A timeout past the end of time is `Infinity`.
+                if let Some(deadline) = now.checked_add(t) {
+                    deadlines.entry(deadline).or_default().push(mref);
+                }
             }
         }
     }
