@@ -26,7 +26,8 @@
 //! 1. The starter spawns the server linked (`start_link`) or not (`start`) and waits
 //!    (see [`gen`](mod@crate::gen)'s start protocol). The server traps exits if
 //!    [`GenServer::TRAP_EXIT`] is set (or `init` calls `trap_exit(true)`), registers
-//!    its name if given (`AlreadyStarted` if taken), and runs `init`. On `Ignore`,
+//!    its name if given (local or via, see [`name`](crate::name); `AlreadyStarted`
+//!    if taken), and runs `init`. On `Ignore`,
 //!    `Stop` or a panic it unregisters the name and the start returns the error.
 //! 2. The loop takes the oldest message of any type: a call, a cast, a system
 //!    message (see [`sys`](crate::sys)), an `Exit` from the parent, or anything else
@@ -105,10 +106,11 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::time::Duration;
 
-use beamlet_runtime::{ExitReason, Message, Pid, whereis};
+use beamlet_runtime::{ExitReason, Message, Pid};
 
 use crate::r#gen;
 pub use crate::r#gen::{CallError, DEFAULT_CALL_TIMEOUT, From, StartError, reply};
+use crate::name::Name;
 pub use server::Timeout;
 pub(crate) use server::try_dispatch;
 use server::{CallMsg, CastMsg};
@@ -272,11 +274,11 @@ pub enum NoReply<C> {
 /// use std::time::Duration;
 /// use beamlet_stdlib::gen_server::StartOptions;
 /// let o = StartOptions::new().name("kv").hibernate_after(Duration::from_secs(1));
-/// assert_eq!(o.name_ref(), Some("kv"));
+/// assert_eq!(o.name_ref().and_then(|n| n.as_local()), Some("kv"));
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct StartOptions {
-    name: Option<String>,
+    name: Option<Name>,
     hibernate_after: Option<Duration>,
     timeout: Option<Duration>,
 }
@@ -286,19 +288,22 @@ impl StartOptions {
     ///
     /// ```
     /// use beamlet_stdlib::gen_server::StartOptions;
-    /// assert_eq!(StartOptions::new().name_ref(), None);
+    /// assert!(StartOptions::new().name_ref().is_none());
     /// ```
     pub fn new() -> StartOptions {
         StartOptions::default()
     }
 
-    /// Registers the server locally under `name` (before `init` runs).
+    /// Registers the server under `name` before `init` runs: a `&str` or `String`
+    /// is a local name, a [`Name::Via`] goes through its name service (for example
+    /// [`Registry::via`](crate::registry::Registry::via)).
     ///
     /// ```
     /// use beamlet_stdlib::gen_server::StartOptions;
-    /// assert_eq!(StartOptions::new().name("kv").name_ref(), Some("kv"));
+    /// let o = StartOptions::new().name("kv");
+    /// assert_eq!(o.name_ref().and_then(|n| n.as_local()), Some("kv"));
     /// ```
-    pub fn name(mut self, name: impl Into<String>) -> StartOptions {
+    pub fn name(mut self, name: impl Into<Name>) -> StartOptions {
         self.name = Some(name.into());
         self
     }
@@ -329,10 +334,10 @@ impl StartOptions {
     ///
     /// ```
     /// use beamlet_stdlib::gen_server::StartOptions;
-    /// assert_eq!(StartOptions::new().name("a").name_ref(), Some("a"));
+    /// assert_eq!(StartOptions::new().name("a").name_ref().map(|n| n.to_string()), Some("a".into()));
     /// ```
-    pub fn name_ref(&self) -> Option<&str> {
-        self.name.as_deref()
+    pub fn name_ref(&self) -> Option<&Name> {
+        self.name.as_ref()
     }
 }
 
@@ -412,11 +417,12 @@ impl<S: GenServer> ServerRef<S> {
         }
     }
 
-    /// The server registered as `name`, trusted to be an `S`.
+    /// The server registered as `name` (a local name as `&str`, or any [`Name`]),
+    /// trusted to be an `S`.
     ///
     /// See [`ServerRef`] for an example.
-    pub fn whereis(name: &str) -> Option<ServerRef<S>> {
-        whereis(name).map(ServerRef::from_pid)
+    pub fn whereis(name: impl Into<Name>) -> Option<ServerRef<S>> {
+        name.into().whereis().map(ServerRef::from_pid)
     }
 }
 
@@ -544,7 +550,8 @@ pub fn call_timeout<S: GenServer>(
     r#gen::call(server.pid, |from| CallMsg { from, request }, Some(timeout))
 }
 
-/// Calls the server registered as `name` (resolved at the time of the call).
+/// Calls the server registered as `name` (resolved at the time of the call): a local
+/// name as `&str`, or any [`Name`] (a via name resolves through its service).
 ///
 /// # Errors
 ///
@@ -562,7 +569,10 @@ pub fn call_timeout<S: GenServer>(
 /// assert_eq!(r, Err(CallError::NoProc));
 /// rt.shutdown();
 /// ```
-pub fn call_named<S: GenServer>(name: &str, request: S::Call) -> Result<S::Reply, CallError> {
+pub fn call_named<S: GenServer>(
+    name: impl Into<Name>,
+    request: S::Call,
+) -> Result<S::Reply, CallError> {
     let server = ServerRef::<S>::whereis(name).ok_or(CallError::NoProc)?;
     call(server, request)
 }
@@ -573,7 +583,8 @@ pub fn cast<S: GenServer>(server: ServerRef<S>, msg: S::Cast) {
     let _ = beamlet_runtime::send(server.pid, CastMsg(msg));
 }
 
-/// Casts to the server registered as `name`; dropped if no process has the name.
+/// Casts to the server registered as `name` (as [`call_named`]); dropped if no
+/// process has the name.
 ///
 /// ```
 /// # use beamlet_stdlib::gen_server::{self, GenServer, Init};
@@ -586,7 +597,7 @@ pub fn cast<S: GenServer>(server: ServerRef<S>, msg: S::Cast) {
 /// rt.block_on(|| gen_server::cast_named::<Nop>("nobody", ())).unwrap();
 /// rt.shutdown();
 /// ```
-pub fn cast_named<S: GenServer>(name: &str, msg: S::Cast) {
+pub fn cast_named<S: GenServer>(name: impl Into<Name>, msg: S::Cast) {
     if let Some(server) = ServerRef::<S>::whereis(name) {
         cast(server, msg);
     }

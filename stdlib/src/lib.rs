@@ -5,12 +5,16 @@
 //! - [`sys`]: system messages every server answers (state, suspension, statistics).
 //! - [`supervisor`]: supervisors with static children and restart strategies.
 //! - [`dynamic_supervisor`]: supervisors of children started on demand.
+//! - [`registry`]: key-value process registries (Elixir's `Registry`), read without
+//!   going through a process; unique keys also name servers ([`name`]).
 //!
 //! The facade crate `beamlet` re-exports this crate as `beamlet::otp`.
 
 pub mod dynamic_supervisor;
 pub mod r#gen;
 pub mod gen_server;
+pub mod name;
+pub mod registry;
 pub mod supervisor;
 pub mod sys;
 

@@ -10,12 +10,13 @@ use std::any::Any;
 use std::time::{Duration, Instant};
 
 use beamlet_runtime::{
-    Exit, ExitReason, Message, Pid, RegisterError, catch_exit, exit, hibernate, message_queue_len,
-    receive_select, register, self_pid, trap_exit, unregister,
+    Exit, ExitReason, Message, Pid, catch_exit, exit, hibernate, message_queue_len, receive_select,
+    trap_exit,
 };
 
 use super::{CallReply, GenServer, Init, NoReply, StartOptions};
 use crate::r#gen::{self, CallError, From, StartError, Starter, reply};
+use crate::name::{Name, NameError};
 use crate::sys::{Statistics, SysMsg, SysOp, SysReply};
 
 /// The envelope of a call.
@@ -80,13 +81,11 @@ fn init_it<S: GenServer>(starter: Starter, args: S::Args, opts: StartOptions) {
         trap_exit(true);
     }
     let name = opts.name;
-    if let Some(n) = name.as_deref() {
-        if let Err(e) = register(n, self_pid()) {
-            starter.fail(match e {
-                RegisterError::NameTaken(p) => StartError::AlreadyStarted(p),
-                other => StartError::Stop(ExitReason::custom(other)),
-            });
-        }
+    if let Some(Err(e)) = name.as_ref().map(Name::register) {
+        starter.fail(match e {
+            NameError::Taken(p) => StartError::AlreadyStarted(p),
+            other => StartError::Stop(ExitReason::custom(other)),
+        });
     }
     let (state, next) = match try_dispatch(|| S::init(args)) {
         Ok(Init::Ok(s)) => (s, Next::Wait),
@@ -109,9 +108,9 @@ fn init_it<S: GenServer>(starter: Starter, args: S::Args, opts: StartOptions) {
 }
 
 /// Releases the name before acknowledging, so that the starter may retry at once.
-fn init_failed(starter: Starter, name: Option<String>, error: StartError) -> ! {
+fn init_failed(starter: Starter, name: Option<Name>, error: StartError) -> ! {
     if let Some(n) = name {
-        unregister(&n);
+        n.unregister();
     }
     starter.fail(error)
 }
