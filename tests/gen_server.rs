@@ -456,6 +456,39 @@ fn a_call_stays_correct_with_many_unrelated_messages_queued() {
     let _ = rt.shutdown();
 }
 
+/// The fastest of three timings of 200 calls.
+fn time_calls(s: ServerRef<Probe>) -> Duration {
+    let once = || {
+        let t = Instant::now();
+        for _ in 0..200 {
+            n(gen_server::call(s, Req::Get));
+        }
+        t.elapsed()
+    };
+    (0..3).map(|_| once()).min().unwrap()
+}
+
+#[test]
+fn a_call_costs_the_same_with_a_long_mailbox() {
+    let rt = rt();
+    rt.block_on(|| {
+        let s = probe();
+        let empty = time_calls(s);
+        for i in 0..50_000u32 {
+            send(self_pid(), i).unwrap();
+        }
+        let full = time_calls(s);
+        // A scan of the whole mailbox per call would make this hundreds of times
+        // slower; the bound leaves room for a noisy machine.
+        assert!(
+            full < empty * 20,
+            "{empty:?} empty, {full:?} with 50,000 queued"
+        );
+    })
+    .unwrap();
+    let _ = rt.shutdown();
+}
+
 #[test]
 fn calling_yourself_is_an_error_not_a_deadlock() {
     let rt = rt();

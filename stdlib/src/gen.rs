@@ -10,10 +10,12 @@
 //!    O(1) however many unrelated messages are queued.
 //! 3. It monitors the server (a dead or unknown server yields a `Down` with
 //!    `NoProc` at once) and creates an [`Alias`]: the reply address.
-//! 4. It sends the request carrying a [`From`] (the alias and a fresh tag).
+//! 4. It sends the request carrying a [`From`] (the alias, and the monitor's
+//!    reference as the call's tag: unique, and no extra reference to make).
 //! 5. It waits for the reply with that tag or the monitor's `Down`, up to the timeout.
-//! 6. Whatever the outcome it demonitors (flushing a `Down`) and unaliases, so a
-//!    reply that comes after a timeout is dropped by the runtime instead of lingering.
+//! 6. Whatever the outcome it demonitors, removes a `Down` that already arrived
+//!    (looking only after the mark, so this too is O(1)), and unaliases, so a reply
+//!    that comes after a timeout is dropped by the runtime instead of lingering.
 //!
 //! # Start protocol ([`start`], as `proc_lib:start_link`)
 //!
@@ -39,8 +41,8 @@ use std::time::Duration;
 
 use beamlet_runtime::{
     Alias, Down, Exit, ExitReason, MailboxMark, MonitorRef, Pid, Ref, SpawnError, alias, demonitor,
-    exit, exit_pid, mailbox_mark, receive_select, self_pid, spawn_link, spawn_monitor, unalias,
-    unlink,
+    exit, exit_pid, mailbox_mark, message_queue_len, receive_select, self_pid, spawn_link,
+    spawn_monitor, unalias, unlink,
 };
 
 /// The default timeout of a call (as OTP's 5000 ms).
@@ -107,7 +109,7 @@ impl std::error::Error for CallError {}
 /// ```
 pub struct From<R> {
     alias: Alias,
-    tag: Ref,
+    tag: MonitorRef,
     _reply: PhantomData<fn(R)>,
 }
 
@@ -150,7 +152,7 @@ impl<R> From<R> {
 
 /// The envelope of a reply.
 struct Reply<R> {
-    tag: Ref,
+    tag: MonitorRef,
     value: R,
 }
 
@@ -191,13 +193,18 @@ where
     let mref = beamlet_runtime::monitor(server);
     let from = From {
         alias: alias(),
-        tag: Ref::new(),
+        tag: mref,
         _reply: PhantomData,
     };
     // A send to a dead server fails, but the monitor already queued its `Down`.
     let _ = beamlet_runtime::send(server, request(from));
-    let outcome = wait_reply(mark, mref, from.tag, bounded(timeout));
-    demonitor(mref, true);
+    let outcome = wait_reply(mark, mref, bounded(timeout));
+    // No `Down` arrives after `demonitor`; one that came before is after the mark
+    // (and there is none to look for in an empty mailbox, the common case).
+    demonitor(mref, false);
+    if message_queue_len() > 0 {
+        let _ = wait_down_for(mark, mref, Some(Duration::ZERO));
+    }
     unalias(from.alias);
     outcome
 }
@@ -205,11 +212,10 @@ where
 fn wait_reply<R: Send + 'static>(
     mark: MailboxMark,
     mref: MonitorRef,
-    tag: Ref,
     timeout: Option<Duration>,
 ) -> Result<R, CallError> {
     let pred = |m: &beamlet_runtime::Message| {
-        m.downcast_ref::<Reply<R>>().is_some_and(|r| r.tag == tag)
+        m.downcast_ref::<Reply<R>>().is_some_and(|r| r.tag == mref)
             || m.downcast_ref::<Down>().is_some_and(|d| d.monitor == mref)
     };
     let Some(msg) = receive_select(Some(mark), pred, timeout) else {
