@@ -76,6 +76,7 @@
 //! rt.shutdown();
 //! ```
 
+mod children;
 mod intensity;
 mod server;
 mod shutdown;

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use beamlet_runtime::{Exit, ExitReason, Message, Pid, self_pid, send, send_after};
 
+use super::children::{Child, Children};
 use super::{
     ChildCounts, ChildInfo, ChildKind, ChildPid, ChildSpec, FailedToStartChild, Intensity, Restart,
     Strategy, SupervisorError, SupervisorFlags, SupervisorInit, add_restart, check, shutdown_child,
@@ -96,16 +97,6 @@ struct DelayedRestart(String);
 /// A restart failed: try again (counting against the intensity).
 struct RetryRestart(String);
 
-/// One supervised child.
-#[derive(Debug)]
-struct Child {
-    spec: ChildSpec,
-    pid: ChildPid,
-    /// Restarts in a row, for the backoff.
-    in_a_row: u32,
-    started: Instant,
-}
-
 /// The supervisor's state; start one with [`start_link`](super::start_link).
 ///
 /// ```
@@ -121,7 +112,7 @@ struct Child {
 #[derive(Debug)]
 pub struct Supervisor {
     flags: SupervisorFlags,
-    children: Vec<Child>,
+    children: Children,
     restarts: VecDeque<Instant>,
 }
 
@@ -148,7 +139,7 @@ impl GenServer for Supervisor {
         }
         let mut sup = Supervisor {
             flags,
-            children: Vec::with_capacity(specs.len()),
+            children: Children::with_capacity(specs.len()),
             restarts: VecDeque::new(),
         };
         for spec in specs {
@@ -198,7 +189,7 @@ impl GenServer for Supervisor {
 
 impl Supervisor {
     fn index(&self, id: &str) -> Option<usize> {
-        self.children.iter().position(|c| c.spec.id == id)
+        self.children.index(id)
     }
 
     /// Starts `spec` and appends it (at supervisor start). An ignored child is kept
@@ -213,21 +204,17 @@ impl Supervisor {
                 return Err(FailedToStartChild { id, error });
             }
         };
-        self.children.push(Child {
-            spec,
-            pid,
-            in_a_row: 0,
-            started: Instant::now(),
-        });
+        self.children.push(Child::new(spec, pid));
         Ok(())
     }
 
     /// Stops every running child, in reverse start order.
     fn terminate_all(&mut self) {
-        for child in self.children.iter_mut().rev() {
-            if let ChildPid::Running(pid) = child.pid {
+        for i in (0..self.children.len()).rev() {
+            let child = self.children.get(i);
+            if let ChildPid::Running(pid) = child.pid() {
                 shutdown_child(pid, child.spec.shutdown);
-                child.pid = ChildPid::Undefined;
+                self.children.set_pid(i, ChildPid::Undefined);
             }
         }
     }
@@ -235,26 +222,28 @@ impl Supervisor {
     fn start_new(&mut self, spec: ChildSpec) -> Result<Option<Pid>, SupervisorError> {
         check(&spec, self.flags.auto_shutdown).map_err(SupervisorError::Invalid)?;
         if let Some(i) = self.index(&spec.id) {
-            return Err(match self.children[i].pid {
+            return Err(match self.children.get(i).pid() {
                 ChildPid::Running(pid) => SupervisorError::AlreadyStarted(pid),
                 _ => SupervisorError::AlreadyPresent,
             });
         }
         let id = spec.id.clone();
         match self.add_started(spec) {
-            Ok(()) => Ok(self.index(&id).and_then(|i| self.children[i].pid.pid())),
+            Ok(()) => Ok(self
+                .index(&id)
+                .and_then(|i| self.children.get(i).pid().pid())),
             Err(failed) => Err(SupervisorError::Start(failed.error)),
         }
     }
 
     fn terminate_child(&mut self, id: &str) -> Result<(), SupervisorError> {
         let i = self.index(id).ok_or(SupervisorError::NotFound)?;
-        let child = &mut self.children[i];
-        if let ChildPid::Running(pid) = child.pid {
+        let child = self.children.get(i);
+        if let ChildPid::Running(pid) = child.pid() {
             shutdown_child(pid, child.spec.shutdown);
         }
-        child.pid = ChildPid::Undefined;
-        if child.spec.restart == Restart::Temporary {
+        self.children.set_pid(i, ChildPid::Undefined);
+        if self.children.get(i).spec.restart == Restart::Temporary {
             self.children.remove(i);
         }
         Ok(())
@@ -262,16 +251,15 @@ impl Supervisor {
 
     fn restart_child(&mut self, id: &str) -> Result<Option<Pid>, SupervisorError> {
         let i = self.index(id).ok_or(SupervisorError::NotFound)?;
-        let child = &mut self.children[i];
-        match child.pid {
+        match self.children.get(i).pid() {
             ChildPid::Running(_) => return Err(SupervisorError::Running),
             ChildPid::Restarting => return Err(SupervisorError::Restarting),
             ChildPid::Undefined => {}
         }
-        match start_spec(&child.spec) {
+        match start_spec(&self.children.get(i).spec) {
             Ok(pid) => {
-                child.pid = ChildPid::Running(pid);
-                child.started = Instant::now();
+                self.children.set_pid(i, ChildPid::Running(pid));
+                self.children.get_mut(i).started = Instant::now();
                 Ok(Some(pid))
             }
             Err(StartError::Ignore) => Ok(None),
@@ -281,7 +269,7 @@ impl Supervisor {
 
     fn delete_child(&mut self, id: &str) -> Result<(), SupervisorError> {
         let i = self.index(id).ok_or(SupervisorError::NotFound)?;
-        match self.children[i].pid {
+        match self.children.get(i).pid() {
             ChildPid::Running(_) => Err(SupervisorError::Running),
             ChildPid::Restarting => Err(SupervisorError::Restarting),
             ChildPid::Undefined => {
@@ -294,7 +282,7 @@ impl Supervisor {
     fn which(&self) -> Vec<ChildInfo> {
         let info = |c: &Child| ChildInfo {
             id: c.spec.id.clone(),
-            pid: c.pid,
+            pid: c.pid(),
             kind: c.spec.kind,
         };
         self.children.iter().map(info).collect()
@@ -305,8 +293,8 @@ impl Supervisor {
             specs: self.children.len(),
             ..ChildCounts::default()
         };
-        for c in &self.children {
-            counts.active += usize::from(matches!(c.pid, ChildPid::Running(_)));
+        for c in self.children.iter() {
+            counts.active += usize::from(matches!(c.pid(), ChildPid::Running(_)));
             match c.spec.kind {
                 ChildKind::Supervisor => counts.supervisors += 1,
                 ChildKind::Worker => counts.workers += 1,
@@ -317,13 +305,12 @@ impl Supervisor {
 
     /// A child exited on its own: restart it (and its group) or not.
     fn on_exit(&mut self, pid: Pid, reason: ExitReason) -> NoReply<()> {
-        let running = ChildPid::Running(pid);
-        let Some(i) = self.children.iter().position(|c| c.pid == running) else {
+        let Some(i) = self.children.index_of_pid(pid) else {
             // Not a child (any more): nothing to do.
             return NoReply::Ok;
         };
-        let child = &mut self.children[i];
-        child.pid = ChildPid::Undefined;
+        self.children.set_pid(i, ChildPid::Undefined);
+        let child = self.children.get_mut(i);
         let restart = match child.spec.restart {
             Restart::Permanent => true,
             Restart::Transient => !reason.is_orderly(),
@@ -350,7 +337,7 @@ impl Supervisor {
     /// Shuts the supervisor down if a significant child's termination calls for it.
     fn auto_shutdown(&self, significant: bool) -> NoReply<()> {
         use super::AutoShutdown::*;
-        let running = |c: &Child| c.spec.significant && matches!(c.pid, ChildPid::Running(_));
+        let running = |c: &Child| c.spec.significant && matches!(c.pid(), ChildPid::Running(_));
         match (significant, self.flags.auto_shutdown) {
             (true, AnySignificant) => NoReply::Stop(ExitReason::Shutdown),
             (true, AllSignificant) if !self.children.iter().any(running) => {
@@ -367,7 +354,7 @@ impl Supervisor {
         if add_restart(&mut self.restarts, Instant::now(), max, period) == Intensity::Exceeded {
             return NoReply::Stop(ExitReason::Shutdown);
         }
-        let id = self.children[i].spec.id.clone();
+        let id = self.children.get(i).spec.id.clone();
         self.stop_group(i);
         let delay = self.next_delay(&id);
         if delay > Duration::ZERO {
@@ -390,16 +377,17 @@ impl Supervisor {
     /// the temporary ones, and marks the rest `Restarting`.
     fn stop_group(&mut self, i: usize) {
         let group = self.group(i);
-        for child in self.children[group.clone()].iter_mut().rev() {
-            if let ChildPid::Running(pid) = child.pid {
+        for j in group.clone().rev() {
+            let child = self.children.get(j);
+            if let ChildPid::Running(pid) = child.pid() {
                 shutdown_child(pid, child.spec.shutdown);
             }
-            child.pid = ChildPid::Restarting;
+            self.children.set_pid(j, ChildPid::Restarting);
         }
         let mut j = group.start;
         let mut end = group.end;
         while j < end {
-            if self.children[j].spec.restart == Restart::Temporary {
+            if self.children.get(j).spec.restart == Restart::Temporary {
                 self.children.remove(j);
                 end -= 1;
             } else {
@@ -413,7 +401,7 @@ impl Supervisor {
         let Some(i) = self.index(id) else {
             return Duration::ZERO;
         };
-        let child = &mut self.children[i];
+        let child = self.children.get_mut(i);
         let Some(backoff) = child.spec.backoff else {
             return Duration::ZERO;
         };
@@ -429,16 +417,16 @@ impl Supervisor {
             return NoReply::Ok;
         };
         for j in self.group(i) {
-            let child = &mut self.children[j];
-            if child.pid != ChildPid::Restarting {
+            let child = self.children.get(j);
+            if child.pid() != ChildPid::Restarting {
                 continue;
             }
             match start_spec(&child.spec) {
                 Ok(pid) => {
-                    child.pid = ChildPid::Running(pid);
-                    child.started = Instant::now();
+                    self.children.set_pid(j, ChildPid::Running(pid));
+                    self.children.get_mut(j).started = Instant::now();
                 }
-                Err(StartError::Ignore) => child.pid = ChildPid::Undefined,
+                Err(StartError::Ignore) => self.children.set_pid(j, ChildPid::Undefined),
                 Err(_) => {
                     let _ = send(self_pid(), RetryRestart(child.spec.id.clone()));
                     return NoReply::Ok;
@@ -450,7 +438,7 @@ impl Supervisor {
 
     fn on_delayed(&mut self, id: &str) -> NoReply<()> {
         match self.index(id) {
-            Some(i) if self.children[i].pid == ChildPid::Restarting => self.start_group(id),
+            Some(i) if self.children.get(i).pid() == ChildPid::Restarting => self.start_group(id),
             // Terminated or deleted meanwhile.
             _ => NoReply::Ok,
         }
@@ -458,7 +446,7 @@ impl Supervisor {
 
     fn on_retry(&mut self, id: &str) -> NoReply<()> {
         match self.index(id) {
-            Some(i) if self.children[i].pid == ChildPid::Restarting => self.restart(i),
+            Some(i) if self.children.get(i).pid() == ChildPid::Restarting => self.restart(i),
             _ => NoReply::Ok,
         }
     }
