@@ -160,6 +160,12 @@ pub(crate) fn deliver(pid: Pid, node: Node) -> Result<(), Node> {
 /// rt.shutdown();
 /// ```
 pub fn is_alive(pid: Pid) -> bool {
+    // The caller's own runtime first: no lock on the runtimes list.
+    if let Some(alive) =
+        with_context(|cx| (cx.shared.id == pid.runtime).then(|| cx.shared.is_alive(pid))).flatten()
+    {
+        return alive;
+    }
     registry::lookup(pid.runtime).is_some_and(|s| s.is_alive(pid))
 }
 
@@ -337,7 +343,6 @@ fn receive_node(
     let p = current_or_panic("receive");
     let proc = p.get();
     let mut cursor: Option<Cursor> = None;
-    let mut armed = false;
     loop {
         check_signals();
         // SAFETY: the running process uses its own owned fields; the borrow ends
@@ -355,10 +360,6 @@ fn receive_node(
                 let len = owned.queue.len() as u32;
                 proc.queue_len
                     .store(len, std::sync::atomic::Ordering::Relaxed);
-                if armed {
-                    proc.timer_seq
-                        .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
-                }
                 charge(examined as i32);
                 return Some(node);
             }
@@ -370,34 +371,41 @@ fn receive_node(
         }
         if let Some(d) = deadline {
             if Instant::now() >= d {
-                if armed {
-                    proc.timer_seq
-                        .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
-                }
                 return None;
             }
-            if !armed {
-                arm_wake(p, d);
-                armed = true;
-            }
+            arm_wake(p, d);
         }
         suspend_raw(Suspend::Wait);
     }
 }
 
-/// Arms a wheel entry that wakes `p` at `deadline` unless it stops waiting first.
+/// Makes sure `p` is woken no later than `deadline`. Cheap when a wake-up at or
+/// before it is already armed (the usual case for repeated call timeouts): the
+/// process may then be woken early, and its wait loop arms again. A wake-up left
+/// armed after the wait ends costs one spurious wake-up at most.
 pub(crate) fn arm_wake(p: ProcPtr, deadline: Instant) {
+    use std::sync::atomic::Ordering;
     let proc = p.get();
-    let seq = proc
-        .timer_seq
-        .fetch_add(1, std::sync::atomic::Ordering::AcqRel)
-        .wrapping_add(1);
-    let serial = proc.serial.load(std::sync::atomic::Ordering::Relaxed);
+    let serial = proc.serial.load(Ordering::Relaxed);
     with_context(|cx| {
+        let tick = crate::timer::deadline_tick(cx.shared.epoch, deadline).max(1);
+        let mut cur = proc.armed_tick.load(Ordering::Acquire);
+        loop {
+            if cur != 0 && cur <= tick {
+                return;
+            }
+            match proc
+                .armed_tick
+                .compare_exchange(cur, tick, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) => break,
+                Err(actual) => cur = actual,
+            }
+        }
         let action = TimerAction::Wake {
             process: p,
             serial,
-            seq,
+            tick,
         };
         cx.with_core(|core| cx.shared.arm_timer(core, deadline, action));
     });
@@ -684,13 +692,10 @@ pub fn sleep(duration: Duration) {
     };
     charge(TIMER_COST);
     let deadline = deadline_after(duration);
-    arm_wake(p, deadline);
     while Instant::now() < deadline {
+        arm_wake(p, deadline);
         suspend(Suspend::Wait);
     }
-    p.get()
-        .timer_seq
-        .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
 }
 
 /// Sends `msg` to `pid` after `delay` (as `erlang:send_after/3`). The message is

@@ -155,7 +155,6 @@ pub(crate) fn io_loop<R>(
         dir,
         p,
         deadline,
-        armed: false,
         seq: None,
     };
     loop {
@@ -184,7 +183,6 @@ struct Parked<'a> {
     dir: Dir,
     p: ProcPtr,
     deadline: Option<Instant>,
-    armed: bool,
     seq: Option<u32>,
 }
 
@@ -195,10 +193,7 @@ impl Parked<'_> {
             if Instant::now() >= d {
                 return Err(timed_out());
             }
-            if !self.armed {
-                api::arm_wake(self.p, d);
-                self.armed = true;
-            }
+            api::arm_wake(self.p, d);
         }
         let parked = self.handle.lock().park(self.dir, tick, Waiter::new(self.p));
         match parked {
@@ -219,10 +214,6 @@ impl Drop for Parked<'_> {
     fn drop(&mut self) {
         if let Some(seq) = self.seq {
             self.handle.lock().unpark(self.dir, self.p, seq);
-        }
-        if self.armed {
-            // The wheel entry for this wait no longer matches: it will be ignored.
-            self.p.get().timer_seq.fetch_add(1, Ordering::AcqRel);
         }
     }
 }

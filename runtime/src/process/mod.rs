@@ -20,7 +20,7 @@
 //! A [`Process`] record lives in the table for the whole life of the runtime and is
 //! reused. Its fields are split by who may touch them:
 //!
-//! - *Remote* (any thread): `serial`, `state`, `inbound`, `flags`, `timer_seq`.
+//! - *Remote* (any thread): `serial`, `state`, `inbound`, `flags`, `armed_tick`.
 //! - *Owned* ([`Owned`], behind an `UnsafeCell`): only the party that holds the process
 //!   in a state that grants exclusive access (the spawner while `Free`, the scheduler
 //!   while `Running`/`Exiting`, the process itself while it runs).
@@ -91,8 +91,11 @@ pub(crate) struct Process {
     pub(crate) inbound: Inbound,
     /// `FLAG_*` bits set by other processes.
     pub(crate) flags: AtomicU32,
-    /// Names the current deadline wait; a wheel entry for an older wait is ignored.
-    pub(crate) timer_seq: AtomicU32,
+    /// The deadline tick of this process's pending wake-up timer (0: none). One
+    /// entry serves every deadline wait that ends no earlier; a wait with an earlier
+    /// deadline arms a new one, and an entry whose tick is no longer this value is
+    /// ignored when it fires.
+    pub(crate) armed_tick: AtomicU64,
     /// Reductions, published at the end of each slice for introspection.
     pub(crate) reductions: AtomicU64,
     /// Links, monitors and the registered name. Behind a lock because other threads
@@ -164,7 +167,7 @@ impl Process {
             state: RunState::new(),
             inbound: Inbound::new(),
             flags: AtomicU32::new(0),
-            timer_seq: AtomicU32::new(0),
+            armed_tick: AtomicU64::new(0),
             reductions: AtomicU64::new(0),
             relations: Mutex::new(Relations::default()),
             trap_exit: AtomicBool::new(false),

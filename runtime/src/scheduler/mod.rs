@@ -175,6 +175,7 @@ impl Shared {
         p.stack_used.store(0, Ordering::Relaxed);
         p.queue_len.store(0, Ordering::Relaxed);
         p.priority.store(1, Ordering::Relaxed);
+        p.armed_tick.store(0, Ordering::Relaxed);
         let pid = p.pid(self.id);
         if let Some(r) = relate {
             r.apply(p, pid);
@@ -298,11 +299,15 @@ impl Shared {
             TimerAction::Wake {
                 process,
                 serial,
-                seq,
+                tick,
             } => {
                 let p = process.get();
+                // Disarming with a CAS pairs with `arm_wake`'s: an entry superseded
+                // by an earlier one (or by the next occupant of the slot) does nothing.
                 if p.serial.load(Ordering::Acquire) == serial
-                    && p.timer_seq.load(Ordering::Acquire) == seq
+                    && p.armed_tick
+                        .compare_exchange(tick, 0, Ordering::AcqRel, Ordering::Relaxed)
+                        .is_ok()
                 {
                     // As a message would: run next, sharing what is left of the slice.
                     self.wake(core, process, Placement::Next);

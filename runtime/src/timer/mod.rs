@@ -36,11 +36,11 @@ pub(crate) struct TimerCell {
 /// What a wheel entry does when it fires.
 #[derive(Debug)]
 pub(crate) enum TimerAction {
-    /// Wake a process waiting with a deadline, if it still waits for this one.
+    /// Wake a process at a deadline tick, if this is still its armed wake-up.
     Wake {
         process: ProcPtr,
         serial: u32,
-        seq: u32,
+        tick: u64,
     },
     /// Deliver a `send_after` message.
     Send { to: Pid, cell: Arc<TimerCell> },
