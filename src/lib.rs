@@ -21,3 +21,8 @@ pub use beamlet_runtime::*;
 pub mod otp {
     pub use beamlet_stdlib::*;
 }
+
+/// The README's example, compiled and run as a doctest so that it stays true.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
