@@ -4,7 +4,7 @@
 //!    starts three characters; superman is fed kryptonite (crashes) and we see who
 //!    was restarted.
 //! 2. A DynamicSupervisor adds characters at run time, restarts one that dies,
-//!    and removes one.
+//!    and removes one; these characters are found through a Registry.
 //!
 //! Each character registers its name, so it is called by name, before and after a
 //! restart.
@@ -19,6 +19,7 @@ use beamlet::otp::dynamic_supervisor::{self, DynamicOptions};
 use beamlet::otp::gen_server::{
     self, CallReply, From, GenServer, Init, NoReply, ServerRef, StartOptions,
 };
+use beamlet::otp::registry::{Keys, Registry};
 use beamlet::otp::supervisor::{self, ChildSpec, Strategy, SupervisorFlags};
 use beamlet::{ExitReason, Pid, Runtime, sleep};
 
@@ -119,21 +120,47 @@ fn under(strategy: Strategy) {
     gen_server::stop(sup, ExitReason::Normal, Duration::from_secs(5)).expect("stop");
 }
 
+/// A child spec for a character registered in the `characters` registry (a "via"
+/// name) instead of the process-wide name table.
+fn registered_character(reg: &Registry<String, ()>, name: &str, says: &str) -> ChildSpec {
+    let (name, says, reg) = (name.to_owned(), says.to_owned(), reg.clone());
+    ChildSpec::worker(name.clone(), move || {
+        let opts = StartOptions::new().name(reg.via(name.clone(), ()));
+        gen_server::start_link_with::<Character>((name.clone(), says.clone()), opts)
+    })
+}
+
+/// Asks the character registered under `name` in `reg` what it says.
+fn say_via(reg: &Registry<String, ()>, name: &str) -> String {
+    gen_server::call_named::<Character>(reg.via(name.to_owned(), ()), Say)
+        .unwrap_or_else(|e| format!("({e})"))
+}
+
 fn dynamic() {
-    println!("-- DynamicSupervisor: characters added at run time");
+    println!("-- DynamicSupervisor: characters added at run time, found through a Registry");
+    let reg = Registry::<String, ()>::start_link("characters", Keys::Unique, 2).expect("registry");
     let sup = dynamic_supervisor::start_link(DynamicOptions::default()).expect("dynamic");
-    let yoshi = dynamic_supervisor::start_child(sup, character("yoshi", "Yoshi do! Yoshi do!"))
-        .expect("yoshi");
-    dynamic_supervisor::start_child(sup, character("supernova", "Expanding at light speed"))
-        .expect("supernova");
-    println!("   yoshi says: {}", say("yoshi"));
-    println!("   supernova says: {}", say("supernova"));
+    let yoshi = registered_character(&reg, "yoshi", "Yoshi do! Yoshi do!");
+    let yoshi = dynamic_supervisor::start_child(sup, yoshi).expect("yoshi");
+    let nova = registered_character(&reg, "supernova", "Expanding at light speed");
+    dynamic_supervisor::start_child(sup, nova).expect("supernova");
+    println!("   registry: yoshi is {:?}", reg.lookup("yoshi"));
+    println!("   yoshi says: {}", say_via(&reg, "yoshi"));
+    println!("   supernova says: {}", say_via(&reg, "supernova"));
     println!("   supernova dies, and is back:");
-    die("supernova");
-    println!("   supernova says: {}", say("supernova"));
+    let old = reg.lookup("supernova");
+    gen_server::cast_named::<Character>(reg.via("supernova".to_owned(), ()), Die);
+    while reg.lookup("supernova").is_empty() || reg.lookup("supernova") == old {
+        sleep(Duration::from_millis(1));
+    }
+    println!("   supernova says: {}", say_via(&reg, "supernova"));
     println!("   remove yoshi");
     dynamic_supervisor::terminate_child(sup, yoshi.expect("a pid")).expect("terminate");
-    println!("   yoshi says: {}", say("yoshi"));
+    while !reg.lookup("yoshi").is_empty() {
+        sleep(Duration::from_millis(1));
+    }
+    println!("   registry: yoshi is {:?}", reg.lookup("yoshi"));
+    println!("   yoshi says: {}", say_via(&reg, "yoshi"));
     let counts = dynamic_supervisor::count_children(sup).expect("counts");
     println!("   {} character(s) left", counts.active);
 }
