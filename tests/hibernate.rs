@@ -11,22 +11,11 @@ use beamlet::{
     try_receive,
 };
 
+mod common;
+use common::watchdog;
+
 /// Generous bound for a message that must arrive (only to turn a hang into a failure).
 const PATIENCE: Duration = Duration::from_secs(20);
-
-/// Runs `f` on its own thread and fails the test if it does not finish within `limit`.
-fn watchdog<T: Send + 'static>(limit: Duration, f: impl FnOnce() -> T + Send + 'static) -> T {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
-        let _ = tx.send(r);
-    });
-    match rx.recv_timeout(limit) {
-        Ok(Ok(v)) => v,
-        Ok(Err(panic)) => std::panic::resume_unwind(panic),
-        Err(_) => panic!("test did not finish within {limit:?} (hang)"),
-    }
-}
 
 fn runtime() -> Runtime {
     Runtime::builder()
