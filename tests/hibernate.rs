@@ -12,31 +12,7 @@ use beamlet::{
 };
 
 mod common;
-use common::watchdog;
-
-/// Generous bound for a message that must arrive (only to turn a hang into a failure).
-const PATIENCE: Duration = Duration::from_secs(20);
-
-fn runtime() -> Runtime {
-    Runtime::builder()
-        .schedulers(2)
-        .build()
-        .expect("runtime builds")
-}
-
-fn stop(rt: Runtime) {
-    assert_eq!(rt.shutdown().stuck, 0);
-}
-
-/// Runs `f` as the root process of a fresh runtime, under a watchdog.
-fn run<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
-    watchdog(Duration::from_secs(60), move || {
-        let rt = runtime();
-        let r = rt.block_on(f);
-        stop(rt);
-        r.unwrap_or_else(|reason| panic!("root process failed: {reason:?}"))
-    })
-}
+use common::{PATIENCE, run, watchdog};
 
 /// Increments its counter when dropped.
 struct DropGuard(Arc<AtomicUsize>);

@@ -12,10 +12,7 @@ use beamlet::{
 };
 
 mod common;
-use common::watchdog;
-
-/// Generous bound for a message that must arrive (only to turn a hang into a failure).
-const PATIENCE: Duration = Duration::from_secs(20);
+use common::{PATIENCE, watchdog};
 
 /// Runs `f` as the root process of a fresh runtime with `schedulers` threads, under a
 /// watchdog, and shuts the runtime down afterwards.

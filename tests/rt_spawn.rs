@@ -13,10 +13,7 @@ use beamlet::{
 };
 
 mod common;
-use common::watchdog;
-
-/// Generous bound for a message that must arrive (only to turn a hang into a failure).
-const PATIENCE: Duration = Duration::from_secs(20);
+use common::{PATIENCE, watchdog};
 
 fn runtime(schedulers: usize) -> Runtime {
     Runtime::builder()

@@ -12,10 +12,7 @@ use beamlet::{
 };
 
 mod common;
-use common::watchdog;
-
-/// Generous bound for a message that must arrive (only to turn a hang into a failure).
-const PATIENCE: Duration = Duration::from_secs(20);
+use common::{PATIENCE, stop, watchdog};
 
 fn runtime(schedulers: usize, thread_name: &str) -> Runtime {
     Runtime::builder()
@@ -23,10 +20,6 @@ fn runtime(schedulers: usize, thread_name: &str) -> Runtime {
         .thread_name(thread_name)
         .build()
         .expect("runtime builds")
-}
-
-fn stop(rt: Runtime) {
-    assert_eq!(rt.shutdown().stuck, 0);
 }
 
 fn thread_name() -> String {

@@ -6,20 +6,13 @@ use std::time::{Duration, Instant};
 use beamlet::{Pid, Runtime, receive, receive_timeout, self_pid, send, spawn};
 
 mod common;
-use common::watchdog;
+use common::{runtime, watchdog};
 
 /// Processes per test (in debug and release builds alike).
 const N: usize = 100_000;
 
 /// Generous bound for a message that must arrive (only to turn a hang into a failure).
 const PATIENCE: Duration = Duration::from_secs(60);
-
-fn runtime() -> Runtime {
-    Runtime::builder()
-        .schedulers(2)
-        .build()
-        .expect("runtime builds")
-}
 
 /// Waits until the runtime has no live process.
 fn await_no_processes(rt: &Runtime) {

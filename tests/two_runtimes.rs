@@ -9,10 +9,7 @@ use beamlet::{
 };
 
 mod common;
-use common::watchdog;
-
-/// Generous bound for a message that must arrive (only to turn a hang into a failure).
-const PATIENCE: Duration = Duration::from_secs(20);
+use common::{PATIENCE, watchdog};
 
 fn runtime(name: &str) -> Runtime {
     Runtime::builder()

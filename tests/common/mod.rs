@@ -1,6 +1,36 @@
 //! Helpers shared by the integration tests.
 
+#![allow(dead_code, reason = "each test binary uses a subset of the helpers")]
+
 use std::time::Duration;
+
+use beamlet::Runtime;
+
+/// Generous bound for a message that must arrive (only to turn a hang into a failure).
+pub(crate) const PATIENCE: Duration = Duration::from_secs(20);
+
+/// A runtime of two schedulers.
+pub(crate) fn runtime() -> Runtime {
+    Runtime::builder()
+        .schedulers(2)
+        .build()
+        .expect("runtime builds")
+}
+
+/// Shuts `rt` down, checking that no process was stuck.
+pub(crate) fn stop(rt: Runtime) {
+    assert_eq!(rt.shutdown().stuck, 0);
+}
+
+/// Runs `f` as the root process of a fresh runtime, under a watchdog.
+pub(crate) fn run<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    watchdog(Duration::from_secs(60), move || {
+        let rt = runtime();
+        let r = rt.block_on(f);
+        stop(rt);
+        r.unwrap_or_else(|reason| panic!("root process failed: {reason:?}"))
+    })
+}
 
 /// Runs `f` on its own thread and fails the test if it does not finish within `limit`.
 pub(crate) fn watchdog<T: Send + 'static>(
