@@ -4,12 +4,15 @@
 //! - [`gen_server`]: generic servers ([`GenServer`]).
 //! - [`sys`]: system messages every server answers (state, suspension, statistics).
 //! - [`supervisor`]: supervisors with static children and restart strategies.
+//! - [`application`](mod@crate::application): applications (named trees with versions and dependencies)
+//!   started and stopped as a whole by a controller, with OTP's restart types.
 //! - [`dynamic_supervisor`]: supervisors of children started on demand.
 //! - [`registry`]: key-value process registries (Elixir's `Registry`), read without
 //!   going through a process; unique keys also name servers ([`name`]).
 //!
 //! The facade crate `beamlet` re-exports this crate as `beamlet::otp`.
 
+pub mod application;
 pub mod dynamic_supervisor;
 pub mod r#gen;
 pub mod gen_server;
