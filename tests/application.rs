@@ -352,7 +352,11 @@ fn a_permanent_application_exit_ends_run() {
     let log = Log::default();
     let base = logged("base", &log);
     let crash = ExitReason::custom("crash");
-    let main = exits_with("main", crash.clone(), || ()).depends_on(["base"]);
+    let (before, after) = (log.clone(), log.clone());
+    let main = exits_with("main", crash.clone(), || ())
+        .depends_on(["base"])
+        .on_prep_stop(move || before.push("main prep_stop"))
+        .on_stop(move || after.push("main stopped"));
     let halt = watchdog(Duration::from_secs(60), move || {
         application::run(runtime(), vec![base, main], RestartType::Permanent)
     });
@@ -363,8 +367,11 @@ fn a_permanent_application_exit_ends_run() {
             reason: crash
         })
     );
-    // The other application was stopped on the way down.
-    assert_eq!(log.take(), ["base", "base stopped"]);
+    // main's callbacks ran as its tree exited; base was stopped on the way down.
+    assert_eq!(
+        log.take(),
+        ["base", "main prep_stop", "main stopped", "base stopped"]
+    );
 }
 
 #[test]
@@ -417,4 +424,31 @@ fn a_permanent_application_that_fails_to_start_fails_run() {
             error: StartError::Stop(ExitReason::custom("no"))
         })
     );
+}
+
+#[test]
+fn a_halt_stops_applications_newest_first_and_kills_other_processes() {
+    run(|| {
+        let log = Log::default();
+        let watch = application::watch_halt().unwrap();
+        application::load(logged("first", &log)).unwrap();
+        application::load(logged("second", &log)).unwrap();
+        application::start("first", RestartType::Temporary).unwrap();
+        application::start("second", RestartType::Temporary).unwrap();
+        let bystander = spawn(|| {
+            receive::<Never>();
+        })
+        .unwrap();
+        spawn(|| application::stop_system().unwrap()).unwrap();
+        assert_eq!(watch.wait(), Ok(Halt::Requested));
+        assert_eq!(
+            log.take(),
+            ["first", "second", "second stopped", "first stopped"]
+        );
+        // Everything but this process is killed (the controller exits too).
+        while processes().len() > 1 {
+            sleep(Duration::from_millis(1));
+        }
+        assert!(!is_alive(bystander));
+    });
 }

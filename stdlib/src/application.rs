@@ -20,7 +20,7 @@
 //! stop(name) ──> prep_stop, top supervisor shut down (Shutdown, the application's
 //!                timeout, then Kill; it stops its children in reverse start order),
 //!                stop
-//! the top supervisor exits on its own ──> stop, then by the restart type:
+//! the top supervisor exits on its own ──> prep_stop, stop, then by the restart type:
 //!     Temporary: reported │ Transient: reported if Normal, else halt │ Permanent: halt
 //! halt (also stop_system) ──> every running application stopped, newest first;
 //!     await_halt / run return; every other process of the runtime is killed
@@ -57,6 +57,9 @@
 //! - Stopping an application does not stop the applications depending on it (as
 //!   OTP); they keep running without it.
 //! - No included applications, start phases, distribution or `permit`.
+//! - No group leaders: OTP kills every process of a stopped application; here a
+//!   stop reaches the processes linked into the tree, and a process the
+//!   application spawned unlinked outlives it (until a halt kills it).
 //! - Halting cannot end the OS process or shut a [`Runtime`] down from inside
 //!   it: processes are killed, and [`run`] (or the program) shuts the runtime down.
 //! - Environment values are any `Clone + Send + Sync` value, read back by type.
@@ -225,8 +228,9 @@ impl Application {
         self
     }
 
-    /// Runs `f` in the master before the tree is stopped by [`stop`] or a halt (as
-    /// `prep_stop/1`); not when the tree exits on its own.
+    /// Runs `f` in the master before the tree is stopped by [`stop`] or a halt, or
+    /// after it exited on its own, just before `stop` (as `prep_stop/1`). A panic
+    /// in it is logged and the stop goes on.
     ///
     /// ```
     /// use beamlet_stdlib::application::Application;
@@ -697,25 +701,66 @@ pub fn stop_system() -> Result<(), ApplicationError> {
 }
 
 /// Waits until the system halts (see the module's protocol) and says why. The
-/// waiting process is not killed by the halt.
+/// waiting process is not killed by the halt. To be sure to see a halt that
+/// something this process does may cause, take a [`watch_halt`] first.
 ///
 /// # Errors
 ///
 /// The controller failed, or exited without halting (`Controller(Exit(..))`).
 ///
-/// See [`run`] for an example.
+/// See [`watch_halt`] for an example of the same wait.
 pub fn await_halt() -> Result<Halt, ApplicationError> {
-    let controller = subscribe()?;
-    wait_halt(controller)
+    watch_halt()?.wait()
 }
 
-/// Asks the controller to tell the caller of the halt (and spare it); returns the
-/// controller.
-fn subscribe() -> Result<Pid, ApplicationError> {
+/// A subscription to the halt (see [`watch_halt`]).
+#[derive(Debug)]
+#[must_use = "the halt is only seen by waiting on the watch"]
+pub struct HaltWatch {
+    controller: Pid,
+}
+
+/// Subscribes the calling process to the halt: it is told of the halt (with
+/// [`HaltWatch::wait`], in this same process: the notice goes to its mailbox) and
+/// is not killed by it, however soon the halt comes.
+///
+/// # Errors
+///
+/// The controller failed.
+///
+/// ```
+/// use beamlet_stdlib::application::{self, Application, Halt, RestartType};
+/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// let halt = rt.block_on(|| {
+///     let watch = application::watch_halt().unwrap();
+///     application::load(Application::new("a", || beamlet_runtime::spawn_link(|| ()))).unwrap();
+///     // Its top exits at once, and it is permanent: the system halts.
+///     application::start("a", RestartType::Permanent).unwrap();
+///     watch.wait()
+/// }).unwrap();
+/// assert!(matches!(halt, Ok(Halt::Terminated { .. })));
+/// rt.shutdown();
+/// ```
+pub fn watch_halt() -> Result<HaltWatch, ApplicationError> {
     let controller = controller()?;
     gen_server::call_timeout(controller, Request::Subscribe, INFINITY)
         .map_err(ApplicationError::Controller)?;
-    Ok(controller.pid())
+    Ok(HaltWatch {
+        controller: controller.pid(),
+    })
+}
+
+impl HaltWatch {
+    /// Waits for the halt and says why.
+    ///
+    /// # Errors
+    ///
+    /// The controller exited without halting (`Controller(Exit(..))`).
+    ///
+    /// See [`watch_halt`] for an example.
+    pub fn wait(self) -> Result<Halt, ApplicationError> {
+        wait_halt(self.controller)
+    }
 }
 
 /// Waits for the [`HaltNotice`] of a subscription to `controller`. The notice is
@@ -771,7 +816,7 @@ pub fn run(
 ) -> Result<Halt, ApplicationError> {
     let outcome = rt.block_on(move || {
         // Subscribed first: a halt during the starts must not kill this process.
-        let controller = subscribe()?;
+        let watch = watch_halt()?;
         let names: Vec<String> = apps.iter().map(|a| a.name().to_owned()).collect();
         for app in apps {
             load(app)?;
@@ -783,7 +828,7 @@ pub fn run(
                 Err(e) => return Err(e),
             }
         }
-        wait_halt(controller)
+        watch.wait()
     });
     let _ = rt.shutdown();
     outcome.unwrap_or_else(|reason| Err(ApplicationError::RunAborted(reason)))

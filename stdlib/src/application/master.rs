@@ -15,8 +15,9 @@
 //!    - [`StopApp`] from the controller: `prep_stop`, shut down the top supervisor
 //!      (`Shutdown` and the application's timeout, then `Kill`), `stop`, exit
 //!      `Normal`;
-//!    - the top supervisor's `Exit`: run `stop` and exit with the same reason (the
-//!      controller applies the restart type);
+//!    - the top supervisor's `Exit`: run `prep_stop` and `stop` (as OTP's master
+//!      does) and exit with the same reason (the controller applies the restart
+//!      type);
 //!    - the controller's `Exit` (it died): stop the tree as for `StopApp` and exit
 //!      with the controller's reason.
 
@@ -80,6 +81,7 @@ pub(super) fn run(spec: Arc<Spec>, controller: Pid) {
     let msg = receive_select(None, relevant, None).expect("no timeout");
     match msg.downcast::<Exit>() {
         Ok(e) if e.from == top => {
+            run_callback(spec.prep_stop.as_ref());
             run_callback(spec.stop.as_ref());
             exit(e.reason)
         }
