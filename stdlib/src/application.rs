@@ -344,7 +344,8 @@ pub fn unload(name: &str) -> Result<(), ApplicationError> {
 ///
 /// `AlreadyStarted` if `name` runs; `NotLoaded`, `UnknownDependency`,
 /// `CircularDependency` before anything starts; `StartFailed` from the first
-/// start that failed; `Halting`; or the controller failed.
+/// start that failed; `Stopping` or `DependencyNotStarted` if a stop races with
+/// the start; `Halting`; or the controller failed.
 ///
 /// See the [module](self) example.
 pub fn start(name: &str, restart: RestartType) -> Result<Vec<String>, ApplicationError> {
@@ -467,7 +468,8 @@ pub fn get_env<T: Any + Clone>(app: &str, key: &str) -> Result<Option<T>, Applic
     }
 }
 
-/// Sets an environment value of a loaded application (as `application:set_env/3`).
+/// Sets an environment value of a loaded application (as Elixir's
+/// `Application.put_env/3`, OTP's `application:set_env/3`).
 ///
 /// # Errors
 ///
@@ -483,8 +485,10 @@ pub fn put_env<T: Any + Send + Sync>(
 }
 
 /// Halts the system in order (as `init:stop/0`): every running application is
-/// stopped, newest first, then [`await_halt`] returns [`Halt::Requested`] and every
-/// other process is killed, the caller included unless it waits in `await_halt`.
+/// stopped, newest first, then the subscribed processes ([`watch_halt`],
+/// [`await_halt`], [`run`]) get [`Halt::Requested`] and every other process is
+/// killed, the caller included unless it subscribed. Returns once the halt has
+/// begun.
 ///
 /// # Errors
 ///
