@@ -452,3 +452,34 @@ fn a_halt_stops_applications_newest_first_and_kills_other_processes() {
         assert!(!is_alive(bystander));
     });
 }
+
+#[test]
+fn concurrent_starts_start_each_application_once() {
+    run(|| {
+        let log = Log::default();
+        application::load(logged("base", &log)).unwrap();
+        application::load(logged("top", &log).depends_on(["base"])).unwrap();
+        let me = beamlet::self_pid();
+        for _ in 0..2 {
+            spawn(move || {
+                let r = application::start("top", RestartType::Temporary);
+                beamlet::send(me, r).unwrap();
+            })
+            .unwrap();
+        }
+        let mut results = vec![
+            receive::<Result<Vec<String>, ApplicationError>>(),
+            receive::<Result<Vec<String>, ApplicationError>>(),
+        ];
+        results.sort_by_key(|r| r.is_err());
+        // The winner started "top" (and maybe "base"); the other lost the race
+        // for "top" and left what it started running.
+        assert_eq!(results[0].as_ref().unwrap().last().unwrap(), "top");
+        assert_eq!(
+            results[1],
+            Err(ApplicationError::AlreadyStarted("top".into()))
+        );
+        assert_eq!(log.take(), ["base", "top"]);
+        assert_eq!(running(), ["top", "base"]);
+    });
+}

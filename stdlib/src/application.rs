@@ -342,7 +342,8 @@ pub fn unload(name: &str) -> Result<(), ApplicationError> {
 ///
 /// # Errors
 ///
-/// `AlreadyStarted` if `name` runs; `NotLoaded`, `UnknownDependency`,
+/// `AlreadyStarted` if `name` runs (or another caller started it meanwhile: the
+/// dependencies this call started then stay, as it needs them); `NotLoaded`, `UnknownDependency`,
 /// `CircularDependency` before anything starts; `StartFailed` from the first
 /// start that failed; `Stopping` or `DependencyNotStarted` if a stop races with
 /// the start; `Halting`; or the controller failed.
@@ -358,6 +359,9 @@ pub fn start(name: &str, restart: RestartType) -> Result<Vec<String>, Applicatio
         match done(Request::Start(app.clone(), restart)) {
             Ok(()) => started.push(app),
             Err(ApplicationError::AlreadyStarted(_)) if app != name => {}
+            // Started meanwhile by another caller: the dependencies this call
+            // started are needed by it, so they stay.
+            Err(e @ ApplicationError::AlreadyStarted(_)) => return Err(e),
             Err(e) => {
                 for app in started.iter().rev() {
                     let _ = stop(app);
