@@ -467,7 +467,7 @@ fn concurrent_starts_start_each_application_once() {
             })
             .unwrap();
         }
-        let mut results = vec![
+        let mut results = [
             receive::<Result<Vec<String>, ApplicationError>>(),
             receive::<Result<Vec<String>, ApplicationError>>(),
         ];
