@@ -7,6 +7,8 @@
 //! - [`application`](mod@crate::application): applications (named trees with versions and dependencies)
 //!   started and stopped as a whole by a controller, with OTP's restart types.
 //! - [`dynamic_supervisor`]: supervisors of children started on demand.
+//! - [`gen_event`]: event managers running each event through their installed
+//!   handlers ([`EventHandler`](gen_event::EventHandler)).
 //! - [`registry`]: key-value process registries (Elixir's `Registry`), read without
 //!   going through a process; unique keys also name servers ([`name`]).
 //!
@@ -15,6 +17,7 @@
 pub mod application;
 pub mod dynamic_supervisor;
 pub mod r#gen;
+pub mod gen_event;
 pub mod gen_server;
 pub mod name;
 pub mod registry;
