@@ -12,7 +12,11 @@ use beamlet::{
     receive_timeout, self_pid, send, spawn, spawn_link, trap_exit,
 };
 use common::{PATIENCE, run};
+
+use beamlet::otp::sys;
+use beamlet::{ProcessStatus, sleep};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 /// The events of the test managers.
 #[derive(Debug, Clone)]
@@ -29,6 +33,8 @@ enum Ev {
     GateIn(&'static str),
     /// Recorded by the order log: (sender, sequence number).
     From(u64, u64),
+    /// Every probe asks the manager to hibernate.
+    Hibernate,
 }
 
 /// Opens a gate (sent to the manager, taken by the waiting handler).
@@ -112,6 +118,7 @@ impl EventHandler<Ev> for Probe {
                 let Go = receive::<Go>();
             }
             Ev::From(sender, seq) => self.log.push((sender, seq)),
+            Ev::Hibernate => return Handled::Hibernate,
             _ => {}
         }
         Handled::Ok
@@ -567,5 +574,48 @@ fn a_killed_adder_removes_its_handler_too() {
             Said::Gone("k", Why::AdderExited(ExitReason::Killed))
         );
         assert_eq!(gen_event::which_handlers(m).unwrap(), vec![]);
+    });
+}
+
+/// Waits (up to [`PATIENCE`]) until `pid` has `status`.
+fn wait_status(pid: Pid, status: ProcessStatus) -> bool {
+    let deadline = Instant::now() + PATIENCE;
+    while Instant::now() < deadline {
+        if process_info(pid).map(|i| i.status) == Some(status) {
+            return true;
+        }
+        sleep(Duration::from_millis(1));
+    }
+    false
+}
+
+#[test]
+fn a_hibernate_result_hibernates_the_manager_and_the_handlers_keep_their_state() {
+    run(|| {
+        let m = gen_event::start_link::<Ev>().unwrap();
+        add_probes(m, &["a", "b"]);
+        gen_event::sync_notify(m, Ev::N(2)).unwrap();
+        gen_event::notify(m, Ev::Hibernate);
+        assert!(wait_status(m.pid(), ProcessStatus::Hibernated));
+        gen_event::sync_notify(m, Ev::N(3)).unwrap();
+        assert_eq!(count(m, "a"), Ok(5));
+        assert_eq!(count(m, "b"), Ok(5));
+    });
+}
+
+#[test]
+fn the_manager_answers_sys_suspend_resume_and_statistics() {
+    run(|| {
+        let m = gen_event::start_link::<Ev>().unwrap();
+        add_probes(m, &["a"]);
+        sys::suspend(m).unwrap();
+        // Suspended, the manager leaves events in its mailbox.
+        gen_event::notify(m, Ev::N(1));
+        let stats = sys::statistics(m).unwrap();
+        assert!(stats.suspended);
+        assert_eq!(stats.messages_handled, 1, "only the add so far");
+        sys::resume(m).unwrap();
+        assert_eq!(count(m, "a"), Ok(1));
+        assert!(!sys::statistics(m).unwrap().suspended);
     });
 }
