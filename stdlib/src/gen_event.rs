@@ -54,8 +54,9 @@
 //!   and named by a typed [`HandlerId<H>`] (OTP's `Module` or `{Module, Id}`), so
 //!   calls and deletions are type-checked. Other messages reach `handle_info` as a
 //!   shared `&Message`.
-//! - `terminate` consumes the handler and its reason is an enum, [`Removal`];
-//!   a swap hands the old handler's `terminate` result to the new handler through a
+//! - `terminate` consumes the handler and its reason is an enum, [`Removal`]
+//!   (which tells a swap, `Swapped(Args1)`, from a delete, `Deleted(Args)`: OTP
+//!   passes the bare `Args` for both); a swap hands the old handler's `terminate` result to the new handler through a
 //!   closure ([`SwapTo`]) that builds the new handler's `init` arguments (OTP's
 //!   `init({Args2, Term})`), receiving a [`Previous`] (`Term`, or `error`).
 //! - A panicking callback's handler is terminated with the state as the panic left
@@ -63,6 +64,9 @@
 //! - A supervising process is unlinked once it supervises no handler (OTP keeps
 //!   the link), so a later crash of the manager does not reach it. The
 //!   [`HandlerExit`] message also names the manager.
+//! - Errors are values: a failed [`call`] returns a [`HandlerError`] (OTP's
+//!   `gen_event:call` exits the caller when the manager fails), and a dead manager
+//!   is `HandlerError::Manager(CallError::NoProc)`.
 //! - No crash report is logged for a removed handler (OTP logs one); the
 //!   supervising process is told through [`HandlerExit`].
 //! - `code_change`, `format_status`, `hibernate_after` and `sys:get_state` on a
