@@ -155,6 +155,9 @@ impl EventHandler<Ev> for Probe {
             Removal::Crashed(other) => Why::Crashed(other.to_string()),
         };
         let _ = send(self.owner, Said::Gone(self.tag, why));
+        if self.tag.starts_with("badterm") {
+            panic!("terminate blew up");
+        }
         self.count
     }
 }
@@ -617,5 +620,27 @@ fn the_manager_answers_sys_suspend_resume_and_statistics() {
         sys::resume(m).unwrap();
         assert_eq!(count(m, "a"), Ok(1));
         assert!(!sys::statistics(m).unwrap().suspended);
+    });
+}
+
+#[test]
+fn a_panic_in_terminate_is_the_deletes_result_and_the_swaps_previous() {
+    run(|| {
+        let m = gen_event::start_link::<Ev>().unwrap();
+        let me = self_pid();
+        add_probes(m, &["badterm1", "badterm2"]);
+        let r = gen_event::delete_handler(m, &probe("badterm1"), 0);
+        assert!(
+            matches!(r, Err(HandlerError::Crashed(ExitReason::Panic(ref p))) if p.message() == "terminate blew up")
+        );
+        assert_eq!(next::<Said>(), Said::Gone("badterm1", Why::Deleted(0)));
+        let to = SwapTo::new(&probe("next"), move |old: Previous<u64>| {
+            assert!(matches!(old, Previous::Crashed(ExitReason::Panic(_))));
+            (me, "next", 99)
+        });
+        gen_event::swap_handler(m, &probe("badterm2"), 1, to).unwrap();
+        assert_eq!(next::<Said>(), Said::Gone("badterm2", Why::Swapped(1)));
+        assert_eq!(next::<Said>(), Said::Inited("next", 99));
+        assert_eq!(gen_event::which_handlers(m).unwrap(), ids(&["next"]));
     });
 }
