@@ -3,20 +3,19 @@
 
 mod common;
 
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
 use beamlet::otp::gen_event::{
     self, CallError, CallHandled, EventHandler, EventManager, Handled, HandlerError, HandlerExit,
     HandlerId, Init, Previous, Removal, RemoveReason, SwapTo,
 };
+use beamlet::otp::sys;
 use beamlet::{
-    Down, Exit, ExitReason, Message, Pid, exit_pid, is_alive, monitor, process_info, receive,
-    receive_timeout, self_pid, send, spawn, spawn_link, trap_exit,
+    Down, Exit, ExitReason, Message, Pid, ProcessStatus, exit_pid, is_alive, monitor,
+    process_info, receive, receive_timeout, self_pid, send, sleep, spawn, spawn_link, trap_exit,
 };
 use common::{PATIENCE, run};
-
-use beamlet::otp::sys;
-use beamlet::{ProcessStatus, sleep};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
 /// The events of the test managers.
 #[derive(Debug, Clone)]
