@@ -12,8 +12,8 @@ use beamlet::otp::gen_event::{
 };
 use beamlet::otp::sys;
 use beamlet::{
-    Down, Exit, ExitReason, Message, Pid, ProcessStatus, exit_pid, is_alive, monitor,
-    process_info, receive, receive_timeout, self_pid, send, sleep, spawn, spawn_link, trap_exit,
+    Down, Exit, ExitReason, Message, Pid, ProcessStatus, exit_pid, is_alive, monitor, process_info,
+    receive, receive_timeout, self_pid, send, sleep, spawn, spawn_link, trap_exit,
 };
 use common::{PATIENCE, run};
 
