@@ -2,6 +2,8 @@
 //!
 //! - [`gen`](mod@crate::gen): the call protocol and the synchronous start shared by the behaviours.
 //! - [`gen_server`]: generic servers ([`GenServer`]).
+//! - [`gen_statem`]: generic state machines ([`GenStateMachine`]): postponing,
+//!   inserted events, event / state / generic timeouts, state enter calls.
 //! - [`sys`]: system messages every server answers (state, suspension, statistics).
 //! - [`supervisor`]: supervisors with static children and restart strategies.
 //! - [`application`](mod@crate::application): applications (named trees with versions and dependencies)
@@ -19,6 +21,7 @@ pub mod dynamic_supervisor;
 pub mod r#gen;
 pub mod gen_event;
 pub mod gen_server;
+pub mod gen_statem;
 pub mod name;
 pub mod registry;
 pub mod supervisor;
@@ -27,3 +30,4 @@ pub mod sys;
 pub use beamlet_runtime as runtime;
 pub use r#gen::{CallError, StartError};
 pub use gen_server::{GenServer, ServerRef};
+pub use gen_statem::{GenStateMachine, MachineRef};
