@@ -654,3 +654,51 @@ fn wait_hibernated(pid: Pid) {
         sleep(ms_(1));
     }
 }
+
+/// A machine trapping exits, telling its owner when it terminates.
+struct Trapping(Pid);
+
+impl GenStateMachine for Trapping {
+    type Args = Pid;
+    type State = ();
+    type Call = ();
+    type Reply = ();
+    type Cast = ();
+    type Internal = ();
+    type TimeoutName = ();
+    const TRAP_EXIT: bool = true;
+
+    fn init(owner: Pid) -> Init<Self> {
+        Init::ok((), Trapping(owner))
+    }
+
+    fn handle_event(&mut self, _: &(), _: Event<Self>) -> Transition<Self> {
+        Transition::keep_state()
+    }
+
+    fn terminate(&mut self, reason: &ExitReason, _: &()) {
+        send(self.0, Report::Terminated(reason.clone(), S::A)).unwrap();
+    }
+}
+
+#[test]
+fn a_trapping_machine_terminates_when_its_parent_exits() {
+    run(|| {
+        let me = self_pid();
+        let parent = spawn(move || {
+            let m = gen_statem::start_link::<Trapping>(me).unwrap();
+            send(me, m).unwrap();
+            // Exit only once the test monitors the machine.
+            beamlet::receive::<()>();
+            beamlet::exit(ExitReason::custom("parent_gone"));
+        })
+        .unwrap();
+        let m = receive_timeout::<MachineRef<Trapping>>(PATIENCE).expect("the machine");
+        let mref = monitor(m.pid());
+        send(parent, ()).unwrap();
+        let gone = ExitReason::custom("parent_gone");
+        assert_eq!(next(), Report::Terminated(gone.clone(), S::A));
+        let down = receive_timeout::<Down>(PATIENCE).expect("a Down");
+        assert_eq!((down.monitor, down.reason), (mref, gone));
+    });
+}

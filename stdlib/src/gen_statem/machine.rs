@@ -173,7 +173,12 @@ impl<M: GenStateMachine> Machine<M> {
             receive_select(None, |_| true, limit)
         };
         match msg {
-            Some(msg) => self.decode(msg),
+            Some(msg) => {
+                let event = self.decode(msg);
+                // As a GenServer's statistics: messages handled, system ones excluded.
+                self.handled += u64::from(event.is_some());
+                event
+            }
             None => {
                 self.hibernate = true;
                 None
@@ -210,7 +215,6 @@ impl<M: GenStateMachine> Machine<M> {
 
     /// Hands an event to `handle_event` and carries out the transition it returns.
     fn handle(&mut self, event: Event<M>) {
-        self.handled += 1;
         let result = self.invoke(|c| c.data.handle_event(&c.state, event));
         match result {
             Transition::NextState(next, actions) if next != self.current.state => {
