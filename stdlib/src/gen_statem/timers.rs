@@ -155,3 +155,57 @@ impl<M: GenStateMachine> Timers<M> {
         Some(Event::timeout(t.kind, t.content))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gen_statem::{Init, Transition};
+
+    struct M;
+
+    impl GenStateMachine for M {
+        type Args = ();
+        type State = ();
+        type Call = ();
+        type Reply = ();
+        type Cast = ();
+        type Internal = u8;
+        type TimeoutName = &'static str;
+
+        fn init(_: ()) -> Init<Self> {
+            Init::ok((), M)
+        }
+
+        fn handle_event(&mut self, _: &(), _: Event<Self>) -> Transition<Self> {
+            Transition::keep_state()
+        }
+    }
+
+    #[test]
+    fn the_last_action_of_each_timer_wins_in_the_order_of_the_last_ones() {
+        let ms = Duration::from_millis;
+        let mut plan = TimerPlan::<M>::new();
+        let actions = [
+            Action::state_timeout(ms(1), 1),
+            Action::generic_timeout("a", ms(2), 2),
+            Action::event_timeout(ms(3), 3),
+            Action::generic_timeout("b", ms(4), 4),
+            Action::state_timeout(ms(5), 5),
+            Action::cancel_generic_timeout("a"),
+        ];
+        for a in actions {
+            assert!(plan.take(a).is_none(), "a timer action is taken");
+        }
+        assert!(matches!(
+            plan.take(Action::Hibernate),
+            Some(Action::Hibernate)
+        ));
+        let want = vec![
+            (TimeoutKind::Event, TimerOp::Start(ms(3), 3)),
+            (TimeoutKind::Generic("b"), TimerOp::Start(ms(4), 4)),
+            (TimeoutKind::State, TimerOp::Start(ms(5), 5)),
+            (TimeoutKind::Generic("a"), TimerOp::Cancel),
+        ];
+        assert_eq!(plan.ops, want);
+    }
+}
