@@ -702,3 +702,68 @@ fn a_trapping_machine_terminates_when_its_parent_exits() {
         assert_eq!((down.monitor, down.reason), (mref, gone));
     });
 }
+
+/// A machine whose `init` does as told.
+struct Picky;
+
+#[derive(Debug, Clone, Copy)]
+enum InitMode {
+    Ok,
+    Ignore,
+    Stop,
+    Panic,
+}
+
+impl GenStateMachine for Picky {
+    type Args = InitMode;
+    type State = ();
+    type Call = ();
+    type Reply = ();
+    type Cast = ();
+    type Internal = ();
+    type TimeoutName = ();
+
+    fn init(mode: InitMode) -> Init<Self> {
+        match mode {
+            InitMode::Ok => Init::ok((), Picky),
+            InitMode::Ignore => Init::Ignore,
+            InitMode::Stop => Init::Stop(ExitReason::custom("no")),
+            InitMode::Panic => panic!("init blew up"),
+        }
+    }
+
+    fn handle_event(&mut self, _: &(), event: Event<Self>) -> Transition<Self> {
+        match event {
+            Event::Call((), from) => Transition::keep_state().reply(from, ()),
+            _ => Transition::keep_state(),
+        }
+    }
+}
+
+#[test]
+fn init_can_ignore_stop_or_panic_and_the_start_says_so() {
+    run(|| {
+        assert!(gen_statem::start_link::<Picky>(InitMode::Ok).is_ok());
+        let ignored = gen_statem::start_link::<Picky>(InitMode::Ignore);
+        assert_eq!(ignored, Err(StartError::Ignore));
+        let stopped = gen_statem::start_link::<Picky>(InitMode::Stop);
+        assert_eq!(stopped, Err(StartError::Stop(ExitReason::custom("no"))));
+        match gen_statem::start_link::<Picky>(InitMode::Panic) {
+            Err(StartError::Stop(r)) => assert!(r.to_string().contains("init blew up"), "{r}"),
+            other => panic!("{other:?}"),
+        }
+    });
+}
+
+#[test]
+fn hibernate_after_hibernates_an_idle_machine() {
+    run(|| {
+        let opts = StartOptions::new().hibernate_after(ms_(5));
+        let m = gen_statem::start_link_with::<Picky>(InitMode::Ok, opts).unwrap();
+        wait_hibernated(m.pid());
+        assert_eq!(gen_statem::call(m, ()), Ok(()));
+        wait_hibernated(m.pid());
+        let stats = sys::statistics(m).unwrap();
+        assert_eq!(stats.messages_handled, 1);
+    });
+}

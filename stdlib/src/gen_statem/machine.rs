@@ -217,13 +217,17 @@ impl<M: GenStateMachine> Machine<M> {
     fn handle(&mut self, event: Event<M>) {
         let result = self.invoke(|c| c.data.handle_event(&c.state, event));
         match result {
-            Transition::NextState(next, actions) if next != self.current.state => {
+            Transition::NextState(next, actions) => {
+                // The new value is kept even when equal (as OTP sets `NextState`);
+                // only an unequal one is a state change.
                 let old = std::mem::replace(&mut self.current.state, next);
-                self.transition(actions, EnterCall::From(old), true);
+                let enter = match old != self.current.state {
+                    true => EnterCall::From(old),
+                    false => EnterCall::No,
+                };
+                self.transition(actions, enter, true);
             }
-            Transition::NextState(_, actions) | Transition::KeepState(actions) => {
-                self.transition(actions, EnterCall::No, true)
-            }
+            Transition::KeepState(actions) => self.transition(actions, EnterCall::No, true),
             Transition::RepeatState(actions) => self.transition(actions, EnterCall::Same, true),
             Transition::Stop(reason) => self.stop(reason),
             Transition::StopAndReply(reason, replies) => self.reply_then_stop(reason, replies),
