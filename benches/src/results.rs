@@ -25,7 +25,8 @@ use std::collections::BTreeMap;
 pub struct Line {
     /// The `bench` key.
     pub bench: String,
-    /// The `args` key (empty if the line has none).
+    /// The `args` key; for a line without one (a benchmark's own line, saved by
+    /// hand), `n=<n>`, so that runs of different sizes stay apart.
     pub args: String,
     /// Every other key whose value is a number, in line order.
     pub values: Vec<(String, f64)>,
@@ -40,12 +41,12 @@ impl Line {
             return None;
         }
         let mut bench = None;
-        let mut args = String::new();
+        let mut args = None;
         let mut values = Vec::new();
         for (key, value) in line.split_whitespace().filter_map(|kv| kv.split_once('=')) {
             match key {
                 "bench" => bench = Some(value.to_string()),
-                "args" => args = value.to_string(),
+                "args" => args = Some(value.to_string()),
                 "impl" | "rep" => {}
                 _ => {
                     if let Ok(v) = value.parse::<f64>() {
@@ -54,6 +55,10 @@ impl Line {
                 }
             }
         }
+        let args = args.unwrap_or_else(|| {
+            let n = values.iter().find(|(k, _)| k == "n").map(|&(_, v)| v);
+            n.map_or_else(String::new, |n| format!("n={n}"))
+        });
         Some(Line {
             bench: bench?,
             args,
@@ -129,10 +134,7 @@ pub fn runs(text: &str) -> Vec<Run> {
         }
         lines.entry(id).or_default().push(line);
     }
-    order
-        .into_iter()
-        .map(|id| summarise(&lines[&id]))
-        .collect()
+    order.into_iter().map(|id| summarise(&lines[&id])).collect()
 }
 
 /// One run's repetitions summarised by the median of each key of the first line.
@@ -233,7 +235,7 @@ mod tests {
         assert_eq!(Line::parse("# bench=x"), None);
         assert_eq!(Line::parse(""), None);
         let l = Line::parse("bench=a impl=beamlet n=3 flag=yes secs=0.5 rep=2").unwrap();
-        assert_eq!(l.args, "");
+        assert_eq!(l.args, "n=3");
         assert_eq!(
             l.values,
             vec![("n".to_string(), 3.0), ("secs".to_string(), 0.5)]

@@ -19,8 +19,9 @@ const COLOURS: [RGBColor; 5] = [
     RGBColor(148, 103, 189),
 ];
 
-/// Draws every chart that `runs` has data for into `dir`; returns the files written.
-pub(crate) fn draw_all(runs: &[Run], dir: &Path) -> Vec<PathBuf> {
+/// Draws every chart that `runs` has data for into `dir`, each with `note` (where and
+/// when it was measured) at the bottom; returns the files written.
+pub(crate) fn draw_all(runs: &[Run], dir: &Path, note: &str) -> Vec<PathBuf> {
     let charts = [
         (
             "per_process_time.svg",
@@ -57,13 +58,13 @@ pub(crate) fn draw_all(runs: &[Run], dir: &Path) -> Vec<PathBuf> {
             continue;
         }
         let path = dir.join(file);
-        match against_n(&path, title, y_desc, &series) {
+        match against_n(&path, title, y_desc, &series, note) {
             Ok(()) => written.push(path),
             Err(e) => eprintln!("report: drawing {file}: {e}"),
         }
     }
     let path = dir.join("fairness.svg");
-    match fairness(&path, runs) {
+    match fairness(&path, runs, note) {
         Ok(true) => written.push(path),
         Ok(false) => {}
         Err(e) => eprintln!("report: drawing fairness.svg: {e}"),
@@ -72,13 +73,7 @@ pub(crate) fn draw_all(runs: &[Run], dir: &Path) -> Vec<PathBuf> {
 }
 
 /// The points (n, key) of `bench`'s runs whose arguments pass `keep`, by n.
-fn by_n(
-    runs: &[Run],
-    bench: &str,
-    key: &str,
-    label: &str,
-    keep: impl Fn(&Run) -> bool,
-) -> Series {
+fn by_n(runs: &[Run], bench: &str, key: &str, label: &str, keep: impl Fn(&Run) -> bool) -> Series {
     let mut points: Vec<(f64, f64)> = runs
         .iter()
         .filter(|r| r.bench == bench && keep(r))
@@ -95,20 +90,18 @@ fn skynet_processes(n: f64) -> f64 {
 
 fn time_series(runs: &[Run]) -> Vec<Series> {
     let hib = |want: f64| move |r: &Run| r.arg(1).unwrap_or(0.0) == want;
-    let mut skynet = by_n(runs, "skynet", "ms", "skynet: spawn+exit, µs/process", |_| {
-        true
-    });
+    let mut skynet = by_n(
+        runs,
+        "skynet",
+        "ms",
+        "skynet: spawn+exit, µs/process",
+        |_| true,
+    );
     for p in &mut skynet.1 {
         p.1 = p.1 * 1e3 / skynet_processes(p.0);
     }
     vec![
-        by_n(
-            runs,
-            "spawn_idle",
-            "spawn_us_per_proc",
-            "spawn",
-            hib(0.0),
-        ),
+        by_n(runs, "spawn_idle", "spawn_us_per_proc", "spawn", hib(0.0)),
         by_n(
             runs,
             "spawn_idle",
@@ -133,7 +126,7 @@ fn memory_series(runs: &[Run]) -> Vec<Series> {
         runs,
         "skynet",
         "hwm_kib",
-        "skynet: peak RSS / processes",
+        "skynet: peak RSS (with the ~3 MiB base) / processes",
         |_| true,
     );
     for p in &mut skynet.1 {
@@ -147,13 +140,7 @@ fn memory_series(runs: &[Run]) -> Vec<Series> {
             "idle in receive",
             hib(0.0),
         ),
-        by_n(
-            runs,
-            "spawn_idle",
-            "bytes_per_proc",
-            "hibernated",
-            hib(1.0),
-        ),
+        by_n(runs, "spawn_idle", "bytes_per_proc", "hibernated", hib(1.0)),
         skynet,
     ]
 }
@@ -171,15 +158,27 @@ fn power_label(x: f64) -> String {
 type DrawResult<T> = Result<T, Box<dyn std::error::Error>>;
 
 /// A line chart with N on a log x axis and a linear y axis from zero.
-fn against_n(path: &Path, title: &str, y_desc: &str, series: &[Series]) -> DrawResult<()> {
+fn against_n(
+    path: &Path,
+    title: &str,
+    y_desc: &str,
+    series: &[Series],
+    note: &str,
+) -> DrawResult<()> {
     let xs = series.iter().flat_map(|s| s.1.iter().map(|p| p.0));
     let (x_min, x_max) = xs.fold((f64::MAX, f64::MIN), |(lo, hi), x| (lo.min(x), hi.max(x)));
     let y_max = series
         .iter()
         .flat_map(|s| s.1.iter().map(|p| p.1))
         .fold(0.0, f64::max);
-    let root = SVGBackend::new(path, (820, 500)).into_drawing_area();
+    let root = SVGBackend::new(path, (820, 520)).into_drawing_area();
     root.fill(&WHITE)?;
+    root.draw(&Text::new(
+        note.to_string(),
+        (16, 502),
+        ("sans-serif", 12).into_font().color(&RGBColor(90, 90, 90)),
+    ))?;
+    let root = root.margin(0, 24, 0, 0);
     let mut chart = ChartBuilder::on(&root)
         .caption(title, ("sans-serif", 22))
         .margin(16)
@@ -194,18 +193,24 @@ fn against_n(path: &Path, title: &str, y_desc: &str, series: &[Series]) -> DrawR
         .x_desc("N (processes, log scale)")
         .y_desc(y_desc)
         .x_label_formatter(&|x| power_label(*x))
+        .y_label_formatter(&|y: &f64| {
+            if y_max >= 20.0 {
+                format!("{y:.0}")
+            } else {
+                format!("{y:.1}")
+            }
+        })
         .draw()?;
     for (i, (label, points)) in series.iter().enumerate() {
         let colour = COLOURS[i % COLOURS.len()];
         chart
-            .draw_series(LineSeries::new(points.iter().copied(), colour.stroke_width(2)))?
+            .draw_series(LineSeries::new(
+                points.iter().copied(),
+                colour.stroke_width(2),
+            ))?
             .label(label.as_str())
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], colour));
-        chart.draw_series(
-            points
-                .iter()
-                .map(|&p| Circle::new(p, 4, colour.filled())),
-        )?;
+        chart.draw_series(points.iter().map(|&p| Circle::new(p, 4, colour.filled())))?;
     }
     chart
         .configure_series_labels()
@@ -231,7 +236,7 @@ const PERCENTILES: [(&str, &str); 8] = [
 
 /// The ticker's lateness distribution with hogs that pay reductions and with hogs
 /// that never call the runtime; false if there were no fairness runs.
-fn fairness(path: &Path, runs: &[Run]) -> DrawResult<bool> {
+fn fairness(path: &Path, runs: &[Run], note: &str) -> DrawResult<bool> {
     let series: Vec<Series> = runs
         .iter()
         .filter(|r| r.bench == "fairness")
@@ -257,8 +262,14 @@ fn fairness(path: &Path, runs: &[Run]) -> DrawResult<bool> {
         .iter()
         .flat_map(|s| s.1.iter().map(|p| p.1))
         .fold(1.0, f64::max);
-    let root = SVGBackend::new(path, (820, 500)).into_drawing_area();
+    let root = SVGBackend::new(path, (820, 520)).into_drawing_area();
     root.fill(&WHITE)?;
+    root.draw(&Text::new(
+        note.to_string(),
+        (16, 502),
+        ("sans-serif", 12).into_font().color(&RGBColor(90, 90, 90)),
+    ))?;
+    let root = root.margin(0, 24, 0, 0);
     let mut chart = ChartBuilder::on(&root)
         .caption(
             "Fairness: how late a 1 ms ticker wakes beside busy hogs",
@@ -286,14 +297,13 @@ fn fairness(path: &Path, runs: &[Run]) -> DrawResult<bool> {
     for (i, (label, points)) in series.iter().enumerate() {
         let colour = COLOURS[i % COLOURS.len()];
         chart
-            .draw_series(LineSeries::new(points.iter().copied(), colour.stroke_width(2)))?
+            .draw_series(LineSeries::new(
+                points.iter().copied(),
+                colour.stroke_width(2),
+            ))?
             .label(label.as_str())
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], colour));
-        chart.draw_series(
-            points
-                .iter()
-                .map(|&p| Circle::new(p, 4, colour.filled())),
-        )?;
+        chart.draw_series(points.iter().map(|&p| Circle::new(p, 4, colour.filled())))?;
     }
     chart
         .configure_series_labels()

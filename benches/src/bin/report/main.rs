@@ -56,9 +56,7 @@ fn mode() -> Mode {
         ["--compare", old, new] => Mode::Compare(old.into(), new.into()),
         ["--charts", file] => Mode::Charts(file.into()),
         _ => {
-            eprintln!(
-                "usage: report [--quick] | --compare OLD.txt NEW.txt | --charts RESULTS.txt"
-            );
+            eprintln!("usage: report [--quick] | --compare OLD.txt NEW.txt | --charts RESULTS.txt");
             std::process::exit(2)
         }
     }
@@ -107,10 +105,7 @@ fn run_report(quick: bool) {
             match run_one(&binaries, step) {
                 Ok(line) => {
                     eprintln!("{:.1} s", t.elapsed().as_secs_f64());
-                    text.push_str(&format!(
-                        "{line} args={} rep={rep}\n",
-                        step.args.join(",")
-                    ));
+                    text.push_str(&format!("{line} args={} rep={rep}\n", step.args.join(",")));
                 }
                 Err(why) => {
                     eprintln!("FAILED");
@@ -125,6 +120,12 @@ fn run_report(quick: bool) {
             std::fs::write(&txt, &text).expect("writing the results file");
         }
     }
+    text.push_str(&format!(
+        "# finished in {:.0} s, load average {}\n",
+        started.elapsed().as_secs_f64(),
+        load_average()
+    ));
+    std::fs::write(&txt, &text).expect("writing the results file");
     std::fs::write(dir.join(format!("{name}.csv")), csv(&text)).expect("writing the csv");
     draw(&text);
     eprintln!(
@@ -146,10 +147,20 @@ fn header(stamp: &str, quick: bool) -> String {
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
         .unwrap_or_else(|| "unknown".into());
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let load = load_average();
     format!(
-        "# beamlet benchmark report {stamp} UTC, commit {commit}, {cores} cores, {}\n",
+        "# beamlet benchmark report {stamp} UTC, commit {commit}, {cores} cores, load average {load} at start, {}\n",
         if quick { "quick" } else { "full" }
     )
+}
+
+/// The one-minute load average (`/proc/loadavg`): other work on the machine skews
+/// every figure, so the results file records how busy it was.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(str::to_string))
+        .unwrap_or_else(|| "unknown".into())
 }
 
 /// Builds every planned benchmark and returns (name, executable path) pairs.
@@ -187,8 +198,7 @@ fn build(plan: &[plan::Step]) -> Vec<(String, PathBuf)> {
 /// Hand-parsed: the fields needed are plain strings, and a JSON parser would be a
 /// dependency for two lookups.
 fn bench_executable(msg: &str) -> Option<(String, PathBuf)> {
-    if !msg.contains("\"reason\":\"compiler-artifact\"") || !msg.contains("\"kind\":[\"bench\"]")
-    {
+    if !msg.contains("\"reason\":\"compiler-artifact\"") || !msg.contains("\"kind\":[\"bench\"]") {
         return None;
     }
     let field = |key: &str| -> Option<String> {
@@ -266,7 +276,12 @@ fn draw(text: &str) {
     let dir = repo_root().join("docs/bench");
     std::fs::create_dir_all(&dir).expect("creating docs/bench");
     let runs = results::runs(text);
-    for path in charts::draw_all(&runs, &dir) {
+    // The results file's header line says which commit, how many cores, how busy.
+    let note = text
+        .lines()
+        .find_map(|l| l.strip_prefix("# beamlet benchmark report "))
+        .map_or_else(String::new, |h| format!("measured {h}"));
+    for path in charts::draw_all(&runs, &dir, &note) {
         eprintln!("report: wrote {}", path.display());
     }
 }

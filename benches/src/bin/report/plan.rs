@@ -52,7 +52,11 @@ pub(crate) fn plan(quick: bool) -> Vec<Step> {
             plan.push(step("timers", &[n, 10], reps));
         }
     }
-    plan.push(step("pingpong", &[if quick { 200_000 } else { 1_000_000 }], reps));
+    plan.push(step(
+        "pingpong",
+        &[if quick { 200_000 } else { 1_000_000 }],
+        reps,
+    ));
     plan.push(step("fanin", &[1000, if quick { 200 } else { 1000 }], reps));
     let ms = if quick { 1000 } else { 2000 };
     for pay in [1, 0] {
