@@ -374,6 +374,9 @@ impl GenServer for Player {
     }
 
     fn handle_cast(&mut self, _: Hit) -> NoReply<()> {
+        if self.world.stopping.load(Ordering::Relaxed) {
+            return NoReply::Ok; // the game is over: no more crashes to restart
+        }
         if self.rng.next() % CRASH_ONE_IN == 0 {
             panic!("injected crash");
         }
@@ -618,6 +621,8 @@ struct Steady {
     hits: u64,
     /// CPU cores used on average.
     cores: f64,
+    /// Player restarts by the last report.
+    restarts: u64,
 }
 
 /// Prints one line a second for `seconds`; returns the steady-state averages.
@@ -625,6 +630,7 @@ fn report_each_second(world: &World, counters: &[Arc<Counters>], seconds: u64) -
     let start = Snapshot::take(counters);
     let mut last = start.clone();
     let mut last_cpu = cpu_time();
+    let mut last_live = world.live_bullets.load(Ordering::Relaxed);
     let mut steady = Steady::default();
     let mut p99s = Vec::new();
     for second in 1..=seconds {
@@ -634,7 +640,10 @@ fn report_each_second(world: &World, counters: &[Arc<Counters>], seconds: u64) -
         let now = Snapshot::take(counters);
         let live = world.live_bullets.load(Ordering::Relaxed);
         let secs = (now.at - last.at).as_secs_f64();
-        let tick_rate = (now.ticks - last.ticks) as f64 / secs / live.max(1) as f64;
+        // Per bullet alive during the second: the mean of its start and end counts.
+        let mean_live = ((last_live + live) as f64 / 2.0).max(1.0);
+        let tick_rate = (now.ticks - last.ticks) as f64 / secs / mean_live;
+        last_live = live;
         let (mean, p99) = now.lateness_since(&last);
         let restarts = world.player_starts.load(Ordering::Relaxed) - world.players;
         let cpu = cpu_time();
@@ -645,7 +654,9 @@ fn report_each_second(world: &World, counters: &[Arc<Counters>], seconds: u64) -
             (now.hits - last.hits) as f64 / secs
         );
         last_cpu = cpu;
-        if Duration::from_secs(second) > world.lifetime {
+        steady.restarts = restarts;
+        // Only whole seconds that began once the first bullets could have expired.
+        if Duration::from_secs(second - 1) >= world.lifetime {
             steady.seconds += 1;
             steady.bullets += live as f64;
             steady.ticks_per_sec += tick_rate;
@@ -682,7 +693,7 @@ fn stop(world: &World, sup: ServerRef<dynamic_supervisor::DynamicSupervisor>) {
 }
 
 fn summary(world: &World, steady: &Steady, wanted: u64) -> String {
-    let restarts = world.player_starts.load(Ordering::Relaxed) - world.players;
+    let restarts = steady.restarts;
     if steady.seconds == 0 {
         return format!(
             "summary: too short to reach a steady state (bullet life {:?}); restarts {restarts}",
