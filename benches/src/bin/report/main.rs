@@ -2,8 +2,8 @@
 //! their result lines and draws charts of cost per process against N.
 //!
 //! ```text
-//! cargo run --release -p beamlet-benches --bin report             # ~5-10 min on 2 cores
-//! cargo run --release -p beamlet-benches --bin report -- --quick  # ~1-2 min, smaller sizes, 1 rep
+//! cargo run --release -p beamlet-benches --bin report             # minutes: 69 runs
+//! cargo run --release -p beamlet-benches --bin report -- --quick  # seconds: 19 smaller runs
 //! cargo run --release -p beamlet-benches --bin report -- --compare OLD.txt NEW.txt
 //! cargo run --release -p beamlet-benches --bin report -- --charts RESULTS.txt
 //! ```
