@@ -181,7 +181,8 @@ pub fn compare(old: &str, new: &str) -> String {
         else {
             continue;
         };
-        for (key, value) in &run.medians {
+        // `n` is part of what identifies the run, not a measurement.
+        for (key, value) in run.medians.iter().filter(|(k, _)| k != "n") {
             let Some(was) = before.value(key) else {
                 continue;
             };
