@@ -93,7 +93,7 @@ pub use api::{
     send, send_after, set_priority, sleep, spawn, spawn_priority, try_receive, yield_now,
 };
 pub use dirty::{DirtyError, dirty_cpu, dirty_io};
-pub use error::{BuildError, SendError, SpawnError};
+pub use error::{BuildError, SendError, SpawnError, Unsimulated};
 pub use exit::{ExitReason, PanicReason, Term};
 pub use info::{ProcessInfo, ProcessStatus, process_info, processes};
 pub use link::{
@@ -113,6 +113,7 @@ pub use scheduler::queue::Priority;
 pub use scheduler::sysmon::{LongSchedule, system_monitor};
 pub use stack::{DEFAULT_STACK_SIZE, MAX_STACK_SIZE, MIN_STACK_SIZE};
 pub use timer::TimerRef;
+pub use timer::clock::now;
 
 /// Network I/O: TCP and UDP sockets whose blocking calls park only the calling
 /// process while its scheduler runs others. Each runtime has a reactor thread that

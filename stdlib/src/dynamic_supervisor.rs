@@ -231,7 +231,7 @@ impl DynamicSupervisor {
             Ok(pid) => {
                 let seq = self.next_seq;
                 self.next_seq += 1;
-                let started = Instant::now();
+                let started = beamlet_runtime::now();
                 let child = Child {
                     seq,
                     spec,
@@ -295,11 +295,9 @@ impl DynamicSupervisor {
         if !restart {
             return NoReply::Ok;
         }
-        if child
-            .spec
-            .backoff
-            .is_some_and(|b| child.started.elapsed() >= b.max)
-        {
+        if child.spec.backoff.is_some_and(|b| {
+            beamlet_runtime::now().saturating_duration_since(child.started) >= b.max
+        }) {
             child.in_a_row = 0;
         }
         let seq = child.seq;
@@ -311,7 +309,7 @@ impl DynamicSupervisor {
     /// backoff delay.
     fn restart(&mut self, seq: u64) -> NoReply<()> {
         let period = Duration::from_secs(self.opts.max_seconds);
-        let now = Instant::now();
+        let now = beamlet_runtime::now();
         if add_restart(&mut self.restarts, now, self.opts.max_restarts, period)
             == Intensity::Exceeded
         {
@@ -339,7 +337,7 @@ impl DynamicSupervisor {
         match start_spec(&child.spec) {
             Ok(pid) => {
                 let mut child = self.waiting.remove(&seq).expect("looked up above");
-                child.started = Instant::now();
+                child.started = beamlet_runtime::now();
                 self.running.insert(pid, child);
             }
             Err(StartError::Ignore) => {
