@@ -246,7 +246,8 @@ fn run_while_waiting(job: Job) {
         // The job catches its own panic, so the thread ends normally.
         Ok(t) => drop(t.join()),
         Err(e) => {
-            log::warn!(target: "beamlet::dirty", "no thread for a dirty job ({e}); running it inline");
+            let why = "no thread for a dirty job; running it inline";
+            log::warn!(target: "beamlet::dirty", "{why}: {e}");
             if let Some(job) = take(&shared_job) {
                 job();
             }

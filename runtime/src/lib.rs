@@ -15,6 +15,9 @@
 //! - **Network I/O**: [`net`]: TCP and UDP sockets whose blocking calls park only the
 //!   calling process (a reactor thread per runtime polls them with mio).
 //! - **Embedding**: [`Runtime::builder`], [`Runtime::block_on`], [`Runtime::shutdown`].
+//! - **Simulation**: [`RuntimeBuilder::simulation`] runs one seeded scheduler on a
+//!   virtual clock ([`now`]), so a seed replays its schedule exactly and timeouts
+//!   take no wall time: for exploring races over many seeds in tests.
 //!
 //! # Example
 //!

@@ -125,8 +125,10 @@ impl RuntimeBuilder {
     /// same schedule, so a failure found under one seed replays exactly.
     ///
     /// - **One scheduler thread** (asking for `schedulers(n)` with `n` other than 1
-    ///   is a [`BuildError::SimulationSchedulers`]); no system monitor, no hand-off,
-    ///   no stealing.
+    ///   is a [`BuildError::SimulationSchedulers`]); no stealing, and no system
+    ///   monitor, so no hand-off and no [`LongSchedule`](crate::LongSchedule) report
+    ///   (a process that never yields holds the simulation, as it would hold a
+    ///   scheduler).
     /// - **Seeded choice**: the next process is picked by a PRNG seeded with `seed`
     ///   among all runnable ones (highest priority first), not in FIFO order, and one
     ///   slice in four is cut to 1–32 reductions, so different seeds explore
