@@ -294,8 +294,9 @@ pub(crate) fn on_exit(
         reason,
     };
     if shared.is_simulated() {
-        // Hash order depends on pid and reference values, which differ between
-        // runtimes: a simulation signals in sorted (creation) order so a seed replays.
+        // Hash order depends on the values of pids (which carry the runtime number)
+        // and references (from a process-wide counter), which differ between runs;
+        // sorted order depends only on the replayed schedule, so a seed replays.
         let mut links: Vec<Pid> = relations.links.iter().copied().collect();
         let pairs = |m: &std::collections::HashMap<MonitorRef, Pid, _>| {
             m.iter().map(|(&r, &p)| (r, p)).collect::<Vec<_>>()

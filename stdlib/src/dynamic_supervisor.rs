@@ -209,10 +209,14 @@ impl GenServer for DynamicSupervisor {
     }
 
     fn terminate(&mut self, _: &ExitReason) {
-        let all: Vec<(Pid, _)> = self
-            .running
+        let mut children: Vec<(&Child, Pid)> =
+            self.running.iter().map(|(&pid, c)| (c, pid)).collect();
+        // In start order rather than hash order, so that a shutdown sends its exit
+        // signals in the same order in every run (a simulation replays it exactly).
+        children.sort_by_key(|(c, _)| c.seq);
+        let all: Vec<(Pid, _)> = children
             .iter()
-            .map(|(&pid, c)| (pid, c.spec.shutdown))
+            .map(|&(c, pid)| (pid, c.spec.shutdown))
             .collect();
         shutdown_all(&all);
         self.running.clear();
