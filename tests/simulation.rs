@@ -476,6 +476,36 @@ fn a_call_gets_its_reply_or_times_out_never_both_under_every_seed() {
     );
 }
 
+#[test]
+fn a_call_racing_the_servers_death_ends_once_without_a_stray_reply_under_every_seed() {
+    let outcomes = each_seed(
+        "a_call_racing_the_servers_death_ends_once_without_a_stray_reply_under_every_seed",
+        || {
+            let server = gen_server::start::<Slow>(()).unwrap();
+            // A killer and the call race: the call is answered, or ends with the
+            // server's exit (Killed), or finds it gone (NoProc); never both, never hung.
+            spawn(move || exit_pid(server.pid(), ExitReason::Kill)).unwrap();
+            let r = gen_server::call(server, Duration::ZERO);
+            sleep(Duration::from_secs(1));
+            assert_eq!(message_queue_len(), 0, "a stray message after {r:?}");
+            assert!(!is_alive(server.pid()));
+            match r {
+                Ok(d) if d == Duration::ZERO => "replied",
+                Err(CallError::Exit(ExitReason::Killed)) => "killed",
+                Err(CallError::NoProc) => "noproc",
+                other => panic!("unexpected call result {other:?}"),
+            }
+        },
+    );
+    if exploring() {
+        assert!(outcomes.contains(&"replied"), "{outcomes:?}");
+        assert!(
+            outcomes.contains(&"killed") || outcomes.contains(&"noproc"),
+            "{outcomes:?}"
+        );
+    }
+}
+
 // ---------------------------------------------------------------- links, monitors
 
 #[test]
