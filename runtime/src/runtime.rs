@@ -437,7 +437,16 @@ impl Runtime {
     }
 
     /// This runtime's clock: its virtual clock if it is simulated (see
-    /// [`now`](crate::now)), `Instant::now()` otherwise.
+    /// [`now`](crate::now)), `Instant::now()` otherwise. Readable from any thread.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let rt = beamlet_runtime::Runtime::builder().simulation(1).build().unwrap();
+    /// let start = rt.now();
+    /// rt.block_on(|| beamlet_runtime::sleep(Duration::from_secs(90))).unwrap();
+    /// assert!(rt.now() - start >= Duration::from_secs(90));
+    /// rt.shutdown();
+    /// ```
     pub fn now(&self) -> Instant {
         self.shared.now()
     }

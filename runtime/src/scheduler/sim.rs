@@ -23,6 +23,9 @@
 //!    [`SHORT_SLICE_MAX`] reductions, so the seed also chooses where a process is
 //!    preempted. Run it until it suspends or exits.
 //!
+//! Ready processes wait in the loop's own ready set, not in the core's run queue, so
+//! `RuntimeStats::run_queue_lengths` of a simulated runtime reads zero.
+//!
 //! # Why a seed replays exactly
 //!
 //! Everything a round depends on is made by this one thread in an order fixed by the
