@@ -11,6 +11,7 @@
 mod common;
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::RecvTimeoutError;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -87,7 +88,14 @@ fn each_seed<T: Send + 'static>(name: &'static str, scenario: fn() -> T) -> Vec<
                 replay(seed)
             )
         }
-        Err(_) => {
+        Err(RecvTimeoutError::Disconnected) => {
+            let seed = current.load(Ordering::Relaxed);
+            panic!(
+                "{name}: the runtime failed under seed {seed}\n{}",
+                replay(seed)
+            )
+        }
+        Err(RecvTimeoutError::Timeout) => {
             let seed = current.load(Ordering::Relaxed);
             panic!("{name} hung under seed {seed}\n{}", replay(seed))
         }
