@@ -11,11 +11,16 @@
 //! - [`dynamic_supervisor`]: supervisors of children started on demand.
 //! - [`gen_event`]: event managers running each event through their installed
 //!   handlers ([`EventHandler`](gen_event::EventHandler)).
+//! - [`task`]: one-off functions run in their own process and awaited (Elixir's
+//!   `Task`), task supervisors, and bounded-concurrency streams.
+//! - [`agent`]: a process holding a state, read and changed with functions
+//!   (Elixir's `Agent`).
 //! - [`registry`]: key-value process registries (Elixir's `Registry`), read without
 //!   going through a process; unique keys also name servers ([`name`]).
 //!
 //! The facade crate `beamlet` re-exports this crate as `beamlet::otp`.
 
+pub mod agent;
 pub mod application;
 pub mod dynamic_supervisor;
 pub mod r#gen;
@@ -26,6 +31,7 @@ pub mod name;
 pub mod registry;
 pub mod supervisor;
 pub mod sys;
+pub mod task;
 
 pub use beamlet_runtime as runtime;
 pub use r#gen::{CallError, StartError};
