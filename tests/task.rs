@@ -421,3 +421,19 @@ fn supervised_async_is_linked_to_its_owner_and_awaitable() {
         assert!(receive_timeout::<Exit>(Duration::ZERO).is_none());
     });
 }
+
+#[test]
+fn shutting_down_a_supervised_linked_task_spares_its_owner() {
+    run(|| {
+        let sup = Supervisor::start_link().unwrap();
+        for how in [Shutdown::BrutalKill, Shutdown::Timeout(PATIENCE)] {
+            let t = sup.r#async(|| receive::<u8>()).unwrap();
+            let pid = t.pid();
+            assert_eq!(t.shutdown(how), None, "{how:?}");
+            assert!(!is_alive(pid));
+        }
+        // The owner (this process, not trapping) is alive and its mailbox is clean.
+        assert_eq!(message_queue_len(), 0);
+        assert!(sup.children().unwrap().is_empty());
+    });
+}

@@ -5,7 +5,9 @@
 //!
 //! 1. [`spawn`] (Elixir's `Task.async`) takes a mailbox mark, creates an [`Alias`]
 //!    (the reply address), spawns the task **linked** to the caller (the link exists
-//!    before the task runs) and monitors it. The caller is the task's *owner*.
+//!    before the task runs) and monitors it. The caller is the task's *owner*. (A
+//!    task [`Supervisor`] spawns the task instead, and the task waits for its
+//!    owner's go-ahead until the owner has linked to and monitored it.)
 //! 2. The task runs the function through the runtime's `catch_exit` and sends its
 //!    outcome to the alias: the value, or the exit reason of a panic or `exit`
 //!    inside the function (it then exits with that reason). After a value it
@@ -77,7 +79,7 @@ use std::time::{Duration, Instant};
 
 use beamlet_runtime::{
     Alias, Down, ExitReason, MailboxMark, Message, MonitorRef, Pid, SpawnError, alias, catch_exit,
-    demonitor, exit, exit_pid, link, mailbox_mark, monitor, receive_select, self_pid, spawn_link,
+    demonitor, exit, exit_pid, mailbox_mark, monitor, receive_select, self_pid, spawn_link,
     unalias, unlink,
 };
 
@@ -146,36 +148,45 @@ struct TaskReply<T> {
     outcome: Result<T, ExitReason>,
 }
 
-/// How the task is linked to its owner.
+/// How a task process starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Link {
-    /// Not linked (`async_nolink`).
-    None,
-    /// Linked by the owner's `spawn_link`.
+enum Start {
+    /// Spawned by its owner with `spawn_link`: linked before it runs.
     Spawned,
-    /// The task links itself to its owner first thing (a supervisor spawned it).
-    ByTask,
+    /// Spawned by a task supervisor: it waits for its owner's [`Go`], sent once
+    /// the owner has linked to it (if `linked`) and monitored it, so that neither
+    /// can miss the task (Elixir's handshake).
+    Supervised {
+        /// Whether the owner links to it (`async`, not `async_nolink`).
+        linked: bool,
+    },
 }
 
+/// The owner's go-ahead to a supervised task.
+struct Go;
+
 /// The body of a task process (step 2 of the protocol).
-fn body<T, F>(f: F, reply_to: Alias, link_to_owner: Link) -> impl FnOnce() + Send + 'static
+fn body<T, F>(f: F, reply_to: Alias, start: Start) -> impl FnOnce() + Send + 'static
 where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
     move || {
         let owner = reply_to.pid();
-        // An owner already gone: the task has nobody to work for (Elixir's noproc).
-        if link_to_owner == Link::ByTask && link(owner).is_err() {
-            exit(ExitReason::NoProc)
-        }
+        let linked = match start {
+            Start::Spawned => true,
+            Start::Supervised { linked } => {
+                await_go(owner);
+                linked
+            }
+        };
         match catch_exit(f) {
             Ok(value) => {
                 let _ = reply_to.send(TaskReply {
                     to: reply_to,
                     outcome: Ok(value),
                 });
-                if link_to_owner != Link::None {
+                if linked {
                     unlink(owner);
                 }
             }
@@ -187,6 +198,20 @@ where
                 exit(reason)
             }
         }
+    }
+}
+
+/// Waits for the owner's [`Go`]; an owner that dies first leaves the task with
+/// nobody to work for, and it exits with `Shutdown` (quietly, as Elixir's).
+fn await_go(owner: Pid) {
+    let watch = monitor(owner);
+    let go_or_down =
+        |m: &Message| m.is::<Go>() || m.downcast_ref::<Down>().is_some_and(|d| d.monitor == watch);
+    match receive_select(None, go_or_down, None).map(|m| m.is::<Go>()) {
+        Some(true) => {
+            demonitor(watch, true);
+        }
+        _ => exit(ExitReason::Shutdown),
     }
 }
 
@@ -251,7 +276,7 @@ where
 {
     let mark = mailbox_mark();
     let reply_to = alias();
-    match spawn_link(body(f, reply_to, Link::Spawned)) {
+    match spawn_link(body(f, reply_to, Start::Spawned)) {
         Ok(pid) => Ok(Task::watch(pid, reply_to, true, mark)),
         Err(e) => {
             unalias(reply_to);
@@ -450,7 +475,7 @@ impl<T: Send + 'static> Task<T> {
     ///     assert_eq!(stuck.shutdown(Shutdown::BrutalKill), None);
     ///     let quick = task::spawn(|| 7).unwrap();
     ///     // Give it time to finish; the result is then kept by the shutdown.
-    ///     while !beamlet_runtime::process_info(quick.pid()).is_none() {
+    ///     while beamlet_runtime::process_info(quick.pid()).is_some() {
     ///         beamlet_runtime::sleep(Duration::from_millis(1));
     ///     }
     ///     assert_eq!(quick.shutdown(Shutdown::default()), Some(Ok(7)));
@@ -484,6 +509,8 @@ impl<T: Send + 'static> Task<T> {
             }
         };
         let reply = self.late_reply();
+        // Unlinked before the signal, so an `Exit` there is from a crash of its own.
+        self.flush_link_exit();
         unalias(self.reply_to);
         match (reply, down) {
             (Some(Ok(value)), _) => Some(Ok(value)),
@@ -638,6 +665,8 @@ fn kill<T: Send + 'static>(tasks: &[&Task<T>]) {
     }
     for t in tasks {
         let _ = r#gen::wait_down(t.mark, t.monitor);
+        // Unlinked before the kill, so an `Exit` there is from a crash of its own.
+        t.flush_link_exit();
         unalias(t.reply_to);
         let _ = t.late_reply();
     }

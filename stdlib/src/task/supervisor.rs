@@ -8,11 +8,15 @@
 //!    restarted, forgotten once it exits) spawned linked to the supervisor, with a
 //!    5000 ms shutdown.
 //! 3. [`Supervisor::start_child`] runs a fire-and-forget task.
-//!    [`Supervisor::r#async`] runs a task that first links itself to the caller
-//!    (a crash reaches the caller, as [`spawn`](super::spawn));
+//!    [`Supervisor::r#async`] runs a task linked to the caller (a crash reaches
+//!    the caller, as [`spawn`](super::spawn));
 //!    [`Supervisor::async_nolink`] one that does not: its crash is only reported,
 //!    as `Err(TaskError::Exit(reason))` from `await`. Either way the caller
 //!    monitors the task and owns the returned [`Task`].
+//! 4. An awaitable task waits, before running its function, for the caller's
+//!    go-ahead, sent once the caller has linked to it (for `async`) and monitored
+//!    it; a caller that dies first makes it exit with `Shutdown` (Elixir's
+//!    handshake).
 //!
 //! Departure: only temporary children with the default shutdown (Elixir's
 //! `:restart` and `:shutdown` options of `start_child` are not provided: a
@@ -20,9 +24,9 @@
 
 use std::sync::Mutex;
 
-use beamlet_runtime::{Pid, alias, mailbox_mark, spawn_link, unalias};
+use beamlet_runtime::{Pid, alias, link, mailbox_mark, send, spawn_link, unalias};
 
-use super::{Link, Task, body};
+use super::{Go, Start, Task, body};
 use crate::dynamic_supervisor::{self, DynamicOptions, DynamicSupervisor};
 use crate::r#gen::{CallError, StartError};
 use crate::gen_server::{ServerRef, StartOptions};
@@ -176,7 +180,7 @@ impl Supervisor {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        self.start_task(f, Link::ByTask)
+        self.start_task(f, true)
     }
 
     /// Starts a task under the supervisor, owned by the caller but not linked to
@@ -193,7 +197,7 @@ impl Supervisor {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        self.start_task(f, Link::None)
+        self.start_task(f, false)
     }
 
     /// The running tasks, in order of start.
@@ -230,18 +234,28 @@ impl Supervisor {
         dynamic_supervisor::terminate_child(self.0, pid)
     }
 
-    /// Starts an awaitable task; the caller monitors it once the supervisor has
-    /// started it (a task already gone by then is told apart by its report, see
-    /// `Task::settle_down`).
-    fn start_task<T, F>(&self, f: F, link: Link) -> Result<Task<T>, SupervisorError>
+    /// Starts an awaitable task (see [`Start::Supervised`]): the task waits for
+    /// the caller's go-ahead, so the caller links to it (if `linked`) and monitors
+    /// it while it is surely alive. (Only a kill from elsewhere can end it first:
+    /// then the link's `NoProc` or the monitor's `Down` says so, and `await`
+    /// reports it.)
+    fn start_task<T, F>(&self, f: F, linked: bool) -> Result<Task<T>, SupervisorError>
     where
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
         let mark = mailbox_mark();
         let reply_to = alias();
-        match self.start_once(body(f, reply_to, link)) {
-            Ok(pid) => Ok(Task::watch(pid, reply_to, link != Link::None, mark)),
+        match self.start_once(body(f, reply_to, Start::Supervised { linked })) {
+            Ok(pid) => {
+                if linked {
+                    // Gone already (killed): the `Down` tells `await`.
+                    let _ = link(pid);
+                }
+                let task = Task::watch(pid, reply_to, linked, mark);
+                let _ = send(pid, Go);
+                Ok(task)
+            }
             Err(e) => {
                 unalias(reply_to);
                 Err(e)
