@@ -427,7 +427,7 @@ fn shutting_down_a_supervised_linked_task_spares_its_owner() {
     run(|| {
         let sup = Supervisor::start_link().unwrap();
         for how in [Shutdown::BrutalKill, Shutdown::Timeout(PATIENCE)] {
-            let t = sup.r#async(|| receive::<u8>()).unwrap();
+            let t = sup.r#async(receive::<u8>).unwrap();
             let pid = t.pid();
             assert_eq!(t.shutdown(how), None, "{how:?}");
             assert!(!is_alive(pid));
