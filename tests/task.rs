@@ -103,6 +103,18 @@ fn a_linked_task_that_panics_gives_a_trapping_owner_an_exit_error() {
 }
 
 #[test]
+fn a_trapping_owner_gets_no_exit_message_for_a_task_that_completed() {
+    run(|| {
+        trap_exit(true);
+        let t = task::spawn(|| 3u8).unwrap();
+        let pid = t.pid();
+        assert_eq!(t.r#await(), Ok(3));
+        wait_dead(pid);
+        assert!(receive_timeout::<Exit>(Duration::from_millis(5)).is_none());
+    });
+}
+
+#[test]
 fn a_linked_task_that_panics_kills_an_owner_that_does_not_trap() {
     run(|| {
         let (owner, _) = spawn_monitor(|| {

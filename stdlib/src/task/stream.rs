@@ -134,9 +134,16 @@ struct Slot<R> {
     result: Option<Result<R, TaskError>>,
 }
 
-/// The iterator [`async_stream`] returns.
+/// The iterator [`async_stream`] returns. It is not `Send`: its tasks report to
+/// the process that made it, so it cannot move to another.
 ///
-/// See [`async_stream`] for an example.
+/// ```compile_fail
+/// use beamlet_stdlib::task::{self, StreamOptions};
+/// fn needs_send<T: Send>(_: T) {}
+/// needs_send(task::async_stream(0..1u8, |i| i, StreamOptions::default()));
+/// ```
+///
+/// See [`async_stream`] for a use.
 pub struct AsyncStream<I, F, R: Send + 'static> {
     items: I,
     /// `items` returned `None`.
