@@ -12,8 +12,8 @@
 //!    outcome to the alias: the value, or the exit reason of a panic or `exit`
 //!    inside the function (it then exits with that reason). After a value it
 //!    unlinks from its owner and exits normally.
-//! 3. The owner collects the outcome with [`Task::r#await`] (default 5000 ms),
-//!    [`Task::r#yield`] (a bounded look that leaves the task running),
+//! 3. The owner collects the outcome with [`Task::r#await`](struct.Task.html#method.await) (default 5000 ms),
+//!    [`Task::r#yield`](struct.Task.html#method.yield) (a bounded look that leaves the task running),
 //!    [`Task::shutdown`] (stop it, but keep a result that came meanwhile),
 //!    [`Task::ignore`] (detach it) or [`await_many`]. Each takes whichever comes
 //!    first of the outcome message and the monitor's `Down`; once settled, the
@@ -88,7 +88,7 @@ use crate::supervisor::{ChildSpec, Restart, Shutdown};
 pub use stream::{AsyncStream, OnTimeout, StreamOptions, async_stream};
 pub use supervisor::Supervisor;
 
-/// How long [`Task::r#await`], [`Task::r#yield`] and [`await_many`] wait by default
+/// How long [`Task::r#await`](struct.Task.html#method.await), [`Task::r#yield`](struct.Task.html#method.yield) and [`await_many`] wait by default
 /// (Elixir's 5000 ms).
 ///
 /// ```
@@ -118,7 +118,7 @@ pub enum TaskError {
         /// The process that tried to collect.
         caller: Pid,
     },
-    /// The result was already taken by an earlier [`Task::r#yield`].
+    /// The result was already taken by an earlier [`Task::r#yield`](struct.Task.html#method.yield).
     Taken,
     /// The task could not be spawned (only from [`async_stream`], whose items are
     /// spawned as it is consumed).
@@ -261,7 +261,7 @@ impl<T> fmt::Debug for Task<T> {
 }
 
 /// Starts a task linked to and monitored by the caller (Elixir's `Task.async`);
-/// collect its result with [`Task::r#await`]. See the [module](self) for what a
+/// collect its result with [`Task::r#await`](struct.Task.html#method.await). See the [module](self) for what a
 /// crash does.
 ///
 /// # Errors
@@ -395,11 +395,11 @@ impl<T: Send + 'static> Task<T> {
         self.await_timeout(DEFAULT_TIMEOUT)
     }
 
-    /// [`r#await`](Task::r#await) with a timeout (`Duration::MAX` waits for ever).
+    /// [`r#await`](struct.Task.html#method.await) with a timeout (`Duration::MAX` waits for ever).
     ///
     /// # Errors
     ///
-    /// As [`r#await`](Task::r#await).
+    /// As [`r#await`](struct.Task.html#method.await).
     ///
     /// ```
     /// use std::time::Duration;
@@ -433,7 +433,7 @@ impl<T: Send + 'static> Task<T> {
         self.yield_timeout(DEFAULT_TIMEOUT)
     }
 
-    /// [`r#yield`](Task::r#yield) with a timeout (`Duration::MAX` waits for ever).
+    /// [`r#yield`](struct.Task.html#method.yield) with a timeout (`Duration::MAX` waits for ever).
     ///
     /// ```
     /// use std::time::Duration;
@@ -677,7 +677,7 @@ fn kill<T: Send + 'static>(tasks: &[&Task<T>]) {
 ///
 /// # Errors
 ///
-/// The first error (as [`Task::r#await`]); every task not yet finished is then
+/// The first error (as [`Task::r#await`](struct.Task.html#method.await)); every task not yet finished is then
 /// killed, as on a timeout (Elixir's caller would exit, taking them with it).
 ///
 /// ```

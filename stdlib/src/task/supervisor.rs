@@ -8,7 +8,7 @@
 //!    restarted, forgotten once it exits) spawned linked to the supervisor, with a
 //!    5000 ms shutdown.
 //! 3. [`Supervisor::start_child`] runs a fire-and-forget task.
-//!    [`Supervisor::r#async`] runs a task linked to the caller (a crash reaches
+//!    [`Supervisor::r#async`](Supervisor#method.async) runs a task linked to the caller (a crash reaches
 //!    the caller, as [`spawn`](super::spawn));
 //!    [`Supervisor::async_nolink`] one that does not: its crash is only reported,
 //!    as `Err(TaskError::Exit(reason))` from `await`. Either way the caller
