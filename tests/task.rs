@@ -449,3 +449,48 @@ fn shutting_down_a_supervised_linked_task_spares_its_owner() {
         assert!(sup.children().unwrap().is_empty());
     });
 }
+
+#[test]
+fn a_nolink_stream_reports_crashes_per_item_and_spares_the_caller() {
+    run(|| {
+        let sup = Supervisor::start_link().unwrap();
+        let f = |i: u32| {
+            assert!(i % 3 != 1, "item {i} fails");
+            i
+        };
+        let out: Vec<Result<u32, TaskError>> = sup
+            .async_stream_nolink(0..6u32, f, stream_opts(2))
+            .collect();
+        assert_eq!(out.len(), 6);
+        for (i, r) in out.iter().enumerate() {
+            match i % 3 {
+                1 => assert!(is_panic_with(r, &format!("item {i} fails")), "{r:?}"),
+                _ => assert_eq!(*r, Ok(i as u32)),
+            }
+        }
+        // Not trapping and not linked: nothing reached this process.
+        assert_eq!(message_queue_len(), 0);
+        assert!(sup.children().unwrap().is_empty());
+    });
+}
+
+#[test]
+fn a_full_task_supervisor_refuses_stream_items() {
+    run(|| {
+        let opts = beamlet::otp::dynamic_supervisor::DynamicOptions {
+            max_children: Some(0),
+            ..Default::default()
+        };
+        let sup = Supervisor::start_link_with(opts, beamlet::otp::gen_server::StartOptions::new())
+            .unwrap();
+        let out: Vec<Result<u8, TaskError>> = sup
+            .async_stream_nolink([1u8], |i| i, stream_opts(1))
+            .collect();
+        assert_eq!(
+            out,
+            [Err(TaskError::Supervisor(
+                beamlet::otp::supervisor::SupervisorError::MaxChildren
+            ))]
+        );
+    });
+}

@@ -84,7 +84,7 @@ use beamlet_runtime::{
 };
 
 use crate::r#gen::{self, bounded};
-use crate::supervisor::{ChildSpec, Restart, Shutdown};
+use crate::supervisor::{ChildSpec, Restart, Shutdown, SupervisorError};
 pub use stream::{AsyncStream, OnTimeout, StreamOptions, async_stream};
 pub use supervisor::Supervisor;
 
@@ -123,6 +123,9 @@ pub enum TaskError {
     /// The task could not be spawned (only from [`async_stream`], whose items are
     /// spawned as it is consumed).
     Spawn(SpawnError),
+    /// The task supervisor did not start the task (only from
+    /// [`Supervisor::async_stream_nolink`]).
+    Supervisor(SupervisorError),
 }
 
 impl fmt::Display for TaskError {
@@ -135,6 +138,7 @@ impl fmt::Display for TaskError {
             }
             TaskError::Taken => f.write_str("taken: the result was already yielded"),
             TaskError::Spawn(e) => write!(f, "the task could not be spawned: {e}"),
+            TaskError::Supervisor(e) => write!(f, "the task supervisor did not start it: {e}"),
         }
     }
 }

@@ -14,9 +14,12 @@
 //! 5. Dropping the stream before its end kills the tasks still running (as a
 //!    halted Elixir stream shuts them down).
 //!
-//! The tasks are linked to the caller, so (as in Elixir) a crashing item kills a
-//! caller that does not trap exits; in a trapping caller the item yields
-//! `Err(TaskError::Exit(reason))`. The stream is bound to the process that made it
+//! The tasks of [`async_stream`] are linked to the caller, so (as in Elixir) a
+//! crashing item kills a caller that does not trap exits; in a trapping caller
+//! the item yields `Err(TaskError::Exit(reason))`. The tasks of
+//! [`Supervisor::async_stream_nolink`] are started unlinked by a task
+//! supervisor: a crashing item yields `Err(TaskError::Exit(reason))` whatever
+//! the caller. The stream is bound to the process that made it
 //! (it is not `Send`), since only that process receives its tasks' messages.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -26,7 +29,7 @@ use std::time::{Duration, Instant};
 
 use beamlet_runtime::{Alias, Down, Message, MonitorRef, receive_select};
 
-use super::{DEFAULT_TIMEOUT, Task, TaskError, TaskReply, kill, spawn};
+use super::{DEFAULT_TIMEOUT, Supervisor, Task, TaskError, TaskReply, kill, spawn};
 use crate::r#gen::bounded;
 
 /// What a stream does when an item's task runs past the timeout.
@@ -106,10 +109,28 @@ where
     F: Fn(It::Item) -> R + Send + Sync + 'static,
     R: Send + 'static,
 {
+    build(items, f, opts, None)
+}
+
+/// The stream of [`async_stream`], or of
+/// [`Supervisor::async_stream_nolink`] when `via` is a task supervisor.
+pub(super) fn build<It, F, R>(
+    items: It,
+    f: F,
+    opts: StreamOptions,
+    via: Option<Supervisor>,
+) -> AsyncStream<It::IntoIter, F, R>
+where
+    It: IntoIterator,
+    It::Item: Send + 'static,
+    F: Fn(It::Item) -> R + Send + Sync + 'static,
+    R: Send + 'static,
+{
     AsyncStream {
         items: items.into_iter(),
         exhausted: false,
         f: Arc::new(f),
+        via,
         opts: StreamOptions {
             max_concurrency: opts.max_concurrency.max(1),
             ..opts
@@ -149,6 +170,9 @@ pub struct AsyncStream<I, F, R: Send + 'static> {
     /// `items` returned `None`.
     exhausted: bool,
     f: Arc<F>,
+    /// The task supervisor that starts unlinked tasks (`async_stream_nolink`),
+    /// or `None` for tasks linked to the caller.
+    via: Option<Supervisor>,
     opts: StreamOptions,
     /// Items spawned so far (the next item's index).
     spawned: usize,
@@ -199,7 +223,8 @@ where
             }
             self.fill();
             if self.running.is_empty() {
-                return None;
+                // Every item is done; items that failed to start filed their error.
+                return self.pop_ready();
             }
             self.wait_one();
         }
@@ -233,7 +258,12 @@ where
             let index = self.spawned;
             self.spawned += 1;
             let f = Arc::clone(&self.f);
-            match spawn(move || f(item)) {
+            let job = move || f(item);
+            let started = match self.via {
+                None => spawn(job).map_err(TaskError::Spawn),
+                Some(sup) => sup.async_nolink(job).map_err(TaskError::Supervisor),
+            };
+            match started {
                 Ok(task) => {
                     let deadline = bounded(Some(self.opts.timeout)).map(|d| Instant::now() + d);
                     self.by_alias.insert(task.reply_to, task.monitor);
@@ -245,7 +275,7 @@ where
                     };
                     self.running.insert(slot.task.monitor, slot);
                 }
-                Err(e) => self.finish(index, Err(TaskError::Spawn(e))),
+                Err(e) => self.finish(index, Err(e)),
             }
         }
     }

@@ -13,6 +13,8 @@
 //!    [`Supervisor::async_nolink`] one that does not: its crash is only reported,
 //!    as `Err(TaskError::Exit(reason))` from `await`. Either way the caller
 //!    monitors the task and owns the returned [`Task`].
+//!    [`Supervisor::async_stream_nolink`] runs a bounded stream of such unlinked
+//!    tasks.
 //! 4. An awaitable task waits, before running its function, for the caller's
 //!    go-ahead, sent once the caller has linked to it (for `async`) and monitored
 //!    it; a caller that dies first makes it exit with `Shutdown` (Elixir's
@@ -26,7 +28,7 @@ use std::sync::Mutex;
 
 use beamlet_runtime::{Pid, alias, link, mailbox_mark, send, spawn_link, unalias};
 
-use super::{Go, Start, Task, body};
+use super::{AsyncStream, Go, Start, StreamOptions, Task, body, stream};
 use crate::dynamic_supervisor::{self, DynamicOptions, DynamicSupervisor};
 use crate::r#gen::{CallError, StartError};
 use crate::gen_server::{ServerRef, StartOptions};
@@ -198,6 +200,39 @@ impl Supervisor {
         T: Send + 'static,
     {
         self.start_task(f, false)
+    }
+
+    /// [`async_stream`](super::async_stream) with tasks started by this
+    /// supervisor and not linked to the caller (Elixir's
+    /// `Task.Supervisor.async_stream_nolink`): a crashing item yields
+    /// `Err(TaskError::Exit(reason))` and the caller is untouched.
+    ///
+    /// ```
+    /// use beamlet_stdlib::task::{StreamOptions, Supervisor, TaskError};
+    /// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+    /// rt.block_on(|| {
+    ///     let sup = Supervisor::start_link().unwrap();
+    ///     let halve = |n: u32| { assert!(n % 2 == 0, "odd"); n / 2 };
+    ///     let out: Vec<_> = sup.async_stream_nolink(vec![2, 3, 4], halve, StreamOptions::default()).collect();
+    ///     assert_eq!(out[0], Ok(1));
+    ///     assert!(matches!(&out[1], Err(TaskError::Exit(r)) if r.is_panic()));
+    ///     assert_eq!(out[2], Ok(2));
+    /// }).unwrap();
+    /// rt.shutdown();
+    /// ```
+    pub fn async_stream_nolink<It, F, R>(
+        &self,
+        items: It,
+        f: F,
+        opts: StreamOptions,
+    ) -> AsyncStream<It::IntoIter, F, R>
+    where
+        It: IntoIterator,
+        It::Item: Send + 'static,
+        F: Fn(It::Item) -> R + Send + Sync + 'static,
+        R: Send + 'static,
+    {
+        stream::build(items, f, opts, Some(*self))
     }
 
     /// The running tasks, in order of start.
