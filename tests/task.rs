@@ -494,3 +494,21 @@ fn a_full_task_supervisor_refuses_stream_items() {
         );
     });
 }
+
+#[test]
+fn yield_many_gives_what_is_in_and_leaves_the_rest_running() {
+    run(|| {
+        let me = self_pid();
+        let quick = task::spawn(|| 1u32).unwrap();
+        wait_dead(quick.pid());
+        let slow = waiting_task(me);
+        let slow_pid = receive::<Pid>();
+        let mut tasks = vec![quick, slow];
+        let first = task::yield_many(&mut tasks, Duration::from_millis(5));
+        assert_eq!(first, [Some(Ok(1)), None]);
+        assert!(is_alive(slow_pid));
+        send(slow_pid, 4u32).unwrap();
+        let second = task::yield_many(&mut tasks, PATIENCE);
+        assert_eq!(second, [Some(Err(TaskError::Taken)), Some(Ok(8))]);
+    });
+}

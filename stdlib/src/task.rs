@@ -12,14 +12,16 @@
 //!    outcome to the alias: the value, or the exit reason of a panic or `exit`
 //!    inside the function (it then exits with that reason). After a value it
 //!    unlinks from its owner and exits normally.
-//! 3. The owner collects the outcome with [`Task::r#await`](struct.Task.html#method.await) (default 5000 ms),
-//!    [`Task::r#yield`](struct.Task.html#method.yield) (a bounded look that leaves the task running),
-//!    [`Task::shutdown`] (stop it, but keep a result that came meanwhile),
-//!    [`Task::ignore`] (detach it) or [`await_many`]. Each takes whichever comes
-//!    first of the outcome message and the monitor's `Down`; once settled, the
-//!    monitor is gone (its `Down` flushed), the alias is off (a late message is
-//!    dropped by the runtime), and an `Exit` message the link left in a trapping
-//!    owner's mailbox for a crash that was reported is removed.
+//! 3. The owner collects the outcome with
+//!    [`Task::r#await`](struct.Task.html#method.await) (default 5000 ms),
+//!    [`Task::r#yield`](struct.Task.html#method.yield) (a bounded look that
+//!    leaves the task running), [`Task::shutdown`] (stop it, but keep a result
+//!    that came meanwhile), [`Task::ignore`] (detach it), [`await_many`] or
+//!    [`yield_many`]. Each takes whichever comes first of the outcome message and
+//!    the monitor's `Down`; once settled, the monitor is gone (its `Down`
+//!    flushed), the alias is off (a late message is dropped by the runtime), and
+//!    an `Exit` message the link left in a trapping owner's mailbox for a crash
+//!    that was reported is removed.
 //! 4. Only the owner can collect: any other process gets [`TaskError::NotOwner`].
 //!
 //! # What a Rust caller should expect (crashes)
@@ -51,7 +53,7 @@
 //! - Dropping a [`Task`] does not stop it (as in Elixir): it runs on, still linked,
 //!   and its outcome and `Down` are left in the owner's mailbox. Call
 //!   [`Task::ignore`] to detach it cleanly or [`Task::shutdown`] to stop it.
-//! - `Task.yield_many`, `$callers` and distribution are not provided.
+//! - `$callers` and distribution are not provided.
 //!
 //! # Example
 //!
@@ -69,13 +71,13 @@
 //! rt.shutdown();
 //! ```
 
+mod many;
 mod stream;
 mod supervisor;
 
-use std::collections::HashMap;
 use std::fmt;
 use std::marker::PhantomData;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use beamlet_runtime::{
     Alias, Down, ExitReason, MailboxMark, Message, MonitorRef, Pid, SpawnError, alias, catch_exit,
@@ -85,6 +87,7 @@ use beamlet_runtime::{
 
 use crate::r#gen::{self, bounded};
 use crate::supervisor::{ChildSpec, Restart, Shutdown, SupervisorError};
+pub use many::{await_many, yield_many};
 pub use stream::{AsyncStream, OnTimeout, StreamOptions, async_stream};
 pub use supervisor::Supervisor;
 
@@ -674,70 +677,4 @@ fn kill<T: Send + 'static>(tasks: &[&Task<T>]) {
         unalias(t.reply_to);
         let _ = t.late_reply();
     }
-}
-
-/// Awaits every task, up to `timeout` for all of them together (Elixir's
-/// `Task.await_many`); the results are in the order of `tasks`.
-///
-/// # Errors
-///
-/// The first error (as [`Task::r#await`](struct.Task.html#method.await)); every task not yet finished is then
-/// killed, as on a timeout (Elixir's caller would exit, taking them with it).
-///
-/// ```
-/// use std::time::Duration;
-/// use beamlet_stdlib::task::{self, DEFAULT_TIMEOUT};
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
-/// rt.block_on(|| {
-///     let tasks: Vec<_> = (1..=3u64)
-///         .map(|i| task::spawn(move || { beamlet_runtime::sleep(Duration::from_millis(10 / i)); i }).unwrap())
-///         .collect();
-///     assert_eq!(task::await_many(tasks, DEFAULT_TIMEOUT), Ok(vec![1, 2, 3]));
-/// }).unwrap();
-/// rt.shutdown();
-/// ```
-pub fn await_many<T: Send + 'static>(
-    tasks: Vec<Task<T>>,
-    timeout: Duration,
-) -> Result<Vec<T>, TaskError> {
-    for t in &tasks {
-        t.collectable()?;
-    }
-    let deadline = bounded(Some(timeout)).map(|d| Instant::now() + d);
-    let mut by_alias: HashMap<Alias, usize> = HashMap::new();
-    let mut by_monitor: HashMap<MonitorRef, usize> = HashMap::new();
-    for (i, t) in tasks.iter().enumerate() {
-        by_alias.insert(t.reply_to, i);
-        by_monitor.insert(t.monitor, i);
-    }
-    let mut results: Vec<Option<T>> = tasks.iter().map(|_| None).collect();
-    while !by_alias.is_empty() {
-        let wait = deadline.map(|d| d.saturating_duration_since(Instant::now()));
-        let index = |m: &Message| match m.downcast_ref::<TaskReply<T>>() {
-            Some(r) => by_alias.get(&r.to).copied(),
-            None => m
-                .downcast_ref::<Down>()
-                .and_then(|d| by_monitor.get(&d.monitor).copied()),
-        };
-        let Some(msg) = receive_select(None, |m| index(m).is_some(), wait) else {
-            kill_pending(&tasks, &by_alias);
-            return Err(TaskError::Timeout);
-        };
-        let i = index(&msg).expect("selected by index");
-        by_alias.remove(&tasks[i].reply_to);
-        by_monitor.remove(&tasks[i].monitor);
-        match tasks[i].settle(msg) {
-            Ok(v) => results[i] = Some(v),
-            Err(e) => {
-                kill_pending(&tasks, &by_alias);
-                return Err(e);
-            }
-        }
-    }
-    Ok(results.into_iter().flatten().collect())
-}
-
-fn kill_pending<T: Send + 'static>(tasks: &[Task<T>], pending: &HashMap<Alias, usize>) {
-    let left: Vec<&Task<T>> = pending.values().map(|&i| &tasks[i]).collect();
-    kill(&left);
 }
