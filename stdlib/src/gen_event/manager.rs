@@ -77,7 +77,7 @@ fn init_it<E: Send + 'static>(starter: Starter, name: Option<Name>) {
         parent: starter.linked().then(|| starter.parent()),
         released: Vec::new(),
         handled: 0,
-        started: Instant::now(),
+        started: beamlet_runtime::now(),
         suspended: false,
     };
     starter.ack();

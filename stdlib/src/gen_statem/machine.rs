@@ -114,7 +114,7 @@ fn init_it<M: GenStateMachine>(starter: Starter, args: M::Args, opts: StartOptio
         parent: starter.linked().then(|| starter.parent()),
         hibernate_after: opts.hibernate_after,
         handled: 0,
-        started: Instant::now(),
+        started: beamlet_runtime::now(),
         suspended: false,
     };
     starter.ack();

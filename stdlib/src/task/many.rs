@@ -10,7 +10,7 @@
 //!    on a timeout; `yield_many` leaves them running.
 
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use beamlet_runtime::{Alias, Down, Message, MonitorRef, receive_select};
 
@@ -121,7 +121,7 @@ fn gather<T: Send + 'static>(
     timeout: Duration,
     stop_on_error: bool,
 ) -> Vec<Option<Result<T, TaskError>>> {
-    let deadline = bounded(Some(timeout)).map(|d| Instant::now() + d);
+    let deadline = bounded(Some(timeout)).map(|d| beamlet_runtime::now() + d);
     let mut by_alias: HashMap<Alias, usize> = HashMap::new();
     let mut by_monitor: HashMap<MonitorRef, usize> = HashMap::new();
     for (i, t) in tasks.iter().enumerate() {
@@ -130,7 +130,7 @@ fn gather<T: Send + 'static>(
     }
     let mut results: Vec<Option<Result<T, TaskError>>> = tasks.iter().map(|_| None).collect();
     while !by_alias.is_empty() {
-        let wait = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+        let wait = deadline.map(|d| d.saturating_duration_since(beamlet_runtime::now()));
         let index = |m: &Message| match m.downcast_ref::<TaskReply<T>>() {
             Some(r) => by_alias.get(&r.to).copied(),
             None => m

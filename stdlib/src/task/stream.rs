@@ -265,7 +265,8 @@ where
             };
             match started {
                 Ok(task) => {
-                    let deadline = bounded(Some(self.opts.timeout)).map(|d| Instant::now() + d);
+                    let deadline =
+                        bounded(Some(self.opts.timeout)).map(|d| beamlet_runtime::now() + d);
                     self.by_alias.insert(task.reply_to, task.monitor);
                     let slot = Slot {
                         task,
@@ -298,7 +299,7 @@ where
             .filter(|s| s.result.is_none())
             .filter_map(|s| s.deadline)
             .min();
-        let now = Instant::now();
+        let now = beamlet_runtime::now();
         if earliest.is_some_and(|d| d <= now) {
             return self.on_deadline(now);
         }
@@ -312,7 +313,7 @@ where
         };
         match receive_select(None, ours, wait) {
             Some(msg) => self.on_message(msg),
-            None => self.on_deadline(Instant::now()),
+            None => self.on_deadline(beamlet_runtime::now()),
         }
     }
 
