@@ -337,7 +337,12 @@ fn gen_server_panic_in_terminate_becomes_the_exit_reason() {
         let baseline = live();
         let asked = ExitReason::custom("asked");
         // Each way to stop (what terminate is given is checked below).
-        let stops = ["cast stop", "call panic", "gen_server::stop", "parent shutdown"];
+        let stops = [
+            "cast stop",
+            "call panic",
+            "gen_server::stop",
+            "parent shutdown",
+        ];
         for how in stops {
             let s = faulty();
             monitor(s.pid());

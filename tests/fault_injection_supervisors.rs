@@ -1,7 +1,8 @@
 //! Fault injection into supervision: children failing to start (at the
 //! supervisor's start and at restart time), panics in `terminate` during a
 //! shutdown, children that ignore their shutdown, kills at the worst moments (in a
-//! call, in `init`, during a shutdown), and restart storms of 1,000 children. Every
+//! call, in `init`, during a shutdown); restart storms are in
+//! `fault_injection_storms.rs`. Every
 //! test asserts exact outcomes and that no process is left behind
 //! (`beamlet::processes()` returns to its baseline); timeouts only guard hangs.
 
@@ -20,8 +21,8 @@ use beamlet::otp::supervisor::{
     self, ChildPid, ChildSpec, FailedToStartChild, Restart, Shutdown, Supervisor, SupervisorFlags,
 };
 use beamlet::{
-    Down, Exit, ExitReason, Message, Pid, exit, exit_pid, is_alive, monitor, processes, receive,
-    receive_select, receive_timeout, self_pid, send, sleep, spawn, spawn_link, trap_exit,
+    Down, Exit, ExitReason, Message, Pid, SpawnError, exit_pid, is_alive, monitor, processes,
+    receive, receive_select, receive_timeout, self_pid, send, spawn, spawn_link, trap_exit,
     try_receive,
 };
 use common::{PATIENCE, run};
@@ -300,6 +301,31 @@ fn a_child_failing_at_restart_is_retried_until_the_intensity_gives_up() {
 }
 
 #[test]
+fn a_dynamic_supervisors_child_failing_at_restart_is_retried_until_the_intensity_gives_up() {
+    run(|| {
+        trap_exit(true);
+        let baseline = live();
+        let sup = dynamic_supervisor::start_link(DynamicOptions::default()).unwrap();
+        monitor(sup.pid());
+        let (c, starts) = flaky("c", 1, Fault::InitStops);
+        let a = dynamic_supervisor::start_child(sup, spec("a", Fault::None));
+        assert_eq!(a.unwrap(), Some(started("a")));
+        let c = dynamic_supervisor::start_child(sup, c).unwrap().unwrap();
+        assert_eq!(started("c"), c);
+        exit_pid(c, ExitReason::Kill);
+        for _ in 0..3 {
+            started("c");
+        }
+        assert_eq!(report(), Report::Terminating("a", ExitReason::Shutdown));
+        assert_eq!(exit_from(sup.pid()), ExitReason::Shutdown);
+        assert_eq!(down_reason(sup.pid()), ExitReason::Shutdown);
+        assert_eq!(starts.load(Ordering::SeqCst), 4);
+        assert_eq!(try_receive::<Report>(), None);
+        assert_eq!(live(), baseline);
+    });
+}
+
+#[test]
 fn a_child_failing_once_at_restart_is_retried_and_runs_again() {
     run(|| {
         trap_exit(true);
@@ -563,190 +589,50 @@ fn a_supervisor_killed_during_its_shutdown_takes_its_children_down() {
     });
 }
 
-// ------------------------------------------------------------ restart storms
-
-/// Children per storm.
-const N: usize = 1_000;
-
-/// Counts the starts of storm children; a child crashes at once while crashes are
-/// left in the budget.
-#[derive(Clone)]
-struct Storm {
-    starts: Arc<AtomicUsize>,
-    budget: Arc<AtomicUsize>,
-}
-
-impl Storm {
-    fn new(crashes: usize) -> Storm {
-        Storm {
-            starts: Arc::new(AtomicUsize::new(0)),
-            budget: Arc::new(AtomicUsize::new(crashes)),
-        }
-    }
-
-    fn spec(&self, id: String) -> ChildSpec {
-        let storm = self.clone();
-        ChildSpec::worker(id, move || {
-            storm.starts.fetch_add(1, Ordering::SeqCst);
-            let budget = storm.budget.clone();
-            spawn_link(move || {
-                let crash = budget
-                    .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-                    .is_ok();
-                if crash {
-                    exit(ExitReason::custom("crash"));
-                }
+#[test]
+fn a_supervisor_killed_during_its_own_start_fails_the_start_and_leaves_nothing() {
+    run(|| {
+        let baseline = live();
+        let me = self_pid();
+        let a = ChildSpec::worker("a", move || {
+            let pid = spawn_link(|| {
                 loop {
                     receive::<()>();
                 }
-            })
+            })?;
+            send(me, Report::Started("a", pid)).unwrap();
+            Ok::<Pid, SpawnError>(pid)
+        });
+        // The second child's start function hangs, in the supervisor.
+        let b = ChildSpec::worker("b", move || -> Result<Pid, StartError> {
+            send(me, Report::Blocked("b", self_pid())).unwrap();
+            receive::<Release>();
+            Err(StartError::Ignore)
+        });
+        let starter = spawn(move || {
+            trap_exit(true);
+            let r = supervisor::start_link(vec![a, b], SupervisorFlags::default());
+            let left_exit = try_receive::<Exit>();
+            send(me, (r.map(|s| s.pid()), left_exit)).unwrap();
         })
-    }
-
-    fn starts(&self) -> usize {
-        self.starts.load(Ordering::SeqCst)
-    }
-
-    /// Waits until `n` starts have happened (a hang guard, not a timing).
-    fn wait_starts(&self, n: usize) {
-        let deadline = std::time::Instant::now() + PATIENCE;
-        while self.starts() < n {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "{} of {n} starts",
-                self.starts()
-            );
-            sleep(Duration::from_millis(1));
-        }
-        assert_eq!(self.starts(), n);
-    }
-}
-
-fn storm_specs(storm: &Storm) -> Vec<ChildSpec> {
-    (0..N).map(|i| storm.spec(format!("c{i}"))).collect()
-}
-
-/// Every child listed is running, alive and distinct; returns them.
-fn all_alive(listed: &[(String, ChildPid)]) -> Vec<Pid> {
-    let running: Vec<Pid> = listed
-        .iter()
-        .map(|(_, p)| p.pid().expect("running"))
-        .collect();
-    assert!(running.iter().all(|&p| is_alive(p)));
-    assert_eq!(running.iter().collect::<HashSet<_>>().len(), running.len());
-    running
-}
-
-#[test]
-fn a_restart_storm_within_the_intensity_ends_with_every_child_alive() {
-    run(|| {
-        trap_exit(true);
-        let baseline = live();
-        let storm = Storm::new(3 * N);
-        let flags = SupervisorFlags {
-            max_restarts: 10 * N as u32,
-            ..SupervisorFlags::default()
+        .unwrap();
+        monitor(starter);
+        let a = started("a");
+        monitor(a);
+        let Report::Blocked("b", sup) = report() else {
+            panic!("b's start did not begin")
         };
-        let sup = supervisor::start_link(storm_specs(&storm), flags).unwrap();
-        // Every crash is one restart: 3N crashes, N + 3N starts, then calm.
-        storm.wait_starts(4 * N);
-        let listed: Vec<(String, ChildPid)> = supervisor::which_children(sup)
-            .unwrap()
-            .into_iter()
-            .map(|c| (c.id, c.pid))
-            .collect();
-        let ids: Vec<String> = (0..N).map(|i| format!("c{i}")).collect();
+        monitor(sup);
+        exit_pid(sup, ExitReason::Kill);
+        assert_eq!(down_reason(sup), ExitReason::Killed);
+        assert_eq!(down_reason(a), ExitReason::Killed);
+        let got = receive_timeout::<(Result<Pid, StartError>, Option<Exit>)>(PATIENCE);
         assert_eq!(
-            listed.iter().map(|(id, _)| id.clone()).collect::<Vec<_>>(),
-            ids
+            got,
+            Some((Err(StartError::Stop(ExitReason::Killed)), None)),
+            "the starter gets the kill as a value, and no Exit message"
         );
-        assert_eq!(all_alive(&listed).len(), N);
-        assert_eq!(supervisor::count_children(sup).unwrap().active, N);
-        assert_eq!(storm.starts(), 4 * N);
-        gen_server::stop(sup, ExitReason::Shutdown, PATIENCE).unwrap();
-        assert_eq!(live(), baseline);
-    });
-}
-
-#[test]
-fn a_restart_storm_beyond_the_default_intensity_shuts_the_supervisor_down() {
-    run(|| {
-        trap_exit(true);
-        let baseline = live();
-        let storm = Storm::new(0);
-        let sup = supervisor::start_link(storm_specs(&storm), SupervisorFlags::default()).unwrap();
-        monitor(sup.pid());
-        let children = pids(sup);
-        assert_eq!(children.len(), N);
-        for &c in &children {
-            exit_pid(c, ExitReason::custom("crash"));
-        }
-        // 3 restarts in 5 s are allowed; the fourth crash exceeds the intensity.
-        assert_eq!(exit_from(sup.pid()), ExitReason::Shutdown);
-        assert_eq!(down_reason(sup.pid()), ExitReason::Shutdown);
-        assert_eq!(storm.starts(), N + 3);
-        assert!(children.iter().all(|&c| !is_alive(c)));
-        assert_eq!(live(), baseline);
-    });
-}
-
-fn dynamic_listed(
-    sup: ServerRef<dynamic_supervisor::DynamicSupervisor>,
-) -> Vec<(String, ChildPid)> {
-    dynamic_supervisor::which_children(sup)
-        .unwrap()
-        .into_iter()
-        .map(|c| (c.id, c.pid))
-        .collect()
-}
-
-#[test]
-fn a_dynamic_supervisor_restart_storm_within_the_intensity_ends_with_every_child_alive() {
-    run(|| {
-        trap_exit(true);
-        let baseline = live();
-        let storm = Storm::new(3 * N);
-        let opts = DynamicOptions {
-            max_restarts: 10 * N as u32,
-            ..DynamicOptions::default()
-        };
-        let sup = dynamic_supervisor::start_link(opts).unwrap();
-        for i in 0..N {
-            let pid = dynamic_supervisor::start_child(sup, storm.spec(format!("c{i}")));
-            assert!(matches!(pid, Ok(Some(_))), "{pid:?}");
-        }
-        storm.wait_starts(4 * N);
-        let listed = dynamic_listed(sup);
-        assert_eq!(listed.len(), N);
-        assert_eq!(all_alive(&listed).len(), N);
-        assert_eq!(dynamic_supervisor::count_children(sup).unwrap().active, N);
-        assert_eq!(storm.starts(), 4 * N);
-        gen_server::stop(sup, ExitReason::Shutdown, PATIENCE).unwrap();
-        assert_eq!(live(), baseline);
-    });
-}
-
-#[test]
-fn a_dynamic_supervisor_restart_storm_beyond_the_default_intensity_shuts_it_down() {
-    run(|| {
-        trap_exit(true);
-        let baseline = live();
-        let storm = Storm::new(0);
-        let sup = dynamic_supervisor::start_link(DynamicOptions::default()).unwrap();
-        monitor(sup.pid());
-        let children: Vec<Pid> = (0..N)
-            .map(|i| {
-                let spec = storm.spec(format!("c{i}"));
-                dynamic_supervisor::start_child(sup, spec).unwrap().unwrap()
-            })
-            .collect();
-        for &c in &children {
-            exit_pid(c, ExitReason::custom("crash"));
-        }
-        assert_eq!(exit_from(sup.pid()), ExitReason::Shutdown);
-        assert_eq!(down_reason(sup.pid()), ExitReason::Shutdown);
-        assert_eq!(storm.starts(), N + 3);
-        assert!(children.iter().all(|&c| !is_alive(c)));
+        assert_eq!(down_reason(starter), ExitReason::Normal);
         assert_eq!(live(), baseline);
     });
 }
