@@ -339,6 +339,7 @@ fn gen_server_panic_in_terminate_becomes_the_exit_reason() {
         // Each way to stop (what terminate is given is checked below).
         let stops = [
             "cast stop",
+            "call stop",
             "call panic",
             "gen_server::stop",
             "parent shutdown",
@@ -353,6 +354,12 @@ fn gen_server_panic_in_terminate_becomes_the_exit_reason() {
                     None
                 }
                 "call panic" => Some(gen_server::call(s, Cmd::Panic).map(|_| ())),
+                // As OTP: the reply of a stop with reply goes out even though
+                // terminate crashed (it is sent after terminate, whatever happened).
+                "call stop" => {
+                    assert_eq!(gen_server::call(s, Cmd::Stop(asked.clone())), Ok(0));
+                    None
+                }
                 "gen_server::stop" => Some(gen_server::stop(s, ExitReason::Normal, PATIENCE)),
                 _ => {
                     beamlet::exit_pid(s.pid(), ExitReason::Shutdown);
@@ -363,7 +370,7 @@ fn gen_server_panic_in_terminate_becomes_the_exit_reason() {
             let given = end.terminated.clone().unwrap();
             match how {
                 "call panic" => assert_eq!(panic_message(&given), Some("boom in handle_call")),
-                "cast stop" => assert_eq!(given, asked),
+                "cast stop" | "call stop" => assert_eq!(given, asked),
                 "gen_server::stop" => assert_eq!(given, ExitReason::Normal),
                 _ => assert_eq!(given, ExitReason::Shutdown),
             }

@@ -456,7 +456,7 @@ fn dismiss(killer: Pid) {
 }
 
 #[test]
-fn a_kill_during_a_call_gives_the_caller_killed_and_skips_terminate() {
+fn a_kill_during_a_call_or_a_stop_gives_the_caller_killed() {
     run(|| {
         trap_exit(true);
         let baseline = live();
@@ -471,12 +471,18 @@ fn a_kill_during_a_call_gives_the_caller_killed_and_skips_terminate() {
         assert_eq!(report(), Report::Blocked("s", s.pid()));
         assert_eq!(down_reason(s.pid()), ExitReason::Killed);
         assert_eq!(exit_from(s.pid()), ExitReason::Killed);
+        assert_eq!(try_receive::<Report>(), None, "no terminate on a kill");
+
+        // Killed in the terminate of a `gen_server::stop`: the stop gets `Killed`.
+        let s = gen_server::start_link::<Worker>(("t", Fault::TerminateBlocks, k)).unwrap();
+        assert_eq!(started("t"), s.pid());
+        let r = gen_server::stop(s, ExitReason::Normal, PATIENCE);
+        assert_eq!(r, Err(CallError::Exit(ExitReason::Killed)));
+        assert_eq!(report(), Report::Terminating("t", ExitReason::Normal));
+        assert_eq!(report(), Report::Blocked("t", s.pid()));
+        assert_eq!(exit_from(s.pid()), ExitReason::Killed);
         dismiss(k);
-        assert_eq!(
-            try_receive::<Report>(),
-            None,
-            "terminate does not run on a kill"
-        );
+        assert_eq!(try_receive::<Report>(), None);
         assert_eq!(live(), baseline);
     });
 }
