@@ -18,7 +18,8 @@ use beamlet::otp::gen_server::{
     self, CallError, CallReply, From, GenServer, Init, NoReply, ServerRef, StartError,
 };
 use beamlet::otp::supervisor::{
-    self, ChildPid, ChildSpec, FailedToStartChild, Restart, Shutdown, Supervisor, SupervisorFlags,
+    self, ChildPid, ChildSpec, FailedToStartChild, Restart, Shutdown, Supervisor, SupervisorError,
+    SupervisorFlags,
 };
 use beamlet::{
     Down, Exit, ExitReason, Message, Pid, SpawnError, exit_pid, is_alive, monitor, processes,
@@ -516,10 +517,34 @@ fn a_kill_during_init_fails_the_start_with_killed_and_leaves_nothing() {
         assert_eq!(report(), Report::Blocked("c", c));
         assert_eq!(report(), Report::Terminating("a", ExitReason::Shutdown));
         assert_eq!(try_receive::<Exit>(), None);
+
+        // Through the run-time API of both supervisors: the call fails, the
+        // supervisor keeps running and keeps no spec of the child.
+        let sup = supervisor::start_link(vec![], SupervisorFlags::default()).unwrap();
+        let r = supervisor::start_child(sup, spec_to("late", Fault::InitBlocks, k));
+        assert_eq!(r, Err(start_killed()));
+        let late = started("late");
+        assert_eq!(report(), Report::Blocked("late", late));
+        assert_eq!(supervisor::count_children(sup).unwrap().specs, 0);
+        let dynamic = dynamic_supervisor::start_link(DynamicOptions::default()).unwrap();
+        let r = dynamic_supervisor::start_child(dynamic, spec_to("late", Fault::InitBlocks, k));
+        assert_eq!(r, Err(start_killed()));
+        let late = started("late");
+        assert_eq!(report(), Report::Blocked("late", late));
+        assert_eq!(
+            dynamic_supervisor::count_children(dynamic).unwrap().specs,
+            0
+        );
+        gen_server::stop(sup, ExitReason::Shutdown, PATIENCE).unwrap();
+        gen_server::stop(dynamic, ExitReason::Shutdown, PATIENCE).unwrap();
         dismiss(k);
         assert_eq!(try_receive::<Report>(), None);
         assert_eq!(live(), baseline);
     });
+}
+
+fn start_killed() -> SupervisorError {
+    SupervisorError::Start(StartError::Stop(ExitReason::Killed))
 }
 
 #[test]
@@ -639,6 +664,68 @@ fn a_supervisor_killed_during_its_own_start_fails_the_start_and_leaves_nothing()
             "the starter gets the kill as a value, and no Exit message"
         );
         assert_eq!(down_reason(starter), ExitReason::Normal);
+        assert_eq!(live(), baseline);
+    });
+}
+
+#[test]
+fn a_dynamic_supervisors_shutdown_kills_the_deaf_the_hung_and_survives_a_kill() {
+    run(|| {
+        trap_exit(true);
+        let baseline = live();
+        let k = killer();
+        let short = Shutdown::Timeout(Duration::from_millis(20));
+        let deaf = ChildSpec::worker("deaf", || {
+            spawn_link(|| {
+                trap_exit(true);
+                loop {
+                    let _ = beamlet::receive_any();
+                }
+            })
+        })
+        .shutdown(short);
+        let sup = dynamic_supervisor::start_link(DynamicOptions::default()).unwrap();
+        let mut children = Vec::new();
+        for spec in [
+            spec("a", Fault::None),
+            deaf,
+            spec("hang", Fault::TerminateBlocks).shutdown(short),
+            spec_to("hung", Fault::TerminateBlocks, k).shutdown(Shutdown::Infinity),
+        ] {
+            let pid = dynamic_supervisor::start_child(sup, spec).unwrap().unwrap();
+            monitor(pid);
+            children.push(pid);
+        }
+        assert_eq!(started("a"), children[0]);
+        assert_eq!(started("hang"), children[2]);
+        assert_eq!(started("hung"), children[3]);
+        monitor(sup.pid());
+        // All are signalled at once: the reports come in any order.
+        gen_server::stop(sup, ExitReason::Shutdown, PATIENCE).unwrap();
+        let mut reports: Vec<String> = (0..5).map(|_| format!("{:?}", report())).collect();
+        reports.sort();
+        let mut want = vec![
+            format!("{:?}", Report::Terminating("a", ExitReason::Shutdown)),
+            format!("{:?}", Report::Terminating("hang", ExitReason::Shutdown)),
+            format!("{:?}", Report::Blocked("hang", children[2])),
+            format!("{:?}", Report::Terminating("hung", ExitReason::Shutdown)),
+            format!("{:?}", Report::Blocked("hung", children[3])),
+        ];
+        want.sort();
+        assert_eq!(reports, want);
+        let reasons: Vec<ExitReason> = children.iter().map(|&c| down_reason(c)).collect();
+        assert_eq!(
+            reasons,
+            [
+                ExitReason::Shutdown,
+                ExitReason::Killed,
+                ExitReason::Killed,
+                ExitReason::Killed
+            ]
+        );
+        assert_eq!(down_reason(sup.pid()), ExitReason::Shutdown);
+        dismiss(k);
+        assert_eq!(try_receive::<Report>(), None);
         assert_eq!(live(), baseline);
     });
 }
