@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use beamlet::otp::dynamic_supervisor::{self, DynamicOptions};
 use beamlet::otp::gen_server::{
-    self, CallError, CallReply, From, GenServer, Init, NoReply, ServerRef, StartError,
+    self, CallError, CallReply, From, GenServer, Init, NoReply, ServerRef, StartError, StartOptions,
 };
 use beamlet::otp::supervisor::{
     self, ChildPid, ChildSpec, FailedToStartChild, Restart, Shutdown, Supervisor, SupervisorError,
@@ -24,7 +24,7 @@ use beamlet::otp::supervisor::{
 use beamlet::{
     Down, Exit, ExitReason, Message, Pid, SpawnError, exit_pid, is_alive, monitor, processes,
     receive, receive_select, receive_timeout, self_pid, send, spawn, spawn_link, trap_exit,
-    try_receive,
+    try_receive, whereis,
 };
 use common::{PATIENCE, run};
 
@@ -496,14 +496,17 @@ fn a_kill_during_init_fails_the_start_with_killed_and_leaves_nothing() {
         let k = killer();
         for linked in [false, true] {
             let args = ("s", Fault::InitBlocks, k);
+            // Named: the name is free again once the start has returned.
+            let opts = StartOptions::new().name("killed_in_init");
             let r = match linked {
-                true => gen_server::start_link::<Worker>(args),
-                false => gen_server::start::<Worker>(args),
+                true => gen_server::start_link_with::<Worker>(args, opts),
+                false => gen_server::start_with::<Worker>(args, opts),
             };
             assert_eq!(r.unwrap_err(), StartError::Stop(ExitReason::Killed));
             let pid = started("s");
             assert_eq!(report(), Report::Blocked("s", pid));
             assert!(!is_alive(pid));
+            assert_eq!(whereis("killed_in_init"), None);
             assert_eq!(try_receive::<Exit>(), None, "linked: {linked}");
         }
         // In a supervisor's start: a typed failure, the started sibling shut down.
