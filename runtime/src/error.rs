@@ -66,9 +66,9 @@ impl fmt::Display for BuildError {
             BuildError::LongSchedule(t) => {
                 write!(f, "long-schedule threshold {t:?} is below 1 ms")
             }
-            BuildError::ZeroShutdownTimeout => f.write_str(
-                "the shutdown timeout must be positive (Duration::MAX waits for ever)",
-            ),
+            BuildError::ZeroShutdownTimeout => {
+                f.write_str("the shutdown timeout must be positive (Duration::MAX waits for ever)")
+            }
             BuildError::ThreadName(name) => {
                 write!(f, "thread name prefix {name:?} contains a NUL byte")
             }

@@ -43,7 +43,10 @@ fn loom_timer_cancel_or_fire_exactly_one() {
         // The scheduler's side: the wheel entry comes due.
         let delivered = cell.fire().map(|node| {
             assert_eq!(cell.remaining(), None, "fired, not pending");
-            let message = node.downcast::<Counted>().ok().expect("the timer's message");
+            let message = node
+                .downcast::<Counted>()
+                .ok()
+                .expect("the timer's message");
             drop(message);
         });
         let cancels = cancellers
