@@ -185,14 +185,22 @@ fn soak(sizes: Sizes) {
         await_processes(&rt, 0);
         let stats = rt.stats();
         max_carved = max_carved.max(stats.stacks_carved);
-        // The pool reuses stacks: never more than one wave's worth (plus the
-        // per-scheduler caches' batches) are carved.
+        // The pool reuses stacks: a wave's worth, plus what the per-scheduler caches
+        // hold while the other scheduler carves (a few percent), never a new set per
+        // wave.
         assert!(
-            stats.stacks_carved <= sizes.per_wave + 1024,
+            stats.stacks_carved <= sizes.per_wave + sizes.per_wave / 8 + 1024,
             "wave {w}: {} stacks carved for waves of {}",
             stats.stacks_carved,
             sizes.per_wave
         );
+        if sizes.waves >= 100 && w % 10 == 0 {
+            println!(
+                "soak: wave {w} stacks_carved={} rss_kib={}",
+                stats.stacks_carved,
+                vm_rss_kib()
+            );
+        }
         if w == 0 {
             rss_after_first = vm_rss_kib();
         }

@@ -22,6 +22,8 @@ fn main() {
         -1 => panic!("a process saw another identity after a switch (stale TLS)"),
         -2 => panic!("the runtime inside the cdylib failed"),
         0 => panic!("no process migrated between threads: nothing was checked"),
-        m => println!("tls in cdylib: 3 processes x {switches} switches, {m} migrations, identity kept"),
+        m => println!(
+            "tls in cdylib: 3 processes x {switches} switches, {m} migrations, identity kept"
+        ),
     }
 }

@@ -4,7 +4,10 @@
 use beamlet_runtime::{BuildError, Runtime};
 
 fn main() {
-    assert!(cfg!(panic = "abort"), "this check must be built with panic = abort");
+    if !cfg!(panic = "abort") {
+        eprintln!("this check must be built with panic = abort (the dev profile)");
+        std::process::exit(2);
+    }
     match Runtime::builder().schedulers(1).build() {
         Err(BuildError::PanicAbort) => println!("panic = abort: refused at build"),
         Err(e) => {
