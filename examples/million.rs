@@ -14,7 +14,7 @@
 //! With `hibernate`, each server hibernates between requests: it holds no stack while
 //! it waits, which is where most of an idle process's memory goes.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
 
 use beamlet::{Pid, Runtime, hibernate, receive, self_pid, send, spawn};
@@ -86,21 +86,34 @@ fn rss_kib() -> u64 {
         .unwrap_or(0)
 }
 
-/// A one-line progress bar on stderr, redrawn in place.
+/// A one-line progress bar on stderr, redrawn in place. When stderr is not a
+/// terminal (a CI log, a pipe), carriage returns would pile up into one long line,
+/// so only each phase's final state is printed, as a plain line.
 fn progress(label: &str, done: usize, total: usize, started: Instant) {
+    let stderr = std::io::stderr();
+    let tty = stderr.is_terminal();
+    if !tty && done < total {
+        return;
+    }
     let width = 40;
     let filled = done * width / total.max(1);
     let rate = done as f64 / started.elapsed().as_secs_f64().max(1e-9);
-    eprint!(
-        "\r  {label:<10} [{}{}] {done:>9}/{total} {:>8.0}/s",
+    let bar = format!(
+        "  {label:<10} [{}{}] {done:>9}/{total} {:>8.0}/s",
         "#".repeat(filled),
         " ".repeat(width - filled),
         rate
     );
-    if done == total {
-        eprintln!();
+    let mut out = stderr.lock();
+    if tty {
+        let _ = write!(out, "\r{bar}");
+        if done == total {
+            let _ = writeln!(out);
+        }
+    } else {
+        let _ = writeln!(out, "{bar}");
     }
-    let _ = std::io::stderr().flush();
+    let _ = out.flush();
 }
 
 fn main() {

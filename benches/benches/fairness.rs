@@ -7,7 +7,9 @@
 //! milliseconds and records how late each wake-up was; with `Y=1` it also yields once
 //! after waking, so the wake-up passes through the run queue.
 //!
-//! Keys: `wakeups`, `p50_us`, `p99_us`, `max_us`, `pay`.
+//! Keys: `wakeups`, `p50_us`, `p99_us`, `max_us`, `pay`, and the rest of the lateness
+//! distribution for charts (`benches/src/bin/report`): `p10_us`, `p25_us`, `p75_us`,
+//! `p90_us`, `p999_us`.
 //!
 //! Guards against regressions in preemption: the reduction budget (PAY=1), the
 //! system monitor and core hand-off (PAY=0), and timer firing under load.
@@ -42,6 +44,11 @@ fn main() {
         .key("p99_us", us(pct(0.99)))
         .key("max_us", us(late.last()))
         .key("pay", u8::from(pay))
+        .key("p10_us", us(pct(0.10)))
+        .key("p25_us", us(pct(0.25)))
+        .key("p75_us", us(pct(0.75)))
+        .key("p90_us", us(pct(0.90)))
+        .key("p999_us", us(pct(0.999)))
         .print();
 }
 

@@ -370,7 +370,7 @@ fn receive_node(
             continue;
         }
         if let Some(d) = deadline {
-            if Instant::now() >= d {
+            if crate::now() >= d {
                 return None;
             }
             arm_wake(p, d);
@@ -411,10 +411,9 @@ pub(crate) fn arm_wake(p: ProcPtr, deadline: Instant) {
     });
 }
 
+/// `timeout` from now on the runtime's clock (virtual in a simulated runtime).
 fn deadline_after(timeout: Duration) -> Instant {
-    Instant::now()
-        .checked_add(timeout)
-        .unwrap_or_else(|| Instant::now() + Duration::from_secs(100 * 365 * 24 * 3600))
+    crate::timer::clock::deadline_after(crate::now(), timeout)
 }
 
 fn take<T: 'static>(node: Node) -> T {
@@ -507,7 +506,7 @@ pub fn receive_match_timeout<T: Send + 'static>(
 /// rt.shutdown();
 /// ```
 pub fn try_receive<T: Send + 'static>() -> Option<T> {
-    receive_node(&mut |n| n.is::<T>(), Some(Instant::now()), Start::Head).map(take)
+    receive_node(&mut |n| n.is::<T>(), Some(crate::now()), Start::Head).map(take)
 }
 
 /// A message of any type, as taken by [`receive_any`].
@@ -692,7 +691,7 @@ pub fn sleep(duration: Duration) {
     };
     charge(TIMER_COST);
     let deadline = deadline_after(duration);
-    while Instant::now() < deadline {
+    while crate::now() < deadline {
         arm_wake(p, deadline);
         suspend(Suspend::Wait);
     }
@@ -713,27 +712,25 @@ pub fn sleep(duration: Duration) {
 /// rt.shutdown();
 /// ```
 pub fn send_after<M: Send + 'static>(delay: Duration, pid: Pid, msg: M) -> TimerRef {
-    let deadline = deadline_after(delay);
-    let cell = TimerCell::new(deadline, Node::new(msg));
-    let action = TimerAction::Send {
-        to: pid,
-        cell: cell.clone(),
-    };
-    let mut action = Some(action);
-    let armed = with_context(|cx| {
-        let a = action.take().expect("armed once");
-        cx.with_core(|core| cx.shared.arm_timer(core, deadline, a));
+    let mut node = Some(Node::new(msg));
+    let local = with_context(|cx| {
+        let n = node.take().expect("armed once");
+        cx.with_core(|core| cx.shared.send_after(core, delay, pid, n))
     });
-    if armed.is_none() {
-        let a = action.take().expect("armed once");
-        match registry::lookup(pid.runtime) {
-            Some(shared) => shared.arm_timer(None, deadline, a),
-            None => drop(cell.fire()),
-        }
-    } else {
+    if let Some(timer) = local {
         charge(TIMER_COST);
+        return timer;
     }
-    TimerRef { cell }
+    let n = node.take().expect("armed once");
+    match registry::lookup(pid.runtime) {
+        Some(shared) => shared.send_after(None, delay, pid, n),
+        None => {
+            // No such runtime: a timer that has already fired, its message dropped.
+            let cell = TimerCell::new(Instant::now(), n, None);
+            drop(cell.fire());
+            TimerRef { cell }
+        }
+    }
 }
 
 /// Cancels a `send_after` timer. Returns the time that was left, or `None` if the

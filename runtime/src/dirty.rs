@@ -14,6 +14,13 @@
 //!
 //! Pool threads spin briefly before parking, so that back-to-back dirty calls do not
 //! each pay a thread wake-up.
+//!
+//! In a simulated runtime (see
+//! [`RuntimeBuilder::simulation`](crate::RuntimeBuilder::simulation)) step 1 runs the
+//! job on a thread of its own and the scheduler waits for it to finish before the
+//! caller's receive: the result is then already in the mailbox, so a dirty call
+//! changes nothing in the schedule and takes no virtual time. (It runs on a thread,
+//! not on the process's small stack, for the stack a dirty job may need.)
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -203,14 +210,49 @@ where
         });
         let _ = reply.send(Done { tag, result });
     });
-    with_context(|cx| match kind {
-        Kind::Cpu => cx.shared.dirty_cpu.submit(job),
-        Kind::Io => cx.shared.dirty_io.submit(job),
+    let mut job_slot = Some(job);
+    let simulated = with_context(|cx| {
+        let simulated = cx.shared.is_simulated();
+        match kind {
+            _ if simulated => {}
+            Kind::Cpu => cx.shared.dirty_cpu.submit(job_slot.take().expect("once")),
+            Kind::Io => cx.shared.dirty_io.submit(job_slot.take().expect("once")),
+        }
+        simulated
     })
     .expect("beamlet: dirty_cpu/dirty_io called outside a process");
+    if simulated {
+        run_while_waiting(job_slot.take().expect("once"));
+    }
     let done = receive_match(|d: &Done<R>| d.tag == tag);
     unalias(reply);
     done.result
+}
+
+/// Runs a dirty job of a simulated runtime on a thread of its own and waits for it
+/// here, on the scheduler thread, so nothing else runs meanwhile.
+fn run_while_waiting(job: Job) {
+    let shared_job = Arc::new(Mutex::new(Some(job)));
+    let theirs = shared_job.clone();
+    let take = |slot: &Mutex<Option<Job>>| slot.lock().unwrap_or_else(|e| e.into_inner()).take();
+    let started = std::thread::Builder::new()
+        .name("beamlet-sim-dirty".to_owned())
+        .spawn(move || {
+            if let Some(job) = take(&theirs) {
+                job();
+            }
+        });
+    match started {
+        // The job catches its own panic, so the thread ends normally.
+        Ok(t) => drop(t.join()),
+        Err(e) => {
+            let why = "no thread for a dirty job; running it inline";
+            log::warn!(target: "beamlet::dirty", "{why}: {e}");
+            if let Some(job) = take(&shared_job) {
+                job();
+            }
+        }
+    }
 }
 
 /// Runs `f` on a dirty CPU scheduler while the calling process waits (killable, its

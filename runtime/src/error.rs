@@ -39,6 +39,9 @@ pub enum BuildError {
     PanicAbort,
     /// An OS call failed while starting (thread spawn, signal handler, ...).
     Os(std::io::Error),
+    /// `simulation(seed)` with `schedulers(n)` for an `n` other than 1: a simulated
+    /// runtime has exactly one scheduler.
+    SimulationSchedulers(usize),
 }
 
 impl fmt::Display for BuildError {
@@ -77,6 +80,10 @@ impl fmt::Display for BuildError {
                  process would kill every process",
             ),
             BuildError::Os(e) => write!(f, "OS error while starting the runtime: {e}"),
+            BuildError::SimulationSchedulers(n) => write!(
+                f,
+                "a simulated runtime has one scheduler, but schedulers({n}) was asked for"
+            ),
         }
     }
 }
@@ -89,6 +96,41 @@ impl std::error::Error for BuildError {
         }
     }
 }
+
+/// What a simulated runtime (see
+/// [`RuntimeBuilder::simulation`](crate::RuntimeBuilder::simulation)) refuses,
+/// because it cannot make it deterministic. It is the inner error of the
+/// `io::Error` (kind `Unsupported`) that the refused call returns.
+///
+/// # Examples
+///
+/// ```
+/// use beamlet_runtime::{net::TcpListener, Runtime, Unsimulated};
+/// let rt = Runtime::builder().simulation(1).build().unwrap();
+/// let err = rt.block_on(|| TcpListener::bind("127.0.0.1:0").unwrap_err()).unwrap();
+/// assert_eq!(err.kind(), std::io::ErrorKind::Unsupported);
+/// let why = err.get_ref().and_then(|e| e.downcast_ref::<Unsimulated>());
+/// assert_eq!(why, Some(&Unsimulated::Network));
+/// rt.shutdown();
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Unsimulated {
+    /// Network I/O: readiness comes from the OS at real times, in any order.
+    Network,
+}
+
+impl fmt::Display for Unsimulated {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Unsimulated::Network => {
+                f.write_str("network I/O is not available in a simulated runtime")
+            }
+        }
+    }
+}
+
+impl std::error::Error for Unsimulated {}
 
 /// Why a process could not be spawned.
 ///

@@ -15,6 +15,9 @@
 //! - **Network I/O**: [`net`]: TCP and UDP sockets whose blocking calls park only the
 //!   calling process (a reactor thread per runtime polls them with mio).
 //! - **Embedding**: [`Runtime::builder`], [`Runtime::block_on`], [`Runtime::shutdown`].
+//! - **Simulation**: [`RuntimeBuilder::simulation`] runs one seeded scheduler on a
+//!   virtual clock ([`now`]), so a seed replays its schedule exactly and timeouts
+//!   take no wall time: for exploring races over many seeds in tests.
 //!
 //! # Example
 //!
@@ -93,7 +96,7 @@ pub use api::{
     send, send_after, set_priority, sleep, spawn, spawn_priority, try_receive, yield_now,
 };
 pub use dirty::{DirtyError, dirty_cpu, dirty_io};
-pub use error::{BuildError, SendError, SpawnError};
+pub use error::{BuildError, SendError, SpawnError, Unsimulated};
 pub use exit::{ExitReason, PanicReason, Term};
 pub use info::{ProcessInfo, ProcessStatus, process_info, processes};
 pub use link::{
@@ -113,6 +116,7 @@ pub use scheduler::queue::Priority;
 pub use scheduler::sysmon::{LongSchedule, system_monitor};
 pub use stack::{DEFAULT_STACK_SIZE, MAX_STACK_SIZE, MIN_STACK_SIZE};
 pub use timer::TimerRef;
+pub use timer::clock::now;
 
 /// Network I/O: TCP and UDP sockets whose blocking calls park only the calling
 /// process while its scheduler runs others. Each runtime has a reactor thread that

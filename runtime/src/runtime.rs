@@ -15,8 +15,9 @@ use crate::process::table::ProcessTable;
 use crate::process::{FLAG_KILL, ProcPtr};
 use crate::scheduler::context::{self, WorkerContext};
 use crate::scheduler::handoff::CoreSlot;
-use crate::scheduler::{Config, Core, Handoff, Shared, idle::Idle, slack, sysmon, worker};
+use crate::scheduler::{Config, Core, Handoff, Shared, idle::Idle, sim, slack, sysmon, worker};
 use crate::stack::{DEFAULT_STACK_SIZE, MAX_STACK_SIZE, MIN_STACK_SIZE, StackPool};
+use crate::timer::clock::VirtualClock;
 use crate::{BuildError, ExitReason, Pid, SendError, SpawnError, registry};
 
 /// Default reductions per slice, as the BEAM's `CONTEXT_REDS`.
@@ -64,6 +65,7 @@ pub struct RuntimeBuilder {
     long_schedule: Duration,
     dirty_cpu: Option<usize>,
     dirty_io: usize,
+    simulation: Option<u64>,
 }
 
 impl RuntimeBuilder {
@@ -122,6 +124,72 @@ impl RuntimeBuilder {
         self
     }
 
+    /// Deterministic simulation mode: the same program with the same `seed` runs the
+    /// same schedule, so a failure found under one seed replays exactly.
+    ///
+    /// - **One scheduler thread** (asking for `schedulers(n)` with `n` other than 1
+    ///   is a [`BuildError::SimulationSchedulers`]); no stealing, and no system
+    ///   monitor, so no hand-off and no [`LongSchedule`](crate::LongSchedule) report
+    ///   (a process that never yields holds the simulation, as it would hold a
+    ///   scheduler).
+    /// - **Seeded choice**: the next process is picked by a PRNG seeded with `seed`
+    ///   among all runnable ones (highest priority first), not in FIFO order, and one
+    ///   slice in four is cut to 1–32 reductions, so different seeds explore
+    ///   different interleavings and preemption points.
+    /// - **Virtual time**: receive timeouts, [`sleep`](crate::sleep),
+    ///   [`send_after`](crate::send_after), [`read_timer`](crate::read_timer) and the
+    ///   OTP library's timeouts and restart intensity run on a virtual clock read
+    ///   with [`now`](crate::now) (or [`Runtime::now`]). It stands still while
+    ///   processes run and, when none is runnable, jumps to the next timer deadline:
+    ///   a 5 s call timeout or an hour's `sleep` takes no wall time.
+    ///
+    /// What it cannot make deterministic:
+    ///
+    /// - **Network I/O** is refused: socket calls fail with an `io::Error` of kind
+    ///   `Unsupported` carrying [`Unsimulated::Network`](crate::Unsimulated).
+    /// - **Dirty jobs** ([`dirty_cpu`](crate::dirty_cpu),
+    ///   [`dirty_io`](crate::dirty_io)) run on a thread of their own while the
+    ///   scheduler waits for them: nothing else runs meanwhile and they take no
+    ///   virtual time (a dirty call cannot be raced or killed half-way).
+    /// - **Other threads**: [`Runtime::spawn`], [`Runtime::send`] and
+    ///   [`Runtime::send_named`] from a thread outside the runtime land whenever that
+    ///   thread runs. Start the scenario with one [`Runtime::block_on`] and drive
+    ///   everything from its root process; calls before the root starts are fine.
+    /// - **`Instant::now()`** and `SystemTime` in user code read the OS clocks; use
+    ///   [`now`](crate::now) for time that should replay. Busy-waiting on the clock
+    ///   (`while now() < t { yield_now() }`) never ends, since time advances only
+    ///   when no process is runnable: wait with `sleep` or a receive timeout.
+    /// - Anything the program itself makes nondeterministic: `HashMap` iteration
+    ///   with a random hasher, thread-locals, OS randomness.
+    ///
+    /// Pids print with the runtime number, which differs between runtimes of one OS
+    /// process; compare traces by something else (a name, an index you assign).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use beamlet_runtime::{receive, self_pid, send, spawn, Runtime};
+    /// fn order(seed: u64) -> Vec<u32> {
+    ///     let rt = Runtime::builder().simulation(seed).build().unwrap();
+    ///     let got = rt.block_on(|| {
+    ///         let me = self_pid();
+    ///         for i in 0..4u32 {
+    ///             spawn(move || send(me, i).unwrap()).unwrap();
+    ///         }
+    ///         (0..4).map(|_| receive::<u32>()).collect::<Vec<_>>()
+    ///     });
+    ///     rt.shutdown();
+    ///     got.unwrap()
+    /// }
+    /// assert_eq!(order(3), order(3)); // a seed replays exactly
+    /// assert!((0..20).any(|s| order(s) != order(3)), "seeds explore other orders");
+    /// ```
+    pub fn simulation(mut self, seed: u64) -> Self {
+        self.simulation = Some(seed);
+        self
+    }
+
     /// How long [`Runtime::shutdown`] waits for killed processes to exit (default
     /// [`DEFAULT_SHUTDOWN_TIMEOUT`], 5 s; positive; `Duration::MAX` waits for ever).
     pub fn shutdown_timeout(mut self, t: Duration) -> Self {
@@ -133,10 +201,12 @@ impl RuntimeBuilder {
         if cfg!(panic = "abort") {
             return Err(BuildError::PanicAbort);
         }
-        let schedulers = match self.schedulers {
-            Some(0) => return Err(BuildError::ZeroSchedulers),
-            Some(n) => n,
-            None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        let schedulers = match (self.schedulers, self.simulation) {
+            (Some(0), _) => return Err(BuildError::ZeroSchedulers),
+            (Some(n), Some(_)) if n != 1 => return Err(BuildError::SimulationSchedulers(n)),
+            (_, Some(_)) => 1,
+            (Some(n), None) => n,
+            (None, None) => std::thread::available_parallelism().map_or(1, |n| n.get()),
         };
         if self.reductions == 0 {
             return Err(BuildError::ZeroReductions);
@@ -172,6 +242,7 @@ impl RuntimeBuilder {
             long_schedule: self.long_schedule,
             dirty_cpu: self.dirty_cpu.unwrap_or(schedulers),
             dirty_io: self.dirty_io,
+            simulation: self.simulation,
         })
     }
 
@@ -198,6 +269,13 @@ impl RuntimeBuilder {
             .into_iter()
             .map(|c| CoreSlot::new(Box::new(c)))
             .collect();
+        let epoch = Instant::now();
+        let simulated = config.simulation.is_some();
+        // A simulated runtime runs dirty jobs on threads of their own (see `dirty`).
+        let (dirty_cpu, dirty_io) = match simulated {
+            true => (0, 0),
+            false => (config.dirty_cpu, config.dirty_io),
+        };
         let shared = Arc::new(Shared {
             id: registry::next_id(),
             injector: Default::default(),
@@ -207,7 +285,8 @@ impl RuntimeBuilder {
             has_remote_timers: AtomicBool::new(false),
             table: ProcessTable::new(config.max_processes + slack(n)),
             stacks: StackPool::new(config.stack_size, config.max_processes + slack(n)),
-            epoch: Instant::now(),
+            epoch,
+            clock: simulated.then(|| VirtualClock::new(epoch)),
             live: AtomicUsize::new(0),
             exited: (Mutex::new(()), Condvar::new()),
             closing: AtomicBool::new(false),
@@ -219,16 +298,10 @@ impl RuntimeBuilder {
             handoff_ready: Condvar::new(),
             extra_threads: Mutex::new(Vec::new()),
             sys_monitor: Mutex::new(None),
-            dirty_cpu: DirtyPool::start(
-                config.dirty_cpu,
-                &format!("{}-dirty-cpu", config.thread_name),
-            )
-            .map_err(BuildError::Os)?,
-            dirty_io: DirtyPool::start(
-                config.dirty_io,
-                &format!("{}-dirty-io", config.thread_name),
-            )
-            .map_err(BuildError::Os)?,
+            dirty_cpu: DirtyPool::start(dirty_cpu, &format!("{}-dirty-cpu", config.thread_name))
+                .map_err(BuildError::Os)?,
+            dirty_io: DirtyPool::start(dirty_io, &format!("{}-dirty-io", config.thread_name))
+                .map_err(BuildError::Os)?,
             reactor,
             config,
         });
@@ -237,6 +310,18 @@ impl RuntimeBuilder {
             shared: shared.clone(),
             threads: Vec::with_capacity(n),
         };
+        if let Some(seed) = shared.config.simulation {
+            // One scheduler, and no reactor or monitor thread: nothing outside the
+            // seeded loop touches the schedule (see `scheduler::sim`).
+            let shared = shared.clone();
+            let name = format!("{}-sim", shared.config.thread_name);
+            let handle = std::thread::Builder::new()
+                .name(name)
+                .spawn(move || sim::run(&WorkerContext::new(shared), seed))
+                .map_err(BuildError::Os)?;
+            rt.threads.push(handle);
+            return Ok(rt);
+        }
         for index in 0..n {
             let shared = shared.clone();
             let name = format!("{}-{index}", shared.config.thread_name);
@@ -273,6 +358,7 @@ impl Default for RuntimeBuilder {
             long_schedule: DEFAULT_LONG_SCHEDULE,
             dirty_cpu: None,
             dirty_io: DEFAULT_DIRTY_IO,
+            simulation: None,
         }
     }
 }
@@ -348,6 +434,34 @@ impl Runtime {
     /// Number of scheduler threads.
     pub fn schedulers(&self) -> usize {
         self.shared.config.schedulers
+    }
+
+    /// The seed of a runtime built with
+    /// [`simulation`](RuntimeBuilder::simulation), `None` for a normal one.
+    ///
+    /// ```
+    /// let rt = beamlet_runtime::Runtime::builder().simulation(9).build().unwrap();
+    /// assert_eq!(rt.simulation_seed(), Some(9));
+    /// assert_eq!(rt.schedulers(), 1);
+    /// rt.shutdown();
+    /// ```
+    pub fn simulation_seed(&self) -> Option<u64> {
+        self.shared.config.simulation
+    }
+
+    /// This runtime's clock: its virtual clock if it is simulated (see
+    /// [`now`](crate::now)), `Instant::now()` otherwise. Readable from any thread.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let rt = beamlet_runtime::Runtime::builder().simulation(1).build().unwrap();
+    /// let start = rt.now();
+    /// rt.block_on(|| beamlet_runtime::sleep(Duration::from_secs(90))).unwrap();
+    /// assert!(rt.now() - start >= Duration::from_secs(90));
+    /// rt.shutdown();
+    /// ```
+    pub fn now(&self) -> Instant {
+        self.shared.now()
     }
 
     /// Spawns a process from outside the runtime.

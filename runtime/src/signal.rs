@@ -222,6 +222,47 @@ fn on_exit_signal(
     }
 }
 
+/// The exit signals an exiting process sends.
+struct Observers<'a> {
+    me: Pid,
+    /// The reason links receive (`Kill` reaches them as `Killed`).
+    link_reason: ExitReason,
+    reason: &'a ExitReason,
+}
+
+impl Observers<'_> {
+    /// Signals links, then watchers, and withdraws the monitors the process held.
+    fn signal(
+        &self,
+        shared: &Shared,
+        mut core: Option<&mut Core>,
+        links: impl IntoIterator<Item = Pid>,
+        watchers: impl IntoIterator<Item = (MonitorRef, Pid)>,
+        held: impl IntoIterator<Item = (MonitorRef, Pid)>,
+    ) {
+        for to in links {
+            let sig = Signal::Exit {
+                from: self.me,
+                reason: self.link_reason.clone(),
+                link: true,
+            };
+            let _ = shared.deliver(core.as_deref_mut(), to, sig.into_node());
+        }
+        for (monitor, to) in watchers {
+            let sig = Signal::Down {
+                monitor,
+                pid: self.me,
+                reason: self.reason.clone(),
+            };
+            let _ = shared.deliver(core.as_deref_mut(), to, sig.into_node());
+        }
+        for (monitor, to) in held {
+            let sig = Signal::Demonitor { monitor };
+            let _ = shared.deliver(core.as_deref_mut(), to, sig.into_node());
+        }
+    }
+}
+
 /// What the exit path found: whether anyone will hear of the exit.
 pub(crate) struct ExitNotice {
     /// `true` if the process had links or monitors on it.
@@ -244,32 +285,33 @@ pub(crate) fn on_exit(
     for node in proc.inbound.close() {
         bounce(shared, core.as_deref_mut(), me, node);
     }
-    let link_reason = match reason {
-        ExitReason::Kill => ExitReason::Killed,
-        other => other.clone(),
+    let observers = Observers {
+        me,
+        link_reason: match reason {
+            ExitReason::Kill => ExitReason::Killed,
+            other => other.clone(),
+        },
+        reason,
     };
-    for &to in &relations.links {
-        let sig = Signal::Exit {
-            from: me,
-            reason: link_reason.clone(),
-            link: true,
+    if shared.is_simulated() {
+        // Hash order depends on the values of pids (which carry the runtime number)
+        // and references (from a process-wide counter), which differ between runs;
+        // sorted order depends only on the replayed schedule, so a seed replays.
+        let mut links: Vec<Pid> = relations.links.iter().copied().collect();
+        let pairs = |m: &std::collections::HashMap<MonitorRef, Pid, _>| {
+            m.iter().map(|(&r, &p)| (r, p)).collect::<Vec<_>>()
         };
-        let _ = shared.deliver(core.as_deref_mut(), to, sig.into_node());
-    }
-    for (&monitor, &to) in &relations.monitored_by {
-        let sig = Signal::Down {
-            monitor,
-            pid: me,
-            reason: reason.clone(),
-        };
-        let _ = shared.deliver(core.as_deref_mut(), to, sig.into_node());
-    }
-    for (&monitor, &to) in &relations.monitors {
-        let _ = shared.deliver(
-            core.as_deref_mut(),
-            to,
-            Signal::Demonitor { monitor }.into_node(),
-        );
+        let mut watchers = pairs(&relations.monitored_by);
+        let mut held = pairs(&relations.monitors);
+        links.sort_unstable();
+        watchers.sort_unstable();
+        held.sort_unstable();
+        observers.signal(shared, core, links, watchers, held);
+    } else {
+        let links = relations.links.iter().copied();
+        let watchers = relations.monitored_by.iter().map(|(&m, &p)| (m, p));
+        let held = relations.monitors.iter().map(|(&m, &p)| (m, p));
+        observers.signal(shared, core, links, watchers, held);
     }
     ExitNotice {
         observed: !relations.links.is_empty() || !relations.monitored_by.is_empty(),

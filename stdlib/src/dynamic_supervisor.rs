@@ -209,10 +209,14 @@ impl GenServer for DynamicSupervisor {
     }
 
     fn terminate(&mut self, _: &ExitReason) {
-        let all: Vec<(Pid, _)> = self
-            .running
+        let mut children: Vec<(&Child, Pid)> =
+            self.running.iter().map(|(&pid, c)| (c, pid)).collect();
+        // In start order rather than hash order, so that a shutdown sends its exit
+        // signals in the same order in every run (a simulation replays it exactly).
+        children.sort_by_key(|(c, _)| c.seq);
+        let all: Vec<(Pid, _)> = children
             .iter()
-            .map(|(&pid, c)| (pid, c.spec.shutdown))
+            .map(|&(c, pid)| (pid, c.spec.shutdown))
             .collect();
         shutdown_all(&all);
         self.running.clear();
@@ -231,7 +235,7 @@ impl DynamicSupervisor {
             Ok(pid) => {
                 let seq = self.next_seq;
                 self.next_seq += 1;
-                let started = Instant::now();
+                let started = beamlet_runtime::now();
                 let child = Child {
                     seq,
                     spec,
@@ -295,11 +299,9 @@ impl DynamicSupervisor {
         if !restart {
             return NoReply::Ok;
         }
-        if child
-            .spec
-            .backoff
-            .is_some_and(|b| child.started.elapsed() >= b.max)
-        {
+        if child.spec.backoff.is_some_and(|b| {
+            beamlet_runtime::now().saturating_duration_since(child.started) >= b.max
+        }) {
             child.in_a_row = 0;
         }
         let seq = child.seq;
@@ -311,7 +313,7 @@ impl DynamicSupervisor {
     /// backoff delay.
     fn restart(&mut self, seq: u64) -> NoReply<()> {
         let period = Duration::from_secs(self.opts.max_seconds);
-        let now = Instant::now();
+        let now = beamlet_runtime::now();
         if add_restart(&mut self.restarts, now, self.opts.max_restarts, period)
             == Intensity::Exceeded
         {
@@ -339,7 +341,7 @@ impl DynamicSupervisor {
         match start_spec(&child.spec) {
             Ok(pid) => {
                 let mut child = self.waiting.remove(&seq).expect("looked up above");
-                child.started = Instant::now();
+                child.started = beamlet_runtime::now();
                 self.running.insert(pid, child);
             }
             Err(StartError::Ignore) => {

@@ -278,9 +278,9 @@ pub enum NoReply<C> {
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct StartOptions {
-    name: Option<Name>,
-    hibernate_after: Option<Duration>,
-    timeout: Option<Duration>,
+    pub(crate) name: Option<Name>,
+    pub(crate) hibernate_after: Option<Duration>,
+    pub(crate) timeout: Option<Duration>,
 }
 
 impl StartOptions {

@@ -2,22 +2,38 @@
 //!
 //! - [`gen`](mod@crate::gen): the call protocol and the synchronous start shared by the behaviours.
 //! - [`gen_server`]: generic servers ([`GenServer`]).
+//! - [`gen_statem`]: generic state machines ([`GenStateMachine`]): postponing,
+//!   inserted events, event / state / generic timeouts, state enter calls.
 //! - [`sys`]: system messages every server answers (state, suspension, statistics).
 //! - [`supervisor`]: supervisors with static children and restart strategies.
+//! - [`application`](mod@crate::application): applications (named trees with versions and dependencies)
+//!   started and stopped as a whole by a controller, with OTP's restart types.
 //! - [`dynamic_supervisor`]: supervisors of children started on demand.
+//! - [`gen_event`]: event managers running each event through their installed
+//!   handlers ([`EventHandler`](gen_event::EventHandler)).
+//! - [`task`]: one-off functions run in their own process and awaited (Elixir's
+//!   `Task`), task supervisors, and bounded-concurrency streams.
+//! - [`agent`]: a process holding a state, read and changed with functions
+//!   (Elixir's `Agent`).
 //! - [`registry`]: key-value process registries (Elixir's `Registry`), read without
 //!   going through a process; unique keys also name servers ([`name`]).
 //!
 //! The facade crate `beamlet` re-exports this crate as `beamlet::otp`.
 
+pub mod agent;
+pub mod application;
 pub mod dynamic_supervisor;
 pub mod r#gen;
+pub mod gen_event;
 pub mod gen_server;
+pub mod gen_statem;
 pub mod name;
 pub mod registry;
 pub mod supervisor;
 pub mod sys;
+pub mod task;
 
 pub use beamlet_runtime as runtime;
 pub use r#gen::{CallError, StartError};
 pub use gen_server::{GenServer, ServerRef};
+pub use gen_statem::{GenStateMachine, MachineRef};

@@ -539,10 +539,21 @@ impl IoHandle {
     ///
     /// # Errors
     ///
-    /// `Unsupported` outside a runtime's threads; the OS error of the registration.
+    /// `Unsupported` outside a runtime's threads or in a simulated runtime (with
+    /// [`Unsimulated::Network`](crate::Unsimulated) inside); the OS error of the
+    /// registration.
     pub(crate) fn register(source: &mut impl Source, interest: Interest) -> io::Result<IoHandle> {
-        let (reactor, runtime) = with_context(|cx| (cx.shared.reactor.clone(), cx.shared.id))
-            .ok_or_else(super::outside_process)?;
+        let (reactor, runtime, simulated) = with_context(|cx| {
+            let s = &cx.shared;
+            (s.reactor.clone(), s.id, s.is_simulated())
+        })
+        .ok_or_else(super::outside_process)?;
+        if simulated {
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                crate::Unsimulated::Network,
+            ));
+        }
         let key = reactor.register(source, interest)?;
         Ok(IoHandle {
             reactor,

@@ -1,6 +1,7 @@
 //! The schedulers: one OS thread per scheduler, each running processes from its core.
 //!
 //! - [`worker`]: the scheduler loop: timers, picking, stealing, parking.
+//! - [`sim`]: the deterministic simulation loop that replaces it in a simulated runtime.
 //! - [`run`]: running one process, and what happens when it suspends or exits.
 //! - [`core`]: the movable per-scheduler state (run queue, next slot, timers, caches).
 //! - [`handoff`]: taking a core from a stuck thread and giving it to another.
@@ -18,6 +19,7 @@ pub(crate) mod handoff;
 pub(crate) mod idle;
 pub(crate) mod queue;
 pub(crate) mod run;
+pub(crate) mod sim;
 pub(crate) mod sysmon;
 pub(crate) mod worker;
 
@@ -32,8 +34,9 @@ use crate::process::state::Notify;
 use crate::process::table::ProcessTable;
 use crate::process::{ExitHook, ProcPtr};
 use crate::stack::StackPool;
+use crate::timer::clock::{self, VirtualClock};
 use crate::timer::wheel::Entry;
-use crate::timer::{self, TimerAction};
+use crate::timer::{self, TimerAction, TimerCell, TimerRef};
 use crate::{MonitorRef, Pid, SpawnError};
 
 /// Process slots (and stacks) beyond `max_processes`, so that the ones parked in
@@ -63,6 +66,8 @@ pub(crate) struct Config {
     pub(crate) long_schedule: Duration,
     pub(crate) dirty_cpu: usize,
     pub(crate) dirty_io: usize,
+    /// The seed of a simulated runtime (see [`sim`]).
+    pub(crate) simulation: Option<u64>,
 }
 
 /// State shared by all schedulers of one runtime.
@@ -82,6 +87,8 @@ pub(crate) struct Shared {
     pub(crate) stacks: StackPool,
     /// Time zero of every timer wheel.
     pub(crate) epoch: Instant,
+    /// The virtual clock of a simulated runtime; `None` runs on the OS clock.
+    pub(crate) clock: Option<std::sync::Arc<VirtualClock>>,
     /// Live processes; `exited` is signalled when it reaches zero while closing.
     pub(crate) live: AtomicUsize,
     pub(crate) exited: (Mutex<()>, Condvar),
@@ -291,6 +298,35 @@ impl Shared {
                 self.idle.notify_one();
             }
         }
+    }
+
+    /// This runtime's current time (see [`clock`]).
+    pub(crate) fn now(&self) -> Instant {
+        clock::now_on(self.clock.as_deref())
+    }
+
+    /// `true` for a runtime built with `simulation(seed)`.
+    pub(crate) fn is_simulated(&self) -> bool {
+        self.clock.is_some()
+    }
+
+    /// Arms a `send_after` timer delivering `node` to `to` after `delay` on this
+    /// runtime's clock.
+    pub(crate) fn send_after(
+        &self,
+        core: Option<&mut Core>,
+        delay: Duration,
+        to: Pid,
+        node: Node,
+    ) -> TimerRef {
+        let deadline = clock::deadline_after(self.now(), delay);
+        let cell = TimerCell::new(deadline, node, self.clock.clone());
+        let action = TimerAction::Send {
+            to,
+            cell: cell.clone(),
+        };
+        self.arm_timer(core, deadline, action);
+        TimerRef { cell }
     }
 
     /// Runs a due timer.

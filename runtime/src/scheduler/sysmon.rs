@@ -171,7 +171,7 @@ impl Shared {
 ///
 /// # Panics
 ///
-/// Outside a process (use [`Runtime::system_monitor`](crate::Runtime::system_monitor)).
+/// Outside a process.
 pub fn system_monitor(to: Option<Pid>) -> Option<Pid> {
     crate::scheduler::context::with_context(|cx| cx.shared.set_system_monitor(to))
         .expect("beamlet: system_monitor() called outside a process")

@@ -188,7 +188,7 @@ fn park(shared: &Shared, core: &mut Core) {
 }
 
 /// Hands what this thread's core caches back when the thread stops.
-fn retire(cx: &WorkerContext) {
+pub(crate) fn retire(cx: &WorkerContext) {
     cx.with_core(|core| {
         if let Some(core) = core {
             release_caches(&cx.shared, core);

@@ -6,10 +6,14 @@
 //! A core fires its due timers once per scheduling round and parks no longer than
 //! until its next deadline.
 //!
+//! Deadlines are read on the runtime's clock ([`clock`]): the OS monotonic clock, or
+//! a simulated runtime's virtual clock.
+//!
 //! Cancellation is lazy: [`cancel_timer`](crate::cancel_timer) flips the timer's
 //! shared state from pending to cancelled (one CAS, from any thread) and drops the
 //! message; the wheel entry is discarded when its slot comes round.
 
+pub(crate) mod clock;
 pub(crate) mod wheel;
 
 use std::sync::Arc;
@@ -33,6 +37,8 @@ pub(crate) struct TimerCell {
     deadline: Instant,
     /// The message, taken by whichever of fire and cancel wins.
     message: Mutex<Option<Node>>,
+    /// The virtual clock `deadline` is on, for a simulated runtime's timer.
+    clock: Option<Arc<clock::VirtualClock>>,
 }
 
 /// What a wheel entry does when it fires.
@@ -70,12 +76,22 @@ pub struct TimerRef {
 }
 
 impl TimerCell {
-    pub(crate) fn new(deadline: Instant, message: Node) -> Arc<TimerCell> {
+    pub(crate) fn new(
+        deadline: Instant,
+        message: Node,
+        clock: Option<Arc<clock::VirtualClock>>,
+    ) -> Arc<TimerCell> {
         Arc::new(TimerCell {
             state: AtomicU8::new(PENDING),
             deadline,
             message: Mutex::new(Some(message)),
+            clock,
         })
+    }
+
+    fn left(&self) -> Duration {
+        self.deadline
+            .saturating_duration_since(clock::now_on(self.clock.as_deref()))
     }
 
     /// Claims the message for delivery; `None` if the timer was cancelled.
@@ -101,13 +117,12 @@ impl TimerCell {
                 .unwrap_or_else(|e| e.into_inner())
                 .take(),
         );
-        Some(self.deadline.saturating_duration_since(Instant::now()))
+        Some(self.left())
     }
 
     /// Time left if still pending.
     pub(crate) fn remaining(&self) -> Option<Duration> {
-        (self.state.load(Ordering::Acquire) == PENDING)
-            .then(|| self.deadline.saturating_duration_since(Instant::now()))
+        (self.state.load(Ordering::Acquire) == PENDING).then(|| self.left())
     }
 }
 

@@ -100,7 +100,7 @@ fn init_it<S: GenServer>(starter: Starter, args: S::Args, opts: StartOptions) {
         parent: starter.linked().then(|| starter.parent()),
         hibernate_after: opts.hibernate_after,
         handled: 0,
-        started: Instant::now(),
+        started: beamlet_runtime::now(),
         suspended: false,
     };
     starter.ack();

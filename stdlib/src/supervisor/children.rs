@@ -32,7 +32,7 @@ impl Child {
             spec,
             pid,
             in_a_row: 0,
-            started: Instant::now(),
+            started: beamlet_runtime::now(),
         }
     }
 

@@ -259,7 +259,7 @@ impl Supervisor {
         match start_spec(&self.children.get(i).spec) {
             Ok(pid) => {
                 self.children.set_pid(i, ChildPid::Running(pid));
-                self.children.get_mut(i).started = Instant::now();
+                self.children.get_mut(i).started = beamlet_runtime::now();
                 Ok(Some(pid))
             }
             Err(StartError::Ignore) => Ok(None),
@@ -324,11 +324,9 @@ impl Supervisor {
             return self.auto_shutdown(significant);
         }
         // A child that ran long enough starts its backoff afresh.
-        if child
-            .spec
-            .backoff
-            .is_some_and(|b| child.started.elapsed() >= b.max)
-        {
+        if child.spec.backoff.is_some_and(|b| {
+            beamlet_runtime::now().saturating_duration_since(child.started) >= b.max
+        }) {
             child.in_a_row = 0;
         }
         self.restart(i)
@@ -351,7 +349,9 @@ impl Supervisor {
     /// now or after the child's backoff delay.
     fn restart(&mut self, i: usize) -> NoReply<()> {
         let (max, period) = (self.flags.max_restarts, self.flags.period());
-        if add_restart(&mut self.restarts, Instant::now(), max, period) == Intensity::Exceeded {
+        if add_restart(&mut self.restarts, beamlet_runtime::now(), max, period)
+            == Intensity::Exceeded
+        {
             return NoReply::Stop(ExitReason::Shutdown);
         }
         let id = self.children.get(i).spec.id.clone();
@@ -424,7 +424,7 @@ impl Supervisor {
             match start_spec(&child.spec) {
                 Ok(pid) => {
                     self.children.set_pid(j, ChildPid::Running(pid));
-                    self.children.get_mut(j).started = Instant::now();
+                    self.children.get_mut(j).started = beamlet_runtime::now();
                 }
                 Err(StartError::Ignore) => self.children.set_pid(j, ChildPid::Undefined),
                 Err(_) => {

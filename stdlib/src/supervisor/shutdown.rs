@@ -52,7 +52,7 @@ pub(crate) fn shutdown_child(pid: Pid, how: Shutdown) -> ExitReason {
 /// Stops many children at once; returns when all have exited.
 pub(crate) fn shutdown_all(children: &[(Pid, Shutdown)]) {
     let mark = mailbox_mark();
-    let now = Instant::now();
+    let now = beamlet_runtime::now();
     let mut pending: HashMap<MonitorRef, Pid> = HashMap::with_capacity(children.len());
     let mut deadlines: BTreeMap<Instant, Vec<MonitorRef>> = BTreeMap::new();
     for &(pid, how) in children {
@@ -98,7 +98,7 @@ fn take_down(
                 .is_some_and(|e| pids.contains(&e.from))
     };
     loop {
-        let wait = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+        let wait = deadline.map(|d| d.saturating_duration_since(beamlet_runtime::now()));
         let msg = receive_select(Some(mark), pred, wait)?;
         if let Ok(down) = msg.downcast::<Down>() {
             return Some(down.monitor);
@@ -111,7 +111,7 @@ fn kill_overdue(
     deadlines: &mut BTreeMap<Instant, Vec<MonitorRef>>,
     pending: &HashMap<MonitorRef, Pid>,
 ) {
-    let now = Instant::now();
+    let now = beamlet_runtime::now();
     while let Some(entry) = deadlines.first_entry() {
         if *entry.key() > now {
             break;

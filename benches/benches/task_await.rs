@@ -1,0 +1,60 @@
+//! task_await: starting a task and awaiting its result, over and over.
+//!
+//! Usage: `task_await [N=1000000] [B=1] [SCHEDULERS=0]`. The root runs N tasks in
+//! rounds of B: each round spawns B tasks with `task::spawn` (Elixir's
+//! `Task.async`: linked, monitored, replying to an alias), each returning its
+//! number, then awaits them in order with `r#await`. The sum of the results is
+//! checked.
+//!
+//! Keys: `tasks_per_sec` (N over the elapsed time), `us_per_task`.
+//!
+//! Guards against regressions in the task path: mailbox mark, alias, spawn with a
+//! link, monitor, the task's `catch_exit`, reply through the alias, unlink, exit and
+//! `Down`, and the owner's selective receive, demonitor and unalias.
+
+use std::time::Instant;
+
+use beamlet::otp::task::{self, Task};
+use beamlet_benches::{Report, Timed, arg, expect_ok, fail, fixed, ns_per, runtime, shutdown};
+
+fn main() {
+    let n = arg(0, "N", 1_000_000);
+    let b = arg(1, "B", 1).max(1);
+    let rt = runtime(arg(2, "SCHEDULERS", 0));
+    let t = expect_ok(rt.block_on(move || run(n, b)));
+    shutdown(rt);
+    let rate = n as f64 / t.elapsed.as_secs_f64().max(1e-9);
+    Report::new("task_await", n, t.elapsed)
+        .rss_kib(t.rss_kib)
+        .key("b", b)
+        .key("tasks_per_sec", fixed(rate, 0))
+        .key("us_per_task", fixed(ns_per(t.elapsed, n) / 1000.0, 2))
+        .print();
+}
+
+/// The root process: N tasks in rounds of B, the sum checked.
+fn run(n: u64, b: u64) -> Timed {
+    let start = Instant::now();
+    let mut sum = 0u64;
+    let mut next = 0u64;
+    while next < n {
+        let round = b.min(n - next);
+        let tasks: Vec<Task<u64>> = (next..next + round)
+            .map(|i| task::spawn(move || i).unwrap_or_else(|e| fail(format_args!("spawn: {e}"))))
+            .collect();
+        for t in tasks {
+            sum += t
+                .r#await()
+                .unwrap_or_else(|e| fail(format_args!("await: {e}")));
+        }
+        next += round;
+    }
+    let timed = Timed::since(start);
+    let expected = n * n.saturating_sub(1) / 2;
+    if sum != expected {
+        fail(format_args!(
+            "the results sum to {sum}, expected {expected}"
+        ));
+    }
+    timed
+}

@@ -1,0 +1,454 @@
+//! The event manager's process (the steps are in the parent module's header).
+//!
+//! 1. [`start`] runs `init_it` in the new process through [`gen::start`](crate::gen::start):
+//!    trap exits, register the name, acknowledge, loop.
+//! 2. [`Manager::run`] takes the oldest message of any type (while suspended, only
+//!    system messages and the parent's `Exit`) and dispatches it by kind.
+//! 3. Every handler callback goes through gen_server's `try_dispatch`; a failure
+//!    removes that handler ([`Manager::remove`]), never the manager.
+//! 4. Links to supervising processes that supervise no handler any more are
+//!    dropped after each message ([`Manager::release_supervisors`]).
+
+use std::time::Instant;
+
+use beamlet_runtime::{
+    Exit, ExitReason, Message, Pid, exit, hibernate, link, message_queue_len, receive_select,
+    self_pid, send, trap_exit, unlink,
+};
+
+use super::handler::{AnyBox, ErasedSwap, Installed, Outcome, Started, crashed};
+use super::{AnyHandlerId, HandlerError, HandlerExit, Previous, Removal, RemoveReason};
+use crate::r#gen::{self, From, StartError, Starter, reply};
+use crate::gen_server::try_dispatch;
+use crate::name::{Name, NameError};
+use crate::sys::{Statistics, SysMsg, SysOp, SysReply};
+
+/// The envelope of [`notify`](super::notify).
+pub(crate) struct Notify<E>(pub(crate) E);
+
+/// Makes a handler, in the manager.
+type HandlerInit<E> = Box<dyn FnOnce() -> Result<Started<E>, HandlerError> + Send>;
+
+/// The requests that are calls, each with its reply address.
+pub(crate) enum Request<E> {
+    SyncNotify(E, From<()>),
+    Add {
+        id: AnyHandlerId,
+        init: HandlerInit<E>,
+        supervisor: Option<Pid>,
+        from: From<Result<(), HandlerError>>,
+    },
+    Delete {
+        id: AnyHandlerId,
+        args: AnyBox,
+        from: From<Result<AnyBox, HandlerError>>,
+    },
+    Swap {
+        old: AnyHandlerId,
+        args: AnyBox,
+        new: ErasedSwap<E>,
+        /// The new supervisor (`swap_sup_handler`), else the old handler's.
+        supervisor: Option<Pid>,
+        from: From<Result<(), HandlerError>>,
+    },
+    Call {
+        id: AnyHandlerId,
+        request: AnyBox,
+        from: From<Result<AnyBox, HandlerError>>,
+    },
+    WhichHandlers(From<Vec<AnyHandlerId>>),
+}
+
+/// Starts a manager for events `E`.
+pub(crate) fn start<E: Send + 'static>(link: bool, name: Option<Name>) -> Result<Pid, StartError> {
+    r#gen::start(link, None, move |starter| init_it::<E>(starter, name))
+}
+
+fn init_it<E: Send + 'static>(starter: Starter, name: Option<Name>) {
+    trap_exit(true);
+    if let Some(Err(e)) = name.as_ref().map(Name::register) {
+        starter.fail(match e {
+            NameError::Taken(p) => StartError::AlreadyStarted(p),
+            other => StartError::Stop(ExitReason::custom(other)),
+        });
+    }
+    let manager = Manager::<E> {
+        handlers: Vec::new(),
+        parent: starter.linked().then(|| starter.parent()),
+        released: Vec::new(),
+        handled: 0,
+        started: beamlet_runtime::now(),
+        suspended: false,
+    };
+    starter.ack();
+    manager.run()
+}
+
+/// One installed handler.
+struct Entry<E> {
+    id: AnyHandlerId,
+    handler: Box<dyn Installed<E>>,
+    supervisor: Option<Pid>,
+}
+
+/// A running manager: its handlers, most recently added first.
+struct Manager<E> {
+    handlers: Vec<Entry<E>>,
+    parent: Option<Pid>,
+    /// Supervisors of handlers removed while handling the current message.
+    released: Vec<Pid>,
+    handled: u64,
+    started: Instant,
+    suspended: bool,
+}
+
+impl<E: Send + 'static> Manager<E> {
+    fn run(mut self) -> ! {
+        loop {
+            let msg = self.take();
+            let hibernate_now = self.handle(msg);
+            self.release_supervisors();
+            if hibernate_now {
+                hibernate(move || self.run())
+            }
+        }
+    }
+
+    /// The oldest message the manager takes now (see the module's step 2).
+    fn take(&self) -> Message {
+        let parent = self.parent;
+        let suspended = self.suspended;
+        let pred = |m: &Message| !suspended || m.is::<SysMsg>() || parent_exit(parent, m).is_some();
+        receive_select(None, pred, None).expect("an unbounded receive returns a message")
+    }
+
+    /// Dispatches one message; `true` if a handler asked to hibernate.
+    fn handle(&mut self, msg: Message) -> bool {
+        let msg = match msg.downcast::<Notify<E>>() {
+            Ok(Notify(event)) => {
+                self.handled += 1;
+                return self.each(|h| h.handle_event(&event));
+            }
+            Err(m) => m,
+        };
+        let msg = match msg.downcast::<Request<E>>() {
+            Ok(request) => {
+                self.handled += 1;
+                return self.on_request(request);
+            }
+            Err(m) => m,
+        };
+        let msg = match msg.downcast::<SysMsg>() {
+            Ok(sys) => {
+                self.on_system(sys);
+                return false;
+            }
+            Err(m) => m,
+        };
+        if let Some(reason) = parent_exit(self.parent, &msg) {
+            self.shutdown(reason)
+        }
+        self.handled += 1;
+        if let Some(Exit { from, reason }) = msg.downcast_ref::<Exit>() {
+            self.remove_supervised(*from, reason);
+        }
+        self.each(|h| h.handle_info(&msg))
+    }
+
+    fn on_request(&mut self, request: Request<E>) -> bool {
+        match request {
+            Request::SyncNotify(event, from) => {
+                let hibernate_now = self.each(|h| h.handle_event(&event));
+                reply(from, ());
+                hibernate_now
+            }
+            Request::Add {
+                id,
+                init,
+                supervisor,
+                from,
+            } => {
+                let (result, hibernate_now) = self.add(id, init, supervisor);
+                reply(from, result);
+                hibernate_now
+            }
+            Request::Delete { id, args, from } => {
+                let result = match self.position(&id) {
+                    Some(i) => self.remove(i, Removal::Deleted(args), RemoveReason::Normal),
+                    None => Err(HandlerError::NotInstalled),
+                };
+                reply(from, result);
+                false
+            }
+            Request::Swap {
+                old,
+                args,
+                new,
+                supervisor,
+                from,
+            } => {
+                let (result, hibernate_now) = self.swap(&old, args, new, supervisor);
+                reply(from, result);
+                hibernate_now
+            }
+            Request::Call { id, request, from } => self.call(&id, request, from),
+            Request::WhichHandlers(from) => {
+                reply(from, self.handlers.iter().map(|e| e.id.clone()).collect());
+                false
+            }
+        }
+    }
+
+    /// Runs `callback` on every handler in order, acting on each outcome; `true` if
+    /// one asked to hibernate.
+    fn each(&mut self, mut callback: impl FnMut(&mut dyn Installed<E>) -> Outcome<E>) -> bool {
+        let mut hibernate_now = false;
+        let mut i = 0;
+        while i < self.handlers.len() {
+            let handler = &mut self.handlers[i].handler;
+            let outcome = try_dispatch(|| callback(handler.as_mut()));
+            let (kept, hibernating) = self.apply(i, outcome);
+            hibernate_now |= hibernating;
+            i += usize::from(kept);
+        }
+        hibernate_now
+    }
+
+    /// Acts on the outcome of a callback of handler `i`: `(still a handler at i,
+    /// hibernate)`.
+    fn apply(&mut self, i: usize, outcome: Result<Outcome<E>, ExitReason>) -> (bool, bool) {
+        match outcome {
+            Ok(Outcome::Keep) => (true, false),
+            Ok(Outcome::Hibernate) => (true, true),
+            Ok(Outcome::Remove) => {
+                let _ = self.remove(i, Removal::Removed, RemoveReason::Normal);
+                (false, false)
+            }
+            Ok(Outcome::Swap(args, new)) => self.swap_in_place(i, args, new),
+            Err(reason) => {
+                let why = Removal::Crashed(reason.clone());
+                let _ = self.remove(i, why, RemoveReason::Error(reason));
+                (false, false)
+            }
+        }
+    }
+
+    /// Removes handler `i`, runs its `terminate` and tells its supervisor `report`;
+    /// returns what `terminate` returned.
+    fn remove(
+        &mut self,
+        i: usize,
+        why: Removal<AnyBox>,
+        report: RemoveReason,
+    ) -> Result<AnyBox, HandlerError> {
+        let Entry {
+            id,
+            handler,
+            supervisor,
+        } = self.handlers.remove(i);
+        let terminated = try_dispatch(move || handler.terminate(why)).map_err(crashed);
+        self.report(supervisor, id, report);
+        terminated
+    }
+
+    /// Tells `supervisor`, if any, that its handler `id` is gone.
+    fn report(&mut self, supervisor: Option<Pid>, id: AnyHandlerId, reason: RemoveReason) {
+        let Some(sup) = supervisor else { return };
+        let exit = HandlerExit {
+            manager: self_pid(),
+            handler: id,
+            reason,
+        };
+        // A supervisor that died meanwhile needs no report.
+        let _ = send(sup, exit);
+        self.released.push(sup);
+    }
+
+    fn add(
+        &mut self,
+        id: AnyHandlerId,
+        init: HandlerInit<E>,
+        supervisor: Option<Pid>,
+    ) -> (Result<(), HandlerError>, bool) {
+        match try_dispatch(init) {
+            Ok(Ok(started)) => (Ok(()), self.install(0, id, started, supervisor)),
+            Ok(Err(e)) => (Err(e), false),
+            Err(reason) => (Err(crashed(reason)), false),
+        }
+    }
+
+    /// Puts a started handler at `i`, linked to its supervisor; returns whether it
+    /// asked to hibernate.
+    fn install(
+        &mut self,
+        i: usize,
+        id: AnyHandlerId,
+        started: Started<E>,
+        supervisor: Option<Pid>,
+    ) -> bool {
+        if let Some(sup) = supervisor {
+            // Trapping exits, a dead supervisor yields an `Exit` with `NoProc`,
+            // which removes the handler as the supervisor's death would.
+            let _ = link(sup);
+        }
+        let entry = Entry {
+            id,
+            handler: started.handler,
+            supervisor,
+        };
+        self.handlers.insert(i, entry);
+        started.hibernate
+    }
+
+    /// `swap_handler`: the new handler goes first (see the module's step 2).
+    fn swap(
+        &mut self,
+        old: &AnyHandlerId,
+        args: AnyBox,
+        new: ErasedSwap<E>,
+        new_supervisor: Option<Pid>,
+    ) -> (Result<(), HandlerError>, bool) {
+        let (previous, old_supervisor) = match self.position(old) {
+            Some(i) => {
+                let old_supervisor = self.handlers[i].supervisor;
+                let to = RemoveReason::Swapped {
+                    to: new.id.clone(),
+                    supervisor: new_supervisor.or(old_supervisor),
+                };
+                (self.remove_for_swap(i, args, to), old_supervisor)
+            }
+            None => (Previous::NotInstalled, None),
+        };
+        let ErasedSwap { id, init } = new;
+        match try_dispatch(move || init(previous)) {
+            Ok(Ok(started)) => {
+                let sup = new_supervisor.or(old_supervisor);
+                (Ok(()), self.install(0, id, started, sup))
+            }
+            Ok(Err(e)) => (Err(e), false),
+            Err(reason) => (Err(crashed(reason)), false),
+        }
+    }
+
+    /// A callback's `Swap` of handler `i`: the new handler takes its place and its
+    /// supervisor; `(still a handler at i, hibernate)`.
+    fn swap_in_place(&mut self, i: usize, args: AnyBox, new: ErasedSwap<E>) -> (bool, bool) {
+        let supervisor = self.handlers[i].supervisor;
+        let to = RemoveReason::Swapped {
+            to: new.id.clone(),
+            supervisor,
+        };
+        let previous = self.remove_for_swap(i, args, to);
+        let ErasedSwap { id, init } = new;
+        let failure = match try_dispatch(move || init(previous)) {
+            Ok(Ok(started)) => return (true, self.install(i, id, started, supervisor)),
+            Ok(Err(HandlerError::Refused(r) | HandlerError::Crashed(r))) | Err(r) => r,
+            Ok(Err(other)) => unreachable!("a handler's init fails with Refused: {other}"),
+        };
+        // As OTP: the supervisor hears that the new handler failed to start.
+        self.report(supervisor, id, RemoveReason::Error(failure));
+        (false, false)
+    }
+
+    /// Terminates handler `i` for a swap; what the new handler learns of it.
+    fn remove_for_swap(
+        &mut self,
+        i: usize,
+        args: AnyBox,
+        report: RemoveReason,
+    ) -> Previous<AnyBox> {
+        match self.remove(i, Removal::Swapped(args), report) {
+            Ok(terminated) => Previous::Terminated(terminated),
+            Err(HandlerError::Crashed(r)) => Previous::Crashed(r),
+            Err(other) => unreachable!("terminate fails only by crashing: {other}"),
+        }
+    }
+
+    fn call(
+        &mut self,
+        id: &AnyHandlerId,
+        request: AnyBox,
+        from: From<Result<AnyBox, HandlerError>>,
+    ) -> bool {
+        let Some(i) = self.position(id) else {
+            reply(from, Err(HandlerError::NotInstalled));
+            return false;
+        };
+        let handler = &mut self.handlers[i].handler;
+        match try_dispatch(|| handler.handle_call(request)) {
+            Ok((answer, outcome)) => {
+                let (_, hibernate_now) = self.apply(i, Ok(outcome));
+                reply(from, Ok(answer));
+                hibernate_now
+            }
+            Err(reason) => {
+                let _ = self.apply(i, Err(reason.clone()));
+                reply(from, Err(HandlerError::Crashed(reason)));
+                false
+            }
+        }
+    }
+
+    /// The most recently added handler with this id.
+    fn position(&self, id: &AnyHandlerId) -> Option<usize> {
+        self.handlers.iter().position(|e| e.id == *id)
+    }
+
+    /// The supervisor `pid` exited: its handlers go first (see step 5).
+    fn remove_supervised(&mut self, pid: Pid, reason: &ExitReason) {
+        while let Some(i) = self.handlers.iter().position(|e| e.supervisor == Some(pid)) {
+            let why = Removal::AdderExited(reason.clone());
+            let _ = self.remove(i, why, RemoveReason::Shutdown);
+        }
+    }
+
+    /// Unlinks the supervisors of removed handlers that supervise no other handler
+    /// (and are not the parent, whose link is the `start_link` one).
+    fn release_supervisors(&mut self) {
+        while let Some(sup) = self.released.pop() {
+            let still = self.handlers.iter().any(|e| e.supervisor == Some(sup));
+            if !still && Some(sup) != self.parent {
+                unlink(sup);
+            }
+        }
+    }
+
+    fn on_system(&mut self, sys: SysMsg) {
+        let answer = match sys.op {
+            SysOp::Suspend => {
+                self.suspended = true;
+                SysReply::Done
+            }
+            SysOp::Resume => {
+                self.suspended = false;
+                SysReply::Done
+            }
+            SysOp::Statistics => SysReply::Statistics(Statistics {
+                messages_handled: self.handled,
+                message_queue_len: message_queue_len(),
+                started: self.started,
+                suspended: self.suspended,
+            }),
+            // A manager's state is not a GenServer's: `sys::get_state` reports the
+            // type mismatch to its caller.
+            SysOp::State(_) => SysReply::State(None),
+            SysOp::Stop(reason) => self.shutdown(reason),
+        };
+        reply(sys.from, answer);
+    }
+
+    /// Terminates every handler, in order, and exits with `reason` (step 6).
+    fn shutdown(&mut self, reason: ExitReason) -> ! {
+        while !self.handlers.is_empty() {
+            let _ = self.remove(0, Removal::Stopped, RemoveReason::Shutdown);
+        }
+        self.release_supervisors();
+        exit(reason)
+    }
+}
+
+/// The reason of an `Exit` message from the parent, if `msg` is one.
+fn parent_exit(parent: Option<Pid>, msg: &Message) -> Option<ExitReason> {
+    let exit = msg.downcast_ref::<Exit>()?;
+    (Some(exit.from) == parent).then(|| exit.reason.clone())
+}
