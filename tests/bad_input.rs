@@ -51,6 +51,15 @@ fn zero_schedulers_is_refused() {
 }
 
 #[test]
+fn a_simulation_on_several_schedulers_is_refused() {
+    match build_err(small().simulation(7).schedulers(2)) {
+        BuildError::SimulationSchedulers(n) => assert_eq!(n, 2),
+        e => panic!("{e:?}"),
+    }
+    builds_and_runs(small().simulation(7));
+}
+
+#[test]
 fn empty_dirty_pools_are_refused() {
     assert!(matches!(
         build_err(small().dirty_cpu_schedulers(0)),
