@@ -13,10 +13,15 @@ use std::fmt;
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum BuildError {
-    /// `schedulers(0)`, or a dirty pool of zero threads.
+    /// `schedulers(0)`.
     ZeroSchedulers,
+    /// `dirty_cpu_schedulers(0)` or `dirty_io_schedulers(0)`: a dirty call would
+    /// wait for ever for a pool thread.
+    ZeroDirtySchedulers,
     /// `reductions(0)`.
     ZeroReductions,
+    /// More reductions per slice than the reduction counter holds (`i32::MAX`).
+    Reductions(u32),
     /// The stack size is below [`MIN_STACK_SIZE`](crate::MIN_STACK_SIZE) or above
     /// [`MAX_STACK_SIZE`](crate::MAX_STACK_SIZE).
     StackSize(usize),
@@ -24,6 +29,11 @@ pub enum BuildError {
     MaxProcesses(usize),
     /// The long-schedule threshold is below 1 ms.
     LongSchedule(std::time::Duration),
+    /// A zero shutdown timeout: no killed process would get the time to unwind, so
+    /// every one would be reported stuck and its memory leaked.
+    ZeroShutdownTimeout,
+    /// The thread-name prefix contains a NUL byte, which no OS thread name can hold.
+    ThreadName(String),
     /// The binary was built with `panic = "abort"`: one process's panic would end the
     /// whole OS process, so the runtime refuses to start.
     PanicAbort,
@@ -38,7 +48,13 @@ impl fmt::Display for BuildError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             BuildError::ZeroSchedulers => f.write_str("at least one scheduler is required"),
+            BuildError::ZeroDirtySchedulers => {
+                f.write_str("each dirty pool needs at least one thread")
+            }
             BuildError::ZeroReductions => f.write_str("reductions per slice must be positive"),
+            BuildError::Reductions(n) => {
+                write!(f, "{n} reductions per slice is above {}", i32::MAX)
+            }
             BuildError::StackSize(s) => write!(
                 f,
                 "stack size {s} is outside {}..={} bytes",
@@ -52,6 +68,12 @@ impl fmt::Display for BuildError {
             ),
             BuildError::LongSchedule(t) => {
                 write!(f, "long-schedule threshold {t:?} is below 1 ms")
+            }
+            BuildError::ZeroShutdownTimeout => {
+                f.write_str("the shutdown timeout must be positive (Duration::MAX waits for ever)")
+            }
+            BuildError::ThreadName(name) => {
+                write!(f, "thread name prefix {name:?} contains a NUL byte")
             }
             BuildError::PanicAbort => f.write_str(
                 "beamlet needs panic = \"unwind\": with panic = \"abort\" a panic in one \

@@ -69,7 +69,7 @@ pub struct RuntimeBuilder {
 }
 
 impl RuntimeBuilder {
-    /// Number of scheduler threads (default: available cores).
+    /// Number of scheduler threads (default: available cores; at least 1).
     pub fn schedulers(mut self, n: usize) -> Self {
         self.schedulers = Some(n);
         self
@@ -82,13 +82,14 @@ impl RuntimeBuilder {
         self
     }
 
-    /// Reductions per slice (default [`DEFAULT_REDUCTIONS`], 4,000).
+    /// Reductions per slice (default [`DEFAULT_REDUCTIONS`], 4,000; between 1 and
+    /// `i32::MAX`).
     pub fn reductions(mut self, n: u32) -> Self {
         self.reductions = n;
         self
     }
 
-    /// Prefix of the scheduler threads' names (default `beamlet-sched`).
+    /// Prefix of the scheduler threads' names (default `beamlet-sched`; no NUL byte).
     pub fn thread_name(mut self, prefix: impl Into<String>) -> Self {
         self.thread_name = prefix.into();
         self
@@ -109,13 +110,15 @@ impl RuntimeBuilder {
         self
     }
 
-    /// Threads of the dirty CPU pool (default: the number of schedulers, as the BEAM).
+    /// Threads of the dirty CPU pool (default: the number of schedulers, as the BEAM;
+    /// at least 1).
     pub fn dirty_cpu_schedulers(mut self, n: usize) -> Self {
         self.dirty_cpu = Some(n);
         self
     }
 
-    /// Threads of the dirty I/O pool (default [`DEFAULT_DIRTY_IO`], 10, as the BEAM).
+    /// Threads of the dirty I/O pool (default [`DEFAULT_DIRTY_IO`], 10, as the BEAM; at
+    /// least 1).
     pub fn dirty_io_schedulers(mut self, n: usize) -> Self {
         self.dirty_io = n;
         self
@@ -187,7 +190,8 @@ impl RuntimeBuilder {
         self
     }
 
-    /// How long [`Runtime::shutdown`] waits for killed processes to exit.
+    /// How long [`Runtime::shutdown`] waits for killed processes to exit (default
+    /// [`DEFAULT_SHUTDOWN_TIMEOUT`], 5 s; positive; `Duration::MAX` waits for ever).
     pub fn shutdown_timeout(mut self, t: Duration) -> Self {
         self.shutdown_timeout = t;
         self
@@ -204,14 +208,23 @@ impl RuntimeBuilder {
             (Some(n), None) => n,
             (None, None) => std::thread::available_parallelism().map_or(1, |n| n.get()),
         };
-        if self.reductions == 0 || self.reductions > i32::MAX as u32 {
+        if self.reductions == 0 {
             return Err(BuildError::ZeroReductions);
+        }
+        if i32::try_from(self.reductions).is_err() {
+            return Err(BuildError::Reductions(self.reductions));
         }
         if !(MIN_STACK_SIZE..=MAX_STACK_SIZE).contains(&self.stack_size) {
             return Err(BuildError::StackSize(self.stack_size));
         }
         if self.dirty_cpu == Some(0) || self.dirty_io == 0 {
-            return Err(BuildError::ZeroSchedulers);
+            return Err(BuildError::ZeroDirtySchedulers);
+        }
+        if self.shutdown_timeout.is_zero() {
+            return Err(BuildError::ZeroShutdownTimeout);
+        }
+        if self.thread_name.contains('\0') {
+            return Err(BuildError::ThreadName(self.thread_name.clone()));
         }
         if self.long_schedule < Duration::from_millis(1) {
             return Err(BuildError::LongSchedule(self.long_schedule));
@@ -623,7 +636,7 @@ impl Runtime {
         let shared = self.shared.clone();
         shared.closing.store(true, Ordering::SeqCst);
         let killed = shared.live.load(Ordering::Acquire);
-        let deadline = Instant::now() + shared.config.shutdown_timeout;
+        let deadline = far_or(Instant::now(), shared.config.shutdown_timeout);
         while shared.live.load(Ordering::Acquire) > 0 && Instant::now() < deadline {
             kill_all(&shared);
             let g = shared.exited.0.lock().unwrap_or_else(|e| e.into_inner());
@@ -647,7 +660,8 @@ impl Runtime {
         );
         let mut leaked = false;
         for t in self.threads.drain(..).chain(extra) {
-            while !t.is_finished() && Instant::now() < deadline + Duration::from_millis(100) {
+            while !t.is_finished() && Instant::now() < far_or(deadline, Duration::from_millis(100))
+            {
                 std::thread::sleep(Duration::from_millis(1));
             }
             if t.is_finished() {
@@ -668,6 +682,13 @@ impl Runtime {
         }
         ShutdownReport { killed, stuck }
     }
+}
+
+/// `from + t`, or a century from `from` when that overflows (`Duration::MAX` as
+/// "for ever").
+fn far_or(from: Instant, t: Duration) -> Instant {
+    from.checked_add(t)
+        .unwrap_or_else(|| from + Duration::from_secs(100 * 365 * 24 * 3600))
 }
 
 /// Where `block_on` waits for the root process's result.

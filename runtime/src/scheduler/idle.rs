@@ -20,21 +20,23 @@
 //! `Unparker::unpark` before `park` makes that `park` return at once, so an unpark
 //! racing with the park is not lost either.
 
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering, fence};
-
 use crossbeam_utils::sync::Unparker;
+
+// Loom's types under `cfg(loom)`: `tests::loom_park` checks this protocol.
+use crate::loom::Unpark;
+use crate::loom::sync::Mutex;
+use crate::loom::sync::atomic::{AtomicUsize, Ordering, fence};
 
 /// The set of parked (or about to park) workers.
 #[derive(Debug)]
-pub(crate) struct Idle {
+pub(crate) struct Idle<U: Unpark = Unparker> {
     num_idle: AtomicUsize,
     sleepers: Mutex<Vec<usize>>,
-    unparkers: Box<[Unparker]>,
+    unparkers: Box<[U]>,
 }
 
-impl Idle {
-    pub(crate) fn new(unparkers: Vec<Unparker>) -> Idle {
+impl<U: Unpark> Idle<U> {
+    pub(crate) fn new(unparkers: Vec<U>) -> Idle<U> {
         Idle {
             num_idle: AtomicUsize::new(0),
             sleepers: Mutex::new(Vec::with_capacity(unparkers.len())),

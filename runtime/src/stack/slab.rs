@@ -16,6 +16,9 @@ const MADV_GUARD_INSTALL: libc::c_int = 102;
 /// `process_madvise` takes at most this many ranges per call (`UIO_MAXIOV`).
 const IOV_MAX: usize = 1024;
 
+/// Stacks [`StackPool::trim`] takes out of the pool at a time (see there).
+const TRIM_BATCH: usize = 1024;
+
 /// How guard pages are made, chosen once per OS process by probing the kernel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum GuardTier {
@@ -227,22 +230,30 @@ impl StackPool {
 
     /// Releases the pages of pooled stacks beyond `keep` resident ones. Returns how
     /// many stacks were released.
+    ///
+    /// Works in batches of at most [`TRIM_BATCH`] stacks: a batch is out of the pool
+    /// while its pages are released, and a scheduler that finds the pool empty then
+    /// carves new stacks. Small batches bound that extra carving; taking the whole
+    /// surplus at once let a burst of spawns during a trim carve up to a second
+    /// wave's worth of stacks.
     pub(crate) fn trim(&self, keep: usize) -> usize {
-        let mut batch = {
+        let mut released = 0;
+        loop {
+            let mut batch = {
+                let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+                if inner.dirty.len() <= keep {
+                    return released;
+                }
+                let n = (inner.dirty.len() - keep).min(TRIM_BATCH);
+                let at = inner.dirty.len() - n;
+                inner.dirty.split_off(at)
+            };
+            batch.sort_unstable();
+            self.release_pages(&batch);
+            released += batch.len();
             let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-            if inner.dirty.len() <= keep {
-                return 0;
-            }
-            let n = inner.dirty.len() - keep;
-            let at = inner.dirty.len() - n;
-            inner.dirty.split_off(at)
-        };
-        batch.sort_unstable();
-        self.release_pages(&batch);
-        let n = batch.len();
-        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        inner.clean.append(&mut batch);
-        n
+            inner.clean.append(&mut batch);
+        }
     }
 
     /// `MADV_DONTNEED` on the usable part of each slot, coalescing runs of adjacent

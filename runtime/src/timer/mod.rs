@@ -16,11 +16,13 @@
 pub(crate) mod clock;
 pub(crate) mod wheel;
 
-use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::Pid;
+// Loom's types under `cfg(loom)`: `tests::loom_timer` checks cancel against fire.
+use crate::loom::sync::Mutex;
+use crate::loom::sync::atomic::{AtomicU8, Ordering};
 use crate::mailbox::node::Node;
 use crate::process::ProcPtr;
 
