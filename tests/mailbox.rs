@@ -273,23 +273,26 @@ fn send_to_a_dead_pid_returns_the_message() {
         // `block_on` returns only after the process has exited.
         let dead = rt.block_on(self_pid).unwrap();
         let err = rt.send(dead, String::from("to nobody")).unwrap_err();
-        assert_eq!(err.0, "to nobody");
+        assert_eq!(err.into_inner(), "to nobody");
         let (from_process, spawned_dead) = rt
             .block_on(move || {
                 let e = send(dead, vec![1, 2, 3]).unwrap_err();
                 let child = spawn(|| ()).unwrap();
                 await_exit(child);
-                (e.0, child)
+                (e.into_inner(), child)
             })
             .unwrap();
         assert_eq!(from_process, vec![1, 2, 3]);
         // Send after the child has fully exited (checked from the root on the same
         // runtime, then again from outside).
         let r = rt
-            .block_on(move || send(spawned_dead, 5u8).map_err(|e| e.0))
+            .block_on(move || send(spawned_dead, 5u8).map_err(|e| e.into_inner()))
             .unwrap();
         assert_eq!(r, Err(5));
-        assert_eq!(rt.send(spawned_dead, 6u8).map_err(|e| e.0), Err(6));
+        assert_eq!(
+            rt.send(spawned_dead, 6u8).map_err(|e| e.into_inner()),
+            Err(6)
+        );
         assert_eq!(rt.shutdown().stuck, 0);
     });
 }

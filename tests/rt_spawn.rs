@@ -359,12 +359,12 @@ fn stale_pid_is_not_confused_with_the_slot_s_new_occupant() {
         assert_eq!(stale_alive, (false, false), "stale pids are not alive");
         assert!(!rt.is_alive(old) && !rt.is_alive(old2));
         assert_eq!(
-            sends.0.map_err(|e| e.0),
+            sends.0.map_err(|e| e.into_inner()),
             Err(1),
             "send to a stale pid fails"
         );
         assert_eq!(
-            sends.1.map_err(|e| e.0),
+            sends.1.map_err(|e| e.into_inner()),
             Err(2),
             "send to a stale pid fails"
         );
@@ -372,7 +372,7 @@ fn stale_pid_is_not_confused_with_the_slot_s_new_occupant() {
         for (pid, got_stale) in replies {
             assert!(!got_stale, "{pid} received a message sent to a stale pid");
         }
-        assert_eq!(rt.send(old, 3u64).map_err(|e| e.0), Err(3));
+        assert_eq!(rt.send(old, 3u64).map_err(|e| e.into_inner()), Err(3));
         stop(rt);
     });
 }

@@ -105,7 +105,7 @@ fn shutting_down_one_runtime_leaves_the_other_working() {
         assert!(is_alive(echo_b), "B's processes are not affected");
         let (to_a, answers) = b
             .block_on(move || {
-                let to_a = send(echo_a, (self_pid(), 0u64)).map_err(|e| e.0.1);
+                let to_a = send(echo_a, (self_pid(), 0u64)).map_err(|e| e.into_inner().1);
                 let answers = (0..1_000u64)
                     .map(|i| {
                         send(echo_b, (self_pid(), i)).unwrap();
@@ -197,7 +197,7 @@ fn runtime_send_with_another_runtime_s_pid_never_reaches_its_own_process() {
         );
         match r {
             Ok(()) => assert_eq!(got_b, Some(7)),
-            Err(e) => assert_eq!((e.0, got_b), (7, None)),
+            Err(e) => assert_eq!((e.into_inner(), got_b), (7, None)),
         }
         assert_eq!(a.shutdown().stuck, 0);
         assert_eq!(b.shutdown().stuck, 0);

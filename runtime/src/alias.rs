@@ -55,7 +55,9 @@ impl Alias {
                 let Ok(Signal::Alias { message, .. }) = node.downcast::<Signal>() else {
                     unreachable!("an alias signal comes back as one");
                 };
-                Err(SendError(message.downcast::<M>().expect("node holds an M")))
+                Err(SendError::NoProc(
+                    message.downcast::<M>().expect("node holds an M"),
+                ))
             }
         }
     }

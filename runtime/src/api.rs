@@ -30,11 +30,12 @@
 use std::time::{Duration, Instant};
 
 use crate::coroutine::Suspend;
+use crate::mailbox::limit::Admission;
 use crate::mailbox::node::Node;
 use crate::mailbox::{Cursor, Scan};
 use crate::process::ProcPtr;
 use crate::scheduler::context::{self, with_context};
-use crate::scheduler::{Placement, SEND_COST, SPAWN_COST, TIMER_COST};
+use crate::scheduler::{Placement, Refused, SEND_COST, SPAWN_COST, TIMER_COST};
 use crate::signal;
 use crate::timer::{TimerAction, TimerCell, TimerRef};
 use crate::unwind;
@@ -104,9 +105,13 @@ pub fn self_pid() -> Pid {
 ///
 /// # Errors
 ///
-/// A send to a process known to be dead returns the message in a [`SendError`]. As
-/// on the BEAM a send to a dead pid is otherwise a no-op: a send racing with the
+/// [`SendError::NoProc`] with the message if the process is known to be dead. As on
+/// the BEAM a send to a dead pid is otherwise a no-op: a send racing with the
 /// receiver's exit may succeed and the message is then dropped.
+///
+/// [`SendError::MailboxFull`] if the receiver has a [`MailboxLimit`](crate::MailboxLimit)
+/// with policy `DropNewest` (or `Kill`) and its mailbox holds `max` messages (see
+/// [`set_mailbox_limit`](crate::set_mailbox_limit)).
 ///
 /// # Examples
 ///
@@ -121,13 +126,38 @@ pub fn self_pid() -> Pid {
 /// rt.shutdown();
 /// ```
 pub fn send<M: Send + 'static>(pid: Pid, msg: M) -> Result<(), SendError<M>> {
-    let r = deliver(pid, Node::new(msg));
-    charge(SEND_COST);
-    r.map_err(|node| SendError(node.downcast::<M>().expect("node holds an M")))
+    send_admitted(pid, msg, Admission::Limited { bound: None })
 }
 
-/// Delivers a node to `pid` from whatever thread this is.
+/// Sends subject to `admission`; gives the message back typed.
+pub(crate) fn send_admitted<M: Send + 'static>(
+    pid: Pid,
+    msg: M,
+    admission: Admission,
+) -> Result<(), SendError<M>> {
+    let r = deliver_admitted(pid, Node::new(msg), admission);
+    charge(SEND_COST);
+    r.map_err(|refused| {
+        let full = matches!(refused, Refused::MailboxFull(_));
+        let m = refused
+            .into_node()
+            .downcast::<M>()
+            .expect("node holds an M");
+        if full {
+            SendError::MailboxFull(m)
+        } else {
+            SendError::NoProc(m)
+        }
+    })
+}
+
+/// Delivers a node to `pid` from whatever thread this is, past any mailbox limit.
 pub(crate) fn deliver(pid: Pid, node: Node) -> Result<(), Node> {
+    deliver_admitted(pid, node, Admission::Always).map_err(Refused::into_node)
+}
+
+/// Delivers a node to `pid` from whatever thread this is, subject to `admission`.
+pub(crate) fn deliver_admitted(pid: Pid, node: Node, admission: Admission) -> Result<(), Refused> {
     let mut node = Some(node);
     let mut killed = false;
     let local = with_context(|cx| {
@@ -135,7 +165,7 @@ pub(crate) fn deliver(pid: Pid, node: Node) -> Result<(), Node> {
         killed = cx.current.get().is_some_and(|p| p.get().kill_pending());
         (cx.shared.id == pid.runtime && !killed).then(|| {
             let n = node.take().expect("taken once");
-            cx.with_core(|core| cx.shared.deliver(core, pid, n))
+            cx.with_core(|core| cx.shared.deliver_admitted(core, pid, n, admission))
         })
     })
     .flatten();
@@ -147,8 +177,8 @@ pub(crate) fn deliver(pid: Pid, node: Node) -> Result<(), Node> {
     }
     let node = node.expect("not delivered locally");
     match registry::lookup(pid.runtime) {
-        Some(shared) => shared.deliver(None, pid, node),
-        None => Err(node),
+        Some(shared) => shared.deliver_admitted(None, pid, node, admission),
+        None => Err(Refused::NoProc(node)),
     }
 }
 
@@ -236,7 +266,7 @@ pub fn spawn_priority<F>(priority: crate::Priority, f: F) -> Result<Pid, SpawnEr
 where
     F: FnOnce() + Send + 'static,
 {
-    crate::link::spawn_related(Box::new(f), false, None, Some(priority))
+    crate::link::spawn_related(Box::new(f), false, None, Some(priority), None)
 }
 
 /// Sets the calling process's priority; returns the previous one (as
@@ -342,28 +372,29 @@ fn receive_node(
 ) -> Option<Node> {
     let p = current_or_panic("receive");
     let proc = p.get();
-    let mut cursor: Option<Cursor> = None;
+    // The resume point, and the queue epoch it belongs to: a `DropOldest` shed
+    // during a switch may have freed the cursor's node, so a changed epoch rescans.
+    let mut cursor: Option<(Cursor, u64)> = None;
     loop {
         check_signals();
         // SAFETY: the running process uses its own owned fields; the borrow ends
         // before any switch below.
         let owned = unsafe { proc.owned() };
+        let epoch = owned.queue.epoch();
         let after = match (cursor, start) {
-            (Some(c), _) => c,
-            (None, Start::Mark(id)) => owned.queue.mark(id),
-            (None, Start::Head) => None,
+            (Some((c, e)), _) if e == epoch => c,
+            (_, Start::Mark(id)) => owned.queue.mark(id),
+            (_, Start::Head) => None,
         };
         let mut examined = 0;
         let scan = owned.queue.scan(after, &mut examined, pred);
         match scan {
             Scan::Found(node) => {
-                let len = owned.queue.len() as u32;
-                proc.queue_len
-                    .store(len, std::sync::atomic::Ordering::Relaxed);
+                proc.publish_mailbox(owned);
                 charge(examined as i32);
                 return Some(node);
             }
-            Scan::NotFound { last } => cursor = Some(last),
+            Scan::NotFound { last } => cursor = Some((last, epoch)),
         }
         if context::spend(examined as i32) <= 0 {
             suspend_raw(Suspend::Yield);

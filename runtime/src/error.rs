@@ -162,7 +162,7 @@ impl fmt::Display for SpawnError {
 
 impl std::error::Error for SpawnError {}
 
-/// A send to a process that is known to be dead; the message comes back.
+/// Why a send did not deliver; the message comes back.
 ///
 /// As on the BEAM a send to a dead pid is not an error of the sender's logic, so most
 /// callers ignore it; the returned message lets those who care learn it.
@@ -170,25 +170,63 @@ impl std::error::Error for SpawnError {}
 /// # Examples
 ///
 /// ```
+/// use beamlet_runtime::SendError;
 /// let rt = beamlet_runtime::Runtime::builder().schedulers(1).build().unwrap();
 /// let pid = rt.block_on(|| beamlet_runtime::self_pid()).unwrap();
 /// // The root process has exited by now.
 /// let err = rt.send(pid, 7u32).unwrap_err();
-/// assert_eq!(err.0, 7);
+/// assert!(matches!(err, SendError::NoProc(7)));
+/// assert_eq!(err.into_inner(), 7);
 /// rt.shutdown();
 /// ```
 #[derive(PartialEq, Eq)]
-pub struct SendError<M>(pub M);
+#[must_use]
+pub enum SendError<M> {
+    /// The process is known to be dead (or its runtime is gone). A send racing with
+    /// the exit may instead succeed and the message be dropped.
+    NoProc(M),
+    /// The process's mailbox is full: its [`MailboxLimit`](crate::MailboxLimit)
+    /// refused the message (`DropNewest`, or `Kill` and the process is being killed),
+    /// or the sender's own bound did ([`send_bounded`](crate::send_bounded)).
+    MailboxFull(M),
+}
+
+impl<M> SendError<M> {
+    /// The message that was not delivered.
+    ///
+    /// ```
+    /// let e = beamlet_runtime::SendError::MailboxFull("late");
+    /// assert_eq!(e.into_inner(), "late");
+    /// ```
+    pub fn into_inner(self) -> M {
+        match self {
+            SendError::NoProc(m) | SendError::MailboxFull(m) => m,
+        }
+    }
+
+    /// A reference to the message that was not delivered.
+    pub fn message(&self) -> &M {
+        match self {
+            SendError::NoProc(m) | SendError::MailboxFull(m) => m,
+        }
+    }
+}
 
 impl<M> fmt::Debug for SendError<M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("SendError(..)")
+        match self {
+            SendError::NoProc(_) => f.write_str("NoProc(..)"),
+            SendError::MailboxFull(_) => f.write_str("MailboxFull(..)"),
+        }
     }
 }
 
 impl<M> fmt::Display for SendError<M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("send to a dead process")
+        match self {
+            SendError::NoProc(_) => f.write_str("send to a dead process"),
+            SendError::MailboxFull(_) => f.write_str("send refused: the mailbox is full"),
+        }
     }
 }
 

@@ -39,6 +39,10 @@ pub enum ExitReason {
     NoProc,
     /// Reserved for distribution: the connection to the process's node was lost.
     NoConnection,
+    /// Killed by its [`MailboxLimit`](crate::MailboxLimit) with policy `Kill`: a send
+    /// found `max` messages queued (as the BEAM's `max_heap_size` kill, but with a
+    /// reason of its own, so links and monitors can tell it from other kills).
+    MailboxOverflow,
     /// A user-defined reason.
     Custom(Arc<dyn Term>),
 }
@@ -175,7 +179,7 @@ impl PartialEq for ExitReason {
             (Normal, Normal) | (Kill, Kill) | (Killed, Killed) | (Shutdown, Shutdown) => true,
             (StackOverflow, StackOverflow) | (NoProc, NoProc) => true,
             (SystemLimit, SystemLimit) => true,
-            (NoConnection, NoConnection) => true,
+            (NoConnection, NoConnection) | (MailboxOverflow, MailboxOverflow) => true,
             (Panic(a), Panic(b)) => a == b,
             (ShutdownWith(a), ShutdownWith(b)) | (Custom(a), Custom(b)) => {
                 Arc::ptr_eq(a, b) || format!("{a:?}") == format!("{b:?}")
@@ -198,6 +202,7 @@ impl fmt::Debug for ExitReason {
             ExitReason::SystemLimit => f.write_str("SystemLimit"),
             ExitReason::NoProc => f.write_str("NoProc"),
             ExitReason::NoConnection => f.write_str("NoConnection"),
+            ExitReason::MailboxOverflow => f.write_str("MailboxOverflow"),
             ExitReason::Custom(t) => write!(f, "Custom({t:?})"),
         }
     }
@@ -216,6 +221,7 @@ impl fmt::Display for ExitReason {
             ExitReason::SystemLimit => f.write_str("system_limit"),
             ExitReason::NoProc => f.write_str("noproc"),
             ExitReason::NoConnection => f.write_str("noconnection"),
+            ExitReason::MailboxOverflow => f.write_str("mailbox_overflow"),
             ExitReason::Custom(t) => write!(f, "{t:?}"),
         }
     }

@@ -32,9 +32,11 @@ pub struct ProcessInfo {
     pub pid: Pid,
     /// What it is doing.
     pub status: ProcessStatus,
-    /// Messages in its queue, as of the last time it looked at its mailbox
-    /// (messages sent since then are not counted yet).
+    /// Messages in its mailbox, including those it has not looked at yet (a
+    /// lock-free count: exact when no send or receive races with the read).
     pub message_queue_len: usize,
+    /// Its mailbox limit, if any (see [`set_mailbox_limit`](crate::set_mailbox_limit)).
+    pub mailbox_limit: Option<crate::MailboxLimit>,
     /// Reductions spent, as of its last switch.
     pub reductions: u64,
     /// Bytes of stack in use at its last switch (0 if it holds no stack).
@@ -61,6 +63,20 @@ pub struct ProcessInfo {
 }
 
 impl Shared {
+    /// The mailbox length of `pid`, if it is alive: no lock, two loads.
+    pub(crate) fn message_queue_len_of(&self, pid: Pid) -> Option<usize> {
+        if pid.runtime != self.id {
+            return None;
+        }
+        let p = self.table.get(pid.index)?;
+        let len = p.mailbox_len();
+        // Checked after the read: a slot that changed occupant meanwhile reads as
+        // dead (a length read across an exit is a best-effort value anyway).
+        let alive = p.serial.load(Ordering::Acquire) == pid.serial
+            && !matches!(p.state.load(), FREE | EXITING);
+        alive.then_some(len)
+    }
+
     pub(crate) fn processes(&self) -> Vec<Pid> {
         self.table
             .iter()
@@ -85,12 +101,13 @@ impl Shared {
         } else {
             0
         };
-        let queue = p.queue_len.load(Ordering::Relaxed) as usize;
+        let queue = p.mailbox_len();
         let page = crate::stack::page_size();
         Some(ProcessInfo {
             pid,
             status,
             message_queue_len: queue,
+            mailbox_limit: p.meter.limit(),
             reductions: p.reductions.load(Ordering::Relaxed),
             stack_used,
             stack_reserved: if holds_stack {

@@ -11,6 +11,10 @@
 //! - **Schedulers**: one OS thread each, with a run queue; idle schedulers steal.
 //!   A process runs for a slice of reductions; runtime calls and [`reduce`] pay for
 //!   them, and a process whose slice is spent goes to the back of the queue.
+//! - **Back-pressure**: per-process mailbox limits ([`set_mailbox_limit`],
+//!   [`spawn_limited`]) that shed or kill, and [`message_queue_len_of`] and
+//!   [`send_bounded`] for casts that turn synchronous under load. The guide to which
+//!   to use when is in [`backpressure`].
 //! - **Timers**: [`sleep`], [`send_after`], [`cancel_timer`], receive timeouts.
 //! - **Network I/O**: [`net`]: TCP and UDP sockets whose blocking calls park only the
 //!   calling process (a reactor thread per runtime polls them with mio).
@@ -64,6 +68,7 @@
 
 mod alias;
 mod api;
+pub mod backpressure;
 mod coroutine;
 mod dirty;
 mod error;
@@ -94,6 +99,10 @@ pub use api::{
     message_queue_len, read_timer, receive, receive_any, receive_any_timeout, receive_match,
     receive_match_after, receive_match_timeout, receive_select, receive_timeout, reduce, self_pid,
     send, send_after, set_priority, sleep, spawn, spawn_priority, try_receive, yield_now,
+};
+pub use backpressure::{
+    MailboxLimit, OverflowPolicy, mailbox_limit, message_queue_len_of, send_bounded,
+    set_mailbox_limit, spawn_limited,
 };
 pub use dirty::{DirtyError, dirty_cpu, dirty_io};
 pub use error::{BuildError, SendError, SpawnError, Unsimulated};

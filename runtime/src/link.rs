@@ -96,7 +96,9 @@ fn me() -> (ProcPtr, Pid) {
 /// Puts a message straight into the calling process's own queue.
 fn self_message<M: Send + 'static>(p: ProcPtr, msg: M) {
     // SAFETY: the running process uses its own owned fields; no switch here.
-    unsafe { p.get().owned() }.queue.push_back(Node::new(msg));
+    let owned = unsafe { p.get().owned() };
+    owned.queue.push_back(Node::new(msg));
+    p.get().publish_mailbox(owned);
 }
 
 /// Links the calling process to `pid` (both ways): when either exits abnormally, the
@@ -249,7 +251,7 @@ pub fn exit_pid(pid: Pid, reason: ExitReason) {
 /// rt.shutdown();
 /// ```
 pub fn spawn_link<F: FnOnce() + Send + 'static>(f: F) -> Result<Pid, SpawnError> {
-    spawn_related(Box::new(f), true, None, None)
+    spawn_related(Box::new(f), true, None, None, None)
 }
 
 /// Spawns a process monitored by the caller; the monitor exists before the child runs.
@@ -259,7 +261,7 @@ pub fn spawn_link<F: FnOnce() + Send + 'static>(f: F) -> Result<Pid, SpawnError>
 /// As [`spawn`](crate::spawn).
 pub fn spawn_monitor<F: FnOnce() + Send + 'static>(f: F) -> Result<(Pid, MonitorRef), SpawnError> {
     let m = MonitorRef(Ref::new());
-    spawn_related(Box::new(f), false, Some(m), None).map(|pid| (pid, m))
+    spawn_related(Box::new(f), false, Some(m), None, None).map(|pid| (pid, m))
 }
 
 pub(crate) fn spawn_related(
@@ -267,6 +269,7 @@ pub(crate) fn spawn_related(
     link: bool,
     monitor: Option<MonitorRef>,
     priority: Option<crate::Priority>,
+    mailbox_limit: Option<crate::MailboxLimit>,
 ) -> Result<Pid, SpawnError> {
     let (parent, parent_pid) = me();
     let relate = Relate {
@@ -275,6 +278,7 @@ pub(crate) fn spawn_related(
         link,
         monitor,
         priority,
+        mailbox_limit,
     };
     let r =
         with_context(|cx| cx.with_core(|core| cx.shared.spawn(core, f, Vec::new(), Some(relate))))
@@ -345,15 +349,16 @@ pub fn demonitor(monitor: MonitorRef, flush: bool) -> bool {
     if flush {
         with_context(|cx| signal::drain(&cx.shared, p));
         // SAFETY: the running process uses its own owned fields; no switch here.
-        let queue = &mut unsafe { p.get().owned() }.queue;
+        let owned = unsafe { p.get().owned() };
         let mut n = 0;
         let mut is_it = |node: &Node| {
             node.downcast_ref::<Down>()
                 .is_some_and(|d| d.monitor == monitor)
         };
-        while let Scan::Found(node) = queue.scan(None, &mut n, &mut is_it) {
+        while let Scan::Found(node) = owned.queue.scan(None, &mut n, &mut is_it) {
             drop(node);
         }
+        p.get().publish_mailbox(owned);
     }
     context::spend(1);
     target.is_some()

@@ -7,7 +7,7 @@ pub(crate) mod sync {
 
     pub(crate) mod atomic {
         pub(crate) use std::sync::atomic::{
-            AtomicPtr, AtomicU8, AtomicU32, AtomicUsize, Ordering, fence,
+            AtomicPtr, AtomicU8, AtomicU32, AtomicU64, AtomicUsize, Ordering, fence,
         };
     }
 }
@@ -18,7 +18,7 @@ pub(crate) mod sync {
 
     pub(crate) mod atomic {
         pub(crate) use loom::sync::atomic::{
-            AtomicPtr, AtomicU8, AtomicU32, AtomicUsize, Ordering, fence,
+            AtomicPtr, AtomicU8, AtomicU32, AtomicU64, AtomicUsize, Ordering, fence,
         };
     }
 }

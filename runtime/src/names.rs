@@ -173,7 +173,9 @@ pub fn registered() -> Vec<String> {
 ///
 /// # Errors
 ///
-/// [`UnknownName`] (with the message) if no process holds the name.
+/// [`UnknownName`] (with the message) if no process holds the name. A message the
+/// process's mailbox limit refuses is dropped without an error (use [`whereis`] and
+/// [`send`](crate::send) to learn of it).
 ///
 /// ```
 /// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
@@ -183,7 +185,11 @@ pub fn registered() -> Vec<String> {
 /// ```
 pub fn send_named<M: Send + 'static>(name: &str, msg: M) -> Result<(), UnknownName<M>> {
     match whereis(name) {
-        Some(pid) => api::send(pid, msg).map_err(|SendError(m)| UnknownName(m)),
+        Some(pid) => api::send(pid, msg).or_else(|e| match e {
+            // A message shed by a full mailbox is dropped, as the limit decided.
+            SendError::MailboxFull(_) => Ok(()),
+            SendError::NoProc(m) => Err(UnknownName(m)),
+        }),
         None => Err(UnknownName(msg)),
     }
 }

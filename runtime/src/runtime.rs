@@ -486,9 +486,21 @@ impl Runtime {
     ///
     /// As [`send`](crate::send).
     pub fn send<M: Send + 'static>(&self, pid: Pid, msg: M) -> Result<(), SendError<M>> {
+        let admission = crate::mailbox::limit::Admission::Limited { bound: None };
         self.shared
-            .deliver(None, pid, Node::new(msg))
-            .map_err(|n| SendError(n.downcast::<M>().expect("node holds an M")))
+            .deliver_admitted(None, pid, Node::new(msg), admission)
+            .map_err(|refused| {
+                let full = matches!(refused, crate::scheduler::Refused::MailboxFull(_));
+                let m = refused
+                    .into_node()
+                    .downcast::<M>()
+                    .expect("node holds an M");
+                if full {
+                    SendError::MailboxFull(m)
+                } else {
+                    SendError::NoProc(m)
+                }
+            })
     }
 
     /// `true` if `pid` is a live process of this runtime.
@@ -531,9 +543,11 @@ impl Runtime {
         msg: M,
     ) -> Result<(), crate::UnknownName<M>> {
         match self.whereis(name) {
-            Some(pid) => self
-                .send(pid, msg)
-                .map_err(|SendError(m)| crate::UnknownName(m)),
+            Some(pid) => self.send(pid, msg).or_else(|e| match e {
+                // A message shed by a full mailbox is dropped, as a send would.
+                SendError::MailboxFull(_) => Ok(()),
+                SendError::NoProc(m) => Err(crate::UnknownName(m)),
+            }),
             None => Err(crate::UnknownName(msg)),
         }
     }

@@ -20,6 +20,12 @@
 //! 5. `Alias { alias, message }`: the message is queued only if the alias is still
 //!    active (as OTP 24's process aliases), so a reply that arrives after its caller
 //!    gave up is dropped rather than left in the mailbox.
+//! 6. `MailboxOverflow`: sent by the first send that found the mailbox full under a
+//!    `Kill` limit; ends the process untrappably with that reason (as the BEAM's
+//!    `max_heap_size` kill).
+//!
+//! After a drain the process publishes its mailbox length, and a `DropOldest` limit
+//! discards the oldest ordinary messages beyond `max` (see [`crate::mailbox::limit`]).
 //!
 //! When a process exits, the scheduler ([`on_exit`]): closes the mailbox (later
 //! sends fail at the sender), answers the link and monitor requests found in it with
@@ -29,6 +35,7 @@
 
 use std::sync::atomic::Ordering;
 
+use crate::mailbox::limit::OverflowPolicy;
 use crate::mailbox::node::{Kind, Node};
 use crate::process::{FLAG_KILL, ProcPtr, Process};
 use crate::scheduler::{Core, Shared};
@@ -65,6 +72,9 @@ pub(crate) enum Signal {
         alias: Ref,
         message: Node,
     },
+    /// A send found the mailbox full under a `Kill` limit: die, untrappably, with
+    /// `MailboxOverflow`.
+    MailboxOverflow,
 }
 
 impl Signal {
@@ -125,7 +135,11 @@ pub(crate) fn drain_into(shared: &Shared, p: ProcPtr) -> Option<ExitReason> {
     }
     let me = proc.pid(shared.id);
     let mut die: Option<ExitReason> = None;
+    let mut drained = 0u64;
     for node in proc.inbound.take_all() {
+        if node.header().kind == Kind::Message {
+            drained += 1;
+        }
         if node.header().serial != me.serial {
             let stale = Pid::new(me.runtime, me.index, node.header().serial);
             bounce(shared, None, stale, node);
@@ -139,11 +153,16 @@ pub(crate) fn drain_into(shared: &Shared, p: ProcPtr) -> Option<ExitReason> {
         }
     }
     // SAFETY: as above.
-    let len = unsafe { proc.owned() }.queue.len();
-    proc.queue_len.store(len as u32, Ordering::Relaxed);
+    let owned = unsafe { proc.owned() };
+    owned.drained = owned.drained.wrapping_add(drained);
+    if let Some(limit) = proc.meter.limit()
+        && limit.policy == OverflowPolicy::DropOldest
+    {
+        let _ = owned.queue.shed_oldest(limit.max);
+    }
+    proc.publish_mailbox(owned);
     if let Some(reason) = &die {
-        // SAFETY: as above.
-        unsafe { proc.owned() }.kill_reason = Some(reason.clone());
+        owned.kill_reason = Some(reason.clone());
         proc.flags.fetch_or(FLAG_KILL, Ordering::AcqRel);
     }
     die
@@ -177,6 +196,7 @@ fn act(proc: &Process, me: Pid, sig: Signal) -> Option<ExitReason> {
             }
             None
         }
+        Signal::MailboxOverflow => Some(ExitReason::MailboxOverflow),
         Signal::Down {
             monitor,
             pid,
@@ -267,6 +287,8 @@ impl Observers<'_> {
 pub(crate) struct ExitNotice {
     /// `true` if the process had links or monitors on it.
     pub(crate) observed: bool,
+    /// Counted messages taken off the closed inbound (for the mailbox count).
+    pub(crate) drained: u64,
 }
 
 /// Runs on the scheduler when a process has exited: closes its mailbox, answers
@@ -282,7 +304,11 @@ pub(crate) fn on_exit(
     if let Some(name) = &relations.name {
         shared.names.release(name, me);
     }
+    let mut drained = 0u64;
     for node in proc.inbound.close() {
+        if node.header().kind == Kind::Message {
+            drained += 1;
+        }
         bounce(shared, core.as_deref_mut(), me, node);
     }
     let observers = Observers {
@@ -315,5 +341,6 @@ pub(crate) fn on_exit(
     }
     ExitNotice {
         observed: !relations.links.is_empty() || !relations.monitored_by.is_empty(),
+        drained,
     }
 }

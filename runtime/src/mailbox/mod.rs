@@ -15,16 +15,22 @@
 //!    is found in time independent of how many unrelated messages wait (the BEAM's
 //!    receive-mark optimisation).
 //!
+//! 5. The mailbox's length is counted without a lock (see [`limit`]): a sender adds
+//!    one to [`Inbound::arrivals`] before it pushes a message (one relaxed add, on the
+//!    cache line its push writes anyway); the owner publishes how many of those have
+//!    left. Any thread reads the difference, undrained messages included.
+//!
 //! Messages from one process to another arrive in send order even while either
 //! migrates between schedulers: the order is fixed by the sender's sequence of pushes
 //! onto the receiver's single inbound stack.
 
+pub(crate) mod limit;
 pub(crate) mod node;
 
 use std::mem::ManuallyDrop;
 use std::ptr::{self, NonNull};
 
-use crate::loom::sync::atomic::{AtomicPtr, Ordering};
+use crate::loom::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
 use node::{Header, Node};
 
 /// The head value of a closed inbound: never a node address (nodes are aligned).
@@ -35,15 +41,24 @@ const CLOSED: *mut Header = ptr::without_provenance_mut(1);
 /// A mailbox is closed when its process exits: from then on pushes fail and give the
 /// node back, so a sender learns that the process is gone (and a link or monitor
 /// request can be answered with `noproc`) instead of the node lying in a dead slot.
+///
+/// `arrivals` sits next to `head` (the struct is 16-byte aligned, so both share one
+/// cache line): a sender's count and push touch a single line.
 #[derive(Debug)]
+#[repr(C, align(16))]
 pub(crate) struct Inbound {
     head: AtomicPtr<Header>,
+    /// Messages (not signals) ever admitted to this mailbox, wrapping: a sender adds
+    /// one before it pushes and takes it back if the push fails. Never reset, so it
+    /// stays consistent across the slot's occupants (see [`limit::Meter`]).
+    pub(crate) arrivals: AtomicU64,
 }
 
 impl Inbound {
     pub(crate) fn new() -> Inbound {
         Inbound {
             head: AtomicPtr::new(ptr::null_mut()),
+            arrivals: AtomicU64::new(0),
         }
     }
 
@@ -180,6 +195,9 @@ pub(crate) struct Queue {
     /// the latest request can be; `mark_id` names that request.
     mark: Option<Cursor>,
     mark_id: u64,
+    /// Bumped when [`Queue::shed_oldest`] removes nodes: a receive holding a cursor
+    /// across a switch must rescan, since its cursor's node may be gone.
+    epoch: u64,
 }
 
 // SAFETY: the queue owns its nodes (all `Send`); raw pointers are only its links.
@@ -193,6 +211,7 @@ impl Default for Queue {
             len: 0,
             mark: None,
             mark_id: 0,
+            epoch: 0,
         }
     }
 }
@@ -281,6 +300,33 @@ impl Queue {
         // SAFETY: `cur` is being handed out; clear its link.
         unsafe { (*cur).next = ptr::null_mut() };
         self.len -= 1;
+    }
+
+    /// Changes whenever nodes were removed behind a receive's back (see `epoch`).
+    pub(crate) fn epoch(&self) -> u64 {
+        self.epoch
+    }
+
+    /// Drops the oldest sheddable nodes until at most `max` nodes remain or none is
+    /// left to drop (a `DropOldest` limit). Returns how many were dropped. Each scan
+    /// restarts at the head: what precedes the first sheddable node is the few
+    /// runtime-made messages (`Down`, `Exit`, replies), which are kept.
+    pub(crate) fn shed_oldest(&mut self, max: usize) -> usize {
+        let mut dropped = 0;
+        while self.len > max {
+            let mut examined = 0;
+            match self.scan(None, &mut examined, &mut |n| n.header().sheddable) {
+                Scan::Found(node) => {
+                    drop(node);
+                    dropped += 1;
+                }
+                Scan::NotFound { .. } => break,
+            }
+        }
+        if dropped > 0 {
+            self.epoch = self.epoch.wrapping_add(1);
+        }
+        dropped
     }
 
     /// Removes every node.

@@ -32,6 +32,9 @@ pub(crate) struct Header {
     pub(crate) next: *mut Header,
     pub(crate) serial: u32,
     pub(crate) kind: Kind,
+    /// Sent with a limited send (`send`, `Runtime::send`): a `DropOldest` mailbox
+    /// limit may discard it. Runtime-made messages never are.
+    pub(crate) sheddable: bool,
     vtable: &'static VTable,
 }
 
@@ -81,6 +84,7 @@ impl Node {
                 next: std::ptr::null_mut(),
                 serial: 0,
                 kind,
+                sheddable: false,
                 vtable: &<T as HasVTable>::VTABLE,
             },
             value,
@@ -96,6 +100,11 @@ impl Node {
     pub(crate) fn set_serial(&mut self, serial: u32) {
         // SAFETY: the node owns its envelope exclusively (&mut self).
         unsafe { self.0.as_mut().serial = serial };
+    }
+
+    pub(crate) fn set_sheddable(&mut self) {
+        // SAFETY: the node owns its envelope exclusively (&mut self).
+        unsafe { self.0.as_mut().sheddable = true };
     }
 
     /// `true` if the value is a `T`.

@@ -20,7 +20,7 @@
 //! A [`Process`] record lives in the table for the whole life of the runtime and is
 //! reused. Its fields are split by who may touch them:
 //!
-//! - *Remote* (any thread): `serial`, `state`, `inbound`, `flags`, `armed_tick`.
+//! - *Remote* (any thread): `serial`, `state`, `inbound`, `flags`, `armed_tick`, `meter`.
 //! - *Owned* ([`Owned`], behind an `UnsafeCell`): only the party that holds the process
 //!   in a state that grants exclusive access (the spawner while `Free`, the scheduler
 //!   while `Running`/`Exiting`, the process itself while it runs).
@@ -35,12 +35,16 @@ use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::coroutine::{ProcessCoroutine, ProcessYielder};
+use crate::mailbox::limit::Meter;
 use crate::mailbox::{Inbound, Queue};
 use crate::{ExitReason, MonitorRef, Pid};
 use state::RunState;
 
 /// Flag: an untrappable kill is pending; the process dies at its next runtime call.
 pub(crate) const FLAG_KILL: u32 = 1;
+/// Flag: a send found the mailbox full under a `Kill` limit and sent the kill; later
+/// ones need not.
+pub(crate) const FLAG_OVERFLOW: u32 = 2;
 
 /// An exit hook, run by the scheduler after the process has exited.
 pub(crate) type ExitHook = Box<dyn FnOnce(&ExitReason) + Send>;
@@ -64,6 +68,9 @@ pub(crate) struct Owned {
     pub(crate) stack_top: usize,
     /// Active aliases: messages sent to any other alias of this process are dropped.
     pub(crate) aliases: HashSet<crate::Ref, IdBuild>,
+    /// Counted messages ever taken off the inbound (see [`crate::mailbox::limit`]).
+    /// Never reset: it belongs to the slot, as the inbound's `arrivals` does.
+    pub(crate) drained: u64,
 }
 
 impl Owned {
@@ -77,6 +84,7 @@ impl Owned {
             kill_reason: None,
             stack_top: 0,
             aliases: HashSet::default(),
+            drained: 0,
         }
     }
 }
@@ -107,7 +115,8 @@ pub(crate) struct Process {
     pub(crate) hibernated: AtomicBool,
     pub(crate) last_scheduler: AtomicU32,
     pub(crate) stack_used: AtomicU32,
-    pub(crate) queue_len: AtomicU32,
+    /// The mailbox's length and limit, readable from any thread.
+    pub(crate) meter: Meter,
     /// `Priority as u8`; set by the process itself, read when it is queued.
     pub(crate) priority: std::sync::atomic::AtomicU8,
     owned: UnsafeCell<Owned>,
@@ -174,7 +183,7 @@ impl Process {
             hibernated: AtomicBool::new(false),
             last_scheduler: AtomicU32::new(0),
             stack_used: AtomicU32::new(0),
-            queue_len: AtomicU32::new(0),
+            meter: Meter::new(),
             priority: std::sync::atomic::AtomicU8::new(1),
             owned: UnsafeCell::new(Owned::new()),
         }
@@ -200,6 +209,16 @@ impl Process {
     /// Locks the relations (never across a switch).
     pub(crate) fn relations(&self) -> MutexGuard<'_, Relations> {
         self.relations.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Publishes the mailbox length after the holder changed its queue or drained.
+    pub(crate) fn publish_mailbox(&self, owned: &Owned) {
+        self.meter.publish(owned.drained, owned.queue.len());
+    }
+
+    /// Messages in the mailbox, undrained ones included (any thread).
+    pub(crate) fn mailbox_len(&self) -> usize {
+        self.meter.len(&self.inbound)
     }
 
     pub(crate) fn kill_pending(&self) -> bool {

@@ -28,11 +28,14 @@ use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 pub(crate) use self::core::Core;
-use crate::mailbox::node::Node;
+use crate::mailbox::limit::{self, Admission, Admit};
+use crate::mailbox::node::{Kind, Node};
 use crate::names::Names;
+use crate::process::FLAG_OVERFLOW;
 use crate::process::state::Notify;
 use crate::process::table::ProcessTable;
 use crate::process::{ExitHook, ProcPtr};
+use crate::signal::Signal;
 use crate::stack::StackPool;
 use crate::timer::clock::{self, VirtualClock};
 use crate::timer::wheel::Entry;
@@ -180,7 +183,8 @@ impl Shared {
         p.trap_exit.store(false, Ordering::Relaxed);
         p.hibernated.store(false, Ordering::Relaxed);
         p.stack_used.store(0, Ordering::Relaxed);
-        p.queue_len.store(0, Ordering::Relaxed);
+        // The mailbox counters are the slot's and carry over (see `mailbox::limit`).
+        let _ = p.meter.set_limit(None);
         p.priority.store(1, Ordering::Relaxed);
         p.armed_tick.store(0, Ordering::Relaxed);
         let pid = p.pid(self.id);
@@ -211,22 +215,36 @@ impl Shared {
         v.pop().ok_or(SpawnError::SystemLimit)
     }
 
-    /// Delivers `node` to `pid` and wakes it. Gives the node back if `pid` is dead.
+    /// Delivers `node` to `pid` and wakes it, past any mailbox limit (signals and
+    /// runtime-made messages). Gives the node back if `pid` is dead.
     pub(crate) fn deliver(
         &self,
         core: Option<&mut Core>,
         pid: Pid,
-        mut node: Node,
+        node: Node,
     ) -> Result<(), Node> {
+        self.deliver_admitted(core, pid, node, Admission::Always)
+            .map_err(Refused::into_node)
+    }
+
+    /// Delivers `node` to `pid` subject to its mailbox limit (and `admission`'s
+    /// bound): the path of `send`. Refusing a `Kill`-limited send kills the process.
+    pub(crate) fn deliver_admitted(
+        &self,
+        mut core: Option<&mut Core>,
+        pid: Pid,
+        mut node: Node,
+        admission: Admission,
+    ) -> Result<(), Refused> {
         if pid.runtime != self.id {
             // Another runtime's pid: its own runtime delivers it, never this one.
             return match crate::registry::lookup(pid.runtime) {
-                Some(other) => other.deliver(None, pid, node),
-                None => Err(node),
+                Some(other) => other.deliver_admitted(None, pid, node, admission),
+                None => Err(Refused::NoProc(node)),
             };
         }
         let Some(p) = self.table.get(pid.index) else {
-            return Err(node);
+            return Err(Refused::NoProc(node));
         };
         // Acquire pairs with the Release serial bump at exit: a stale pid is refused.
         // A send racing with the exit may still land; the next occupant of the slot
@@ -234,10 +252,33 @@ impl Shared {
         if p.serial.load(Ordering::Acquire) != pid.serial
             || p.state.load() == crate::process::state::FREE
         {
-            return Err(node);
+            return Err(Refused::NoProc(node));
         }
         node.set_serial(pid.serial);
-        p.inbound.push(node)?;
+        let counted = node.header().kind == Kind::Message;
+        if counted {
+            if admission != Admission::Always {
+                node.set_sheddable();
+            }
+            match limit::admit(&p.inbound, &p.meter, admission) {
+                Admit::Accept => {}
+                Admit::Refuse => return Err(Refused::MailboxFull(node)),
+                Admit::RefuseAndKill => {
+                    // The first sender to see the overflow sends the kill.
+                    if p.flags.fetch_or(FLAG_OVERFLOW, Ordering::AcqRel) & FLAG_OVERFLOW == 0 {
+                        let kill = Signal::MailboxOverflow.into_node();
+                        let _ = self.deliver(core.as_deref_mut(), pid, kill);
+                    }
+                    return Err(Refused::MailboxFull(node));
+                }
+            }
+        }
+        if let Err(node) = p.inbound.push(node) {
+            if counted {
+                limit::uncount(&p.inbound);
+            }
+            return Err(Refused::NoProc(node));
+        }
         self.wake(core, ProcPtr::new(p), Placement::Next);
         Ok(())
     }
@@ -383,8 +424,8 @@ impl Shared {
     }
 }
 
-/// Links, monitors and priority a new process has from birth (`spawn_link`,
-/// `spawn_monitor`, `spawn_priority`).
+/// Links, monitors, priority and mailbox limit a new process has from birth
+/// (`spawn_link`, `spawn_monitor`, `spawn_priority`, `spawn_limited`).
 /// Applied before the child is runnable, so the child cannot exit unobserved.
 #[derive(Debug)]
 pub(crate) struct Relate {
@@ -393,6 +434,7 @@ pub(crate) struct Relate {
     pub(crate) link: bool,
     pub(crate) monitor: Option<MonitorRef>,
     pub(crate) priority: Option<queue::Priority>,
+    pub(crate) mailbox_limit: Option<crate::MailboxLimit>,
 }
 
 impl Relate {
@@ -400,6 +442,8 @@ impl Relate {
         if let Some(prio) = self.priority {
             child.priority.store(prio as u8, Ordering::Relaxed);
         }
+        // Before the pid is published (`reopen`): no send escapes the limit.
+        let _ = child.meter.set_limit(self.mailbox_limit);
         let parent = self.parent.get();
         let mut mine = parent.relations();
         let mut theirs = child.relations();
@@ -410,6 +454,23 @@ impl Relate {
         if let Some(m) = self.monitor {
             mine.monitors.insert(m, child_pid);
             theirs.monitored_by.insert(m, self.parent_pid);
+        }
+    }
+}
+
+/// Why a delivery did not happen; the node comes back.
+#[derive(Debug)]
+pub(crate) enum Refused {
+    /// The process is dead (or its runtime is gone).
+    NoProc(Node),
+    /// Its mailbox limit (or the sender's bound) refused the message.
+    MailboxFull(Node),
+}
+
+impl Refused {
+    pub(crate) fn into_node(self) -> Node {
+        match self {
+            Refused::NoProc(n) | Refused::MailboxFull(n) => n,
         }
     }
 }

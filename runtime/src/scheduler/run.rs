@@ -252,6 +252,10 @@ fn finish(shared: &Shared, mut core: Option<&mut Core>, p: ProcPtr, reason: Exit
     owned.aliases.clear();
     let hooks = std::mem::take(&mut owned.exit_hooks);
     let notice = signal::on_exit(shared, core.as_deref_mut(), proc, pid, &reason);
+    // The cleared queue and the closed inbound leave the count; the next occupant
+    // starts from an empty mailbox (before the slot is freed for it).
+    owned.drained = owned.drained.wrapping_add(notice.drained);
+    proc.publish_mailbox(owned);
     shared
         .reductions
         .fetch_add(proc.reductions.load(Ordering::Relaxed), Ordering::Relaxed);

@@ -1,0 +1,195 @@
+//! Back-pressure and load shedding: mailbox limits, and reading another process's
+//! queue length.
+//!
+//! A mailbox is unbounded by default, as on the BEAM: a process that receives faster
+//! than it can handle grows its queue until memory runs out. The ways out, in the
+//! order to reach for them:
+//!
+//! 1. **Synchronous calls first.** A caller that waits for the reply (a
+//!    `gen_server` call) cannot send the next request before the server took the
+//!    last one: the producers slow to the consumer's pace by construction. Use
+//!    asynchronous sends only where profiling says the wait costs too much.
+//! 2. **Casts that turn synchronous under load**, for high-rate producers such as
+//!    logging (the approach of Elixir's `Logger` and its `sync_threshold`):
+//!    asynchronous while the consumer keeps up, acknowledged once its queue passes a
+//!    threshold. Nothing is lost, and the producers slow down only when they must.
+//!    The stdlib's `gen_server::CastGate` is built on [`send_bounded`] and
+//!    [`message_queue_len_of`].
+//! 3. **[`OverflowPolicy::DropNewest`] / [`OverflowPolicy::DropOldest`]** for lossy
+//!    data where fresh beats complete: telemetry, metrics samples, progress
+//!    updates. `DropNewest` refuses at the sender (who gets the message back in
+//!    [`SendError::MailboxFull`](crate::SendError::MailboxFull) and can count the
+//!    loss); `DropOldest` keeps the latest `max` and discards the stale ones.
+//! 4. **[`OverflowPolicy::Kill`]** for a process that must never fall that far behind:
+//!    a runaway is killed with [`ExitReason::MailboxOverflow`](crate::ExitReason) and
+//!    its supervisor restarts it with an empty mailbox (as the BEAM's
+//!    `max_heap_size`, which kills a process whose heap, mailbox included, grows too
+//!    big).
+//!
+//! # What the limit counts and what it sheds
+//!
+//! 1. The length is the mailbox's whole content, as
+//!    [`message_queue_len`](crate::message_queue_len) reports
+//!    it (and [`message_queue_len_of`] from another process): messages not looked at yet included, and runtime-made messages too (`Down`,
+//!    trapped `Exit`, replies through an [`Alias`](crate::Alias)).
+//! 2. Only **ordinary sends** meet the policy: [`send`](crate::send),
+//!    [`Runtime::send`](crate::Runtime::send), [`send_named`](crate::send_named)
+//!    (which drops a refused message silently, as its error only names an unknown
+//!    name) and [`send_bounded`]. So `gen_server` calls and casts, and `sys`
+//!    requests, can be refused: a refused call request is never answered and the
+//!    call times out.
+//! 3. **Never refused or discarded**: signals (exits, links, monitors and their
+//!    `Down`s), replies through an alias (so a process waiting in a `gen` call gets
+//!    its reply), `send_after` timer messages, socket messages of active mode, and
+//!    system-monitor events. They count in the length, so a mailbox full of them
+//!    refuses every ordinary send.
+//! 4. `DropOldest` discards the oldest ordinary messages when the process next looks
+//!    at its mailbox (every receive, and every time it is resumed, so at least once
+//!    a slice while it runs): between two looks the mailbox can hold more than `max`.
+//!    `DropNewest` and `Kill` decide at the sender, so they hold at every moment.
+//!
+//! # Cost
+//!
+//! Every message send adds one to a counter on the receiver's inbound cache line (a
+//! relaxed add); a receive publishes the queue length with one store, as before. A
+//! limit adds one load of the limit and one of the published length to a send. See
+//! `mailbox/limit.rs` for the counting protocol.
+
+use crate::mailbox::limit::Admission;
+use crate::scheduler::context::{self, with_context};
+use crate::{Pid, SendError, SpawnError, api, registry};
+
+pub use crate::mailbox::limit::{MailboxLimit, OverflowPolicy};
+
+/// Sets the calling process's mailbox limit (`None`: unbounded, the default); returns
+/// the previous one. A `DropOldest` limit sheds the surplus at once.
+///
+/// Sends that race with the change may be judged by the old limit.
+///
+/// # Panics
+///
+/// Outside a process.
+///
+/// # Examples
+///
+/// ```
+/// use beamlet_runtime::{send, self_pid, set_mailbox_limit, MailboxLimit, OverflowPolicy, SendError};
+/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// rt.block_on(|| {
+///     set_mailbox_limit(Some(MailboxLimit::new(2, OverflowPolicy::DropNewest)));
+///     send(self_pid(), 1u8).unwrap();
+///     send(self_pid(), 2u8).unwrap();
+///     assert!(matches!(send(self_pid(), 3u8), Err(SendError::MailboxFull(3))));
+/// }).unwrap();
+/// rt.shutdown();
+/// ```
+pub fn set_mailbox_limit(limit: Option<MailboxLimit>) -> Option<MailboxLimit> {
+    let p = context::current_process()
+        .unwrap_or_else(|| panic!("beamlet: set_mailbox_limit called outside a process"));
+    let proc = p.get();
+    let old = proc.meter.set_limit(limit);
+    api::check_signals();
+    if let Some(l) = limit
+        && l.policy == OverflowPolicy::DropOldest
+    {
+        // SAFETY: the running process uses its own owned fields; no switch here.
+        let owned = unsafe { proc.owned() };
+        if owned.queue.shed_oldest(l.max) > 0 {
+            proc.publish_mailbox(owned);
+        }
+    }
+    old
+}
+
+/// The calling process's mailbox limit.
+///
+/// # Panics
+///
+/// Outside a process.
+pub fn mailbox_limit() -> Option<MailboxLimit> {
+    context::current_process()
+        .unwrap_or_else(|| panic!("beamlet: mailbox_limit called outside a process"))
+        .get()
+        .meter
+        .limit()
+}
+
+/// Spawns a process with a mailbox limit from its start (as `spawn_opt` with
+/// `{max_heap_size, ..}`): no send can reach it before the limit is in force.
+///
+/// # Errors
+///
+/// As [`spawn`](crate::spawn).
+///
+/// # Examples
+///
+/// ```
+/// use beamlet_runtime::{monitor, receive, spawn_limited, send, Down, ExitReason, MailboxLimit, OverflowPolicy};
+/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// rt.block_on(|| {
+///     let limit = MailboxLimit::new(1, OverflowPolicy::Kill);
+///     let pid = spawn_limited(limit, || beamlet_runtime::sleep(std::time::Duration::from_secs(5))).unwrap();
+///     let m = monitor(pid);
+///     send(pid, 1u8).unwrap();
+///     assert!(send(pid, 2u8).is_err());
+///     assert_eq!(receive::<Down>().reason, ExitReason::MailboxOverflow);
+/// }).unwrap();
+/// rt.shutdown();
+/// ```
+pub fn spawn_limited<F>(limit: MailboxLimit, f: F) -> Result<Pid, SpawnError>
+where
+    F: FnOnce() + Send + 'static,
+{
+    crate::link::spawn_related(Box::new(f), false, None, None, Some(limit))
+}
+
+/// The number of messages in `pid`'s mailbox (as `process_info(Pid,
+/// message_queue_len)`), counting those it has not looked at yet; `None` if it is
+/// not alive. Cheap: two atomic loads, no lock, and the process is not interrupted.
+///
+/// # Examples
+///
+/// ```
+/// use beamlet_runtime::{message_queue_len_of, send, spawn};
+/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// rt.block_on(|| {
+///     let pid = spawn(|| beamlet_runtime::sleep(std::time::Duration::from_secs(5))).unwrap();
+///     for i in 0..3u8 { send(pid, i).unwrap(); }
+///     assert_eq!(message_queue_len_of(pid), Some(3));
+/// }).unwrap();
+/// rt.shutdown();
+/// ```
+pub fn message_queue_len_of(pid: Pid) -> Option<usize> {
+    if let Some(r) = with_context(|cx| {
+        (cx.shared.id == pid.runtime).then(|| cx.shared.message_queue_len_of(pid))
+    })
+    .flatten()
+    {
+        return r;
+    }
+    registry::lookup(pid.runtime).and_then(|s| s.message_queue_len_of(pid))
+}
+
+/// Sends `msg` only if `pid`'s mailbox holds fewer than `bound` messages (and its
+/// own limit admits it). The check and the send are one atomic step, so concurrent
+/// senders never admit more than `bound`: the primitive under a cast that turns
+/// synchronous past a threshold.
+///
+/// # Errors
+///
+/// As [`send`](crate::send); [`SendError::MailboxFull`] when `bound` is reached.
+///
+/// # Examples
+///
+/// ```
+/// use beamlet_runtime::{send_bounded, self_pid, SendError};
+/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// rt.block_on(|| {
+///     send_bounded(self_pid(), 1u8, 1).unwrap();
+///     assert!(matches!(send_bounded(self_pid(), 2u8, 1), Err(SendError::MailboxFull(2))));
+/// }).unwrap();
+/// rt.shutdown();
+/// ```
+pub fn send_bounded<M: Send + 'static>(pid: Pid, msg: M, bound: usize) -> Result<(), SendError<M>> {
+    api::send_admitted(pid, msg, Admission::Limited { bound: Some(bound) })
+}
