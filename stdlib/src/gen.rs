@@ -12,7 +12,9 @@
 //!    `NoProc` at once) and creates an [`Alias`]: the reply address.
 //! 4. It sends the request carrying a [`From`] (the alias, and the monitor's
 //!    reference as the call's tag: unique, and no extra reference to make).
-//! 5. It waits for the reply with that tag or the monitor's `Down`, up to the timeout.
+//! 5. It waits for the reply with that tag or the monitor's `Down`, up to the timeout
+//!    (or returns [`CallError::MailboxFull`] at once if the server's mailbox limit
+//!    refused the request).
 //! 6. Whatever the outcome it demonitors, removes a `Down` that already arrived
 //!    (looking only after the mark, so this too is O(1)), and unaliases, so a reply
 //!    that comes after a timeout is dropped by the runtime instead of lingering.
@@ -40,9 +42,9 @@ use std::marker::PhantomData;
 use std::time::Duration;
 
 use beamlet_runtime::{
-    Alias, Down, Exit, ExitReason, MailboxMark, MonitorRef, Pid, Ref, SpawnError, alias, demonitor,
-    exit, exit_pid, mailbox_mark, message_queue_len, receive_select, self_pid, spawn_link,
-    spawn_monitor, unalias, unlink,
+    Alias, Down, Exit, ExitReason, MailboxMark, MonitorRef, Pid, Ref, SendError, SpawnError, alias,
+    demonitor, exit, exit_pid, mailbox_mark, message_queue_len, receive_select, self_pid,
+    spawn_link, spawn_monitor, unalias, unlink,
 };
 
 /// The default timeout of a call (as OTP's 5000 ms).
@@ -74,6 +76,9 @@ pub enum CallError {
     Timeout,
     /// The process called itself; it could never answer.
     CalledSelf,
+    /// The server's mailbox limit refused the request (see
+    /// [`beamlet_runtime::backpressure`]): it was shed, and will never be answered.
+    MailboxFull,
 }
 
 impl fmt::Display for CallError {
@@ -83,6 +88,7 @@ impl fmt::Display for CallError {
             CallError::Exit(r) => write!(f, "the server exited during the call: {r}"),
             CallError::Timeout => f.write_str("timeout: no reply in time"),
             CallError::CalledSelf => f.write_str("calling_self: a process called itself"),
+            CallError::MailboxFull => f.write_str("mailbox_full: the server shed the request"),
         }
     }
 }
@@ -196,9 +202,12 @@ where
         tag: mref,
         _reply: PhantomData,
     };
-    // A send to a dead server fails, but the monitor already queued its `Down`.
-    let _ = beamlet_runtime::send(server, request(from));
-    let outcome = wait_reply(mark, mref, bounded(timeout));
+    // A send to a dead server fails, but the monitor already queued its `Down`. A
+    // request refused by a full mailbox would never be answered: give up at once.
+    let outcome = match beamlet_runtime::send(server, request(from)) {
+        Err(SendError::MailboxFull(_)) => Err(CallError::MailboxFull),
+        _ => wait_reply(mark, mref, bounded(timeout)),
+    };
     // No `Down` arrives after `demonitor`; one that came before is after the mark
     // (and there is none to look for in an empty mailbox, the common case).
     demonitor(mref, false);

@@ -13,6 +13,8 @@
 //!         | NoReplyContinue | Stop(Reason, R) | StopNoReply(Reason)
 //!
 //! cast(Server, Msg)     ──> handle_cast(&mut State, Msg)       ──> NoReply::*
+//! CastGate::cast(Msg)   ──> handle_cast(&mut State, Msg)       ──> NoReply::*
+//!                           (acknowledged to the caller when the queue is long)
 //! any other message     ──> handle_info(&mut State, Message)   ──> NoReply::*
 //! a timeout expired     ──> handle_info(&mut State, Timeout)   ──> NoReply::*
 //! Continue(C) returned  ──> handle_continue(&mut State, C)     ──> NoReply::*
@@ -46,6 +48,22 @@
 //!    parent is taking it down. `Exit`s from other processes go to `handle_info`.
 //! 7. Stopping runs `terminate` (a panic in it becomes the reason), sends the reply
 //!    of a `Stop` with reply, and exits with the reason.
+//!
+//! # Back-pressure: call, cast, or a cast that turns synchronous
+//!
+//! 1. Prefer [`call`]: the caller waits, so a slow server slows its clients down
+//!    instead of queueing without bound. That is back-pressure for free.
+//! 2. Use [`cast`] where the wait costs too much *and* the rate is bounded anyway.
+//! 3. For high-rate producers that must not lose messages (logging, event
+//!    streams), cast through a [`CastGate`]: asynchronous while the server's queue
+//!    is below a threshold, acknowledged (the producer waits until the cast was
+//!    handled) above it, as Elixir's `Logger` with its `sync_threshold`. The
+//!    server's mailbox then holds at most threshold + producers casts.
+//! 4. Where losing messages is acceptable (telemetry) or a stuck server should
+//!    rather be restarted, give the server a mailbox limit
+//!    ([`beamlet_runtime::backpressure`]: drop newest, drop oldest, or kill under
+//!    a supervisor). A call refused by a full mailbox returns
+//!    [`CallError::MailboxFull`] at once.
 //!
 //! # Departures from OTP, for Rust's typing
 //!
@@ -100,6 +118,7 @@
 //! rt.shutdown();
 //! ```
 
+mod cast_gate;
 mod server;
 
 use std::fmt;
@@ -111,6 +130,7 @@ use beamlet_runtime::{ExitReason, Message, Pid};
 use crate::r#gen;
 pub use crate::r#gen::{CallError, DEFAULT_CALL_TIMEOUT, From, StartError, reply};
 use crate::name::Name;
+pub use cast_gate::{CastGate, CastMode};
 pub use server::Timeout;
 pub(crate) use server::try_dispatch;
 use server::{CallMsg, CastMsg};

@@ -28,6 +28,13 @@ pub(crate) struct CallMsg<Q, R> {
 /// The envelope of a cast.
 pub(crate) struct CastMsg<C>(pub(crate) C);
 
+/// The envelope of an acknowledged cast ([`CastGate`](super::CastGate) in sync
+/// mode): handled as a cast, then `from` gets `()`.
+pub(crate) struct SyncCastMsg<C> {
+    pub(crate) from: From<()>,
+    pub(crate) msg: C,
+}
+
 /// The message `handle_info` receives when a timeout given in a callback result
 /// expires with no message taken (OTP's `timeout` message).
 ///
@@ -194,6 +201,16 @@ impl<S: GenServer> Server<S> {
             Ok(CastMsg(c)) => {
                 self.handled += 1;
                 let r = self.invoke(|s| s.handle_cast(c));
+                return self.after(r);
+            }
+            Err(m) => m,
+        };
+        let msg = match msg.downcast::<SyncCastMsg<S::Cast>>() {
+            Ok(SyncCastMsg { from, msg }) => {
+                self.handled += 1;
+                let r = self.invoke(|s| s.handle_cast(msg));
+                // Handled: acknowledge before acting on the result (which may stop).
+                reply(from, ());
                 return self.after(r);
             }
             Err(m) => m,
