@@ -150,6 +150,19 @@ impl Meter {
     }
 }
 
+#[cfg(loom)]
+impl Meter {
+    /// `true` if the raw difference read now is "negative" (what `len` clamps).
+    pub(crate) fn reads_negative(&self, inbound: &Inbound) -> bool {
+        let departed = self.departed.load(Ordering::Acquire);
+        inbound
+            .arrivals
+            .load(Ordering::Relaxed)
+            .wrapping_sub(departed)
+            > u64::MAX / 2
+    }
+}
+
 /// A wrapped difference as a length: a transiently "negative" one reads as zero.
 fn clamp(diff: u64) -> usize {
     if diff > u64::MAX / 2 {

@@ -5,6 +5,7 @@
 compile_error!("loom models need debug assertions (use --profile loom or a debug build)");
 
 mod loom_mailbox;
+mod loom_meter;
 mod loom_park;
 mod loom_state;
 mod loom_timer;
