@@ -87,7 +87,7 @@ pub fn set_mailbox_limit(limit: Option<MailboxLimit>) -> Option<MailboxLimit> {
     let p = context::current_process()
         .unwrap_or_else(|| panic!("beamlet: set_mailbox_limit called outside a process"));
     let proc = p.get();
-    let old = proc.meter.set_limit(limit);
+    let old = proc.inbound.set_limit(limit);
     api::check_signals();
     if let Some(l) = limit
         && l.policy == OverflowPolicy::DropOldest
@@ -110,7 +110,7 @@ pub fn mailbox_limit() -> Option<MailboxLimit> {
     context::current_process()
         .unwrap_or_else(|| panic!("beamlet: mailbox_limit called outside a process"))
         .get()
-        .meter
+        .inbound
         .limit()
 }
 

@@ -107,7 +107,7 @@ impl Shared {
             pid,
             status,
             message_queue_len: queue,
-            mailbox_limit: p.meter.limit(),
+            mailbox_limit: p.inbound.limit(),
             reductions: p.reductions.load(Ordering::Relaxed),
             stack_used,
             stack_reserved: if holds_stack {

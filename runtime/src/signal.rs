@@ -155,7 +155,7 @@ pub(crate) fn drain_into(shared: &Shared, p: ProcPtr) -> Option<ExitReason> {
     // SAFETY: as above.
     let owned = unsafe { proc.owned() };
     owned.drained = owned.drained.wrapping_add(drained);
-    if let Some(limit) = proc.meter.limit()
+    if let Some(limit) = proc.inbound.limit()
         && limit.policy == OverflowPolicy::DropOldest
     {
         let _ = owned.queue.shed_oldest(limit.max);

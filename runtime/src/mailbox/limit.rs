@@ -105,23 +105,8 @@ impl MailboxLimit {
     }
 }
 
-/// The process-side half of the count and the limit (see the module docs).
-#[derive(Debug)]
-pub(crate) struct Meter {
-    /// The packed limit; written by the holder (or the spawner), read by senders.
-    limit: AtomicU64,
-    /// `drained − queue length`, published by the holder (wrapping).
-    departed: AtomicU64,
-}
-
-impl Meter {
-    pub(crate) fn new() -> Meter {
-        Meter {
-            limit: AtomicU64::new(0),
-            departed: AtomicU64::new(0),
-        }
-    }
-
+impl Inbound {
+    /// The mailbox limit; written by the holder (or the spawner), read by senders.
     pub(crate) fn limit(&self) -> Option<MailboxLimit> {
         MailboxLimit::unpack(self.limit.load(Ordering::Relaxed))
     }
@@ -132,6 +117,22 @@ impl Meter {
             self.limit
                 .swap(MailboxLimit::pack(limit), Ordering::Relaxed),
         )
+    }
+}
+
+/// The holder's half of the count (see the module docs): kept off the inbound's
+/// cache line, since the holder writes it at every receive.
+#[derive(Debug)]
+pub(crate) struct Meter {
+    /// `drained − queue length`, published by the holder (wrapping).
+    departed: AtomicU64,
+}
+
+impl Meter {
+    pub(crate) fn new() -> Meter {
+        Meter {
+            departed: AtomicU64::new(0),
+        }
     }
 
     /// Publishes the holder's view: `drained` counted nodes taken, `queued` in its
@@ -199,7 +200,7 @@ pub(crate) fn admit(inbound: &Inbound, meter: &Meter, admission: Admission) -> A
     let Admission::Limited { bound } = admission else {
         return Admit::Accept;
     };
-    let limit = meter.limit();
+    let limit = inbound.limit();
     if limit.is_none() && bound.is_none() {
         return Admit::Accept;
     }
@@ -250,7 +251,7 @@ mod tests {
     fn drop_newest_admits_exactly_max() {
         let inbound = Inbound::new();
         let meter = Meter::new();
-        let _ = meter.set_limit(Some(MailboxLimit::new(3, OverflowPolicy::DropNewest)));
+        let _ = inbound.set_limit(Some(MailboxLimit::new(3, OverflowPolicy::DropNewest)));
         let lim = Admission::Limited { bound: None };
         let got: Vec<Admit> = (0..5).map(|_| admit(&inbound, &meter, lim)).collect();
         assert_eq!(&got[..3], &[Admit::Accept; 3]);

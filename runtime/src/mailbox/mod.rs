@@ -42,16 +42,20 @@ const CLOSED: *mut Header = ptr::without_provenance_mut(1);
 /// node back, so a sender learns that the process is gone (and a link or monitor
 /// request can be answered with `noproc`) instead of the node lying in a dead slot.
 ///
-/// `arrivals` sits next to `head` (the struct is 16-byte aligned, so both share one
-/// cache line): a sender's count and push touch a single line.
+/// What a sender touches sits together (the struct is 32-byte aligned, so one cache
+/// line): the head it pushes onto, the count it adds to, the limit it reads. The
+/// owner's frequently written count (`limit::Meter`) lives elsewhere, so a receive
+/// does not take this line away from the senders.
 #[derive(Debug)]
-#[repr(C, align(16))]
+#[repr(C, align(32))]
 pub(crate) struct Inbound {
     head: AtomicPtr<Header>,
     /// Messages (not signals) ever admitted to this mailbox, wrapping: a sender adds
     /// one before it pushes and takes it back if the push fails. Never reset, so it
     /// stays consistent across the slot's occupants (see [`limit::Meter`]).
     pub(crate) arrivals: AtomicU64,
+    /// The packed mailbox limit (see [`limit::MailboxLimit`]); 0 is none.
+    limit: AtomicU64,
 }
 
 impl Inbound {
@@ -59,6 +63,7 @@ impl Inbound {
         Inbound {
             head: AtomicPtr::new(ptr::null_mut()),
             arrivals: AtomicU64::new(0),
+            limit: AtomicU64::new(0),
         }
     }
 

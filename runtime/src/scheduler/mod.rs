@@ -184,7 +184,7 @@ impl Shared {
         p.hibernated.store(false, Ordering::Relaxed);
         p.stack_used.store(0, Ordering::Relaxed);
         // The mailbox counters are the slot's and carry over (see `mailbox::limit`).
-        let _ = p.meter.set_limit(None);
+        let _ = p.inbound.set_limit(None);
         p.priority.store(1, Ordering::Relaxed);
         p.armed_tick.store(0, Ordering::Relaxed);
         let pid = p.pid(self.id);
@@ -443,7 +443,7 @@ impl Relate {
             child.priority.store(prio as u8, Ordering::Relaxed);
         }
         // Before the pid is published (`reopen`): no send escapes the limit.
-        let _ = child.meter.set_limit(self.mailbox_limit);
+        let _ = child.inbound.set_limit(self.mailbox_limit);
         let parent = self.parent.get();
         let mut mine = parent.relations();
         let mut theirs = child.relations();

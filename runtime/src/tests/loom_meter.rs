@@ -30,9 +30,9 @@ fn senders(inbound: &Arc<Inbound>, meter: &Arc<Meter>) -> Vec<thread::JoinHandle
 }
 
 fn setup() -> (Arc<Inbound>, Arc<Meter>) {
-    let meter = Meter::new();
-    let _ = meter.set_limit(Some(MailboxLimit::new(1, OverflowPolicy::DropNewest)));
-    (Arc::new(Inbound::new()), Arc::new(meter))
+    let inbound = Inbound::new();
+    let _ = inbound.set_limit(Some(MailboxLimit::new(1, OverflowPolicy::DropNewest)));
+    (Arc::new(inbound), Arc::new(Meter::new()))
 }
 
 #[test]
