@@ -269,19 +269,27 @@ fn cast_gate_bounds_the_queue_and_loses_nothing() {
 #[test]
 fn a_call_refused_by_a_full_mailbox_fails_at_once() {
     run(|| {
-        let server = gen_server::start::<Slow>(()).unwrap();
-        let limit = MailboxLimit::new(0, OverflowPolicy::DropNewest);
-        // Set from inside the server through sys: the state closure runs there.
-        let pid = server.pid();
-        beamlet::otp::sys::replace_state(server, move |s: &mut Slow| {
-            set_mailbox_limit(Some(limit));
-            let _ = s;
-        })
-        .unwrap();
-        assert_eq!(process_info(pid).unwrap().mailbox_limit, Some(limit));
+        let limit = MailboxLimit::new(1, OverflowPolicy::DropNewest);
+        let opts = gen_server::StartOptions::new().mailbox_limit(limit);
+        let server = gen_server::start_with::<Slow>((), opts).unwrap();
+        assert_eq!(
+            process_info(server.pid()).unwrap().mailbox_limit,
+            Some(limit)
+        );
+        // The first cast is taken and held (until a `Go`); the second fills the mailbox.
+        gen_server::cast(server, (0, 0));
+        while message_queue_len_of(server.pid()) != Some(0) {
+            beamlet::yield_now();
+        }
+        gen_server::cast(server, (0, 1));
+        assert_eq!(message_queue_len_of(server.pid()), Some(1));
         assert_eq!(
             gen_server::call(server, ()),
             Err(gen_server::CallError::MailboxFull)
         );
+        assert!(matches!(
+            send(server.pid(), Go),
+            Err(SendError::MailboxFull(Go))
+        ));
     });
 }

@@ -36,8 +36,9 @@
 //!    [`Runtime::send`](crate::Runtime::send), [`send_named`](crate::send_named)
 //!    (which drops a refused message silently, as its error only names an unknown
 //!    name) and [`send_bounded`]. So `gen_server` calls and casts, and `sys`
-//!    requests, can be refused: a refused call request is never answered and the
-//!    call times out.
+//!    requests, can be refused: the stdlib's `gen::call` then fails at once with
+//!    `CallError::MailboxFull` (the request will never be answered), a plain
+//!    `gen_server::cast` is dropped.
 //! 3. **Never refused or discarded**: signals (exits, links, monitors and their
 //!    `Down`s), replies through an alias (so a process waiting in a `gen` call gets
 //!    its reply), `send_after` timer messages, socket messages of active mode, and

@@ -61,8 +61,8 @@
 //!    server's mailbox then holds at most threshold + producers casts.
 //! 4. Where losing messages is acceptable (telemetry) or a stuck server should
 //!    rather be restarted, give the server a mailbox limit
-//!    ([`beamlet_runtime::backpressure`]: drop newest, drop oldest, or kill under
-//!    a supervisor). A call refused by a full mailbox returns
+//!    ([`StartOptions::mailbox_limit`], see [`beamlet_runtime::backpressure`]: drop
+//!    newest, drop oldest, or kill under a supervisor). A call refused by a full mailbox returns
 //!    [`CallError::MailboxFull`] at once.
 //!
 //! # Departures from OTP, for Rust's typing
@@ -301,6 +301,7 @@ pub struct StartOptions {
     pub(crate) name: Option<Name>,
     pub(crate) hibernate_after: Option<Duration>,
     pub(crate) timeout: Option<Duration>,
+    pub(crate) mailbox_limit: Option<beamlet_runtime::MailboxLimit>,
 }
 
 impl StartOptions {
@@ -347,6 +348,21 @@ impl StartOptions {
     /// ```
     pub fn timeout(mut self, timeout: Duration) -> StartOptions {
         self.timeout = Some(timeout);
+        self
+    }
+
+    /// Gives the server a mailbox limit (see [`beamlet_runtime::backpressure`]), in
+    /// force before its name is registered and before the start returns, so no
+    /// request escapes it. A call the limit refuses fails with
+    /// [`CallError::MailboxFull`].
+    ///
+    /// ```
+    /// use beamlet_runtime::{MailboxLimit, OverflowPolicy};
+    /// let _opts = beamlet_stdlib::gen_server::StartOptions::new()
+    ///     .mailbox_limit(MailboxLimit::new(10_000, OverflowPolicy::Kill));
+    /// ```
+    pub fn mailbox_limit(mut self, limit: beamlet_runtime::MailboxLimit) -> StartOptions {
+        self.mailbox_limit = Some(limit);
         self
     }
 

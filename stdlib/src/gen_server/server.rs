@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use beamlet_runtime::{
     Exit, ExitReason, Message, Pid, catch_exit, exit, hibernate, message_queue_len, receive_select,
-    trap_exit,
+    set_mailbox_limit, trap_exit,
 };
 
 use super::{CallReply, GenServer, Init, NoReply, StartOptions};
@@ -84,6 +84,10 @@ pub(crate) fn start<S: GenServer>(
 
 /// The new process: register, `init`, acknowledge, loop.
 fn init_it<S: GenServer>(starter: Starter, args: S::Args, opts: StartOptions) {
+    // Only the starter knows the pid yet: the limit covers every later request.
+    if let Some(limit) = opts.mailbox_limit {
+        set_mailbox_limit(Some(limit));
+    }
     if S::TRAP_EXIT {
         trap_exit(true);
     }
