@@ -166,10 +166,11 @@ fn queue_length_counts_messages_not_yet_looked_at() {
         })
         .unwrap();
         let go = recv::<Alias>();
+        // The first read meters the mailbox: every later send is counted at once.
+        assert_eq!(message_queue_len_of(pid), Some(0));
         for i in 0..100u32 {
             send(pid, i).unwrap();
         }
-        // The consumer has not looked at its mailbox since: all undrained.
         assert_eq!(message_queue_len_of(pid), Some(100));
         assert_eq!(process_info(pid).unwrap().message_queue_len, 100);
         go.send(Go).unwrap();

@@ -51,10 +51,12 @@
 //!
 //! # Cost
 //!
-//! Every message send adds one to a counter on the receiver's inbound cache line (a
-//! relaxed add); a receive publishes the queue length with one store, as before. A
-//! limit adds one load of the limit and one of the published length to a send. See
-//! `mailbox/limit.rs` for the counting protocol.
+//! A send to a process with no limit whose length nobody reads costs one relaxed load
+//! more than before (of the limit word, on the cache line the push writes anyway).
+//! A *metered* mailbox, one with a limit or whose length was read with
+//! [`message_queue_len_of`] or bounded with [`send_bounded`], pays one relaxed add
+//! per message so that its length counts messages not looked at yet; a limit adds a
+//! load of the published length. See `mailbox/limit.rs` for the counting protocol.
 
 use crate::mailbox::limit::Admission;
 use crate::scheduler::context::{self, with_context};
@@ -146,7 +148,11 @@ where
 
 /// The number of messages in `pid`'s mailbox (as `process_info(Pid,
 /// message_queue_len)`), counting those it has not looked at yet; `None` if it is
-/// not alive. Cheap: two atomic loads, no lock, and the process is not interrupted.
+/// not alive. Cheap: a few atomic loads, no lock, and the process is not interrupted.
+///
+/// The first call meters the mailbox (see the module's cost section): messages sent
+/// before it are counted once the process has looked at its mailbox (at its next
+/// receive or resume); from then on the count is exact.
 ///
 /// # Examples
 ///
@@ -155,8 +161,9 @@ where
 /// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
 ///     let pid = spawn(|| beamlet_runtime::sleep(std::time::Duration::from_secs(5))).unwrap();
+///     assert_eq!(message_queue_len_of(pid), Some(0)); // meters the mailbox from now on
 ///     for i in 0..3u8 { send(pid, i).unwrap(); }
-///     assert_eq!(message_queue_len_of(pid), Some(3));
+///     assert_eq!(message_queue_len_of(pid), Some(3)); // none looked at yet, all counted
 /// }).unwrap();
 /// rt.shutdown();
 /// ```
@@ -174,7 +181,7 @@ pub fn message_queue_len_of(pid: Pid) -> Option<usize> {
 /// Sends `msg` only if `pid`'s mailbox holds fewer than `bound` messages (and its
 /// own limit admits it). The check and the send are one atomic step, so concurrent
 /// senders never admit more than `bound`: the primitive under a cast that turns
-/// synchronous past a threshold.
+/// synchronous past a threshold. Meters the mailbox, as [`message_queue_len_of`].
 ///
 /// # Errors
 ///

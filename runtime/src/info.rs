@@ -32,8 +32,10 @@ pub struct ProcessInfo {
     pub pid: Pid,
     /// What it is doing.
     pub status: ProcessStatus,
-    /// Messages in its mailbox, including those it has not looked at yet (a
-    /// lock-free count: exact when no send or receive races with the read).
+    /// Messages in its mailbox. For a metered mailbox (one with a limit, or whose
+    /// length was read with [`message_queue_len_of`](crate::message_queue_len_of))
+    /// this includes the messages it has not looked at yet; otherwise it is the
+    /// count as of its last look (messages sent since are not counted yet).
     pub message_queue_len: usize,
     /// Its mailbox limit, if any (see [`set_mailbox_limit`](crate::set_mailbox_limit)).
     pub mailbox_limit: Option<crate::MailboxLimit>,
@@ -63,12 +65,13 @@ pub struct ProcessInfo {
 }
 
 impl Shared {
-    /// The mailbox length of `pid`, if it is alive: no lock, two loads.
+    /// The mailbox length of `pid`, if it is alive: no lock. Meters the mailbox.
     pub(crate) fn message_queue_len_of(&self, pid: Pid) -> Option<usize> {
         if pid.runtime != self.id {
             return None;
         }
         let p = self.table.get(pid.index)?;
+        p.inbound.meter_on();
         let len = p.mailbox_len();
         // Checked after the read: a slot that changed occupant meanwhile reads as
         // dead (a length read across an exit is a best-effort value anyway).

@@ -137,7 +137,7 @@ pub(crate) fn drain_into(shared: &Shared, p: ProcPtr) -> Option<ExitReason> {
     let mut die: Option<ExitReason> = None;
     let mut drained = 0u64;
     for node in proc.inbound.take_all() {
-        if node.header().kind == Kind::Message {
+        if node.is_counted_message() {
             drained += 1;
         }
         if node.header().serial != me.serial {
@@ -306,7 +306,7 @@ pub(crate) fn on_exit(
     }
     let mut drained = 0u64;
     for node in proc.inbound.close() {
-        if node.header().kind == Kind::Message {
+        if node.is_counted_message() {
             drained += 1;
         }
         bounce(shared, core.as_deref_mut(), me, node);

@@ -2,25 +2,34 @@
 //!
 //! # The count
 //!
-//! 1. Every message (not a signal) pushed onto an [`Inbound`] was first counted by
-//!    its sender in [`Inbound::arrivals`] (`fetch_add(1)`, relaxed; taken back if the
-//!    push fails because the process is gone).
+//! Counting is on only for a *metered* mailbox: one with a limit, or whose length
+//! another process asked for ([`message_queue_len_of`](crate::message_queue_len_of),
+//! [`send_bounded`](crate::send_bounded)). An unmetered send pays one relaxed load
+//! of the limit word, on the cache line its push writes anyway, and nothing else.
+//!
+//! 1. A sender to a metered mailbox adds one to [`Inbound::arrivals`] before it
+//!    pushes (`fetch_add(1)`, relaxed; taken back if the push fails because the
+//!    process is gone) and marks the node `counted`.
 //! 2. The holder of the process (the process itself, or its scheduler at exit)
 //!    counts in its private `drained` every counted node it takes off the inbound,
 //!    whatever becomes of it (queued, or dropped as stale or at exit), and after any
 //!    change publishes `departed = drained − queue length` ([`Meter::publish`]).
-//!    Messages it queues itself (`Down`, trapped `Exit`, alias replies) raise the
-//!    queue length and so lower `departed`: they count without anyone's `arrivals`.
+//!    Every queued message counts through the queue length: uncounted ones, and the
+//!    ones it queues itself (`Down`, trapped `Exit`, alias replies).
 //! 3. Any thread reads the length as `arrivals − departed` ([`Meter::len`]): the
-//!    undrained messages plus the private queue. Reading `departed` first (Acquire)
-//!    then `arrivals` cannot go below zero: every node the holder had drained when
-//!    it published was counted before it was pushed, so it is in the `arrivals` read
-//!    after (the push's Release, the drain's Acquire and the publish's Release chain).
+//!    counted undrained messages plus the private queue. Reading `departed` first
+//!    (Acquire) then `arrivals` cannot go below zero: every counted node the holder
+//!    had drained when it published was counted before it was pushed, so it is in
+//!    the `arrivals` read after (the push's Release, the drain's Acquire and the
+//!    publish's Release chain).
+//! 4. Messages pushed while the mailbox was not yet metered are invisible until the
+//!    holder next drains (every receive, every resume); from then on the count is
+//!    exact. A limit set at spawn is exact from the start.
 //!
-//! Both counters wrap and are never reset: a slot's next occupant inherits them, and
-//! a message racing with an exit (counted, then dropped as stale by the next occupant)
-//! still leaves through `drained`. A cost of one relaxed add per send, on the line the
-//! push writes anyway; nothing for signals.
+//! Both counters wrap and are never reset, and the per-node mark says which nodes
+//! count: a slot's next occupant inherits the counters, metering can start at any
+//! time, and a message racing with an exit (counted, then dropped as stale) still
+//! leaves through `drained`.
 //!
 //! # Admission ([`admit`])
 //!
@@ -34,6 +43,10 @@
 use crate::loom::sync::atomic::{AtomicU64, Ordering};
 
 use super::Inbound;
+use super::node::Node;
+
+/// The limit word's bit that turns counting on (set with any limit, and by readers).
+const METERED: u64 = 4;
 
 /// What happens to a message sent to a process whose mailbox holds `max` messages.
 ///
@@ -79,10 +92,10 @@ impl MailboxLimit {
         MailboxLimit { max, policy }
     }
 
-    const MAX: u64 = (1 << 61) - 1;
+    const MAX: u64 = (1 << 60) - 1;
 
-    /// Packed for one atomic word: 0 is no limit, otherwise `max << 2 | policy`
-    /// with the policy as 1..=3.
+    /// Packed for one atomic word: 0 is no limit, otherwise `max << 3 | METERED |
+    /// policy` with the policy as 1..=3.
     fn pack(limit: Option<MailboxLimit>) -> u64 {
         let Some(l) = limit else { return 0 };
         let code = match l.policy {
@@ -90,7 +103,7 @@ impl MailboxLimit {
             OverflowPolicy::DropOldest => 2,
             OverflowPolicy::Kill => 3,
         };
-        ((l.max as u64).min(Self::MAX) << 2) | code
+        ((l.max as u64).min(Self::MAX) << 3) | METERED | code
     }
 
     fn unpack(word: u64) -> Option<MailboxLimit> {
@@ -100,7 +113,7 @@ impl MailboxLimit {
             3 => OverflowPolicy::Kill,
             _ => return None,
         };
-        let max = usize::try_from(word >> 2).unwrap_or(usize::MAX);
+        let max = usize::try_from(word >> 3).unwrap_or(usize::MAX);
         Some(MailboxLimit { max, policy })
     }
 }
@@ -111,12 +124,35 @@ impl Inbound {
         MailboxLimit::unpack(self.limit.load(Ordering::Relaxed))
     }
 
-    /// Sets the limit; returns the previous one.
+    /// Sets the limit (metering stays on once on); returns the previous one.
     pub(crate) fn set_limit(&self, limit: Option<MailboxLimit>) -> Option<MailboxLimit> {
-        MailboxLimit::unpack(
-            self.limit
-                .swap(MailboxLimit::pack(limit), Ordering::Relaxed),
-        )
+        let new = MailboxLimit::pack(limit);
+        let mut cur = self.limit.load(Ordering::Relaxed);
+        loop {
+            // A CAS, not a store: a reader may be setting METERED concurrently.
+            match self.limit.compare_exchange_weak(
+                cur,
+                new | (cur & METERED),
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            ) {
+                Ok(old) => return MailboxLimit::unpack(old),
+                Err(actual) => cur = actual,
+            }
+        }
+    }
+
+    /// No limit and no metering: a fresh slot occupant's mailbox (by the spawner,
+    /// before the pid is published).
+    pub(crate) fn reset_limit(&self) {
+        self.limit.store(0, Ordering::Relaxed);
+    }
+
+    /// Turns counting on (for a reader of the length, or a bounded send).
+    pub(crate) fn meter_on(&self) {
+        if self.limit.load(Ordering::Relaxed) & METERED == 0 {
+            self.limit.fetch_or(METERED, Ordering::Relaxed);
+        }
     }
 }
 
@@ -194,13 +230,32 @@ pub(crate) enum Admit {
     RefuseAndKill,
 }
 
-/// Counts a message for `inbound` and decides whether it may be pushed.
-pub(crate) fn admit(inbound: &Inbound, meter: &Meter, admission: Admission) -> Admit {
-    let before = inbound.arrivals.fetch_add(1, Ordering::Relaxed);
-    let Admission::Limited { bound } = admission else {
-        return Admit::Accept;
+/// Decides whether `node` may be pushed to `inbound`, counting it if the mailbox is
+/// metered (and marking it so).
+pub(crate) fn admit(
+    inbound: &Inbound,
+    meter: &Meter,
+    node: &mut Node,
+    admission: Admission,
+) -> Admit {
+    let word = inbound.limit.load(Ordering::Relaxed);
+    let bound = match admission {
+        Admission::Limited { bound } => bound,
+        Admission::Always => None,
     };
-    let limit = inbound.limit();
+    if word == 0 {
+        if bound.is_none() {
+            // Unmetered, unlimited: the common case costs this one load.
+            return Admit::Accept;
+        }
+        inbound.meter_on();
+    }
+    let before = inbound.arrivals.fetch_add(1, Ordering::Relaxed);
+    node.set_counted();
+    let limit = match admission {
+        Admission::Limited { .. } => MailboxLimit::unpack(word),
+        Admission::Always => None,
+    };
     if limit.is_none() && bound.is_none() {
         return Admit::Accept;
     }
@@ -253,15 +308,29 @@ mod tests {
         let meter = Meter::new();
         let _ = inbound.set_limit(Some(MailboxLimit::new(3, OverflowPolicy::DropNewest)));
         let lim = Admission::Limited { bound: None };
-        let got: Vec<Admit> = (0..5).map(|_| admit(&inbound, &meter, lim)).collect();
+        let got: Vec<Admit> = (0..5)
+            .map(|i| admit(&inbound, &meter, &mut Node::new(i), lim))
+            .collect();
         assert_eq!(&got[..3], &[Admit::Accept; 3]);
         assert_eq!(&got[3..], &[Admit::Refuse; 2]);
         assert_eq!(meter.len(&inbound), 3);
         // The owner drains all three and receives one: one place is free again.
         meter.publish(3, 2);
         assert_eq!(meter.len(&inbound), 2);
-        assert_eq!(admit(&inbound, &meter, lim), Admit::Accept);
-        assert_eq!(admit(&inbound, &meter, Admission::Always), Admit::Accept);
+        assert_eq!(
+            admit(&inbound, &meter, &mut Node::new(5), lim),
+            Admit::Accept
+        );
+        let mut runtime_made = Node::new(6);
+        let always = Admission::Always;
+        assert_eq!(
+            admit(&inbound, &meter, &mut runtime_made, always),
+            Admit::Accept
+        );
+        assert!(
+            runtime_made.header().counted,
+            "a metered mailbox counts every message"
+        );
         assert_eq!(meter.len(&inbound), 4);
     }
 
@@ -273,7 +342,33 @@ mod tests {
         meter.publish(0, 2);
         assert_eq!(meter.len(&inbound), 2);
         let bounded = Admission::Limited { bound: Some(2) };
-        assert_eq!(admit(&inbound, &meter, bounded), Admit::Refuse);
+        assert_eq!(
+            admit(&inbound, &meter, &mut Node::new(0), bounded),
+            Admit::Refuse
+        );
         assert_eq!(meter.len(&inbound), 2);
+    }
+
+    #[test]
+    fn unmetered_sends_are_not_counted_until_metering_starts() {
+        let inbound = Inbound::new();
+        let meter = Meter::new();
+        let lim = Admission::Limited { bound: None };
+        let mut quiet = Node::new(1u8);
+        assert_eq!(admit(&inbound, &meter, &mut quiet, lim), Admit::Accept);
+        assert!(!quiet.header().counted);
+        inbound.meter_on();
+        assert_eq!(inbound.limit(), None, "metering is not a limit");
+        let mut loud = Node::new(2u8);
+        assert_eq!(admit(&inbound, &meter, &mut loud, lim), Admit::Accept);
+        assert!(loud.header().counted);
+        assert_eq!(meter.len(&inbound), 1);
+        // Setting and clearing a limit keeps metering on.
+        let l = MailboxLimit::new(9, OverflowPolicy::Kill);
+        assert_eq!(inbound.set_limit(Some(l)), None);
+        assert_eq!(inbound.set_limit(None), Some(l));
+        let mut still = Node::new(3u8);
+        let _ = admit(&inbound, &meter, &mut still, lim);
+        assert!(still.header().counted);
     }
 }

@@ -15,10 +15,10 @@
 //!    is found in time independent of how many unrelated messages wait (the BEAM's
 //!    receive-mark optimisation).
 //!
-//! 5. The mailbox's length is counted without a lock (see [`limit`]): a sender adds
-//!    one to [`Inbound::arrivals`] before it pushes a message (one relaxed add, on the
-//!    cache line its push writes anyway); the owner publishes how many of those have
-//!    left. Any thread reads the difference, undrained messages included.
+//! 5. A metered mailbox's length is counted without a lock (see [`limit`]): a sender
+//!    adds one to [`Inbound::arrivals`] before it pushes a message (one relaxed add,
+//!    on the cache line its push writes anyway); the owner publishes how many of
+//!    those have left. Any thread reads the difference, undrained messages included.
 //!
 //! Messages from one process to another arrive in send order even while either
 //! migrates between schedulers: the order is fixed by the sender's sequence of pushes
@@ -50,11 +50,13 @@ const CLOSED: *mut Header = ptr::without_provenance_mut(1);
 #[repr(C, align(32))]
 pub(crate) struct Inbound {
     head: AtomicPtr<Header>,
-    /// Messages (not signals) ever admitted to this mailbox, wrapping: a sender adds
-    /// one before it pushes and takes it back if the push fails. Never reset, so it
-    /// stays consistent across the slot's occupants (see [`limit::Meter`]).
+    /// Messages (not signals) counted into this mailbox while it was metered,
+    /// wrapping: a sender adds one before it pushes and takes it back if the push
+    /// fails. Never reset, so it stays consistent across the slot's occupants (see
+    /// [`limit::Meter`]).
     pub(crate) arrivals: AtomicU64,
-    /// The packed mailbox limit (see [`limit::MailboxLimit`]); 0 is none.
+    /// The packed mailbox limit and metering bit (see [`limit::MailboxLimit`]); 0
+    /// is neither.
     limit: AtomicU64,
 }
 

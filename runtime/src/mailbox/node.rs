@@ -35,6 +35,9 @@ pub(crate) struct Header {
     /// Sent with a limited send (`send`, `Runtime::send`): a `DropOldest` mailbox
     /// limit may discard it. Runtime-made messages never are.
     pub(crate) sheddable: bool,
+    /// Counted in the receiver's `arrivals` by its sender (the mailbox was metered):
+    /// whoever disposes of it counts it out (see `mailbox::limit`).
+    pub(crate) counted: bool,
     vtable: &'static VTable,
 }
 
@@ -85,6 +88,7 @@ impl Node {
                 serial: 0,
                 kind,
                 sheddable: false,
+                counted: false,
                 vtable: &<T as HasVTable>::VTABLE,
             },
             value,
@@ -105,6 +109,16 @@ impl Node {
     pub(crate) fn set_sheddable(&mut self) {
         // SAFETY: the node owns its envelope exclusively (&mut self).
         unsafe { self.0.as_mut().sheddable = true };
+    }
+
+    pub(crate) fn set_counted(&mut self) {
+        // SAFETY: the node owns its envelope exclusively (&mut self).
+        unsafe { self.0.as_mut().counted = true };
+    }
+
+    /// `true` if this is a message its sender counted (see `mailbox::limit`).
+    pub(crate) fn is_counted_message(&self) -> bool {
+        self.header().kind == Kind::Message && self.header().counted
     }
 
     /// `true` if the value is a `T`.

@@ -184,7 +184,7 @@ impl Shared {
         p.hibernated.store(false, Ordering::Relaxed);
         p.stack_used.store(0, Ordering::Relaxed);
         // The mailbox counters are the slot's and carry over (see `mailbox::limit`).
-        let _ = p.inbound.set_limit(None);
+        p.inbound.reset_limit();
         p.priority.store(1, Ordering::Relaxed);
         p.armed_tick.store(0, Ordering::Relaxed);
         let pid = p.pid(self.id);
@@ -255,12 +255,11 @@ impl Shared {
             return Err(Refused::NoProc(node));
         }
         node.set_serial(pid.serial);
-        let counted = node.header().kind == Kind::Message;
-        if counted {
+        if node.header().kind == Kind::Message {
             if admission != Admission::Always {
                 node.set_sheddable();
             }
-            match limit::admit(&p.inbound, &p.meter, admission) {
+            match limit::admit(&p.inbound, &p.meter, &mut node, admission) {
                 Admit::Accept => {}
                 Admit::Refuse => return Err(Refused::MailboxFull(node)),
                 Admit::RefuseAndKill => {
@@ -274,7 +273,7 @@ impl Shared {
             }
         }
         if let Err(node) = p.inbound.push(node) {
-            if counted {
+            if node.is_counted_message() {
                 limit::uncount(&p.inbound);
             }
             return Err(Refused::NoProc(node));

@@ -17,9 +17,10 @@ fn senders(inbound: &Arc<Inbound>, meter: &Arc<Meter>) -> Vec<thread::JoinHandle
             let (inbound, meter) = (inbound.clone(), meter.clone());
             thread::spawn(move || {
                 let lim = Admission::Limited { bound: None };
-                match limit::admit(&inbound, &meter, lim) {
+                let mut node = Node::new(s);
+                match limit::admit(&inbound, &meter, &mut node, lim) {
                     Admit::Accept => {
-                        inbound.push(Node::new(s)).unwrap();
+                        inbound.push(node).unwrap();
                         true
                     }
                     _ => false,
