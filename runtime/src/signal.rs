@@ -136,7 +136,11 @@ pub(crate) fn drain_into(shared: &Shared, p: ProcPtr) -> Option<ExitReason> {
     let me = proc.pid(shared.id);
     let mut die: Option<ExitReason> = None;
     let mut drained = 0u64;
-    for node in proc.inbound.take_all() {
+    let arrivals = proc.inbound.take_all();
+    // Read now, while the swap has just brought the inbound's line here: senders
+    // take it back while the loop runs.
+    let limit = proc.inbound.limit();
+    for node in arrivals {
         if node.is_counted_message() {
             drained += 1;
         }
@@ -155,7 +159,7 @@ pub(crate) fn drain_into(shared: &Shared, p: ProcPtr) -> Option<ExitReason> {
     // SAFETY: as above.
     let owned = unsafe { proc.owned() };
     owned.drained = owned.drained.wrapping_add(drained);
-    if let Some(limit) = proc.inbound.limit()
+    if let Some(limit) = limit
         && limit.policy == OverflowPolicy::DropOldest
     {
         let _ = owned.queue.shed_oldest(limit.max);
