@@ -18,7 +18,7 @@
 //! 3. **[`OverflowPolicy::DropNewest`] / [`OverflowPolicy::DropOldest`]** for lossy
 //!    data where fresh beats complete: telemetry, metrics samples, progress
 //!    updates. `DropNewest` refuses at the sender (who gets the message back in
-//!    [`SendError::MailboxFull`](crate::SendError::MailboxFull) and can count the
+//!    [`SendError::MailboxFull`] and can count the
 //!    loss); `DropOldest` keeps the latest `max` and discards the stale ones.
 //! 4. **[`OverflowPolicy::Kill`]** for a process that must never fall that far behind:
 //!    a runaway is killed with [`ExitReason::MailboxOverflow`](crate::ExitReason) and

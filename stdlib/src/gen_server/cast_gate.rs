@@ -1,38 +1,5 @@
-//! Casts that turn synchronous when the server falls behind (the approach of
-//! Elixir's `Logger` and its `sync_threshold`).
-//!
-//! # Protocol ([`CastGate::cast`])
-//!
-//! 1. **Async mode**: the cast is sent with the runtime's
-//!    [`send_bounded`](beamlet_runtime::send_bounded), which admits it only if the
-//!    server's mailbox holds fewer than `sync_threshold` messages, counting and
-//!    deciding in one atomic step. Admitted: the producer goes on at once.
-//! 2. **Refused**: the gate switches to sync mode and the same cast goes as an
-//!    acknowledged cast: a [`gen::call`](crate::gen::call) whose request the server
-//!    hands to `handle_cast` and then acknowledges. The producer waits for the
-//!    acknowledgement, so it has at most this one message in the server's mailbox.
-//! 3. **Sync mode**: each cast is acknowledged, until the server's queue length
-//!    (read with [`message_queue_len_of`], no message to the server) is at most the
-//!    low mark; then the gate is back in async mode and step 1 applies.
-//!
-//! Hence, with `P` producers sharing or not sharing gates on one server, the server's
-//! mailbox never holds more than `sync_threshold + P` casts: asynchronous ones are
-//! admitted only below the threshold, and each producer has at most one
-//! acknowledged cast outstanding. Nothing is dropped, and a producer's casts are
-//! handled in the order it made them (one sender, one mailbox: FIFO).
-//!
-//! The low mark defaults to `sync_threshold - 1` (Logger's since Elixir 1.8): back to
-//! async as soon as there is room. A lower mark ([`CastGate::resume_async_at`]) keeps
-//! a gate in sync mode longer, so producers do not flap at the threshold.
-//!
-//! # Departures from Elixir's `Logger`
-//!
-//! - The mode is kept per gate (shared by its clones), not per server: producers
-//!   with separate gates decide separately, and the bound above holds anyway.
-//! - The queue length is the runtime's own lock-free count (undrained messages
-//!   included), not a counter kept by the server and its clients.
-//! - The acknowledged cast waits without a timeout: a server that dies ends the
-//!   wait with its exit reason, a live one with its acknowledgement.
+//! Casts that turn synchronous when the server falls behind: [`CastGate`] (its
+//! protocol is on the type).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -53,8 +20,45 @@ pub enum CastMode {
     Sync,
 }
 
-/// A cast that turns synchronous past a queue-length threshold (see the
-/// [module](self) protocol). Cheap to clone; clones share the mode.
+/// A cast that turns synchronous past a queue-length threshold, as Elixir's
+/// `Logger` with its `sync_threshold`. Cheap to clone; clones share the mode.
+///
+///
+/// # Protocol ([`CastGate::cast`])
+///
+/// 1. **Async mode**: the cast is sent with the runtime's
+///    [`send_bounded`](beamlet_runtime::send_bounded), which admits it only if the
+///    server's mailbox holds fewer than `sync_threshold` messages, counting and
+///    deciding in one atomic step. Admitted: the producer goes on at once.
+/// 2. **Refused**: the gate switches to sync mode and the same cast goes as an
+///    acknowledged cast: a [`gen::call`](crate::gen::call) whose request the server
+///    hands to `handle_cast` and then acknowledges. The producer waits for the
+///    acknowledgement, so it has at most this one message in the server's mailbox.
+/// 3. **Sync mode**: each cast is acknowledged, until the server's queue length
+///    (read with [`message_queue_len_of`], no message to the server) is at most the
+///    low mark; then the gate is back in async mode and step 1 applies.
+///
+/// Hence, with `P` producers sharing or not sharing gates on one server, the server's
+/// mailbox never holds more than `sync_threshold + P` casts: asynchronous ones are
+/// admitted only below the threshold, and each producer has at most one
+/// acknowledged cast outstanding. Nothing is dropped, and a producer's casts are
+/// handled in the order it made them (one sender, one mailbox: FIFO). (The first
+/// gate cast meters the server's mailbox, see
+/// [`message_queue_len_of`](beamlet_runtime::message_queue_len_of): messages other
+/// senders had sent before count only once the server has looked at its mailbox.)
+///
+/// The low mark defaults to `sync_threshold - 1` (Logger's since Elixir 1.8): back to
+/// async as soon as there is room. A lower mark ([`CastGate::resume_async_at`]) keeps
+/// a gate in sync mode longer, so producers do not flap at the threshold.
+///
+/// # Departures from Elixir's `Logger`
+///
+/// - The mode is kept per gate (shared by its clones), not per server: producers
+///   with separate gates decide separately, and the bound above holds anyway.
+/// - The queue length is the runtime's own lock-free count (undrained messages
+///   included), not a counter kept by the server and its clients.
+/// - The acknowledged cast waits without a timeout: a server that dies ends the
+///   wait with its exit reason, a live one with its acknowledgement.
 ///
 /// # Examples
 ///
@@ -148,7 +152,7 @@ impl<S: GenServer> CastGate<S> {
         self.sync.load(Ordering::Relaxed)
     }
 
-    /// Casts `msg` (see the [module](self) protocol): asynchronously below the
+    /// Casts `msg` (see the protocol on [`CastGate`]): asynchronously below the
     /// threshold, acknowledged above it.
     ///
     /// # Errors
