@@ -1,8 +1,9 @@
 //! Back-pressure and load shedding: each mailbox-limit policy (what is kept, in what
 //! order, what is refused), the `Kill` policy's exit reason as monitors and links see
-//! it, signals and runtime messages passing a full mailbox, the lock-free queue
-//! length, and the gen_server `CastGate` bounding a server's queue without losing
-//! or reordering a cast.
+//! it, a supervisor restarting a server its limit killed, signals and runtime
+//! messages passing a full mailbox, the lock-free queue length, a call refused at
+//! once, and the gen_server `CastGate` bounding a server's queue without losing or
+//! reordering a cast.
 
 use beamlet::otp::gen_server::{self, CallReply, CastGate, From, GenServer, Init, NoReply};
 use beamlet::{
@@ -292,5 +293,50 @@ fn a_call_refused_by_a_full_mailbox_fails_at_once() {
             send(server.pid(), Go),
             Err(SendError::MailboxFull(Go))
         ));
+    });
+}
+
+#[test]
+fn a_supervisor_restarts_a_killed_server_with_an_empty_mailbox() {
+    use beamlet::otp::supervisor::{self, ChildSpec, SupervisorFlags};
+    run(|| {
+        let limit = MailboxLimit::new(3, OverflowPolicy::Kill);
+        let spec = ChildSpec::worker("slow", move || {
+            let opts = gen_server::StartOptions::new().mailbox_limit(limit);
+            gen_server::start_link_with::<Slow>((), opts).map(|s| s.pid())
+        });
+        let sup = supervisor::start_link(vec![spec], SupervisorFlags::default()).unwrap();
+        let child = |sup| {
+            supervisor::which_children(sup).unwrap()[0]
+                .pid
+                .pid()
+                .expect("running")
+        };
+        let old = child(sup);
+        let watch = monitor(old);
+        let server = gen_server::ServerRef::<Slow>::from_pid(old);
+        // The first cast is taken and held; three more fill the mailbox; the next
+        // send finds it full and kills the server.
+        gen_server::cast(server, (0, 0));
+        while message_queue_len_of(old) != Some(0) {
+            beamlet::yield_now();
+        }
+        for i in 1..=3 {
+            gen_server::cast(server, (0, i));
+        }
+        assert!(matches!(send(old, 4u32), Err(SendError::MailboxFull(4))));
+        let down = recv::<Down>();
+        assert_eq!(
+            (down.monitor, down.reason),
+            (watch, ExitReason::MailboxOverflow)
+        );
+        let new = loop {
+            match supervisor::which_children(sup).unwrap()[0].pid.pid() {
+                Some(p) if p != old => break p,
+                _ => beamlet::yield_now(),
+            }
+        };
+        assert_eq!(message_queue_len_of(new), Some(0));
+        assert_eq!(process_info(new).unwrap().mailbox_limit, Some(limit));
     });
 }
