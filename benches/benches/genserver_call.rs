@@ -13,11 +13,12 @@
 //! in the server loop (receive any, downcast, dispatch, reply), and against one busy
 //! server starving its clients across schedulers.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use beamlet::ExitReason;
+use beamlet::otp::CallError;
 use beamlet::otp::gen_server::{self, CallReply, From, GenServer, Init, ServerRef};
-use beamlet::{ExitReason, receive, self_pid, send, spawn};
-use beamlet_benches::{Report, Timed, arg, expect_ok, fail, fixed, runtime, shutdown};
+use beamlet_benches::{calls, fail};
 
 /// The counter: every call adds `n` and returns the total.
 struct Counter(u64);
@@ -40,56 +41,29 @@ impl GenServer for Counter {
 }
 
 fn main() {
-    let c = arg(0, "C", 100).max(1);
-    let m = arg(1, "M", 1_000_000);
-    let rt = runtime(arg(2, "SCHEDULERS", 0));
-    let t = expect_ok(rt.block_on(move || run(c, m)));
-    shutdown(rt);
-    let rate = m as f64 / t.elapsed.as_secs_f64().max(1e-9);
-    Report::new("genserver_call", c, t.elapsed)
-        .rss_kib(t.rss_kib)
-        .key("m", m)
-        .key("calls_per_sec", fixed(rate, 0))
-        .print();
+    calls::main::<Handle>("genserver_call");
 }
 
-/// The root process: starts the server and the clients, waits for the clients.
-fn run(c: u64, m: u64) -> Timed {
-    let server = gen_server::start_link::<Counter>(())
-        .unwrap_or_else(|e| fail(format_args!("starting the counter: {e}")));
-    let root = self_pid();
-    let t = Instant::now();
-    for i in 0..c {
-        let calls = m / c + u64::from(i < m % c);
-        spawn(move || client(server, calls, root))
-            .unwrap_or_else(|e| fail(format_args!("spawn: {e}")));
-    }
-    for _ in 0..c {
-        receive::<Done>();
-    }
-    let timed = Timed::since(t);
-    match gen_server::call(server, 0) {
-        Ok(n) if n == m => {}
-        other => fail(format_args!("the counter reads {other:?}, expected {m}")),
-    }
-    if let Err(e) = gen_server::stop(server, ExitReason::Normal, Duration::MAX) {
-        fail(format_args!("stopping the counter: {e}"));
-    }
-    timed
-}
+/// The benchmark's handle on the counter.
+#[derive(Clone, Copy)]
+struct Handle(ServerRef<Counter>);
 
-/// A client has made all its calls.
-struct Done;
+impl calls::Counter for Handle {
+    type Error = CallError;
 
-/// A client: `calls` calls, each checked to have counted.
-fn client(server: ServerRef<Counter>, calls: u64, root: beamlet::Pid) {
-    for _ in 0..calls {
-        match gen_server::call(server, 1) {
-            Ok(n) if n > 0 => {}
-            other => fail(format_args!("a call returned {other:?}")),
+    fn start() -> Self {
+        gen_server::start_link::<Counter>(())
+            .map(Handle)
+            .unwrap_or_else(|e| fail(format_args!("starting the counter: {e}")))
+    }
+
+    fn call(self, n: u64) -> Result<u64, CallError> {
+        gen_server::call(self.0, n)
+    }
+
+    fn stop(self) {
+        if let Err(e) = gen_server::stop(self.0, ExitReason::Normal, Duration::MAX) {
+            fail(format_args!("stopping the counter: {e}"));
         }
-    }
-    if send(root, Done).is_err() {
-        fail("the root is dead");
     }
 }

@@ -11,6 +11,7 @@
 //! Progress and diagnostics go to stderr, so `cargo bench ... 2>/dev/null` leaves only
 //! result lines. See `benches/README.md` for the benchmarks and how to compare runs.
 
+pub mod calls;
 pub mod results;
 
 use std::fmt::Display;
