@@ -6,7 +6,9 @@ use std::time::{Duration, Instant};
 
 use beamlet::otp::dynamic_supervisor::{self, DynamicOptions, DynamicSupervisor};
 use beamlet::otp::gen_server::{self, ServerRef, StartError};
-use beamlet::otp::supervisor::{Backoff, ChildPid, ChildSpec, Restart, Shutdown, SupervisorError};
+use beamlet::otp::supervisor::{
+    Backoff, ChildPid, ChildSpec, Restart, Shutdown, SpecError, SupervisorError,
+};
 use beamlet::{
     Exit, ExitReason, Pid, Runtime, exit_pid, is_alive, receive, receive_timeout, self_pid, send,
     sleep, spawn, spawn_link, trap_exit,
@@ -84,6 +86,24 @@ fn children_are_started_listed_counted_and_terminated_by_pid() {
         assert_eq!(
             dynamic_supervisor::terminate_child(sup, a),
             Err(SupervisorError::NotFound)
+        );
+    })
+    .unwrap();
+    let _ = rt.shutdown();
+}
+
+#[test]
+fn a_zero_restart_window_is_refused_at_start() {
+    let rt = rt();
+    rt.block_on(|| {
+        let opts = DynamicOptions {
+            max_seconds: 0,
+            ..Default::default()
+        };
+        let zero = ExitReason::custom(SpecError::ZeroMaxSeconds);
+        assert_eq!(
+            dynamic_supervisor::start_link(opts).unwrap_err(),
+            StartError::Stop(zero)
         );
     })
     .unwrap();

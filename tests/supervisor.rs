@@ -172,6 +172,16 @@ fn invalid_specs_are_refused_before_anything_starts() {
         let permanent = SpecError::SignificantPermanent("p".into());
         assert_eq!(err, StartError::Stop(ExitReason::custom(permanent)));
         no_ev();
+
+        // A zero restart window would never count a restart (OTP: period >= 1).
+        let flags = SupervisorFlags {
+            max_seconds: 0,
+            ..Default::default()
+        };
+        let err = supervisor::start_link(vec![worker("z", me)], flags).unwrap_err();
+        let zero = ExitReason::custom(SpecError::ZeroMaxSeconds);
+        assert_eq!(err, StartError::Stop(zero));
+        no_ev();
     })
     .unwrap();
     let _ = rt.shutdown();

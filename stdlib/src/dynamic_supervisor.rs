@@ -53,7 +53,7 @@ use crate::gen_server::{
 };
 use crate::supervisor::{
     AutoShutdown, ChildCounts, ChildInfo, ChildKind, ChildPid, ChildSpec, Intensity, Restart,
-    SupervisorError, add_restart, check, shutdown_all, shutdown_child,
+    SpecError, SupervisorError, add_restart, check, shutdown_all, shutdown_child,
 };
 
 /// A dynamic supervisor's settings; the default is Elixir's (3 restarts in 5
@@ -171,6 +171,9 @@ impl GenServer for DynamicSupervisor {
     const TRAP_EXIT: bool = true;
 
     fn init(opts: DynamicOptions) -> Init<Self, ()> {
+        if opts.max_seconds == 0 {
+            return Init::Stop(ExitReason::custom(SpecError::ZeroMaxSeconds));
+        }
         Init::Ok(DynamicSupervisor {
             opts,
             running: HashMap::new(),

@@ -68,8 +68,18 @@ pub(crate) fn run(cx: &WorkerContext, first: Option<usize>) {
 /// Asks the kernel for precise timer wake-ups on this thread (the default 50 µs slack
 /// would be most of a 1 ms timer's lateness budget).
 fn set_timer_slack() {
-    // SAFETY: PR_SET_TIMERSLACK takes a plain integer and affects only this thread.
-    unsafe { libc::prctl(libc::PR_SET_TIMERSLACK, 1 as libc::c_ulong) };
+    // SAFETY: PR_SET_TIMERSLACK takes a plain integer and affects only this thread;
+    // the unused arguments are passed as zeros so the kernel (and valgrind) read no
+    // uninitialised registers.
+    unsafe {
+        libc::prctl(
+            libc::PR_SET_TIMERSLACK,
+            1 as libc::c_ulong,
+            0 as libc::c_ulong,
+            0 as libc::c_ulong,
+            0 as libc::c_ulong,
+        )
+    };
 }
 
 fn fire_timers(shared: &Shared, core: &mut Core) {

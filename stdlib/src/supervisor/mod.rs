@@ -285,7 +285,8 @@ const INFINITY: Duration = Duration::MAX;
 ///
 /// # Errors
 ///
-/// `StartError::Stop` with a [`SpecError`] (as `Custom`) for invalid specs, with
+/// `StartError::Stop` with a [`SpecError`] (as `Custom`) for invalid specs or a zero
+/// `max_seconds`, with
 /// [`FailedToStartChild`] (as `ShutdownWith`) if a child failed to start.
 ///
 /// See the [module](self) example.

@@ -17,8 +17,8 @@ use beamlet_runtime::{Exit, ExitReason, Message, Pid, self_pid, send, send_after
 use super::children::{Child, Children};
 use super::{
     ChildCounts, ChildInfo, ChildKind, ChildPid, ChildSpec, FailedToStartChild, Intensity, Restart,
-    Strategy, SupervisorError, SupervisorFlags, SupervisorInit, add_restart, check, shutdown_child,
-    validate,
+    SpecError, Strategy, SupervisorError, SupervisorFlags, SupervisorInit, add_restart, check,
+    shutdown_child, validate,
 };
 use crate::r#gen::StartError;
 use crate::gen_server::try_dispatch;
@@ -134,6 +134,9 @@ impl GenServer for Supervisor {
             SupervisorInit::Ok(flags, specs) => (flags, specs),
             SupervisorInit::Ignore => return Init::Ignore,
         };
+        if flags.max_seconds == 0 {
+            return Init::Stop(ExitReason::custom(SpecError::ZeroMaxSeconds));
+        }
         if let Err(e) = validate(&specs, flags.auto_shutdown) {
             return Init::Stop(ExitReason::custom(e));
         }

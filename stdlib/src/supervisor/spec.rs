@@ -363,6 +363,10 @@ pub enum SpecError {
     SignificantPermanent(String),
     /// Significant children need an `auto_shutdown` other than `Never`.
     SignificantWithoutAutoShutdown(String),
+    /// The restart window (`max_seconds`) is zero: no restart would ever count
+    /// against the intensity, so a crashing child would restart for ever (OTP
+    /// requires a period of at least one second).
+    ZeroMaxSeconds,
 }
 
 impl fmt::Display for SpecError {
@@ -375,6 +379,7 @@ impl fmt::Display for SpecError {
             SpecError::SignificantWithoutAutoShutdown(id) => {
                 write!(f, "child {id:?} is significant but auto_shutdown is never")
             }
+            SpecError::ZeroMaxSeconds => f.write_str("max_seconds must be at least 1"),
         }
     }
 }
