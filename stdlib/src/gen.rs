@@ -454,24 +454,30 @@ fn await_ack(
             let down = msg
                 .downcast::<Down>()
                 .expect("the predicate admits Acks and Downs");
-            Err(failure(mark, child, tag, down.reason))
+            failure(mark, child, tag, down.reason)
         }
     }
 }
 
-/// The error of a child that ended before its ack was taken. A child already dead
-/// when the monitor was set up yields a `Down` with `NoProc` that can overtake its
-/// ack or hide its reason: the ack, else the link's `Exit` (if the caller traps
-/// exits), tells the truth.
-fn failure(mark: MailboxMark, child: Pid, tag: Ref, down: ExitReason) -> StartError {
+/// The outcome for a child whose `Down` came before its ack was taken. A child
+/// already dead when the monitor was set up yields a `Down` with `NoProc` that can
+/// overtake an ack it sent before dying: an `Ok` ack means it did start (and ended
+/// after, which reaches the caller through the link, as for any started child); an
+/// `Err` ack carries the error; else the link's `Exit` (if the caller traps exits)
+/// tells the reason that `NoProc` hides.
+fn failure(mark: MailboxMark, child: Pid, tag: Ref, down: ExitReason) -> Result<Pid, StartError> {
     let ack = |m: &beamlet_runtime::Message| m.downcast_ref::<Ack>().is_some_and(|a| a.tag == tag);
-    let late_ack = receive_select(Some(mark), ack, Some(Duration::ZERO));
+    let late_ack = receive_select(Some(mark), ack, Some(Duration::ZERO))
+        .map(|m| m.downcast::<Ack>().map(|a| a.result));
+    if let Some(Ok(Ok(()))) = late_ack {
+        return Ok(child);
+    }
     let exit = flush_exit(Some(mark), child);
-    match (late_ack.map(|m| m.downcast::<Ack>()), exit) {
-        (Some(Ok(Ack { result: Err(e), .. })), _) => e,
+    Err(match (late_ack, exit) {
+        (Some(Ok(Err(e))), _) => e,
         (_, Some(reason)) if down == ExitReason::NoProc => StartError::Stop(reason),
         _ => StartError::Stop(down),
-    }
+    })
 }
 
 /// Waits for the `Down` of `mref` (which must come: the process is ending).
