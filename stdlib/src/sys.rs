@@ -78,6 +78,40 @@ pub struct Statistics {
     pub suspended: bool,
 }
 
+/// A system request that touches the behaviour's own state, left to the behaviour by
+/// [`answer`].
+pub(crate) enum OwnRequest {
+    /// Run the closure on the state.
+    State(StateFn),
+    /// Terminate with the reason.
+    Stop(ExitReason),
+}
+
+/// Answers the part of a system message every behaviour answers alike (suspension and
+/// statistics) from its counters: the number of messages it `handled`, when it
+/// `started` and whether it is `suspended`; hands back the requests on its own state.
+pub(crate) fn answer(
+    op: SysOp,
+    suspended: &mut bool,
+    handled: u64,
+    started: Instant,
+) -> Result<SysReply, OwnRequest> {
+    match op {
+        SysOp::Suspend | SysOp::Resume => {
+            *suspended = matches!(op, SysOp::Suspend);
+            Ok(SysReply::Done)
+        }
+        SysOp::Statistics => Ok(SysReply::Statistics(Statistics {
+            messages_handled: handled,
+            message_queue_len: beamlet_runtime::message_queue_len(),
+            started,
+            suspended: *suspended,
+        })),
+        SysOp::State(f) => Err(OwnRequest::State(f)),
+        SysOp::Stop(reason) => Err(OwnRequest::Stop(reason)),
+    }
+}
+
 fn sys_call(server: Pid, op: SysOp) -> Result<SysReply, CallError> {
     r#gen::call(
         server,

@@ -12,8 +12,8 @@
 use std::time::Instant;
 
 use beamlet_runtime::{
-    Exit, ExitReason, Message, Pid, exit, hibernate, link, message_queue_len, receive_select,
-    self_pid, send, trap_exit, unlink,
+    Exit, ExitReason, Message, Pid, exit, hibernate, link, receive_select, self_pid, send,
+    trap_exit, unlink,
 };
 
 use super::handler::{AnyBox, ErasedSwap, Installed, Outcome, Started, crashed};
@@ -21,7 +21,7 @@ use super::{AnyHandlerId, HandlerError, HandlerExit, Previous, Removal, RemoveRe
 use crate::r#gen::{self, From, StartError, Starter, reply};
 use crate::gen_server::try_dispatch;
 use crate::name::{Name, NameError};
-use crate::sys::{Statistics, SysMsg, SysOp, SysReply};
+use crate::sys::{self, OwnRequest, SysMsg, SysReply};
 
 /// The envelope of [`notify`](super::notify).
 pub(crate) struct Notify<E>(pub(crate) E);
@@ -414,25 +414,12 @@ impl<E: Send + 'static> Manager<E> {
     }
 
     fn on_system(&mut self, sys: SysMsg) {
-        let answer = match sys.op {
-            SysOp::Suspend => {
-                self.suspended = true;
-                SysReply::Done
-            }
-            SysOp::Resume => {
-                self.suspended = false;
-                SysReply::Done
-            }
-            SysOp::Statistics => SysReply::Statistics(Statistics {
-                messages_handled: self.handled,
-                message_queue_len: message_queue_len(),
-                started: self.started,
-                suspended: self.suspended,
-            }),
+        let answer = match sys::answer(sys.op, &mut self.suspended, self.handled, self.started) {
+            Ok(answer) => answer,
             // A manager's state is not a GenServer's: `sys::get_state` reports the
             // type mismatch to its caller.
-            SysOp::State(_) => SysReply::State(None),
-            SysOp::Stop(reason) => self.shutdown(reason),
+            Err(OwnRequest::State(_)) => SysReply::State(None),
+            Err(OwnRequest::Stop(reason)) => self.shutdown(reason),
         };
         reply(sys.from, answer);
     }

@@ -10,14 +10,14 @@ use std::any::Any;
 use std::time::{Duration, Instant};
 
 use beamlet_runtime::{
-    Exit, ExitReason, Message, Pid, catch_exit, exit, hibernate, message_queue_len, receive_select,
-    set_mailbox_limit, trap_exit,
+    Exit, ExitReason, Message, Pid, catch_exit, exit, hibernate, receive_select, set_mailbox_limit,
+    trap_exit,
 };
 
 use super::{CallReply, GenServer, Init, NoReply, StartOptions};
 use crate::r#gen::{self, CallError, From, StartError, Starter, reply};
 use crate::name::{Name, NameError};
-use crate::sys::{Statistics, SysMsg, SysOp, SysReply};
+use crate::sys::{self, OwnRequest, SysMsg, SysOp, SysReply};
 
 /// The envelope of a call.
 pub(crate) struct CallMsg<Q, R> {
@@ -270,29 +270,12 @@ impl<S: GenServer> Server<S> {
     }
 
     fn on_system(&mut self, sys: SysMsg) {
-        let answer = match sys.op {
-            SysOp::Suspend => {
-                self.suspended = true;
-                SysReply::Done
-            }
-            SysOp::Resume => {
-                self.suspended = false;
-                SysReply::Done
-            }
-            SysOp::Statistics => SysReply::Statistics(self.statistics()),
-            SysOp::State(f) => SysReply::State(self.invoke(|s| f(s as &mut dyn Any))),
-            SysOp::Stop(reason) => self.stop(reason),
+        let answer = match sys::answer(sys.op, &mut self.suspended, self.handled, self.started) {
+            Ok(answer) => answer,
+            Err(OwnRequest::State(f)) => SysReply::State(self.invoke(|s| f(s as &mut dyn Any))),
+            Err(OwnRequest::Stop(reason)) => self.stop(reason),
         };
         reply(sys.from, answer);
-    }
-
-    fn statistics(&self) -> Statistics {
-        Statistics {
-            messages_handled: self.handled,
-            message_queue_len: message_queue_len(),
-            started: self.started,
-            suspended: self.suspended,
-        }
     }
 
     /// The loop's next step from a `NoReply` result.

@@ -13,9 +13,7 @@ use std::any::Any;
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use beamlet_runtime::{
-    Exit, ExitReason, Message, Pid, exit, hibernate, message_queue_len, receive_select, trap_exit,
-};
+use beamlet_runtime::{Exit, ExitReason, Message, Pid, exit, hibernate, receive_select, trap_exit};
 
 use super::event::TimeoutKind;
 use super::timers::{TimerFired, TimerPlan, Timers};
@@ -23,7 +21,7 @@ use super::{Action, Enter, Event, GenStateMachine, Init, Transition, TransitionA
 use crate::r#gen::{self, From, StartError, Starter, reply};
 use crate::gen_server::{StartOptions, try_dispatch};
 use crate::name::{Name, NameError};
-use crate::sys::{Statistics, SysMsg, SysOp, SysReply};
+use crate::sys::{self, OwnRequest, SysMsg, SysReply};
 
 /// The envelope of a call.
 pub(crate) struct CallMsg<Q, R> {
@@ -310,29 +308,12 @@ impl<M: GenStateMachine> Machine<M> {
     }
 
     fn on_system(&mut self, sys: SysMsg) {
-        let answer = match sys.op {
-            SysOp::Suspend => {
-                self.suspended = true;
-                SysReply::Done
-            }
-            SysOp::Resume => {
-                self.suspended = false;
-                SysReply::Done
-            }
-            SysOp::Statistics => SysReply::Statistics(self.statistics()),
-            SysOp::State(f) => SysReply::State(self.invoke(|c| f(c as &mut dyn Any))),
-            SysOp::Stop(reason) => self.stop(reason),
+        let answer = match sys::answer(sys.op, &mut self.suspended, self.handled, self.started) {
+            Ok(answer) => answer,
+            Err(OwnRequest::State(f)) => SysReply::State(self.invoke(|c| f(c as &mut dyn Any))),
+            Err(OwnRequest::Stop(reason)) => self.stop(reason),
         };
         reply(sys.from, answer);
-    }
-
-    fn statistics(&self) -> Statistics {
-        Statistics {
-            messages_handled: self.handled,
-            message_queue_len: message_queue_len(),
-            started: self.started,
-            suspended: self.suspended,
-        }
     }
 
     /// Runs a callback on the state and data; a panic or exit stops the machine.
