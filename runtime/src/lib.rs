@@ -110,7 +110,7 @@ pub use exit::{ExitReason, PanicReason, Term};
 pub use info::{ProcessInfo, ProcessStatus, process_info, processes};
 pub use link::{
     Down, Exit, LinkError, MonitorRef, demonitor, exit, exit_pid, link, monitor, spawn_link,
-    spawn_monitor, trap_exit, unlink,
+    spawn_link_monitor, spawn_monitor, trap_exit, unlink,
 };
 pub use names::{
     RegisterError, UnknownName, register, registered, send_named, unregister, whereis,

@@ -264,6 +264,33 @@ pub fn spawn_monitor<F: FnOnce() + Send + 'static>(f: F) -> Result<(Pid, Monitor
     spawn_related(Box::new(f), false, Some(m), None, None).map(|pid| (pid, m))
 }
 
+/// Spawns a process linked to and monitored by the caller (Erlang's
+/// `spawn_opt(F, [link, monitor])`): both exist before the child runs, so its `Down`
+/// follows every message it sent, and it never runs unwatched.
+///
+/// # Errors
+///
+/// As [`spawn`](crate::spawn).
+///
+/// ```
+/// use beamlet_runtime::{receive, spawn_link_monitor, trap_exit, Down, Exit, ExitReason};
+/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// rt.block_on(|| {
+///     trap_exit(true);
+///     let (pid, m) = spawn_link_monitor(|| ()).unwrap();
+///     let down = receive::<Down>();
+///     assert_eq!((down.monitor, down.reason), (m, ExitReason::Normal));
+///     assert_eq!(receive::<Exit>().from, pid);
+/// }).unwrap();
+/// rt.shutdown();
+/// ```
+pub fn spawn_link_monitor<F: FnOnce() + Send + 'static>(
+    f: F,
+) -> Result<(Pid, MonitorRef), SpawnError> {
+    let m = MonitorRef(Ref::new());
+    spawn_related(Box::new(f), true, Some(m), None, None).map(|pid| (pid, m))
+}
+
 pub(crate) fn spawn_related(
     f: Box<dyn FnOnce() + Send>,
     link: bool,

@@ -21,9 +21,9 @@
 //!
 //! # Start protocol ([`start`], as `proc_lib:start_link`)
 //!
-//! 1. The starter creates an alias for the acknowledgement and spawns the child,
-//!    linked for a linked start (the link exists before the child runs), and
-//!    monitors it.
+//! 1. The starter creates an alias for the acknowledgement and spawns the child
+//!    monitored, and linked for a linked start; link and monitor exist before the
+//!    child runs (`spawn_link_monitor`), so its `Down` follows any ack it sent.
 //! 2. The child runs the body, which must call [`Starter::ack`] once initialised or
 //!    [`Starter::fail`].
 //! 3. [`Starter::fail`] removes the link, acknowledges the error and exits: the
@@ -44,7 +44,7 @@ use std::time::Duration;
 use beamlet_runtime::{
     Alias, Down, Exit, ExitReason, MailboxMark, MonitorRef, Pid, Ref, SendError, SpawnError, alias,
     demonitor, exit, exit_pid, mailbox_mark, message_queue_len, receive_select, self_pid,
-    spawn_link, spawn_monitor, unalias, unlink,
+    spawn_link_monitor, spawn_monitor, unalias, unlink,
 };
 
 /// The default timeout of a call (as OTP's 5000 ms).
@@ -405,17 +405,15 @@ where
     result
 }
 
-/// Spawns `f` monitored, and linked if asked. `spawn_link` makes the link before the
-/// child runs, so the child can never outlive a starter that dies meanwhile; the
-/// monitor follows at once (a child already dead by then is told apart in
-/// [`failure`]).
+/// Spawns `f` monitored, and linked if asked; both exist before the child runs, so
+/// the child can never outlive a starter that dies meanwhile, and its `Down` comes
+/// after any ack it sent.
 fn spawn_watched(
     linked: bool,
     f: impl FnOnce() + Send + 'static,
 ) -> Result<(Pid, MonitorRef), SpawnError> {
     if linked {
-        let child = spawn_link(f)?;
-        Ok((child, beamlet_runtime::monitor(child)))
+        spawn_link_monitor(f)
     } else {
         spawn_monitor(f)
     }
@@ -451,33 +449,15 @@ fn await_ack(
             Err(e)
         }
         Err(msg) => {
+            // The monitor was set up before the child ran, so this `Down` follows
+            // any ack: the child died before acknowledging.
             let down = msg
                 .downcast::<Down>()
                 .expect("the predicate admits Acks and Downs");
-            failure(mark, child, tag, down.reason)
+            flush_exit(Some(mark), child);
+            Err(StartError::Stop(down.reason))
         }
     }
-}
-
-/// The outcome for a child whose `Down` came before its ack was taken. A child
-/// already dead when the monitor was set up yields a `Down` with `NoProc` that can
-/// overtake an ack it sent before dying: an `Ok` ack means it did start (and ended
-/// after, which reaches the caller through the link, as for any started child); an
-/// `Err` ack carries the error; else the link's `Exit` (if the caller traps exits)
-/// tells the reason that `NoProc` hides.
-fn failure(mark: MailboxMark, child: Pid, tag: Ref, down: ExitReason) -> Result<Pid, StartError> {
-    let ack = |m: &beamlet_runtime::Message| m.downcast_ref::<Ack>().is_some_and(|a| a.tag == tag);
-    let late_ack = receive_select(Some(mark), ack, Some(Duration::ZERO))
-        .map(|m| m.downcast::<Ack>().map(|a| a.result));
-    if let Some(Ok(Ok(()))) = late_ack {
-        return Ok(child);
-    }
-    let exit = flush_exit(Some(mark), child);
-    Err(match (late_ack, exit) {
-        (Some(Ok(Err(e))), _) => e,
-        (_, Some(reason)) if down == ExitReason::NoProc => StartError::Stop(reason),
-        _ => StartError::Stop(down),
-    })
 }
 
 /// Waits for the `Down` of `mref` (which must come: the process is ending).
