@@ -3,10 +3,11 @@
 //! reply that arrives after the caller gave up (a call timeout) is dropped instead of
 //! lingering in its mailbox.
 
+use crate::error::SendError;
+use crate::kernel::signals::Signal;
 use crate::mailbox::node::Node;
-use crate::scheduler::context;
-use crate::signal::Signal;
-use crate::{Pid, Ref, SendError, api};
+use crate::pid::{Pid, Ref};
+use crate::scheduler::current::{self, Current};
 
 /// An address that delivers to its process only while active.
 ///
@@ -49,7 +50,7 @@ impl Alias {
             alias: self.tag,
             message: Node::new(msg),
         };
-        match api::deliver(self.pid, sig.into_node()) {
+        match current::deliver(self.pid, sig.into_node()) {
             Ok(()) => Ok(()),
             Err(node) => {
                 let Ok(Signal::Alias { message, .. }) = node.downcast::<Signal>() else {
@@ -69,20 +70,21 @@ impl Alias {
 ///
 /// Outside a process.
 pub fn alias() -> Alias {
-    let p = context::current_process().expect("beamlet: alias() called outside a process");
+    let mut me = Current::expect("alias()");
     let tag = Ref::new();
-    // SAFETY: the running process uses its own owned fields; no switch here.
-    unsafe { p.get().owned() }.aliases.insert(tag);
-    Alias {
-        pid: api::self_pid(),
-        tag,
-    }
+    me.held().owned().aliases.insert(tag);
+    Alias { pid: me.pid(), tag }
 }
 
 /// Deactivates an alias of the calling process; returns whether it was active. No
 /// message sent through it is delivered after this returns.
 pub fn unalias(alias: Alias) -> bool {
-    let p = context::current_process().expect("beamlet: unalias() called outside a process");
-    // SAFETY: the running process uses its own owned fields; no switch here.
-    unsafe { p.get().owned() }.aliases.remove(&alias.tag)
+    let mut me = Current::expect("unalias()");
+    me.held().owned().aliases.remove(&alias.tag)
 }
+
+// An alias is a plain value: it can be sent in messages and shared between threads.
+const _: () = {
+    const fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Alias>();
+};

@@ -32,7 +32,7 @@
 //!    [`message_queue_len`](crate::message_queue_len) reports
 //!    it (and [`message_queue_len_of`] from another process): messages not looked at yet included, and runtime-made messages too (`Down`,
 //!    trapped `Exit`, replies through an [`Alias`](crate::Alias)).
-//! 2. Only **ordinary sends** meet the policy: [`send`](crate::send),
+//! 2. Only **ordinary sends** meet the policy: [`send`](fn@crate::send),
 //!    [`Runtime::send`](crate::Runtime::send), [`send_named`](crate::send_named)
 //!    (which drops a refused message silently, as its error only names an unknown
 //!    name) and [`send_bounded`]. So `gen_server` calls and casts, and `sys`
@@ -58,11 +58,15 @@
 //! per message so that its length counts messages not looked at yet; a limit adds a
 //! load of the published length. See `mailbox/limit.rs` for the counting protocol.
 
+use crate::error::SendError;
 use crate::mailbox::limit::Admission;
-use crate::scheduler::context::{self, with_context};
-use crate::{Pid, SendError, SpawnError, api, registry};
+use crate::pid::Pid;
+use crate::scheduler::context::with_runtime_of;
+use crate::scheduler::current::Current;
+use crate::send::send_admitted;
 
 pub use crate::mailbox::limit::{MailboxLimit, OverflowPolicy};
+pub use crate::spawn::spawn_limited;
 
 /// Sets the calling process's mailbox limit (`None`: unbounded, the default); returns
 /// the previous one. A `DropOldest` limit sheds the surplus at once.
@@ -87,18 +91,15 @@ pub use crate::mailbox::limit::{MailboxLimit, OverflowPolicy};
 /// rt.shutdown();
 /// ```
 pub fn set_mailbox_limit(limit: Option<MailboxLimit>) -> Option<MailboxLimit> {
-    let p = context::current_process()
-        .unwrap_or_else(|| panic!("beamlet: set_mailbox_limit called outside a process"));
-    let proc = p.get();
-    let old = proc.inbound.set_limit(limit);
-    api::check_signals();
+    let mut me = Current::expect("set_mailbox_limit");
+    let old = me.process().inbound.set_limit(limit);
+    me.check_signals();
     if let Some(l) = limit
         && l.policy == OverflowPolicy::DropOldest
     {
-        // SAFETY: the running process uses its own owned fields; no switch here.
-        let owned = unsafe { proc.owned() };
-        if owned.queue.shed_oldest(l.max) > 0 {
-            proc.publish_mailbox(owned);
+        let mut held = me.held();
+        if held.owned().queue.shed_oldest(l.max) > 0 {
+            held.publish_mailbox();
         }
     }
     old
@@ -110,40 +111,7 @@ pub fn set_mailbox_limit(limit: Option<MailboxLimit>) -> Option<MailboxLimit> {
 ///
 /// Outside a process.
 pub fn mailbox_limit() -> Option<MailboxLimit> {
-    context::current_process()
-        .unwrap_or_else(|| panic!("beamlet: mailbox_limit called outside a process"))
-        .get()
-        .inbound
-        .limit()
-}
-
-/// Spawns a process with a mailbox limit from its start (as `spawn_opt` with
-/// `{max_heap_size, ..}`): no send can reach it before the limit is in force.
-///
-/// # Errors
-///
-/// As [`spawn`](crate::spawn).
-///
-/// # Examples
-///
-/// ```
-/// use beamlet_runtime::{monitor, receive, spawn_limited, send, Down, ExitReason, MailboxLimit, OverflowPolicy};
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
-/// rt.block_on(|| {
-///     let limit = MailboxLimit::new(1, OverflowPolicy::Kill);
-///     let pid = spawn_limited(limit, || beamlet_runtime::sleep(std::time::Duration::from_secs(5))).unwrap();
-///     let m = monitor(pid);
-///     send(pid, 1u8).unwrap();
-///     assert!(send(pid, 2u8).is_err());
-///     assert_eq!(receive::<Down>().reason, ExitReason::MailboxOverflow);
-/// }).unwrap();
-/// rt.shutdown();
-/// ```
-pub fn spawn_limited<F>(limit: MailboxLimit, f: F) -> Result<Pid, SpawnError>
-where
-    F: FnOnce() + Send + 'static,
-{
-    crate::link::spawn_related(Box::new(f), false, None, None, Some(limit))
+    Current::expect("mailbox_limit").process().inbound.limit()
 }
 
 /// The number of messages in `pid`'s mailbox (as `process_info(Pid,
@@ -168,14 +136,7 @@ where
 /// rt.shutdown();
 /// ```
 pub fn message_queue_len_of(pid: Pid) -> Option<usize> {
-    if let Some(r) = with_context(|cx| {
-        (cx.shared.id == pid.runtime).then(|| cx.shared.message_queue_len_of(pid))
-    })
-    .flatten()
-    {
-        return r;
-    }
-    registry::lookup(pid.runtime).and_then(|s| s.message_queue_len_of(pid))
+    with_runtime_of(pid, |shared| shared.message_queue_len_of(pid)).flatten()
 }
 
 /// Sends `msg` only if `pid`'s mailbox holds fewer than `bound` messages (and its
@@ -185,7 +146,7 @@ pub fn message_queue_len_of(pid: Pid) -> Option<usize> {
 ///
 /// # Errors
 ///
-/// As [`send`](crate::send); [`SendError::MailboxFull`] when `bound` is reached.
+/// As [`send`](fn@crate::send); [`SendError::MailboxFull`] when `bound` is reached.
 ///
 /// # Examples
 ///
@@ -199,5 +160,5 @@ pub fn message_queue_len_of(pid: Pid) -> Option<usize> {
 /// rt.shutdown();
 /// ```
 pub fn send_bounded<M: Send + 'static>(pid: Pid, msg: M, bound: usize) -> Result<(), SendError<M>> {
-    api::send_admitted(pid, msg, Admission::Limited { bound: Some(bound) })
+    send_admitted(pid, msg, Admission::Limited { bound: Some(bound) })
 }

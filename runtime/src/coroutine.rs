@@ -20,7 +20,7 @@
 
 use corosensei::{Coroutine, CoroutineResult, Yielder};
 
-use crate::ExitReason;
+use crate::exit::ExitReason;
 use crate::stack::PooledStack;
 
 /// Why a process suspended.

@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use crate::pid::Pid;
+
 /// Why [`RuntimeBuilder::build`](crate::RuntimeBuilder::build) failed.
 ///
 /// # Examples
@@ -58,13 +60,13 @@ impl fmt::Display for BuildError {
             BuildError::StackSize(s) => write!(
                 f,
                 "stack size {s} is outside {}..={} bytes",
-                crate::MIN_STACK_SIZE,
-                crate::MAX_STACK_SIZE
+                crate::limits::MIN_STACK_SIZE,
+                crate::limits::MAX_STACK_SIZE
             ),
             BuildError::MaxProcesses(n) => write!(
                 f,
                 "max_processes {n} is outside 1..={}",
-                crate::MAX_PROCESSES
+                crate::limits::MAX_PROCESSES
             ),
             BuildError::LongSchedule(t) => {
                 write!(f, "long-schedule threshold {t:?} is below 1 ms")
@@ -231,3 +233,79 @@ impl<M> fmt::Display for SendError<M> {
 }
 
 impl<M> std::error::Error for SendError<M> {}
+
+/// Why [`link`](crate::link) failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LinkError {
+    /// The process does not exist (and the caller does not trap exits).
+    NoProc,
+}
+
+impl fmt::Display for LinkError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("noproc: the process to link to does not exist")
+    }
+}
+
+impl std::error::Error for LinkError {}
+
+/// Why [`register`](crate::register) failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RegisterError {
+    /// The name is taken by this process.
+    NameTaken(Pid),
+    /// The process already has a name.
+    AlreadyRegistered(String),
+    /// The process does not exist.
+    NoProc,
+}
+
+impl fmt::Display for RegisterError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RegisterError::NameTaken(p) => write!(f, "the name is registered to {p}"),
+            RegisterError::AlreadyRegistered(n) => write!(f, "the process is registered as {n:?}"),
+            RegisterError::NoProc => f.write_str("noproc: the process does not exist"),
+        }
+    }
+}
+
+impl std::error::Error for RegisterError {}
+
+/// A send to a name nobody holds (the BEAM raises `badarg`); the message comes back.
+#[derive(PartialEq, Eq)]
+pub struct UnknownName<M>(pub M);
+
+impl<M> fmt::Debug for UnknownName<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("UnknownName(..)")
+    }
+}
+
+impl<M> fmt::Display for UnknownName<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("no process is registered under that name")
+    }
+}
+
+impl<M> std::error::Error for UnknownName<M> {}
+
+/// Why a dirty call failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DirtyError {
+    /// The closure panicked (with this message); the pool thread lives on.
+    Panicked(String),
+}
+
+impl std::fmt::Display for DirtyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DirtyError::Panicked(m) => write!(f, "dirty job panicked: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for DirtyError {}

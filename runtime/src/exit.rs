@@ -1,8 +1,11 @@
-//! Exit reasons: why a process ended.
+//! Exit reasons (why a process ended) and the messages that carry them: [`Exit`]
+//! for a trapped exit signal, [`Down`] for a monitor.
 
 use std::any::Any;
 use std::fmt;
 use std::sync::Arc;
+
+use crate::pid::{MonitorRef, Pid};
 
 /// Why a process exited, as the BEAM's exit reasons.
 ///
@@ -225,4 +228,54 @@ impl fmt::Display for ExitReason {
             ExitReason::Custom(t) => write!(f, "{t:?}"),
         }
     }
+}
+
+/// The message a process trapping exits receives for an exit signal (as
+/// `{'EXIT', From, Reason}`).
+///
+/// # Examples
+///
+/// ```
+/// use beamlet_runtime::{receive, spawn_link, trap_exit, Exit, ExitReason};
+/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// rt.block_on(|| {
+///     trap_exit(true);
+///     let child = spawn_link(|| panic!("boom")).unwrap();
+///     let e = receive::<Exit>();
+///     assert_eq!(e.from, child);
+///     assert!(e.reason.is_panic());
+/// }).unwrap();
+/// rt.shutdown();
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Exit {
+    /// The process the signal came from (or the pid a link request was sent to).
+    pub from: Pid,
+    /// Its exit reason.
+    pub reason: ExitReason,
+}
+
+/// The message a monitor delivers when the monitored process exits (as
+/// `{'DOWN', Ref, process, Pid, Reason}`). Each monitor delivers at most one.
+///
+/// # Examples
+///
+/// ```
+/// use beamlet_runtime::{receive, spawn_monitor, Down, ExitReason};
+/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// rt.block_on(|| {
+///     let (pid, mref) = spawn_monitor(|| ()).unwrap();
+///     let d = receive::<Down>();
+///     assert_eq!((d.pid, d.monitor, d.reason), (pid, mref, ExitReason::Normal));
+/// }).unwrap();
+/// rt.shutdown();
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Down {
+    /// The monitor that fired.
+    pub monitor: MonitorRef,
+    /// The monitored process.
+    pub pid: Pid,
+    /// Its exit reason (`NoProc` if it was already dead when monitored).
+    pub reason: ExitReason,
 }

@@ -6,7 +6,7 @@
 //! - A **process** is a closure running on its own small stack (pooled, guarded; see
 //!   [`stack`](crate::MIN_STACK_SIZE) sizes), with a mailbox. It is identified by a
 //!   [`Pid`] and ends with an [`ExitReason`]. A panic ends only that process.
-//! - **Messages** are any `Send + 'static` values: [`send`], [`receive`],
+//! - **Messages** are any `Send + 'static` values: [`send`](fn@send), [`receive`](fn@receive),
 //!   [`receive_match`] (selective receive), [`receive_timeout`], [`try_receive`].
 //! - **Schedulers**: one OS thread each, with a run queue; idle schedulers steal.
 //!   A process runs for a slice of reductions; runtime calls and [`reduce`] pay for
@@ -66,96 +66,86 @@
 
 #![warn(clippy::undocumented_unsafe_blocks)]
 
-mod alias;
-mod api;
-pub mod backpressure;
-mod coroutine;
-mod dirty;
+// The layers (see `runtime/layers.txt`; `.ci/layers.py` checks that a file uses
+// only its own layer and those below):
+// L0 base
 mod error;
 mod exit;
-mod info;
-mod io;
-mod link;
+mod limits;
 mod loom;
-mod mailbox;
-mod names;
 mod pid;
-mod preemptible;
+mod priority;
+// L1 machinery
+mod coroutine;
+mod dirty_pool;
+mod idle;
+mod io;
+mod mailbox;
 mod process;
-mod registry;
 mod report;
-mod runtime;
-mod scheduler;
-mod signal;
 mod stack;
 mod timer;
 mod unwind;
-
-pub use unwind::catch_exit;
+// L2 kernel
+mod kernel;
+// L3 threads
+mod scheduler;
+// L4 process API
+mod alias;
+pub mod backpressure;
+mod control;
+mod info;
+mod links;
+mod names;
+mod preemptible;
+mod receive;
+mod send;
+mod spawn;
+mod time;
+// L5 services
+mod dirty;
+pub mod net;
+// L6 facade
+mod builder;
+mod runtime;
 
 pub use alias::{Alias, alias, unalias};
-pub use api::{
-    MailboxMark, Message, NoSwitch, cancel_timer, hibernate, is_alive, mailbox_mark,
-    message_queue_len, read_timer, receive, receive_any, receive_any_timeout, receive_match,
-    receive_match_after, receive_match_timeout, receive_select, receive_timeout, reduce, self_pid,
-    send, send_after, set_priority, sleep, spawn, spawn_priority, try_receive, yield_now,
-};
 pub use backpressure::{
     MailboxLimit, OverflowPolicy, mailbox_limit, message_queue_len_of, send_bounded,
     set_mailbox_limit, spawn_limited,
 };
-pub use dirty::{DirtyError, dirty_cpu, dirty_io};
-pub use error::{BuildError, SendError, SpawnError, Unsimulated};
-pub use exit::{ExitReason, PanicReason, Term};
-pub use info::{ProcessInfo, ProcessStatus, process_info, processes};
-pub use link::{
-    Down, Exit, LinkError, MonitorRef, demonitor, exit, exit_pid, link, monitor, spawn_link,
-    spawn_link_monitor, spawn_monitor, trap_exit, unlink,
+pub use builder::RuntimeBuilder;
+pub use control::{NoSwitch, catch_exit, hibernate, reduce, self_pid, set_priority, yield_now};
+pub use dirty::{dirty_cpu, dirty_io};
+pub use error::{
+    BuildError, DirtyError, LinkError, RegisterError, SendError, SpawnError, UnknownName,
+    Unsimulated,
 };
-pub use names::{
-    RegisterError, UnknownName, register, registered, send_named, unregister, whereis,
-};
-pub use pid::{Pid, Ref};
-pub use preemptible::{Preemptible, PreemptibleIter};
-pub use runtime::{
+pub use exit::{Down, Exit, ExitReason, PanicReason, Term};
+pub use info::{process_info, processes};
+pub use kernel::info::{ProcessInfo, ProcessStatus};
+pub use limits::{
     DEFAULT_DIRTY_IO, DEFAULT_LONG_SCHEDULE, DEFAULT_MAX_PROCESSES, DEFAULT_REDUCTIONS,
-    DEFAULT_SHUTDOWN_TIMEOUT, MAX_PROCESSES, Runtime, RuntimeBuilder, RuntimeStats, ShutdownReport,
+    DEFAULT_SHUTDOWN_TIMEOUT, DEFAULT_STACK_SIZE, MAX_PROCESSES, MAX_STACK_SIZE, MIN_STACK_SIZE,
 };
-pub use scheduler::queue::Priority;
+pub use links::{demonitor, exit, exit_pid, link, monitor, trap_exit, unlink};
+pub use names::{register, registered, send_named, unregister, whereis};
+pub use pid::{MonitorRef, Pid, Ref};
+pub use preemptible::{Preemptible, PreemptibleIter};
+pub use priority::Priority;
+pub use receive::{
+    MailboxMark, Message, mailbox_mark, message_queue_len, receive, receive_any,
+    receive_any_timeout, receive_match, receive_match_after, receive_match_timeout, receive_select,
+    receive_timeout, try_receive,
+};
+pub use runtime::{Runtime, RuntimeStats, ShutdownReport};
 pub use scheduler::sysmon::{LongSchedule, system_monitor};
-pub use stack::{DEFAULT_STACK_SIZE, MAX_STACK_SIZE, MIN_STACK_SIZE};
+pub use send::{is_alive, send};
+pub use spawn::{
+    SpawnOpts, spawn, spawn_link, spawn_link_monitor, spawn_monitor, spawn_opt, spawn_priority,
+};
+pub use time::{cancel_timer, now, read_timer, send_after, sleep};
 pub use timer::TimerRef;
-pub use timer::clock::now;
-
-/// Network I/O: TCP and UDP sockets whose blocking calls park only the calling
-/// process while its scheduler runs others. Each runtime has a reactor thread that
-/// polls the sockets (mio, edge-triggered) and wakes the processes waiting on them;
-/// the wait/wake protocol and its lock reasoning are in `runtime/src/io/mod.rs`.
-/// Active mode ([`TcpStream::set_active`](net::TcpStream::set_active)) delivers a
-/// socket's data to its owner's mailbox instead, as the BEAM's `{active, once}`.
-///
-/// ```
-/// use std::io::{Read, Write};
-/// use beamlet_runtime::net::{TcpListener, TcpStream};
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
-/// rt.block_on(|| {
-///     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-///     let mut client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
-///     let (mut server, _) = listener.accept().unwrap();
-///     client.write_all(b"hi").unwrap();
-///     let mut buf = [0u8; 2];
-///     server.read_exact(&mut buf).unwrap();
-///     assert_eq!(&buf, b"hi");
-/// }).unwrap();
-/// rt.shutdown();
-/// ```
-pub mod net {
-    pub use crate::io::SocketId;
-    pub use crate::io::active::{Active, TcpClosed, TcpData, TcpError, TcpPassive};
-    pub use crate::io::listener::TcpListener;
-    pub use crate::io::tcp::TcpStream;
-    pub use crate::io::udp::UdpSocket;
-}
 
 /// Compile-time checks of thread-safety contracts.
 #[allow(dead_code, reason = "compile-time assertions only")]

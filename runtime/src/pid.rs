@@ -110,3 +110,13 @@ impl fmt::Display for Ref {
         fmt::Debug::fmt(self, f)
     }
 }
+
+/// Names one monitor.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct MonitorRef(pub(crate) Ref);
+
+impl fmt::Debug for MonitorRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "#Monitor<{}>", self.0.id())
+    }
+}

@@ -31,7 +31,7 @@ impl<I: Iterator> Iterator for PreemptibleIter<I> {
 
     #[inline]
     fn next(&mut self) -> Option<I::Item> {
-        crate::reduce(1);
+        crate::control::reduce(1);
         self.0.next()
     }
 

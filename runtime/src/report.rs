@@ -4,7 +4,8 @@
 //! (including `tracing` via `tracing-log`) consumes it, and a crash report is a single
 //! event with no span structure to carry.
 
-use crate::{ExitReason, Pid};
+use crate::exit::ExitReason;
+use crate::pid::Pid;
 
 /// Reports a process exit: abnormal exits are logged at `error` level under the
 /// `beamlet::crash` target, like the BEAM's crash reports.

@@ -31,10 +31,30 @@ use std::time::{Duration, Instant};
 use mio::event::{Event, Source};
 use mio::{Events, Interest, Poll, Registry, Token, Waker};
 
-use crate::Pid;
+use crate::mailbox::node::Node;
+use crate::pid::Pid;
 use crate::process::ProcPtr;
-use crate::scheduler::context::with_context;
-use crate::scheduler::{Placement, Shared};
+
+/// What the reactor thread needs of its runtime: making woken processes runnable
+/// and delivering active-mode messages. The kernel's `Shared` implements it; the
+/// reactor sees no more of the runtime than this.
+pub(crate) trait Wake: Send + Sync {
+    /// Makes `process`, woken by readiness, runnable (from outside any scheduler).
+    fn wake_process(&self, process: ProcPtr);
+    /// Delivers a runtime-made message to `to`; gives it back if `to` is dead.
+    fn deliver_node(&self, to: Pid, node: Node) -> Result<(), Node>;
+}
+
+/// The active-mode reader of a socket (implemented by `net::active`), pumped by the
+/// reactor thread under the registration's lock: the only reader, so data arrives in
+/// order. `Any` lets its owner (the socket) reach its own state through the
+/// registration.
+pub(crate) trait Pump: std::any::Any + Send + std::fmt::Debug {
+    /// Reads the socket and delivers what it read to `owner` through `wake`; `st` is
+    /// the registration (the pump clears the read readiness it drained). Returns
+    /// `true` if the socket may have more and should be pumped again next round.
+    fn pump(&mut self, st: &mut RegState, owner: Pid, wake: &dyn Wake, scratch: &mut [u8]) -> bool;
+}
 
 /// Registrations per chunk of the table, allocated together on first use.
 const CHUNK: usize = 1024;
@@ -164,8 +184,8 @@ pub(crate) struct RegState {
     waiters: [Waiters; 2],
     /// The process that receives active-mode messages (TCP streams only).
     pub(crate) owner: Option<Pid>,
-    /// Active-mode state of a TCP stream (see `super::active`).
-    pub(crate) active: Option<Box<super::active::Pump>>,
+    /// The active-mode reader of a TCP stream (see [`Pump`]).
+    pub(crate) active: Option<Box<dyn Pump>>,
 }
 
 impl RegState {
@@ -303,18 +323,18 @@ impl Reactor {
         Ok((Arc::new(reactor), poll))
     }
 
-    /// Starts the reactor thread. It holds `shared` (to wake processes) until
+    /// Starts the reactor thread. It holds `wake` (its runtime) until
     /// [`Reactor::stop`].
     pub(crate) fn start(
         self: &Arc<Self>,
         poll: Poll,
-        shared: Arc<Shared>,
+        wake: Arc<dyn Wake>,
         name: String,
     ) -> io::Result<()> {
         let me = self.clone();
         let handle = std::thread::Builder::new()
             .name(name)
-            .spawn(move || me.run(poll, &shared))?;
+            .spawn(move || me.thread_main(poll, &*wake))?;
         *self.thread.lock().unwrap_or_else(|e| e.into_inner()) = Some(handle);
         Ok(())
     }
@@ -334,7 +354,8 @@ impl Reactor {
         }
     }
 
-    fn run(&self, mut poll: Poll, shared: &Shared) {
+    /// The reactor thread's body: poll, dispatch, pump, until stopped.
+    fn thread_main(&self, mut poll: Poll, shared: &dyn Wake) {
         let mut events = Events::with_capacity(EVENTS);
         let mut round = Round {
             woken: Vec::new(),
@@ -342,6 +363,7 @@ impl Reactor {
             scratch: vec![0; ACTIVE_READ],
         };
         let mut spin = 0;
+        // Acquire pairs with the Release store in `Reactor::stop`.
         while !self.stopping.load(Ordering::Acquire) {
             let carried = std::mem::take(&mut round.more);
             let timeout = (!carried.is_empty() || spin > 0).then_some(Duration::ZERO);
@@ -377,7 +399,7 @@ impl Reactor {
     }
 
     /// Steps 2 and 6 of the protocol: records an event and wakes its waiters.
-    fn dispatch(&self, shared: &Shared, ev: &Event, round: &mut Round) {
+    fn dispatch(&self, shared: &dyn Wake, ev: &Event, round: &mut Round) {
         let token = ev.token().0;
         let Some(reg) = self.slot(token & INDEX_MASK) else {
             return;
@@ -393,7 +415,7 @@ impl Reactor {
                 st.waiters[dir as usize].take_into(&mut round.woken);
             }
         }
-        if super::active::pump(&mut st, shared, &mut round.scratch) {
+        if pump_active(&mut st, shared, &mut round.scratch) {
             round.more.push(Key {
                 index: (token & INDEX_MASK) as u32,
                 generation: st.generation,
@@ -403,14 +425,12 @@ impl Reactor {
         wake_all(shared, &mut round.woken);
     }
 
-    fn pump_key(&self, shared: &Shared, key: Key, round: &mut Round) {
+    fn pump_key(&self, shared: &dyn Wake, key: Key, round: &mut Round) {
         let Some(reg) = self.slot(key.index as usize) else {
             return;
         };
         let mut st = reg.lock();
-        if st.generation == key.generation
-            && super::active::pump(&mut st, shared, &mut round.scratch)
-        {
+        if st.generation == key.generation && pump_active(&mut st, shared, &mut round.scratch) {
             round.more.push(key);
         }
     }
@@ -516,12 +536,26 @@ fn readiness(ev: &Event) -> u8 {
 /// Wakes the processes taken from a registration (after its lock is released). A
 /// process whose slot was reused since gets no wake-up; a racing reuse costs the new
 /// occupant one spurious wake-up, which every waiter tolerates.
-fn wake_all(shared: &Shared, woken: &mut Vec<Waiter>) {
+fn wake_all(shared: &dyn Wake, woken: &mut Vec<Waiter>) {
     for w in woken.drain(..) {
         if w.process.get().serial.load(Ordering::Acquire) == w.serial {
-            shared.wake(None, w.process, Placement::Back);
+            shared.wake_process(w.process);
         }
     }
+}
+
+/// Pumps an active socket's registration (locked by the caller): the pump is taken
+/// out for the call so that it can update the registration's readiness.
+fn pump_active(st: &mut RegState, wake: &dyn Wake, scratch: &mut [u8]) -> bool {
+    let Some(owner) = st.owner else {
+        return false;
+    };
+    let Some(mut pump) = st.active.take() else {
+        return false;
+    };
+    let more = pump.pump(st, owner, wake, scratch);
+    st.active = Some(pump);
+    more
 }
 
 /// A socket's registration with its runtime's reactor; dropping it releases the slot
@@ -535,25 +569,17 @@ pub(crate) struct IoHandle {
 }
 
 impl IoHandle {
-    /// Registers `source` with the reactor of the runtime this thread belongs to.
+    /// Registers `source` with `reactor`, the reactor of runtime `runtime`.
     ///
     /// # Errors
     ///
-    /// `Unsupported` outside a runtime's threads or in a simulated runtime (with
-    /// [`Unsimulated::Network`](crate::Unsimulated) inside); the OS error of the
-    /// registration.
-    pub(crate) fn register(source: &mut impl Source, interest: Interest) -> io::Result<IoHandle> {
-        let (reactor, runtime, simulated) = with_context(|cx| {
-            let s = &cx.shared;
-            (s.reactor.clone(), s.id, s.is_simulated())
-        })
-        .ok_or_else(super::outside_process)?;
-        if simulated {
-            return Err(io::Error::new(
-                io::ErrorKind::Unsupported,
-                crate::Unsimulated::Network,
-            ));
-        }
+    /// The OS error of the registration.
+    pub(crate) fn register(
+        reactor: Arc<Reactor>,
+        runtime: u32,
+        source: &mut impl Source,
+        interest: Interest,
+    ) -> io::Result<IoHandle> {
         let key = reactor.register(source, interest)?;
         Ok(IoHandle {
             reactor,

@@ -42,7 +42,7 @@
 
 use crate::loom::sync::atomic::{AtomicU64, Ordering};
 
-use super::Inbound;
+use super::inbound::Inbound;
 use super::node::Node;
 
 /// The limit word's bit that turns counting on (set with any limit, and by readers).
@@ -276,6 +276,8 @@ fn admit_metered(
     if limit.is_none() && bound.is_none() {
         return Admit::Accept;
     }
+    // Acquire pairs with the owner's Release in `Meter::publish`: the departures
+    // counted are no more than the arrivals this sender already saw.
     let len = clamp(before.wrapping_sub(meter.departed.load(Ordering::Acquire)));
     let verdict = match limit {
         Some(l) if len >= l.max => match l.policy {

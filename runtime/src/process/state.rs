@@ -64,6 +64,7 @@ impl RunState {
     }
 
     pub(crate) fn load(&self) -> u32 {
+        // Acquire: a reader that sees a state sees what the transition into it published.
         self.0.load(Ordering::Acquire)
     }
 
@@ -71,6 +72,8 @@ impl RunState {
     pub(crate) fn transition_to_spawned(&self) {
         // Release pairs with the Acquire in `transition_to_running`: the scheduler
         // that pops the process sees its initialised fields.
+        // Release: the notifier's delivery (before its AcqRel CAS to NOTIFIED) and this
+        // process's suspension are published to whichever scheduler picks it up.
         self.0.store(SCHEDULED, Ordering::Release);
     }
 
@@ -105,6 +108,7 @@ impl RunState {
 
     /// `Running/Notified → Scheduled` at the end of a slice.
     pub(crate) fn transition_to_yielded(&self) {
+        // Release: as at the end of a slice; the notify seen above is published with it.
         self.0.store(SCHEDULED, Ordering::Release);
     }
 

@@ -4,7 +4,7 @@
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
 
-use super::Process;
+use super::record::Process;
 
 /// Slots per chunk: 1,024 records of ~200 bytes, allocated together on first use.
 const CHUNK: usize = 1024;
@@ -97,6 +97,7 @@ impl ProcessTable {
 impl Drop for ProcessTable {
     fn drop(&mut self) {
         for (c, chunk) in self.chunks.iter().enumerate() {
+            // Acquire pairs with the Release publication of a chunk in `alloc_batch`.
             let p = chunk.load(Ordering::Acquire);
             if p.is_null() {
                 continue;
@@ -105,9 +106,7 @@ impl Drop for ProcessTable {
             // SAFETY: rebuilding the boxed slice leaked in `allocate_chunk`, once.
             let mut records = unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(p, len)) };
             for r in records.iter_mut() {
-                // SAFETY: `&mut` access to the table: no scheduler runs any more.
-                let owned = unsafe { r.owned() };
-                if let Some(co) = owned.coroutine.take() {
+                if let Some(co) = r.owned_mut().coroutine.take() {
                     co.abandon();
                 }
             }

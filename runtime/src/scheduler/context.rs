@@ -13,8 +13,11 @@ use std::cell::{Cell, RefCell};
 use std::sync::Arc;
 use std::sync::atomic::{Ordering, compiler_fence};
 
-use super::{Core, Shared};
-use crate::Pid;
+use crate::kernel::core::Core;
+use crate::kernel::handoff::{CoreSlot, Enter};
+use crate::kernel::runtimes;
+use crate::kernel::shared::Shared;
+use crate::pid::Pid;
 use crate::process::ProcPtr;
 
 /// A scheduler thread's context: its runtime and the core it holds, if any.
@@ -51,18 +54,18 @@ impl WorkerContext {
     }
 
     /// Runs `f` with this thread's core, or with `None` if it holds none (a core taken
-    /// away by the monitor is noticed here; see [`super::handoff`]).
+    /// away by the monitor is noticed here; see [`crate::kernel::handoff`]).
     pub(crate) fn with_core<R>(&self, f: impl FnOnce(Option<&mut Core>) -> R) -> R {
         let Some((index, epoch)) = self.core.get() else {
             return f(None);
         };
         let slot = &self.shared.slots[index];
-        if slot.enter(epoch) == super::handoff::Enter::Lost {
+        if slot.enter(epoch) == Enter::Lost {
             self.core.set(None);
             return f(None);
         }
         assert!(!self.lent.get(), "beamlet: nested core borrow");
-        struct Loan<'a>(&'a Cell<bool>, &'a super::handoff::CoreSlot);
+        struct Loan<'a>(&'a Cell<bool>, &'a CoreSlot);
         impl Drop for Loan<'_> {
             fn drop(&mut self) {
                 self.0.set(false);
@@ -123,6 +126,26 @@ pub(crate) fn with_context<R>(f: impl FnOnce(&WorkerContext) -> R) -> Option<R> 
     // thread schedules (see `enter`); we are on that thread, and the reference does
     // not escape `f`, during which no switch happens (checked in `check_switch`).
     Some(f(unsafe { &*p }))
+}
+
+/// Runs `f` with the runtime of this scheduler thread, if it is one.
+pub(crate) fn with_runtime<R>(f: impl FnOnce(&Shared) -> R) -> Option<R> {
+    with_context(|cx| f(&cx.shared))
+}
+
+/// Runs `f` with the runtime `pid` belongs to: this thread's own first (no lock on
+/// the list of runtimes), else the list's. `None` if that runtime is gone.
+pub(crate) fn with_runtime_of<R>(pid: Pid, f: impl FnOnce(&Shared) -> R) -> Option<R> {
+    let mut f = Some(f);
+    let local = with_context(|cx| {
+        (cx.shared.id == pid.runtime).then(|| (f.take().expect("called once"))(&cx.shared))
+    })
+    .flatten();
+    if local.is_some() {
+        return local;
+    }
+    let f = f?;
+    runtimes::lookup(pid.runtime).map(|shared| f(&shared))
 }
 
 /// The process running on this thread, if any.

@@ -2,20 +2,22 @@
 //!
 //! Every step after the resume goes through `with_core`, and works without a core
 //! too: a thread whose core was handed to another thread while the process ran (see
-//! [`super::handoff`]) still finishes with the process it holds, using the shared
+//! [`crate::kernel::handoff`]) still finishes with the process it holds, using the shared
 //! queues and pools instead of the core's.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::Ordering;
 
 use super::context::{self, WorkerContext};
-use super::core::{Core, SLOT_CACHE, STACK_CACHE};
-use super::{Placement, Shared};
-use crate::ExitReason;
+use super::current::{self, Current};
 use crate::coroutine::{Outcome, ProcessCoroutine, ProcessYielder, Step, Suspend};
+use crate::exit::ExitReason;
+use crate::kernel::core::Core;
+use crate::kernel::deliver::Placement;
+use crate::kernel::shared::Shared;
+use crate::kernel::signals;
 use crate::process::state::Wait;
-use crate::process::{ProcPtr, Process};
-use crate::signal;
+use crate::process::{Held, ProcPtr, Process};
 use crate::unwind::{PanicPayload, classify_exit};
 
 /// Runs one process until it suspends or finishes. The core is borrowed twice:
@@ -23,16 +25,33 @@ use crate::unwind::{PanicPayload, classify_exit};
 pub(crate) fn run_process(cx: &WorkerContext, p: ProcPtr, inherit: bool) {
     let proc = p.get();
     proc.state.transition_to_running();
-    if proc.hibernated.load(Ordering::Relaxed) && !wake_hibernated(cx, p) {
-        return;
-    }
-    let Some(co) = cx.with_core(|core| prepare(cx, core, proc, inherit)) else {
-        return cx.with_core(|core| finish(&cx.shared, core, p, ExitReason::SystemLimit));
+    // This scheduler's `Held` lives in this block only: it ends before the resume,
+    // and a new one is made after the process switched out.
+    let co = {
+        // SAFETY: the process is Running and this scheduler moved it there, so it is
+        // holder 2 of `process::held`, and no other `Held` of it is alive.
+        let mut held = unsafe { Held::assume(proc) };
+        if proc.hibernated.load(Ordering::Relaxed) {
+            match wake_hibernated(cx, held) {
+                Some(h) => held = h,
+                None => return,
+            }
+        }
+        match cx.with_core(|core| prepare(cx, core, &mut held, inherit)) {
+            Some(co) => co,
+            None => {
+                return cx.with_core(|core| cx.shared.retire(core, held, ExitReason::SystemLimit));
+            }
+        }
     };
     let budget_before = context::budget();
     cx.current.set(Some(p));
     let (co, step) = co.resume();
     cx.current.set(None);
+    // SAFETY: the process switched out (or finished) and is still Running (or
+    // Exiting): this scheduler holds it again (holder 2), and the process's own
+    // `Held`s ended before it switched.
+    let mut held = unsafe { Held::assume(proc) };
     let spent = (budget_before - context::budget()).max(0) as u64;
     let total = proc.reductions.load(Ordering::Relaxed) + spent;
     proc.reductions.store(total, Ordering::Relaxed);
@@ -42,15 +61,15 @@ pub(crate) fn run_process(cx: &WorkerContext, p: ProcPtr, inherit: bool) {
         }
         match step {
             Step::Suspended(s) => {
-                // SAFETY: still Running and held by this scheduler.
-                unsafe { proc.owned() }.coroutine = co;
+                held.owned().coroutine = co;
                 suspended(&cx.shared, core, p, s);
             }
             Step::Finished(outcome, stack) => {
-                give_back_stack(&cx.shared, core.as_deref_mut(), stack.into_slot());
+                cx.shared
+                    .give_back_stack(core.as_deref_mut(), stack.into_slot());
                 match outcome {
-                    Outcome::Exit(reason) => finish(&cx.shared, core, p, reason),
-                    Outcome::Hibernate(entry) => hibernated(&cx.shared, core, p, entry),
+                    Outcome::Exit(reason) => cx.shared.retire(core, held, reason),
+                    Outcome::Hibernate(entry) => hibernated(&cx.shared, core, held, entry),
                 }
             }
         }
@@ -58,26 +77,26 @@ pub(crate) fn run_process(cx: &WorkerContext, p: ProcPtr, inherit: bool) {
 }
 
 /// A hibernated process was woken: act on its signals here, without giving it a
-/// stack, and resume it only for a message (or to die unwinding nothing). Returns
-/// `true` if it must run.
-fn wake_hibernated(cx: &WorkerContext, p: ProcPtr) -> bool {
-    let proc = p.get();
-    let died = signal::drain_into(&cx.shared, p).or_else(|| {
-        // SAFETY: Running: this scheduler holds the process exclusively.
-        proc.kill_pending()
-            .then(|| unsafe { proc.owned() }.kill_reason.clone())
-            .map(|r| r.unwrap_or(ExitReason::Killed))
+/// stack, and resume it only for a message (or to die unwinding nothing). Gives
+/// the process back if it must run.
+fn wake_hibernated<'a>(cx: &WorkerContext, mut held: Held<'a>) -> Option<Held<'a>> {
+    let died = signals::intake(&cx.shared, &mut held).or_else(|| {
+        held.process().kill_pending().then(|| {
+            held.owned()
+                .kill_reason
+                .clone()
+                .unwrap_or(ExitReason::Killed)
+        })
     });
     if let Some(reason) = died {
-        cx.with_core(|core| finish(&cx.shared, core, p, reason));
-        return false;
+        cx.with_core(|core| cx.shared.retire(core, held, reason));
+        return None;
     }
-    // SAFETY: as above.
-    if unsafe { proc.owned() }.queue.len() > 0 {
-        return true;
+    if held.owned().queue.len() > 0 {
+        return Some(held);
     }
-    cx.with_core(|core| suspended(&cx.shared, core, p, Suspend::Wait));
-    false
+    cx.with_core(|core| suspended(&cx.shared, core, held.ptr(), Suspend::Wait));
+    None
 }
 
 /// Gets a Running process ready to resume: its coroutine (built on a fresh stack
@@ -85,14 +104,13 @@ fn wake_hibernated(cx: &WorkerContext, p: ProcPtr) -> bool {
 fn prepare(
     cx: &WorkerContext,
     mut core: Option<&mut Core>,
-    proc: &Process,
+    held: &mut Held<'_>,
     inherit: bool,
 ) -> Option<ProcessCoroutine> {
-    // SAFETY: Running: this scheduler holds the process exclusively; the reference
-    // is dropped before the process runs.
-    let co = match unsafe { proc.owned() }.coroutine.take() {
+    let proc = held.process();
+    let co = match held.owned().coroutine.take() {
         Some(co) => co,
-        None => start_coroutine(&cx.shared, core.as_deref_mut(), proc)?,
+        None => start_coroutine(&cx.shared, core.as_deref_mut(), held)?,
     };
     if !inherit {
         context::set_budget(cx.shared.config.reductions);
@@ -138,20 +156,19 @@ fn suspended(shared: &Shared, core: Option<&mut Core>, p: ProcPtr, s: Suspend) {
 fn hibernated(
     shared: &Shared,
     core: Option<&mut Core>,
-    p: ProcPtr,
+    mut held: Held<'_>,
     entry: Box<dyn FnOnce() + Send>,
 ) {
-    let proc = p.get();
-    // SAFETY: Running and held by this scheduler.
-    let owned = unsafe { proc.owned() };
+    let proc = held.process();
+    let owned = held.owned();
     owned.entry = Some(entry);
     proc.hibernated.store(true, Ordering::Relaxed);
     let has_mail = owned.queue.len() > 0 || !proc.inbound.is_empty() || proc.kill_pending();
     if has_mail {
         proc.state.transition_to_yielded();
-        shared.schedule(core, p, Placement::Back);
+        shared.schedule(core, held.ptr(), Placement::Back);
     } else {
-        suspended(shared, core, p, Suspend::Wait);
+        suspended(shared, core, held.ptr(), Suspend::Wait);
     }
 }
 
@@ -160,13 +177,12 @@ fn hibernated(
 fn start_coroutine(
     shared: &Shared,
     core: Option<&mut Core>,
-    proc: &Process,
+    held: &mut Held<'_>,
 ) -> Option<ProcessCoroutine> {
-    let slot = take_stack(shared, core)?;
+    let slot = shared.take_stack(core)?;
     let stack = shared.stacks.stack(slot);
-    proc.hibernated.store(false, Ordering::Relaxed);
-    // SAFETY: Running and held by this scheduler.
-    let owned = unsafe { proc.owned() };
+    held.process().hibernated.store(false, Ordering::Relaxed);
+    let owned = held.owned();
     owned.stack_top = corosensei::stack::Stack::base(&stack).get();
     let entry = owned.entry.take();
     Some(ProcessCoroutine::new(stack, move |y| {
@@ -176,112 +192,33 @@ fn start_coroutine(
 
 /// The bottom frame of every process.
 fn process_main(y: &ProcessYielder, entry: Option<Box<dyn FnOnce() + Send>>) -> Outcome {
-    let p = context::current_process().expect("a process runs under a scheduler");
-    // SAFETY: the process itself is running; no other reference to `owned` is alive.
-    unsafe { p.get().owned() }.yielder = y;
+    Current::expect("a process's bottom frame")
+        .held()
+        .owned()
+        .yielder = y;
     let result = catch_unwind(AssertUnwindSafe(|| {
-        crate::api::check_signals();
+        current::check_signals();
         if let Some(f) = entry {
             f();
         }
     }));
-    let p = context::current_process().expect("a process runs under a scheduler");
-    // SAFETY: as above.
-    unsafe { p.get().owned() }.yielder = std::ptr::null();
+    let mut me = Current::expect("a process's bottom frame");
+    let mut held = me.held();
+    held.owned().yielder = std::ptr::null();
     match result {
-        Ok(()) => match p.get().kill_pending() {
-            // A kill caught by the user's catch_unwind still ends the process.
-            true => Outcome::Exit(kill_reason(p)),
+        // A kill caught by the user's catch_unwind still ends the process.
+        Ok(()) => match held.process().kill_pending() {
+            true => Outcome::Exit(
+                held.owned()
+                    .kill_reason
+                    .clone()
+                    .unwrap_or(ExitReason::Killed),
+            ),
             false => Outcome::Exit(ExitReason::Normal),
         },
-        Err(payload) => match classify_exit(payload) {
+        Err(payload) => match classify_exit(payload, context::take_panic()) {
             PanicPayload::Hibernate(f) => Outcome::Hibernate(f),
             PanicPayload::Exit(reason) => Outcome::Exit(reason),
         },
-    }
-}
-
-fn kill_reason(p: ProcPtr) -> ExitReason {
-    // SAFETY: called by the running process itself.
-    unsafe { p.get().owned() }
-        .kill_reason
-        .clone()
-        .unwrap_or(ExitReason::Killed)
-}
-
-fn take_stack(shared: &Shared, core: Option<&mut Core>) -> Option<usize> {
-    match core {
-        Some(core) => {
-            if core.free_stacks.is_empty() {
-                shared.stacks.acquire_batch(&mut core.free_stacks, 32);
-            }
-            core.free_stacks.pop()
-        }
-        None => {
-            let mut one = Vec::with_capacity(1);
-            shared.stacks.acquire_batch(&mut one, 1);
-            one.pop()
-        }
-    }
-}
-
-fn give_back_stack(shared: &Shared, core: Option<&mut Core>, slot: usize) {
-    match core {
-        Some(core) => {
-            core.free_stacks.push(slot);
-            if core.free_stacks.len() > STACK_CACHE {
-                let at = core.free_stacks.len() / 2;
-                shared.stacks.release_batch(core.free_stacks.drain(at..));
-            }
-        }
-        None => shared.stacks.release_batch([slot]),
-    }
-}
-
-/// Retires an exited process: drops its mailbox, signals its links and monitors,
-/// runs its exit hooks, frees the slot.
-fn finish(shared: &Shared, mut core: Option<&mut Core>, p: ProcPtr, reason: ExitReason) {
-    let proc = p.get();
-    proc.state.transition_to_exiting();
-    let pid = proc.pid(shared.id);
-    // SAFETY: Exiting: this scheduler holds the process exclusively.
-    let owned = unsafe { proc.owned() };
-    owned.queue.clear();
-    owned.entry = None;
-    owned.kill_reason = None;
-    owned.aliases.clear();
-    let hooks = std::mem::take(&mut owned.exit_hooks);
-    let notice = signal::on_exit(shared, core.as_deref_mut(), proc, pid, &reason);
-    // The cleared queue and the closed inbound leave the count; the next occupant
-    // starts from an empty mailbox (before the slot is freed for it).
-    owned.drained = owned.drained.wrapping_add(notice.drained);
-    proc.publish_mailbox(owned);
-    shared
-        .reductions
-        .fetch_add(proc.reductions.load(Ordering::Relaxed), Ordering::Relaxed);
-    // Release pairs with the Acquire serial check in `Shared::deliver`.
-    proc.serial
-        .store(pid.serial.wrapping_add(1), Ordering::Release);
-    proc.state.transition_to_free();
-    if !notice.observed {
-        crate::report::exit(pid, &reason);
-    }
-    release_slot(shared, core, proc.index);
-    shared.process_exited();
-    for hook in hooks {
-        hook(&reason);
-    }
-}
-
-fn release_slot(shared: &Shared, core: Option<&mut Core>, index: u32) {
-    match core {
-        Some(core) => {
-            core.free_slots.push(index);
-            if core.free_slots.len() > SLOT_CACHE {
-                let at = core.free_slots.len() / 2;
-                shared.table.release_batch(core.free_slots.drain(at..));
-            }
-        }
-        None => shared.table.release_batch([index]),
     }
 }

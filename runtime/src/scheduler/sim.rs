@@ -31,7 +31,7 @@
 //! Everything a round depends on is made by this one thread in an order fixed by the
 //! program and the seed: run-queue pushes, timer insertions (a wheel slot fires in
 //! insertion order), pid slot reuse, and the order of the exit signals a process
-//! sends (sorted in simulated runtimes, see `signal::on_exit`). What still comes from
+//! sends (sorted in simulated runtimes, see `kernel::signals::on_exit`). What still comes from
 //! outside — a `Runtime::send` or `Runtime::spawn` from another thread while the
 //! simulation runs, `Instant::now()` read by user code — is not replayed; network
 //! I/O is refused and dirty jobs run while the scheduler waits (see
@@ -40,9 +40,12 @@
 use std::sync::atomic::Ordering;
 
 use super::context::{self, WorkerContext};
-use super::queue::LOW_INTERVAL;
-use super::{Core, Shared, run, worker};
+use super::{run, worker};
+use crate::kernel::core::Core;
+use crate::kernel::queue::LOW_INTERVAL;
+use crate::kernel::shared::Shared;
 use crate::process::ProcPtr;
+use crate::stack::guard::AltStack;
 use crate::timer::clock::VirtualClock;
 use crate::timer::wheel::TICK_NANOS;
 
@@ -84,8 +87,8 @@ struct Sim {
 }
 
 /// The thread body of a simulated runtime's only scheduler.
-pub(crate) fn run(cx: &WorkerContext, seed: u64) {
-    let _alt = crate::stack::guard::AltStack::ensure();
+pub(crate) fn thread_main(cx: &WorkerContext, seed: u64) {
+    let _alt = AltStack::ensure();
     cx.adopt(0);
     let clock = cx
         .shared
@@ -98,6 +101,7 @@ pub(crate) fn run(cx: &WorkerContext, seed: u64) {
         reductions: cx.shared.config.reductions,
     };
     context::enter(cx, || {
+        // Acquire pairs with the shutdown's SeqCst store: a thread that sees it stops.
         while !cx.shared.stopping.load(Ordering::Acquire) {
             let picked = cx.with_core(|core| {
                 let core = core.expect("nothing takes a simulated runtime's core");
@@ -109,7 +113,7 @@ pub(crate) fn run(cx: &WorkerContext, seed: u64) {
                 None => park(cx),
             }
         }
-        worker::retire(cx);
+        worker::release_core_caches(cx);
     });
 }
 
@@ -183,16 +187,7 @@ impl Sim {
 
 /// Step 1.
 fn fire_due(shared: &Shared, core: &mut Core, clock: &VirtualClock) {
-    shared.adopt_remote_timers(core);
-    if core.timers.is_empty() {
-        return;
-    }
-    let now = clock.nanos() / TICK_NANOS;
-    let mut due = Vec::new();
-    core.timers.poll(now, |action| due.push(action));
-    for action in due {
-        shared.fire_timer(Some(core), action);
-    }
+    shared.fire_due(core, clock.nanos() / TICK_NANOS);
 }
 
 /// Waits for work from outside the runtime (step 3, second case).
@@ -205,6 +200,8 @@ fn park(cx: &WorkerContext) {
             || !core.run_queue.is_empty()
             || !shared.injector.is_empty()
             || shared.has_remote_timers.load(Ordering::Acquire);
+        // `has_remote_timers` (above) pairs with the Release in `Shared::arm_timer`;
+        // `stopping` with the shutdown's SeqCst store.
         if !pending && !shared.stopping.load(Ordering::Acquire) {
             core.stats.parks += 1;
             core.parker.park();

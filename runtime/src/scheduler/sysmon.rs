@@ -6,8 +6,8 @@
 //! that never reaches a reduction point, or a blocking syscall — it:
 //!
 //! 1. reports a [`LongSchedule`] event to the process subscribed with
-//!    [`system_monitor`](crate::system_monitor), and logs it (`beamlet::sysmon`);
-//! 2. takes the core away from the stuck thread ([`super::handoff`]) and hands it —
+//!    [`system_monitor`], and logs it (`beamlet::sysmon`);
+//! 2. takes the core away from the stuck thread ([`crate::kernel::handoff`]) and hands it —
 //!    run queue, next slot, timers — to a spare thread, starting one if none is
 //!    waiting. The stuck thread finishes its process without a core and then waits
 //!    as a spare, so the number of threads running processes returns to the number
@@ -17,16 +17,18 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use super::Shared;
-use crate::Pid;
+use super::context::{WorkerContext, with_runtime};
+use super::worker;
+use crate::kernel::shared::Shared;
 use crate::mailbox::node::Node;
+use crate::pid::Pid;
 
 /// How often the monitor looks: fine enough that a stuck core is noticed within
 /// a tick of the threshold, coarse enough to cost nothing measurable (500 wake-ups/s).
 pub(crate) const SYSMON_TICK: Duration = Duration::from_millis(2);
 
 /// A process ran for `duration` without a switch (as `{monitor, Pid, long_schedule,
-/// Info}`), sent to the [`system_monitor`](crate::system_monitor) subscriber.
+/// Info}`), sent to the [`system_monitor`] subscriber.
 ///
 /// # Examples
 ///
@@ -61,7 +63,7 @@ struct Watch {
 }
 
 /// The monitor thread's body.
-pub(crate) fn run(shared: Arc<Shared>) {
+pub(crate) fn thread_main(shared: Arc<Shared>) {
     let now = Instant::now();
     let mut watches = vec![
         Watch {
@@ -72,6 +74,7 @@ pub(crate) fn run(shared: Arc<Shared>) {
         };
         shared.slots.len()
     ];
+    // Acquire pairs with the shutdown's SeqCst store: a thread that sees it stops.
     while !shared.stopping.load(Ordering::Acquire) {
         std::thread::sleep(SYSMON_TICK);
         let now = Instant::now();
@@ -122,48 +125,30 @@ fn report(shared: &Shared, pid: Pid, duration: Duration) {
     }
 }
 
-/// Gives core `i` (whose lease the monitor now holds) to a spare thread.
+/// Gives core `i` (whose lease the monitor now holds) to a spare thread, starting
+/// one if none is waiting.
 fn hand_off(shared: &Arc<Shared>, i: usize) {
-    let waiting = {
-        let mut h = shared.handoff.lock().unwrap_or_else(|e| e.into_inner());
-        h.cores.push(i);
-        h.spares
-    };
-    if waiting > 0 {
-        shared.handoff_ready.notify_one();
-    } else if let Err(e) = shared.start_spare_thread() {
+    if !shared.spares.offer_core(i)
+        && let Err(e) = start_spare_thread(shared)
+    {
         log::error!(target: "beamlet::sysmon", "cannot start a spare scheduler thread: {e}");
     }
 }
 
-impl Shared {
-    /// Sets the process that receives [`LongSchedule`] events; returns the previous.
-    pub(crate) fn set_system_monitor(&self, to: Option<Pid>) -> Option<Pid> {
-        std::mem::replace(
-            &mut *self.sys_monitor.lock().unwrap_or_else(|e| e.into_inner()),
-            to,
-        )
-    }
-
-    /// Blocks a thread without a core until a core is handed to it; `None` when the
-    /// runtime stops.
-    pub(crate) fn wait_for_core(&self) -> Option<usize> {
-        let mut h = self.handoff.lock().unwrap_or_else(|e| e.into_inner());
-        loop {
-            if self.stopping.load(Ordering::Acquire) {
-                return None;
-            }
-            if let Some(i) = h.cores.pop() {
-                return Some(i);
-            }
-            h.spares += 1;
-            h = self
-                .handoff_ready
-                .wait(h)
-                .unwrap_or_else(|e| e.into_inner());
-            h.spares -= 1;
-        }
-    }
+/// Starts a scheduler thread without a core: it waits until one is handed to it
+/// (the core offered just before is taken at once). Joined at shutdown.
+fn start_spare_thread(shared: &Arc<Shared>) -> std::io::Result<()> {
+    let cx_shared = shared.clone();
+    let name = format!("{}-spare", shared.config.thread_name);
+    let handle = std::thread::Builder::new()
+        .name(name)
+        .spawn(move || worker::thread_main(&WorkerContext::new(cx_shared), None))?;
+    shared
+        .extra_threads
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(handle);
+    Ok(())
 }
 
 /// Sets the process that receives [`LongSchedule`] events (`None` to stop); returns the
@@ -173,6 +158,6 @@ impl Shared {
 ///
 /// Outside a process.
 pub fn system_monitor(to: Option<Pid>) -> Option<Pid> {
-    crate::scheduler::context::with_context(|cx| cx.shared.set_system_monitor(to))
+    with_runtime(|shared| shared.set_system_monitor(to))
         .expect("beamlet: system_monitor() called outside a process")
 }

@@ -8,10 +8,10 @@
 //!    then the local run queue; then the injector; then a steal from a random victim.
 //! 3. Run it until it suspends or finishes ([`super::run`]).
 //! 4. With nothing to run: spin briefly (stealing), release surplus pooled stacks,
-//!    then park until a notify or the next timer deadline (see [`super::idle`]).
+//!    then park until a notify or the next timer deadline (see [`crate::idle`]).
 //!
 //! A thread whose core was taken by the system monitor while it ran a process (see
-//! [`super::handoff`]) finishes with that process without a core, then waits as a
+//! [`crate::kernel::handoff`]) finishes with that process without a core, then waits as a
 //! spare thread until the monitor hands it a core again.
 
 use std::sync::atomic::Ordering;
@@ -20,10 +20,13 @@ use std::time::Instant;
 use crossbeam_utils::Backoff;
 
 use super::context::{self, WorkerContext};
-use super::{Core, Shared, run};
+use super::run;
+use crate::kernel::core::Core;
+use crate::kernel::shared::Shared;
 use crate::process::ProcPtr;
 use crate::stack::KEEP_RESIDENT;
-use crate::timer;
+use crate::stack::guard::AltStack;
+use crate::timer::wheel;
 
 /// How long an idle scheduler keeps looking for work before it parks (as the BEAM's
 /// scheduler busy wait): a wake-up from a parked thread costs tens of microseconds on
@@ -34,16 +37,17 @@ const IDLE_SPIN: std::time::Duration = std::time::Duration::from_micros(50);
 const INJECTOR_INTERVAL: u64 = 61;
 
 /// The thread body of a scheduler: holds core `first` (or starts as a spare).
-pub(crate) fn run(cx: &WorkerContext, first: Option<usize>) {
-    let _alt = crate::stack::guard::AltStack::ensure();
+pub(crate) fn thread_main(cx: &WorkerContext, first: Option<usize>) {
+    let _alt = AltStack::ensure();
     set_timer_slack();
     if let Some(i) = first {
         cx.adopt(i);
     }
     context::enter(cx, || {
+        // Acquire pairs with the shutdown's SeqCst store: a thread that sees it stops.
         while !cx.shared.stopping.load(Ordering::Acquire) {
             if cx.core_index().is_none() {
-                match cx.shared.wait_for_core() {
+                match cx.shared.spares.wait_for_core(&cx.shared.stopping) {
                     Some(i) => cx.adopt(i),
                     None => break,
                 }
@@ -61,7 +65,7 @@ pub(crate) fn run(cx: &WorkerContext, first: Option<usize>) {
                 None => {}
             }
         }
-        retire(cx);
+        release_core_caches(cx);
     });
 }
 
@@ -83,16 +87,7 @@ fn set_timer_slack() {
 }
 
 fn fire_timers(shared: &Shared, core: &mut Core) {
-    shared.adopt_remote_timers(core);
-    if core.timers.is_empty() {
-        return;
-    }
-    let now = timer::now_tick(shared.epoch, Instant::now());
-    let mut due = Vec::new();
-    core.timers.poll(now, |action| due.push(action));
-    for action in due {
-        shared.fire_timer(Some(core), action);
-    }
+    shared.fire_due(core, wheel::now_tick(shared.epoch, Instant::now()));
 }
 
 /// Chooses the next process. `true` in the result means it inherits the slice.
@@ -144,11 +139,12 @@ fn has_work(shared: &Shared, core: &Core) -> bool {
     if !core.run_queue.is_empty() || core.next.is_some() || !shared.injector.is_empty() {
         return true;
     }
+    // Acquire pairs with the Release in `Shared::arm_timer`.
     if shared.has_remote_timers.load(Ordering::Acquire) {
         return true;
     }
     if let Some(t) = core.timers.next_deadline() {
-        if t <= timer::now_tick(shared.epoch, Instant::now()) {
+        if t <= wheel::now_tick(shared.epoch, Instant::now()) {
             return true;
         }
     }
@@ -165,6 +161,7 @@ fn idle(cx: &WorkerContext) {
     let until = Instant::now() + IDLE_SPIN;
     loop {
         let busy = cx.with_core(|c| c.is_none_or(|core| has_work(shared, core)));
+        // Acquire pairs with the shutdown's SeqCst store: a thread that sees it stops.
         if busy || shared.stopping.load(Ordering::Acquire) {
             return;
         }
@@ -175,7 +172,7 @@ fn idle(cx: &WorkerContext) {
     }
     cx.with_core(|core| {
         if let Some(core) = core {
-            release_caches(shared, core);
+            shared.release_caches(core);
             shared.stacks.trim(KEEP_RESIDENT);
             park(shared, core);
         }
@@ -190,7 +187,7 @@ fn park(shared: &Shared, core: &mut Core) {
         match core.timers.next_deadline() {
             Some(t) => core
                 .parker
-                .park_deadline(timer::tick_instant(shared.epoch, t)),
+                .park_deadline(wheel::tick_instant(shared.epoch, t)),
             None => core.parker.park(),
         }
     }
@@ -198,23 +195,12 @@ fn park(shared: &Shared, core: &mut Core) {
 }
 
 /// Hands what this thread's core caches back when the thread stops.
-pub(crate) fn retire(cx: &WorkerContext) {
+pub(crate) fn release_core_caches(cx: &WorkerContext) {
     cx.with_core(|core| {
         if let Some(core) = core {
-            release_caches(&cx.shared, core);
+            cx.shared.release_caches(core);
             let dropped: Vec<_> = core.timers.drain().collect();
             drop(dropped);
         }
     });
-}
-
-/// Returns a core's cached slots and stacks to the shared pools, so memory can be
-/// trimmed and other cores can use them.
-fn release_caches(shared: &Shared, core: &mut Core) {
-    if !core.free_stacks.is_empty() {
-        shared.stacks.release_batch(core.free_stacks.drain(..));
-    }
-    if !core.free_slots.is_empty() {
-        shared.table.release_batch(core.free_slots.drain(..));
-    }
 }

@@ -15,10 +15,22 @@
 //!    to stderr with `write(2)` (async-signal-safe, no allocation) and aborts.
 //!    Otherwise it hands the signal to the previous handler.
 
-use std::sync::Once;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Once, OnceLock};
 
-use super::page_size;
+use super::page::page_size;
+use crate::pid::Pid;
+
+/// Names the process running on the faulting thread, for the overflow report. Set
+/// by the scheduler layer (which owns the thread-local context) before any process
+/// runs; it must read only plain memory (it runs in the signal handler). A
+/// `OnceLock` read is one atomic load, which is async-signal-safe.
+static PID_PROBE: OnceLock<fn() -> Option<Pid>> = OnceLock::new();
+
+/// Sets the probe the fault handler names the faulting process with (first call wins).
+pub(crate) fn set_pid_probe(probe: fn() -> Option<Pid>) {
+    let _ = PID_PROBE.set(probe);
+}
 
 /// Chunks the table can hold: 16,384 × 1,024 stacks covers several runtimes of a
 /// million processes. Registration beyond it leaves the chunk unnamed (its overflows
@@ -186,7 +198,7 @@ fn report_overflow(stack_size: usize) {
         }
     };
     put(b"beamlet: process ");
-    match crate::scheduler::context::current_pid_for_signal() {
+    match PID_PROBE.get().and_then(|probe| probe()) {
         Some(pid) => {
             put(b"<");
             put(itoa(pid.runtime as usize, &mut [0; 20]));

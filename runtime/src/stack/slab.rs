@@ -8,7 +8,20 @@ use std::sync::{Mutex, OnceLock};
 use corosensei::stack::{Stack, StackPointer};
 
 use super::guard;
-use super::{MPROTECT_STACK_BUDGET, STACKS_PER_CHUNK, page_size};
+use super::page::page_size;
+
+/// Stacks per mapping. 1,024 × 64 KiB = 64 MiB of address space per chunk: large
+/// enough that a million stacks need ~1,000 mappings, small enough that a runtime with
+/// few processes reserves little.
+pub(crate) const STACKS_PER_CHUNK: usize = 1024;
+
+/// With `mprotect` guards each stack costs two mappings; stop well below the default
+/// `vm.max_map_count` (65,530) so the rest of the program keeps room for its own.
+pub(crate) const MPROTECT_STACK_BUDGET: usize = 24 * 1024;
+
+/// Stacks kept resident in the shared pool when a scheduler goes idle; the rest have
+/// their pages released. 4,096 × one touched page ≈ 16 MiB.
+pub(crate) const KEEP_RESIDENT: usize = 4096;
 
 /// `madvise` advice that installs guard markers (Linux ≥ 6.13; not yet in `libc`).
 const MADV_GUARD_INSTALL: libc::c_int = 102;
@@ -129,7 +142,7 @@ pub(crate) struct PooledStack {
 }
 
 impl PooledStack {
-    /// The slot address, to give the stack back with [`StackPool::release`].
+    /// The slot address, to give the stack back with `StackPool::release_batch`.
     pub(crate) fn into_slot(self) -> usize {
         self.slot
     }

@@ -5,7 +5,7 @@
 use loom::sync::Arc;
 use loom::thread;
 
-use crate::mailbox::Inbound;
+use crate::mailbox::inbound::Inbound;
 use crate::mailbox::node::Node;
 
 #[test]
@@ -17,7 +17,9 @@ fn loom_inbound_order_and_exactly_once() {
                 let inbound = inbound.clone();
                 thread::spawn(move || {
                     for i in 0..2u32 {
-                        inbound.push(Node::new((s, i)));
+                        inbound
+                            .push(Node::new((s, i)))
+                            .expect("nobody closes the inbound");
                     }
                 })
             })

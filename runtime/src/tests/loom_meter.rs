@@ -6,7 +6,7 @@
 use loom::sync::Arc;
 use loom::thread;
 
-use crate::mailbox::Inbound;
+use crate::mailbox::inbound::Inbound;
 use crate::mailbox::limit::{self, Admission, Admit, MailboxLimit, Meter, OverflowPolicy};
 use crate::mailbox::node::Node;
 

@@ -17,8 +17,8 @@ use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use loom::sync::{Arc, Condvar, Mutex};
 use loom::thread;
 
+use crate::idle::Idle;
 use crate::loom::Unpark;
-use crate::scheduler::idle::Idle;
 
 /// crossbeam's `Parker`, on loom's mutex and condition variable.
 #[derive(Default)]

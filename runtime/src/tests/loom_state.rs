@@ -6,7 +6,7 @@ use loom::sync::Arc;
 use loom::sync::atomic::{AtomicUsize, Ordering};
 use loom::thread;
 
-use crate::mailbox::Inbound;
+use crate::mailbox::inbound::Inbound;
 use crate::mailbox::node::Node;
 use crate::process::state::{Notify, RunState, Wait};
 
@@ -31,7 +31,9 @@ fn loom_no_lost_wakeup_no_double_schedule() {
             .map(|i| {
                 let p = p.clone();
                 thread::spawn(move || {
-                    p.inbound.push(Node::new(i));
+                    p.inbound
+                        .push(Node::new(i))
+                        .expect("nobody closes the inbound");
                     if p.state.notify() == Notify::Schedule {
                         p.schedules.fetch_add(1, Ordering::SeqCst);
                     }

@@ -1,7 +1,7 @@
 //! The runtime's clock: the OS monotonic clock, or a virtual one in simulation mode.
 //!
 //! Every deadline the runtime computes (receive timeouts, `sleep`, `send_after`,
-//! `read_timer`) reads [`now`], and so does the OTP library (call timeouts, restart
+//! `read_timer`) reads `time::now`, and so does the OTP library (call timeouts, restart
 //! intensity, shutdown timeouts). Normally that is `Instant::now()`. In a runtime
 //! built with [`RuntimeBuilder::simulation`](crate::RuntimeBuilder::simulation) it
 //! is the runtime's [`VirtualClock`]: the runtime's start instant plus a count of
@@ -15,10 +15,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::scheduler::context::with_context;
-
-/// Set (for good) when the first simulated runtime is built: from then on [`now`]
-/// asks the calling thread's runtime which clock it runs on.
+/// Set (for good) when the first simulated runtime is built: from then on `time::now`
+/// asks the calling thread's runtime which clock it runs on (see [`simulating`]).
 static SIMULATING: AtomicBool = AtomicBool::new(false);
 
 /// A simulated runtime's clock: `epoch` plus virtual nanoseconds.
@@ -57,43 +55,11 @@ impl VirtualClock {
     }
 }
 
-/// The runtime's current time (as `erlang:monotonic_time/0`).
-///
-/// In a process of a runtime built with
-/// [`simulation`](crate::RuntimeBuilder::simulation) this is the runtime's virtual
-/// clock, which stands still while processes run and jumps to the next timer
-/// deadline when none is runnable; everywhere else it is `Instant::now()`. Measure
-/// time with it, not with `Instant::now()`, in code that should replay exactly in a
-/// simulation. A virtual instant is only comparable with instants from the same
-/// clock: it starts at the runtime's start and does not follow the OS clock.
-///
-/// # Examples
-///
-/// ```
-/// use std::time::Duration;
-/// use beamlet_runtime::{now, sleep, Runtime};
-/// let rt = Runtime::builder().simulation(7).build().unwrap();
-/// let slept = rt.block_on(|| {
-///     let t0 = now();
-///     sleep(Duration::from_secs(3600)); // an hour of virtual time, no wall time
-///     now() - t0
-/// }).unwrap();
-/// assert!(slept >= Duration::from_secs(3600));
-/// assert!(slept < Duration::from_secs(3601));
-/// rt.shutdown();
-/// ```
+/// `true` once any simulated runtime was built: from then on `time::now` asks the
+/// calling thread's runtime for its clock.
 #[inline]
-pub fn now() -> Instant {
-    if SIMULATING.load(Ordering::Relaxed) {
-        return simulated_now();
-    }
-    Instant::now()
-}
-
-#[cold]
-#[inline(never)]
-fn simulated_now() -> Instant {
-    with_context(|cx| cx.shared.now()).unwrap_or_else(Instant::now)
+pub(crate) fn simulating() -> bool {
+    SIMULATING.load(Ordering::Relaxed)
 }
 
 /// `now` on `clock` (a virtual clock) or the OS clock.

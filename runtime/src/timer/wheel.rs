@@ -17,6 +17,8 @@
 //!
 //! Insert and cancel are O(1); a poll costs O(levels) plus the entries it moves.
 
+use std::time::{Duration, Instant};
+
 /// Nanoseconds per tick: 2^13 ns ≈ 8.2 µs, fine enough that rounding a deadline up to
 /// a tick adds little lateness to a 1 ms timer, coarse enough that level 0 spans half
 /// a millisecond.
@@ -40,6 +42,25 @@ pub(crate) struct Entry<T> {
 struct Level<T> {
     occupied: u64,
     slots: Vec<Vec<Entry<T>>>,
+}
+
+/// Converts an instant to a deadline tick relative to `epoch`, rounding up so that a
+/// timer never fires early.
+pub(crate) fn deadline_tick(epoch: Instant, deadline: Instant) -> u64 {
+    let nanos = deadline.saturating_duration_since(epoch).as_nanos();
+    let nanos = u64::try_from(nanos).unwrap_or(u64::MAX / 2);
+    nanos.div_ceil(TICK_NANOS)
+}
+
+/// The current tick (rounded down).
+pub(crate) fn now_tick(epoch: Instant, now: Instant) -> u64 {
+    let nanos = now.saturating_duration_since(epoch).as_nanos();
+    u64::try_from(nanos).unwrap_or(u64::MAX / 2) / TICK_NANOS
+}
+
+/// The instant of a tick.
+pub(crate) fn tick_instant(epoch: Instant, tick: u64) -> Instant {
+    epoch + Duration::from_nanos(tick.saturating_mul(TICK_NANOS))
 }
 
 /// The wheel.

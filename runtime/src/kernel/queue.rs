@@ -14,40 +14,6 @@ use crate::process::ProcPtr;
 /// skips a low process 8 times in its normal queue).
 pub(crate) const LOW_INTERVAL: u32 = 8;
 
-/// A process priority.
-///
-/// # Examples
-///
-/// ```
-/// use beamlet_runtime::{set_priority, Priority};
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
-/// rt.block_on(|| {
-///     assert_eq!(set_priority(Priority::High), Priority::Normal);
-///     assert_eq!(set_priority(Priority::Low), Priority::High);
-/// }).unwrap();
-/// rt.shutdown();
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Priority {
-    /// Runs when nothing else is runnable, and otherwise every few normal slices.
-    Low = 0,
-    /// The default.
-    Normal = 1,
-    /// Runs before any normal or low process. (The BEAM's `max` is reserved for the
-    /// runtime's own processes and not offered.)
-    High = 2,
-}
-
-impl Priority {
-    pub(crate) fn from_u8(v: u8) -> Priority {
-        match v {
-            0 => Priority::Low,
-            2 => Priority::High,
-            _ => Priority::Normal,
-        }
-    }
-}
-
 fn level(p: ProcPtr) -> usize {
     usize::from(p.get().priority.load(std::sync::atomic::Ordering::Relaxed)).min(2)
 }

@@ -59,6 +59,7 @@ impl<U: Unpark> Idle<U> {
         let mut s = self.sleepers.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(pos) = s.iter().position(|&w| w == worker) {
             s.swap_remove(pos);
+            // SeqCst: as every update of `num_idle` (see `register`).
             self.num_idle.fetch_sub(1, Ordering::SeqCst);
         }
     }
@@ -74,6 +75,7 @@ impl<U: Unpark> Idle<U> {
             let mut s = self.sleepers.lock().unwrap_or_else(|e| e.into_inner());
             let w = s.pop();
             if w.is_some() {
+                // SeqCst: as every update of `num_idle` (see `register`).
                 self.num_idle.fetch_sub(1, Ordering::SeqCst);
             }
             w

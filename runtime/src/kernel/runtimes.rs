@@ -4,7 +4,7 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
-use crate::scheduler::Shared;
+use super::shared::Shared;
 
 static RUNTIMES: Mutex<Vec<(u32, Weak<Shared>)>> = Mutex::new(Vec::new());
 static NEXT_ID: AtomicU32 = AtomicU32::new(0);

@@ -4,17 +4,17 @@
 //!
 //! Every signal travels through the receiver's inbound mailbox, like a message, so
 //! signals and messages from one process to another keep their send order. A signal
-//! is acted on when the receiver drains its inbound ([`drain`]: at every `receive`,
+//! is acted on when the receiver takes in its inbound ([`intake`]: at every `receive`,
 //! and every time the process is resumed), never by the sender:
 //!
 //! 1. `Link { from }`: add `from` to the links. `Unlink { from }`: remove it.
 //! 2. `Exit { from, reason, link }`: for a link exit, ignored unless `from` is still
 //!    linked (so after `unlink` returns no exit from that link arrives). Then: an
 //!    `exit_pid(.., Kill)` kills untrappably (reason `Killed`); a trapping process
-//!    gets an [`Exit`](crate::Exit) message; `Normal` is ignored (unless sent by the
+//!    gets an [`Exit`] message; `Normal` is ignored (unless sent by the
 //!    process to itself); any other reason ends the process with that reason.
 //! 3. `Monitor { from, monitor }`: record the watcher. `Demonitor { monitor }`: forget.
-//! 4. `Down { .. }`: becomes a [`Down`](crate::Down) message only if the monitor is
+//! 4. `Down { .. }`: becomes a [`Down`] message only if the monitor is
 //!    still active, and deactivates it — so each monitor yields at most one `Down`,
 //!    and none after `demonitor` returns.
 //! 5. `Alias { alias, message }`: the message is queued only if the alias is still
@@ -24,7 +24,7 @@
 //!    `Kill` limit; ends the process untrappably with that reason (as the BEAM's
 //!    `max_heap_size` kill).
 //!
-//! After a drain the process publishes its mailbox length, and a `DropOldest` limit
+//! After an intake the process publishes its mailbox length, and a `DropOldest` limit
 //! discards the oldest ordinary messages beyond `max` (see [`crate::mailbox::limit`]).
 //!
 //! When a process exits, the scheduler ([`on_exit`]): closes the mailbox (later
@@ -35,11 +35,13 @@
 
 use std::sync::atomic::Ordering;
 
+use super::core::Core;
+use super::shared::Shared;
+use crate::exit::{Down, Exit, ExitReason};
 use crate::mailbox::limit::OverflowPolicy;
 use crate::mailbox::node::{Kind, Node};
-use crate::process::{FLAG_KILL, ProcPtr, Process};
-use crate::scheduler::{Core, Shared};
-use crate::{Down, Exit, ExitReason, MonitorRef, Pid, Ref, unwind};
+use crate::pid::{MonitorRef, Pid, Ref};
+use crate::process::{FLAG_KILL, Held, Process};
 
 /// A runtime signal (see the module protocol).
 #[derive(Debug)]
@@ -117,19 +119,12 @@ pub(crate) fn bounce(shared: &Shared, core: Option<&mut Core>, dead: Pid, node: 
     }
 }
 
-/// Moves arrivals into the running process's private queue and acts on signals.
-/// Unwinds the process if a signal ends it.
-pub(crate) fn drain(shared: &Shared, p: ProcPtr) {
-    if let Some(reason) = drain_into(shared, p) {
-        unwind::raise(reason);
-    }
-}
-
-/// Moves arrivals into the private queue and acts on signals, for a process held
-/// exclusively by the caller (the process itself, or the scheduler for a hibernated
-/// one). Returns the reason to exit with if a signal ends the process.
-pub(crate) fn drain_into(shared: &Shared, p: ProcPtr) -> Option<ExitReason> {
-    let proc = p.get();
+/// Moves every arrival into the private queue — messages queued, signals acted on —
+/// for a process held by the caller (the process itself, or the scheduler for a
+/// hibernated one). Returns the reason to exit with if a signal ends the process;
+/// the process is then marked killed (`FLAG_KILL`, `kill_reason`).
+pub(crate) fn intake(shared: &Shared, held: &mut Held<'_>) -> Option<ExitReason> {
+    let proc = held.process();
     if proc.inbound.is_empty() {
         return None;
     }
@@ -148,16 +143,14 @@ pub(crate) fn drain_into(shared: &Shared, p: ProcPtr) -> Option<ExitReason> {
             let stale = Pid::new(me.runtime, me.index, node.header().serial);
             bounce(shared, None, stale, node);
         } else if node.header().kind == Kind::Message {
-            // SAFETY: the running process uses its own owned fields; no switch here.
-            unsafe { proc.owned() }.queue.push_back(node);
+            held.owned().queue.push_back(node);
         } else if let Ok(sig) = node.downcast::<Signal>() {
-            if let Some(reason) = act(proc, me, sig) {
+            if let Some(reason) = act(held, me, sig) {
                 die.get_or_insert(reason);
             }
         }
     }
-    // SAFETY: as above.
-    let owned = unsafe { proc.owned() };
+    let owned = held.owned();
     owned.drained = owned.drained.wrapping_add(drained);
     if let Some(limit) = limit
         && limit.policy == OverflowPolicy::DropOldest
@@ -167,15 +160,17 @@ pub(crate) fn drain_into(shared: &Shared, p: ProcPtr) -> Option<ExitReason> {
     proc.publish_mailbox(owned);
     if let Some(reason) = &die {
         owned.kill_reason = Some(reason.clone());
+        // AcqRel: as every setter of FLAG_KILL (see `Process::kill_pending`).
         proc.flags.fetch_or(FLAG_KILL, Ordering::AcqRel);
     }
     die
 }
 
 /// Acts on one signal; returns the reason to die with, if it is fatal.
-fn act(proc: &Process, me: Pid, sig: Signal) -> Option<ExitReason> {
+fn act(held: &mut Held<'_>, me: Pid, sig: Signal) -> Option<ExitReason> {
+    let proc = held.process();
     match sig {
-        Signal::Exit { from, reason, link } => on_exit_signal(proc, me, from, reason, link),
+        Signal::Exit { from, reason, link } => on_exit_signal(held, me, from, reason, link),
         Signal::Link { from } => {
             proc.relations().links.insert(from);
             None
@@ -193,8 +188,7 @@ fn act(proc: &Process, me: Pid, sig: Signal) -> Option<ExitReason> {
             None
         }
         Signal::Alias { alias, message } => {
-            // SAFETY: the running process uses its own owned fields.
-            let owned = unsafe { proc.owned() };
+            let owned = held.owned();
             if owned.aliases.contains(&alias) {
                 owned.queue.push_back(message);
             }
@@ -212,8 +206,7 @@ fn act(proc: &Process, me: Pid, sig: Signal) -> Option<ExitReason> {
                     pid,
                     reason,
                 };
-                // SAFETY: the running process uses its own owned fields.
-                unsafe { proc.owned() }.queue.push_back(Node::new(down));
+                held.owned().queue.push_back(Node::new(down));
             }
             None
         }
@@ -221,12 +214,13 @@ fn act(proc: &Process, me: Pid, sig: Signal) -> Option<ExitReason> {
 }
 
 fn on_exit_signal(
-    proc: &Process,
+    held: &mut Held<'_>,
     me: Pid,
     from: Pid,
     reason: ExitReason,
     link: bool,
 ) -> Option<ExitReason> {
+    let proc = held.process();
     if link && !proc.relations().links.remove(&from) {
         return None;
     }
@@ -234,8 +228,7 @@ fn on_exit_signal(
         return Some(ExitReason::Killed);
     }
     if proc.trap_exit.load(Ordering::Relaxed) {
-        // SAFETY: the running process uses its own owned fields.
-        unsafe { proc.owned() }
+        held.owned()
             .queue
             .push_back(Node::new(Exit { from, reason }));
         return None;

@@ -9,10 +9,11 @@ use std::time::{Duration, Instant};
 
 use mio::Interest;
 
-use super::reactor::{Dir, IoHandle};
-use super::{SocketId, Timeout, current, deadline, io_loop};
-use crate::Pid;
-use crate::scheduler::context::with_context;
+use super::socket::SocketId;
+use super::wait::{self, Timeout, current, deadline, io_loop};
+use crate::io::reactor::{Dir, IoHandle};
+use crate::pid::Pid;
+use crate::scheduler::current::Current;
 
 /// A TCP connection (as a `gen_tcp` socket).
 ///
@@ -71,13 +72,13 @@ impl Drop for StreamInner {
 
 /// The calling process's pid, if any.
 pub(crate) fn current_pid() -> Option<Pid> {
-    with_context(|cx| cx.current.get().map(|p| p.get().pid(cx.shared.id))).flatten()
+    Current::get().map(|me| me.pid())
 }
 
 impl TcpStream {
     /// Registers a connected (or connecting) socket; the calling process owns it.
     pub(crate) fn adopt(mut sock: mio::net::TcpStream) -> io::Result<TcpStream> {
-        let io = IoHandle::register(&mut sock, Interest::READABLE | Interest::WRITABLE)?;
+        let io = wait::register(&mut sock, Interest::READABLE | Interest::WRITABLE)?;
         io.lock().owner = current_pid();
         let inner = StreamInner {
             sock,
@@ -165,7 +166,7 @@ impl TcpStream {
     }
 
     fn connect_until(addr: SocketAddr, deadline: Option<Instant>) -> io::Result<TcpStream> {
-        let runtime = with_context(|cx| cx.shared.id).ok_or_else(super::outside_process)?;
+        let runtime = wait::this_runtime()?;
         current(runtime)?;
         let stream = TcpStream::adopt(mio::net::TcpStream::connect(addr)?)?;
         let inner = &stream.inner;

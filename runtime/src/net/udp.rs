@@ -6,9 +6,8 @@ use std::time::Duration;
 
 use mio::Interest;
 
-use super::reactor::{Dir, IoHandle};
-use super::{Timeout, deadline, io_loop};
-use crate::scheduler::context::with_context;
+use super::wait::{self, Timeout, deadline, io_loop};
+use crate::io::reactor::{Dir, IoHandle};
 
 /// A UDP socket (as `gen_udp`).
 ///
@@ -59,9 +58,7 @@ impl UdpSocket {
     /// rt.shutdown();
     /// ```
     pub fn bind(addr: impl ToSocketAddrs) -> io::Result<UdpSocket> {
-        if with_context(|_| ()).is_none() {
-            return Err(super::outside_process());
-        }
+        wait::this_runtime()?;
         let mut last = None;
         for a in addr.to_socket_addrs()? {
             match mio::net::UdpSocket::bind(a) {
@@ -75,7 +72,7 @@ impl UdpSocket {
     }
 
     fn adopt(mut sock: mio::net::UdpSocket) -> io::Result<UdpSocket> {
-        let io = IoHandle::register(&mut sock, Interest::READABLE | Interest::WRITABLE)?;
+        let io = wait::register(&mut sock, Interest::READABLE | Interest::WRITABLE)?;
         Ok(UdpSocket {
             sock,
             io,

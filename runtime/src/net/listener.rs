@@ -6,10 +6,9 @@ use std::time::Duration;
 
 use mio::Interest;
 
-use super::reactor::{Dir, IoHandle};
 use super::tcp::TcpStream;
-use super::{Timeout, deadline, io_loop};
-use crate::scheduler::context::with_context;
+use super::wait::{self, Timeout, deadline, io_loop};
+use crate::io::reactor::{Dir, IoHandle};
 
 /// Pending connections a listener queues; the kernel caps it at `somaxconn` (4096 by
 /// default since Linux 5.4). The standard library's 128 overflows when a thousand
@@ -86,14 +85,12 @@ impl TcpListener {
     /// rt.shutdown();
     /// ```
     pub fn bind(addr: impl ToSocketAddrs) -> io::Result<TcpListener> {
-        if with_context(|_| ()).is_none() {
-            return Err(super::outside_process());
-        }
+        wait::this_runtime()?;
         let std = std::net::TcpListener::bind(addr)?;
         std.set_nonblocking(true)?;
         raise_backlog(&std)?;
         let mut sock = mio::net::TcpListener::from_std(std);
-        let io = IoHandle::register(&mut sock, Interest::READABLE)?;
+        let io = wait::register(&mut sock, Interest::READABLE)?;
         Ok(TcpListener {
             sock,
             io,

@@ -41,10 +41,10 @@
 //! `membarrier` is unavailable both sides use a SeqCst fence.
 
 use std::ptr::NonNull;
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering, compiler_fence, fence};
+use std::sync::{Condvar, Mutex, OnceLock};
 
-use super::Core;
+use super::core::Core;
 
 const OWNED: u64 = 0;
 const STEALING: u64 = 1;
@@ -130,6 +130,8 @@ impl CoreSlot {
             return false;
         }
         let stealing = (l & !STATE_MASK) | STEALING;
+        // AcqRel: claims the lease against the owner's `enter` (step 4); Acquire on
+        // failure sees the owner's newer lease.
         if self
             .lease
             .compare_exchange(l, stealing, Ordering::AcqRel, Ordering::Acquire)
@@ -143,6 +145,8 @@ impl CoreSlot {
         } else {
             OWNED
         };
+        // Release pairs with the thread's Acquire in `enter`: the verdict, and the core
+        // it decides about, are published together.
         self.lease
             .store((l & !STATE_MASK) | verdict, Ordering::Release);
         verdict == STOLEN
@@ -212,4 +216,60 @@ fn heavy_fence() -> bool {
     }
     fence(Ordering::SeqCst);
     true
+}
+
+/// The hand-off rendezvous: cores the monitor took away, waiting for a thread, and
+/// spare threads waiting for a core.
+#[derive(Debug, Default)]
+struct Rendezvous {
+    cores: Vec<usize>,
+    spares: usize,
+}
+
+/// Where taken cores meet spare threads (the condvar wakes a waiting spare).
+#[derive(Debug, Default)]
+pub(crate) struct Spares {
+    rendezvous: Mutex<Rendezvous>,
+    ready: Condvar,
+}
+
+impl Spares {
+    /// Blocks a thread without a core until a core is handed to it; `None` once
+    /// `stopping` is set (and [`Spares::wake_all`] called).
+    pub(crate) fn wait_for_core(&self, stopping: &AtomicBool) -> Option<usize> {
+        let mut h = self.rendezvous.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            // Acquire pairs with the shutdown's SeqCst store of `stopping`.
+            if stopping.load(Ordering::Acquire) {
+                return None;
+            }
+            if let Some(i) = h.cores.pop() {
+                return Some(i);
+            }
+            h.spares += 1;
+            h = self.ready.wait(h).unwrap_or_else(|e| e.into_inner());
+            h.spares -= 1;
+        }
+    }
+
+    /// Offers core `i` (whose lease the caller holds) to a waiting spare thread;
+    /// `false` if none waits (the caller then starts one, which takes it).
+    pub(crate) fn offer_core(&self, i: usize) -> bool {
+        let waiting = {
+            let mut h = self.rendezvous.lock().unwrap_or_else(|e| e.into_inner());
+            h.cores.push(i);
+            h.spares
+        };
+        if waiting > 0 {
+            self.ready.notify_one();
+        }
+        waiting > 0
+    }
+
+    /// Wakes every waiting spare (shutdown, after `stopping` was set): taking the
+    /// lock first means none is between its check of `stopping` and its wait.
+    pub(crate) fn wake_all(&self) {
+        let _h = self.rendezvous.lock().unwrap_or_else(|e| e.into_inner());
+        self.ready.notify_all();
+    }
 }

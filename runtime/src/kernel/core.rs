@@ -30,6 +30,7 @@ pub(crate) struct CoreStats {
 /// The movable state of one scheduler.
 #[derive(Debug)]
 pub(crate) struct Core {
+    /// Which core this is: its slot in `Shared::slots`, `stealers` and `idle`.
     pub(crate) index: usize,
     /// FIFO run queues by priority; other cores steal from their fronts.
     pub(crate) run_queue: RunQueue,
@@ -37,11 +38,17 @@ pub(crate) struct Core {
     /// the remaining slice of the process that woke it, so a pair cannot starve the
     /// queue: when the slice is spent it goes to the back.
     pub(crate) next: Option<ProcPtr>,
+    /// Timers armed by processes running on this core (no lock: the core is held).
     pub(crate) timers: Wheel<TimerAction>,
+    /// Free process slots cached for spawns here (at most `SLOT_CACHE` plus a batch).
     pub(crate) free_slots: Vec<u32>,
+    /// Free stacks cached for first runs here (at most `STACK_CACHE` plus a batch).
     pub(crate) free_stacks: Vec<usize>,
+    /// Xorshift state for picking a steal victim.
     pub(crate) rng: u32,
+    /// Scheduling rounds so far (the injector is looked at first every so often).
     pub(crate) tick: u64,
+    /// Counters for `Runtime::stats`; `switches` is also published in the core's slot.
     pub(crate) stats: CoreStats,
     /// Where the thread holding this core parks; its unparker is in `Shared::idle`,
     /// under the core's index, so a wake-up reaches whichever thread holds the core.

@@ -24,12 +24,14 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use super::reactor::{Dir, RegState};
+use super::socket::SocketId;
 use super::tcp::{StreamInner, TcpStream, current_pid};
-use super::{SocketId, outside_process};
+use super::wait::outside_process;
+use crate::io::reactor::{Dir, Pump, RegState, Wake};
 use crate::mailbox::node::Node;
-use crate::scheduler::Shared;
-use crate::{Message, Pid, receive_select, send};
+use crate::pid::Pid;
+use crate::receive::{Message, receive_select};
+use crate::send::send;
 
 /// Reads of one socket per reactor round at most.
 pub(crate) const PUMP_READS: usize = 16;
@@ -178,9 +180,9 @@ pub struct TcpPassive {
     pub socket: SocketId,
 }
 
-/// The active-mode state of a stream, in its registration.
+/// The active-mode state of a stream, in its registration (as its [`Pump`]).
 #[derive(Debug)]
-pub(crate) struct Pump {
+pub(crate) struct ActiveState {
     mode: Active,
     /// Keeps the socket open while the reactor reads it; dropped by
     /// `TcpStream::drop`, which breaks the cycle through the registration.
@@ -197,76 +199,78 @@ enum Got {
     Failed(io::ErrorKind),
 }
 
-/// Reads an active socket and delivers to its owner, at most [`PUMP_READS`] times.
-/// Runs on the reactor thread only, with the registration locked. Returns `true` if
-/// the socket may have more data and should be pumped again next round.
-pub(crate) fn pump(st: &mut RegState, shared: &Shared, scratch: &mut [u8]) -> bool {
-    let Some(owner) = st.owner else {
-        return false;
-    };
-    for _ in 0..PUMP_READS {
-        let ready = st.ready & Dir::Read.ready_mask() != 0;
-        let Some(pump) = st.active.as_deref_mut() else {
-            return false;
-        };
-        if !ready || pump.closed || pump.mode == Active::Off {
-            return false;
-        }
-        let id = pump.stream.id;
-        let got = match (&pump.stream.sock).read(scratch) {
-            Ok(0) => Got::Eof,
-            Ok(n) => Got::Data(scratch[..n].to_vec()),
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Got::Blocked,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => Got::Failed(e.kind()),
-        };
-        // `WouldBlock`, or a short read, drained the socket. The reactor is the only
-        // dispatcher, so no event can slip in between: clearing is safe.
-        match &got {
-            Got::Blocked => {
-                st.clear_now(Dir::Read);
+impl Pump for ActiveState {
+    /// Reads the socket and delivers to its owner, at most [`PUMP_READS`] times.
+    /// Runs on the reactor thread only, with the registration locked.
+    fn pump(&mut self, st: &mut RegState, owner: Pid, wake: &dyn Wake, scratch: &mut [u8]) -> bool {
+        for _ in 0..PUMP_READS {
+            let ready = st.ready & Dir::Read.ready_mask() != 0;
+            if !ready || self.closed || self.mode == Active::Off {
                 return false;
             }
-            Got::Data(d) if d.len() < scratch.len() => st.clear_now(Dir::Read),
-            _ => {}
-        }
-        let pump = st.active.as_deref_mut().expect("checked above");
-        let delivered = match got {
-            Got::Data(data) => {
-                deliver(shared, owner, TcpData { socket: id, data })
-                    && pump.count_down(shared, owner)
+            let id = self.stream.id;
+            let got = match (&self.stream.sock).read(scratch) {
+                Ok(0) => Got::Eof,
+                Ok(n) => Got::Data(scratch[..n].to_vec()),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => Got::Blocked,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => Got::Failed(e.kind()),
+            };
+            // `WouldBlock`, or a short read, drained the socket. The reactor is the
+            // only dispatcher, so no event can slip in between: clearing is safe.
+            match &got {
+                Got::Blocked => {
+                    st.clear_now(Dir::Read);
+                    return false;
+                }
+                Got::Data(d) if d.len() < scratch.len() => st.clear_now(Dir::Read),
+                _ => {}
             }
-            Got::Eof => pump.close(shared, owner, None),
-            Got::Failed(kind) => pump.close(shared, owner, Some(kind)),
-            Got::Blocked => unreachable!("returned above"),
-        };
-        if !delivered {
-            pump.set_mode(Active::Off);
-            return false;
+            let delivered = match got {
+                Got::Data(data) => {
+                    deliver(wake, owner, TcpData { socket: id, data })
+                        && self.count_down(wake, owner)
+                }
+                Got::Eof => self.close(wake, owner, None),
+                Got::Failed(kind) => self.close(wake, owner, Some(kind)),
+                Got::Blocked => unreachable!("returned above"),
+            };
+            if !delivered {
+                self.set_mode(Active::Off);
+                return false;
+            }
         }
+        true
     }
-    true
 }
 
-fn deliver<M: Send + 'static>(shared: &Shared, to: Pid, msg: M) -> bool {
-    shared.deliver(None, to, Node::new(msg)).is_ok()
+fn deliver<M: Send + 'static>(wake: &dyn Wake, to: Pid, msg: M) -> bool {
+    wake.deliver_node(to, Node::new(msg)).is_ok()
 }
 
-impl Pump {
+/// The stream's active-mode state in its (locked) registration, if it has one.
+fn state(st: &mut RegState) -> Option<&mut ActiveState> {
+    let pump: &mut dyn std::any::Any = st.active.as_deref_mut()?;
+    pump.downcast_mut::<ActiveState>()
+}
+
+impl ActiveState {
     fn set_mode(&mut self, mode: Active) {
         self.mode = mode;
         let on = mode != Active::Off && !self.closed;
+        // Release pairs with the Acquire in `TcpStream`'s passive calls: a caller that
+        // sees the stream passive also sees the pump's mode that made it so.
         self.stream.active.store(on, Ordering::Release);
     }
 
     /// One message was delivered: counts it. `false` if the owner is gone.
-    fn count_down(&mut self, shared: &Shared, owner: Pid) -> bool {
+    fn count_down(&mut self, wake: &dyn Wake, owner: Pid) -> bool {
         match self.mode {
             Active::Once => self.set_mode(Active::Off),
             Active::N(1) => {
                 self.set_mode(Active::Off);
                 return deliver(
-                    shared,
+                    wake,
                     owner,
                     TcpPassive {
                         socket: self.stream.id,
@@ -280,14 +284,14 @@ impl Pump {
     }
 
     /// Delivers the end of the stream: an error (if any), then `TcpClosed`.
-    fn close(&mut self, shared: &Shared, owner: Pid, error: Option<io::ErrorKind>) -> bool {
+    fn close(&mut self, wake: &dyn Wake, owner: Pid, error: Option<io::ErrorKind>) -> bool {
         let socket = self.stream.id;
         self.closed = true;
         self.set_mode(Active::Off);
         if let Some(error) = error {
-            deliver(shared, owner, TcpError { socket, error });
+            deliver(wake, owner, TcpError { socket, error });
         }
-        deliver(shared, owner, TcpClosed { socket })
+        deliver(wake, owner, TcpClosed { socket })
     }
 }
 
@@ -349,13 +353,14 @@ impl TcpStream {
         let mut st = inner.io.lock();
         let owner = st.owner;
         let ready = st.ready & Dir::Read.ready_mask() != 0;
-        let pump = st.active.get_or_insert_with(|| {
-            Box::new(Pump {
+        if st.active.is_none() {
+            st.active = Some(Box::new(ActiveState {
                 mode: Active::Off,
                 stream: inner.clone(),
                 closed: false,
-            })
-        });
+            }));
+        }
+        let pump = state(&mut st).expect("a stream's pump is its ActiveState");
         if pump.closed {
             return Err(io::Error::new(
                 io::ErrorKind::NotConnected,
@@ -428,7 +433,7 @@ impl TcpStream {
                 ));
             }
             st.owner = Some(pid);
-            match st.active.as_deref_mut() {
+            match state(&mut st) {
                 Some(p) if pid != me => std::mem::replace(&mut p.mode, Active::Off),
                 _ => return Ok(()),
             }
@@ -437,7 +442,7 @@ impl TcpStream {
         forward(self.inner.id, pid);
         let mut st = self.inner.io.lock();
         let ready = st.ready & Dir::Read.ready_mask() != 0;
-        if let Some(p) = st.active.as_deref_mut() {
+        if let Some(p) = state(&mut st) {
             if p.mode == Active::Off && !p.closed {
                 p.mode = paused;
                 drop(st);

@@ -1,0 +1,34 @@
+//! The kernel (layer 2): the state of one runtime and the operations on it, used by
+//! the scheduler threads and by every thread that talks to the runtime.
+//!
+//! The kernel reads no thread-local: a caller that holds a core passes it in
+//! (`Option<&mut Core>`), and the running process is handed in as a `Held` where its
+//! owned fields are needed. What is "current" is the scheduler layer's business
+//! (`crate::scheduler::context`, `crate::scheduler::current`).
+//!
+//! - [`shared`]: [`Shared`](shared::Shared) and its [`Config`](shared::Config), built once per runtime.
+//! - [`core`]: the movable per-scheduler state (run queue, next slot, timers, caches).
+//! - [`queue`]: run queues by priority, their stealing side, the injectors.
+//! - [`handoff`]: taking a core from a stuck thread and giving it to another.
+//! - [`spawn`]: a free slot becomes a runnable process.
+//! - [`deliver`]: messages and signals into a mailbox, waking, scheduling; the one
+//!   routing point for pids of other runtimes.
+//! - [`timers`]: arming and firing wheel entries.
+//! - [`signals`]: exits, links, monitors and aliases, acted on at intake.
+//! - [`retire`]: an exited process's slot, stack and relations set free.
+//! - [`name_table`]: registered names.
+//! - [`runtimes`]: the OS-process-wide list of running runtimes.
+//! - [`info`]: snapshots for `process_info` from published state.
+
+pub(crate) mod core;
+pub(crate) mod deliver;
+pub(crate) mod handoff;
+pub(crate) mod info;
+pub(crate) mod name_table;
+pub(crate) mod queue;
+pub(crate) mod retire;
+pub(crate) mod runtimes;
+pub(crate) mod shared;
+pub(crate) mod signals;
+pub(crate) mod spawn;
+pub(crate) mod timers;

@@ -1,0 +1,119 @@
+//! Retiring an exited process, and the per-core caches of slots and stacks that
+//! spawning and retiring share.
+//!
+//! # Protocol of an exit ([`Shared::retire`])
+//!
+//! 1. `Running → Exiting`: notifies are ignored from now on.
+//! 2. Drop the private queue, the entry, the kill reason and the aliases.
+//! 3. Close the mailbox and tell the process's links and monitors
+//!    ([`super::signals::on_exit`]); release its name.
+//! 4. Publish the mailbox count (the next occupant starts from an empty mailbox),
+//!    add its reductions to the runtime's, bump the slot serial (Release: a sender
+//!    that reads the new serial refuses the old pid), `Exiting → Free`.
+//! 5. Report the exit if nobody observed it, free the slot, count the exit, then run
+//!    the exit hooks (`block_on`'s result hand-over) — last, so that `block_on`
+//!    returns only once the process is entirely gone.
+
+use std::sync::atomic::Ordering;
+
+use super::core::{Core, SLOT_CACHE, STACK_CACHE};
+use super::shared::Shared;
+use super::signals;
+use crate::exit::ExitReason;
+use crate::process::Held;
+
+impl Shared {
+    /// Retires an exited process that the caller (its scheduler) holds.
+    pub(crate) fn retire(
+        &self,
+        mut core: Option<&mut Core>,
+        mut held: Held<'_>,
+        reason: ExitReason,
+    ) {
+        let proc = held.process();
+        proc.state.transition_to_exiting();
+        let pid = proc.pid(self.id);
+        let owned = held.owned();
+        owned.queue.clear();
+        owned.entry = None;
+        owned.kill_reason = None;
+        owned.aliases.clear();
+        let hooks = std::mem::take(&mut owned.exit_hooks);
+        let notice = signals::on_exit(self, core.as_deref_mut(), proc, pid, &reason);
+        // The cleared queue and the closed inbound leave the count; the next occupant
+        // starts from an empty mailbox (before the slot is freed for it).
+        let owned = held.owned();
+        owned.drained = owned.drained.wrapping_add(notice.drained);
+        proc.publish_mailbox(owned);
+        self.reductions
+            .fetch_add(proc.reductions.load(Ordering::Relaxed), Ordering::Relaxed);
+        // Release pairs with the Acquire serial check in `Shared::deliver_admitted`.
+        proc.serial
+            .store(pid.serial.wrapping_add(1), Ordering::Release);
+        proc.state.transition_to_free();
+        if !notice.observed {
+            crate::report::exit(pid, &reason);
+        }
+        self.release_slot(core, proc.index);
+        self.process_exited();
+        for hook in hooks {
+            hook(&reason);
+        }
+    }
+
+    fn release_slot(&self, core: Option<&mut Core>, index: u32) {
+        match core {
+            Some(core) => {
+                core.free_slots.push(index);
+                if core.free_slots.len() > SLOT_CACHE {
+                    let at = core.free_slots.len() / 2;
+                    self.table.release_batch(core.free_slots.drain(at..));
+                }
+            }
+            None => self.table.release_batch([index]),
+        }
+    }
+
+    /// A free stack for a process's first run: from the core's cache (refilled in
+    /// batches), or straight from the pool without a core. `None` at the limit.
+    pub(crate) fn take_stack(&self, core: Option<&mut Core>) -> Option<usize> {
+        match core {
+            Some(core) => {
+                if core.free_stacks.is_empty() {
+                    self.stacks.acquire_batch(&mut core.free_stacks, 32);
+                }
+                core.free_stacks.pop()
+            }
+            None => {
+                let mut one = Vec::with_capacity(1);
+                self.stacks.acquire_batch(&mut one, 1);
+                one.pop()
+            }
+        }
+    }
+
+    /// Gives back the stack of a process that exited or hibernated.
+    pub(crate) fn give_back_stack(&self, core: Option<&mut Core>, slot: usize) {
+        match core {
+            Some(core) => {
+                core.free_stacks.push(slot);
+                if core.free_stacks.len() > STACK_CACHE {
+                    let at = core.free_stacks.len() / 2;
+                    self.stacks.release_batch(core.free_stacks.drain(at..));
+                }
+            }
+            None => self.stacks.release_batch([slot]),
+        }
+    }
+
+    /// Returns a core's cached slots and stacks to the shared pools, so memory can be
+    /// trimmed and other cores can use them.
+    pub(crate) fn release_caches(&self, core: &mut Core) {
+        if !core.free_stacks.is_empty() {
+            self.stacks.release_batch(core.free_stacks.drain(..));
+        }
+        if !core.free_slots.is_empty() {
+            self.table.release_batch(core.free_slots.drain(..));
+        }
+    }
+}

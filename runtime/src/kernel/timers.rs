@@ -1,0 +1,132 @@
+//! Timers on the kernel side: arming wheel entries, firing them, and adopting the
+//! ones armed from outside any scheduler.
+//!
+//! A timer armed by a process goes into the wheel of the core its scheduler holds,
+//! with no lock. One armed from a thread without a core goes on `remote_timers`
+//! (under its mutex) and `has_remote_timers` is set; the next scheduler round moves
+//! it into its core's wheel ([`Shared::adopt_remote_timers`]). A wheel entry is a
+//! [`TimerAction`]: wake a process at a deadline (receive timeouts, `sleep`), or
+//! deliver a `send_after` message through its [`TimerCell`].
+
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use super::core::Core;
+use super::deliver::Placement;
+use super::shared::Shared;
+use crate::mailbox::node::Node;
+use crate::pid::Pid;
+use crate::timer::clock;
+use crate::timer::wheel::{self, Entry};
+use crate::timer::{TimerAction, TimerCell, TimerRef};
+
+impl Shared {
+    /// Arms a wheel entry on `core`, or through the remote list.
+    pub(crate) fn arm_timer(
+        &self,
+        core: Option<&mut Core>,
+        deadline: Instant,
+        action: TimerAction,
+    ) {
+        let entry = Entry {
+            when: wheel::deadline_tick(self.epoch, deadline),
+            item: action,
+        };
+        match core {
+            Some(c) => {
+                if let Err(e) = c.timers.insert(entry) {
+                    self.fire_timer(Some(c), e.item);
+                }
+            }
+            None => {
+                self.remote_timers
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(entry);
+                // Release pairs with the Acquire in `adopt_remote_timers`/`has_work`.
+                self.has_remote_timers.store(true, Ordering::Release);
+                // Any scheduler adopts it; wake one in case all are parked.
+                self.idle.notify_one();
+            }
+        }
+    }
+
+    /// Arms a `send_after` timer delivering `node` to `to` after `delay` on this
+    /// runtime's clock.
+    pub(crate) fn send_after(
+        &self,
+        core: Option<&mut Core>,
+        delay: Duration,
+        to: Pid,
+        node: Node,
+    ) -> TimerRef {
+        let deadline = clock::deadline_after(self.now(), delay);
+        let cell = TimerCell::new(deadline, node, self.clock.clone());
+        let action = TimerAction::Send {
+            to,
+            cell: cell.clone(),
+        };
+        self.arm_timer(core, deadline, action);
+        TimerRef { cell }
+    }
+
+    /// Runs a due timer.
+    pub(crate) fn fire_timer(&self, core: Option<&mut Core>, action: TimerAction) {
+        match action {
+            TimerAction::Wake {
+                process,
+                serial,
+                tick,
+            } => {
+                let p = process.get();
+                // Disarming with a CAS pairs with `arm_wake`'s: an entry superseded
+                // by an earlier one (or by the next occupant of the slot) does nothing.
+                if p.serial.load(Ordering::Acquire) == serial
+                    && p.armed_tick
+                        .compare_exchange(tick, 0, Ordering::AcqRel, Ordering::Relaxed)
+                        .is_ok()
+                {
+                    // As a message would: run next, sharing what is left of the slice.
+                    self.wake(core, process, Placement::Next);
+                }
+            }
+            TimerAction::Send { to, cell } => {
+                if let Some(node) = cell.fire() {
+                    let _ = self.deliver(core, to, node);
+                }
+            }
+        }
+    }
+
+    /// Moves timers armed from outside onto `core`.
+    pub(crate) fn adopt_remote_timers(&self, core: &mut Core) {
+        // Acquire pairs with the Release in `arm_timer`.
+        if !self.has_remote_timers.load(Ordering::Acquire) {
+            return;
+        }
+        let entries = {
+            let mut r = self.remote_timers.lock().unwrap_or_else(|e| e.into_inner());
+            // Cleared under the lock: a push after it sets the flag again.
+            self.has_remote_timers.store(false, Ordering::Release);
+            std::mem::take(&mut *r)
+        };
+        for e in entries {
+            if let Err(e) = core.timers.insert(e) {
+                self.fire_timer(Some(core), e.item);
+            }
+        }
+    }
+
+    /// Fires every timer of `core` due at tick `now` (after adopting remote ones).
+    pub(crate) fn fire_due(&self, core: &mut Core, now: u64) {
+        self.adopt_remote_timers(core);
+        if core.timers.is_empty() {
+            return;
+        }
+        let mut due = Vec::new();
+        core.timers.poll(now, |action| due.push(action));
+        for action in due {
+            self.fire_timer(Some(core), action);
+        }
+    }
+}

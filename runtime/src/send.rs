@@ -1,0 +1,66 @@
+//! Sending: [`send`] and its bounded form, and [`is_alive`].
+//!
+//! A send is one delivery through the running process's door
+//! (`scheduler::current::deliver_admitted`): a pending kill is raised first, then
+//! the kernel routes the pid (another runtime's pid goes to that runtime) and
+//! pushes the message; the sender pays [`SEND_COST`] reductions.
+
+use crate::error::SendError;
+use crate::limits::SEND_COST;
+use crate::mailbox::limit::Admission;
+use crate::mailbox::node::Node;
+use crate::pid::Pid;
+use crate::scheduler::context::with_runtime_of;
+use crate::scheduler::current::{self, charge};
+
+/// Sends `msg` to `pid`. Never blocks.
+///
+/// Messages from one process to another arrive in the order they were sent.
+///
+/// # Errors
+///
+/// [`SendError::NoProc`] with the message if the process is known to be dead. As on
+/// the BEAM a send to a dead pid is otherwise a no-op: a send racing with the
+/// receiver's exit may succeed and the message is then dropped.
+///
+/// [`SendError::MailboxFull`] if the receiver has a [`MailboxLimit`](crate::MailboxLimit)
+/// with policy `DropNewest` (or `Kill`) and its mailbox holds `max` messages (see
+/// [`set_mailbox_limit`](crate::set_mailbox_limit)).
+///
+/// # Examples
+///
+/// ```
+/// use beamlet_runtime::{receive, self_pid, send};
+/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// let got = rt.block_on(|| {
+///     send(self_pid(), String::from("hello")).unwrap();
+///     receive::<String>()
+/// }).unwrap();
+/// assert_eq!(got, "hello");
+/// rt.shutdown();
+/// ```
+pub fn send<M: Send + 'static>(pid: Pid, msg: M) -> Result<(), SendError<M>> {
+    send_admitted(pid, msg, Admission::Limited { bound: None })
+}
+
+/// Sends subject to `admission`; gives the message back typed.
+pub(crate) fn send_admitted<M: Send + 'static>(
+    pid: Pid,
+    msg: M,
+    admission: Admission,
+) -> Result<(), SendError<M>> {
+    let r = current::deliver_admitted(pid, Node::new(msg), admission);
+    charge(SEND_COST);
+    r.map_err(|refused| refused.into_send_error())
+}
+
+/// `true` if `pid` names a process that has not exited.
+///
+/// ```
+/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// rt.block_on(|| assert!(beamlet_runtime::is_alive(beamlet_runtime::self_pid()))).unwrap();
+/// rt.shutdown();
+/// ```
+pub fn is_alive(pid: Pid) -> bool {
+    with_runtime_of(pid, |shared| shared.is_alive(pid)).unwrap_or(false)
+}
