@@ -50,8 +50,8 @@ use std::time::Duration;
 
 use beamlet_runtime::{ExitReason, Pid};
 
-use crate::r#gen::{CallError, DEFAULT_CALL_TIMEOUT, StartError};
-use crate::gen_server::{self, CallReply, From, GenServer, Init, NoReply, ServerRef, StartOptions};
+use crate::r#gen::{CallError, DEFAULT_CALL_TIMEOUT, StartError, StartOptions};
+use crate::gen_server::{self, CallReply, From, GenServer, Init, NoReply, ServerRef};
 use crate::name::Name;
 use crate::supervisor::ChildSpec;
 

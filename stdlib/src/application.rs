@@ -109,8 +109,8 @@ use beamlet_runtime::{
     Down, ExitReason, Message, Pid, Runtime, demonitor, monitor, receive_select,
 };
 
-use crate::r#gen::{CallError, StartError};
-use crate::gen_server::{self, ServerRef, StartOptions};
+use crate::r#gen::{CallError, StartError, StartOptions};
+use crate::gen_server::{self, ServerRef};
 use controller::{Controller, HaltNotice, NAME, Request, Response};
 pub use spec::{Application, EnvValue, RestartType};
 use spec::{Callback, Spec};

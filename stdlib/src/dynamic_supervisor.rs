@@ -47,10 +47,8 @@ use std::time::{Duration, Instant};
 
 use beamlet_runtime::{Exit, ExitReason, Message, Pid, self_pid, send, send_after};
 
-use crate::r#gen::{CallError, StartError};
-use crate::gen_server::{
-    self, CallReply, From, GenServer, Init, NoReply, ServerRef, StartOptions, try_dispatch,
-};
+use crate::r#gen::{CallError, StartError, StartOptions, try_dispatch};
+use crate::gen_server::{self, CallReply, From, GenServer, Init, NoReply, ServerRef};
 use crate::supervisor::{
     AutoShutdown, ChildCounts, ChildInfo, ChildKind, ChildPid, ChildSpec, Intensity, Restart,
     SpecError, SupervisorError, add_restart, check, shutdown_all, shutdown_child,

@@ -1,5 +1,6 @@
 //! Plumbing shared by the behaviours (as OTP's `gen` and `proc_lib`): the call
-//! protocol, replies, and the synchronous start.
+//! protocol, replies, the synchronous start, the start options ([`StartOptions`])
+//! and the one dispatch point of every callback (`try_dispatch`).
 //!
 //! # Call protocol ([`call`])
 //!
@@ -37,15 +38,19 @@
 //! `ignore` from an `init` is reported as [`StartError::Ignore`] so that `?` works
 //! for the common case; it is not a failure, and supervisors treat it as OTP does.
 
+mod prologue;
+
 use std::fmt;
 use std::marker::PhantomData;
 use std::time::Duration;
 
 use beamlet_runtime::{
     Alias, Down, Exit, ExitReason, MailboxMark, MonitorRef, Pid, Ref, SendError, SpawnError, alias,
-    demonitor, exit, exit_pid, mailbox_mark, message_queue_len, receive_select, self_pid,
-    spawn_link_monitor, spawn_monitor, unalias, unlink,
+    catch_exit, demonitor, exit, exit_pid, mailbox_mark, message_queue_len, receive_select,
+    self_pid, spawn_link_monitor, spawn_monitor, unalias, unlink,
 };
+
+pub use prologue::StartOptions;
 
 /// The default timeout of a call (as OTP's 5000 ms).
 ///
@@ -53,6 +58,13 @@ use beamlet_runtime::{
 /// assert_eq!(beamlet_stdlib::r#gen::DEFAULT_CALL_TIMEOUT.as_millis(), 5000);
 /// ```
 pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_millis(5000);
+
+/// Runs a callback, turning a panic or an `exit` inside it into the exit reason it
+/// would end the process with: the one dispatch point of every behaviour's loop. A
+/// kill and a `hibernate` go on unwinding (see [`catch_exit`]).
+pub(crate) fn try_dispatch<T>(f: impl FnOnce() -> T) -> Result<T, ExitReason> {
+    catch_exit(f)
+}
 
 /// `timeout`, or `None` (for ever) for `Duration::MAX`, OTP's `infinity` here: no
 /// timer is armed for a wait that never ends.

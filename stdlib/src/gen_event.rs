@@ -32,7 +32,7 @@
 //!    event; every other operation is a call (see [`gen`](mod@crate::gen)) without
 //!    timeout (OTP's `infinity`), except [`call`], which waits 5 s by default.
 //! 4. Every callback runs through the one dispatch point of the behaviours,
-//!    gen_server's `try_dispatch`: a panic (or an `exit`) in a handler removes that
+//!    [`gen`](mod@crate::gen)'s `try_dispatch`: a panic (or an `exit`) in a handler removes that
 //!    handler only — its `terminate` runs with [`Removal::Crashed`] — and the
 //!    manager and the other handlers go on. A panic in `init` fails the add; a
 //!    panic in `terminate` becomes the result of a delete ([`HandlerError::Crashed`]).

@@ -35,7 +35,7 @@
 //!    message (see [`sys`](crate::sys)), an `Exit` from the parent, or anything else
 //!    (for `handle_info`). While suspended it takes only system messages and the
 //!    parent's `Exit`.
-//! 3. Every callback runs through one dispatch point, `try_dispatch` (the runtime's
+//! 3. Every callback runs through one dispatch point, [`gen`](mod@crate::gen)'s `try_dispatch` (the runtime's
 //!    `catch_exit`), which turns a panic into the exit reason `Panic` and an `exit`
 //!    into its reason; then `terminate` runs, as for a stop (OTP's `catch`).
 //! 4. The callback's result says what next: wait (optionally up to a timeout, after
@@ -128,11 +128,10 @@ use std::time::Duration;
 use beamlet_runtime::{ExitReason, Message, Pid};
 
 use crate::r#gen;
-pub use crate::r#gen::{CallError, DEFAULT_CALL_TIMEOUT, From, StartError, reply};
+pub use crate::r#gen::{CallError, DEFAULT_CALL_TIMEOUT, From, StartError, StartOptions, reply};
 use crate::name::Name;
 pub use cast_gate::{CastGate, CastMode};
 pub use server::Timeout;
-pub(crate) use server::try_dispatch;
 use server::{CallMsg, CastMsg};
 
 /// A generic server's callbacks. Only `init` is required; the defaults follow
@@ -286,95 +285,6 @@ pub enum NoReply<C> {
     Continue(C),
     /// Stop with the reason (after `terminate`).
     Stop(ExitReason),
-}
-
-/// Options of a start.
-///
-/// ```
-/// use std::time::Duration;
-/// use beamlet_stdlib::gen_server::StartOptions;
-/// let o = StartOptions::new().name("kv").hibernate_after(Duration::from_secs(1));
-/// assert_eq!(o.name_ref().and_then(|n| n.as_local()), Some("kv"));
-/// ```
-#[derive(Debug, Clone, Default)]
-pub struct StartOptions {
-    pub(crate) name: Option<Name>,
-    pub(crate) hibernate_after: Option<Duration>,
-    pub(crate) timeout: Option<Duration>,
-    pub(crate) mailbox_limit: Option<beamlet_runtime::MailboxLimit>,
-}
-
-impl StartOptions {
-    /// No name, no hibernation, no start timeout.
-    ///
-    /// ```
-    /// use beamlet_stdlib::gen_server::StartOptions;
-    /// assert!(StartOptions::new().name_ref().is_none());
-    /// ```
-    pub fn new() -> StartOptions {
-        StartOptions::default()
-    }
-
-    /// Registers the server under `name` before `init` runs: a `&str` or `String`
-    /// is a local name, a [`Name::Via`] goes through its name service (for example
-    /// [`Registry::via`](crate::registry::Registry::via)).
-    ///
-    /// ```
-    /// use beamlet_stdlib::gen_server::StartOptions;
-    /// let o = StartOptions::new().name("kv");
-    /// assert_eq!(o.name_ref().and_then(|n| n.as_local()), Some("kv"));
-    /// ```
-    pub fn name(mut self, name: impl Into<Name>) -> StartOptions {
-        self.name = Some(name.into());
-        self
-    }
-
-    /// Hibernates the server after it has been idle for `after`.
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// let _opts = beamlet_stdlib::gen_server::StartOptions::new().hibernate_after(Duration::from_secs(1));
-    /// ```
-    pub fn hibernate_after(mut self, after: Duration) -> StartOptions {
-        self.hibernate_after = Some(after);
-        self
-    }
-
-    /// Kills the server and fails with [`StartError::Timeout`] if `init` takes longer.
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// let _opts = beamlet_stdlib::gen_server::StartOptions::new().timeout(Duration::from_secs(1));
-    /// ```
-    pub fn timeout(mut self, timeout: Duration) -> StartOptions {
-        self.timeout = Some(timeout);
-        self
-    }
-
-    /// Gives the server a mailbox limit (see [`beamlet_runtime::backpressure`]), in
-    /// force before its name is registered and before the start returns, so no
-    /// request escapes it. A call the limit refuses fails with
-    /// [`CallError::MailboxFull`].
-    ///
-    /// ```
-    /// use beamlet_runtime::{MailboxLimit, OverflowPolicy};
-    /// let _opts = beamlet_stdlib::gen_server::StartOptions::new()
-    ///     .mailbox_limit(MailboxLimit::new(10_000, OverflowPolicy::Kill));
-    /// ```
-    pub fn mailbox_limit(mut self, limit: beamlet_runtime::MailboxLimit) -> StartOptions {
-        self.mailbox_limit = Some(limit);
-        self
-    }
-
-    /// The name the server will be registered under, if any.
-    ///
-    /// ```
-    /// use beamlet_stdlib::gen_server::StartOptions;
-    /// assert_eq!(StartOptions::new().name("a").name_ref().map(|n| n.to_string()), Some("a".into()));
-    /// ```
-    pub fn name_ref(&self) -> Option<&Name> {
-        self.name.as_ref()
-    }
 }
 
 /// A typed handle on a running server: `Copy`, wraps its [`Pid`], and makes calls and

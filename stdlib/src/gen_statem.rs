@@ -150,8 +150,8 @@ use std::time::Duration;
 use beamlet_runtime::{ExitReason, Pid};
 
 use crate::r#gen;
+pub use crate::r#gen::StartOptions;
 pub use crate::r#gen::{CallError, DEFAULT_CALL_TIMEOUT, From, StartError, reply};
-pub use crate::gen_server::StartOptions;
 use crate::name::Name;
 use crate::sys::{SysMsg, SysOp, SysReply};
 pub use event::{Action, Event, TimerOp};

@@ -77,7 +77,8 @@ use std::sync::Arc;
 
 use beamlet_runtime::{Pid, is_alive, self_pid};
 
-use crate::gen_server::{self, ServerRef, StartError, StartOptions};
+use crate::r#gen::{StartError, StartOptions};
+use crate::gen_server::{self, ServerRef};
 use crate::name::{Name, NameError, ViaName};
 use crate::supervisor::ChildSpec;
 use server::{Note, RegistryServer, table_of};

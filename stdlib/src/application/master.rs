@@ -29,7 +29,7 @@ use beamlet_runtime::{
 
 use super::Spec;
 use crate::r#gen::StartError;
-use crate::gen_server::try_dispatch;
+use crate::r#gen::try_dispatch;
 use crate::supervisor::shutdown_child;
 
 /// Master → controller: the application's start function succeeded.

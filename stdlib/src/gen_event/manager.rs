@@ -4,7 +4,7 @@
 //!    trap exits, register the name, acknowledge, loop.
 //! 2. [`Manager::run`] takes the oldest message of any type (while suspended, only
 //!    system messages and the parent's `Exit`) and dispatches it by kind.
-//! 3. Every handler callback goes through gen_server's `try_dispatch`; a failure
+//! 3. Every handler callback goes through [`gen`](mod@crate::gen)'s `try_dispatch`; a failure
 //!    removes that handler ([`Manager::remove`]), never the manager.
 //! 4. Links to supervising processes that supervise no handler any more are
 //!    dropped after each message ([`Manager::release_supervisors`]).
@@ -18,8 +18,7 @@ use beamlet_runtime::{
 
 use super::handler::{AnyBox, ErasedSwap, Installed, Outcome, Started, crashed};
 use super::{AnyHandlerId, HandlerError, HandlerExit, Previous, Removal, RemoveReason};
-use crate::r#gen::{self, From, StartError, Starter, reply};
-use crate::gen_server::try_dispatch;
+use crate::r#gen::{self, From, StartError, Starter, reply, try_dispatch};
 use crate::name::{Name, NameError};
 use crate::sys::{self, OwnRequest, SysMsg, SysReply};
 

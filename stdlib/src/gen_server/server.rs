@@ -3,19 +3,18 @@
 //! 1. [`start`] runs `init_it` in the new process through [`gen::start`](crate::gen::start).
 //! 2. [`Server::run`] loops: act on the last result (`Next`), take a message,
 //!    dispatch it, repeat. Hibernation unwinds the stack and re-enters `run`.
-//! 3. Every callback goes through [`try_dispatch`]; a panic or an `exit` ends the
+//! 3. Every callback goes through [`try_dispatch`](crate::gen::try_dispatch); a panic or an `exit` ends the
 //!    server through [`Server::stop`], which runs `terminate` and exits.
 
 use std::any::Any;
 use std::time::{Duration, Instant};
 
 use beamlet_runtime::{
-    Exit, ExitReason, Message, Pid, catch_exit, exit, hibernate, receive_select, set_mailbox_limit,
-    trap_exit,
+    Exit, ExitReason, Message, Pid, exit, hibernate, receive_select, set_mailbox_limit, trap_exit,
 };
 
-use super::{CallReply, GenServer, Init, NoReply, StartOptions};
-use crate::r#gen::{self, CallError, From, StartError, Starter, reply};
+use super::{CallReply, GenServer, Init, NoReply};
+use crate::r#gen::{self, CallError, From, StartError, StartOptions, Starter, reply, try_dispatch};
 use crate::name::{Name, NameError};
 use crate::sys::{self, OwnRequest, SysMsg, SysOp, SysReply};
 
@@ -124,13 +123,6 @@ fn init_failed(starter: Starter, name: Option<Name>, error: StartError) -> ! {
         n.unregister();
     }
     starter.fail(error)
-}
-
-/// Runs a callback, turning a panic or an `exit` inside it into the exit reason it
-/// would end the process with: the one dispatch point of the loop. A kill and a
-/// `hibernate` go on unwinding (see [`catch_exit`]).
-pub(crate) fn try_dispatch<T>(f: impl FnOnce() -> T) -> Result<T, ExitReason> {
-    catch_exit(f)
 }
 
 /// A running server: its state and the loop's bookkeeping.

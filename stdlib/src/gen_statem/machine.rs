@@ -6,7 +6,7 @@
 //! 2. [`Machine::run`] loops: take the next event (queued, then zero-time timeouts,
 //!    then a message), hand it to `handle_event`, carry out the transition.
 //!    Hibernation unwinds the stack and re-enters `run`.
-//! 3. Every callback goes through [`try_dispatch`]; a panic or an `exit` ends the
+//! 3. Every callback goes through [`try_dispatch`](crate::gen::try_dispatch); a panic or an `exit` ends the
 //!    machine through [`Machine::stop`], which runs `terminate` and exits.
 
 use std::any::Any;
@@ -18,8 +18,7 @@ use beamlet_runtime::{Exit, ExitReason, Message, Pid, exit, hibernate, receive_s
 use super::event::TimeoutKind;
 use super::timers::{TimerFired, TimerPlan, Timers};
 use super::{Action, Enter, Event, GenStateMachine, Init, Transition, TransitionActions};
-use crate::r#gen::{self, From, StartError, Starter, reply};
-use crate::gen_server::{StartOptions, try_dispatch};
+use crate::r#gen::{self, From, StartError, StartOptions, Starter, reply, try_dispatch};
 use crate::name::{Name, NameError};
 use crate::sys::{self, OwnRequest, SysMsg, SysReply};
 

@@ -96,8 +96,8 @@ pub use spec::{
     SupervisorFlags, validate,
 };
 
-use crate::r#gen::{CallError, StartError};
-use crate::gen_server::{self, ServerRef, StartOptions};
+use crate::r#gen::{CallError, StartError, StartOptions};
+use crate::gen_server::{self, ServerRef};
 
 /// What a module-style supervisor `init` returns (OTP's `{ok, {Flags, Specs}}` or
 /// `ignore`).

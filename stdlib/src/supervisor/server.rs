@@ -20,8 +20,7 @@ use super::{
     SpecError, Strategy, SupervisorError, SupervisorFlags, SupervisorInit, add_restart, check,
     shutdown_child, validate,
 };
-use crate::r#gen::StartError;
-use crate::gen_server::try_dispatch;
+use crate::r#gen::{StartError, try_dispatch};
 use crate::gen_server::{CallReply, From, GenServer, Init, NoReply};
 
 /// What [`Supervisor`] starts from: a function run in the supervisor process.
