@@ -15,8 +15,8 @@ use beamlet::otp::gen_statem::{
 };
 use beamlet::otp::sys;
 use beamlet::{
-    Down, ExitReason, Pid, ProcessStatus, is_alive, monitor, process_info, receive_timeout,
-    self_pid, send, sleep, spawn,
+    Down, ExitReason, MailboxLimit, OverflowPolicy, Pid, ProcessStatus, SendError, is_alive,
+    message_queue_len_of, monitor, process_info, receive_timeout, self_pid, send, sleep, spawn,
 };
 use common::{PATIENCE, run};
 
@@ -765,5 +765,59 @@ fn hibernate_after_hibernates_an_idle_machine() {
         wait_hibernated(m.pid());
         let stats = sys::statistics(m).unwrap();
         assert_eq!(stats.messages_handled, 1);
+    });
+}
+
+/// The "go" a [`Held`] machine waits for inside its first cast.
+struct Go;
+
+/// A machine whose first cast waits for a [`Go`] inside the callback, so that its
+/// mailbox fills meanwhile; calls are answered `()`.
+struct Held {
+    held: bool,
+}
+
+impl GenStateMachine for Held {
+    type Args = ();
+    type State = ();
+    type Call = ();
+    type Reply = ();
+    type Cast = ();
+    type Internal = ();
+    type TimeoutName = ();
+
+    fn init(_: ()) -> Init<Self> {
+        Init::ok((), Held { held: false })
+    }
+
+    fn handle_event(&mut self, _: &(), event: Event<Self>) -> Transition<Self> {
+        match event {
+            Event::Cast(()) if !self.held => {
+                self.held = true;
+                let Go = receive_timeout::<Go>(PATIENCE).expect("a go in time");
+                Transition::keep_state()
+            }
+            Event::Call((), from) => Transition::keep_state().reply(from, ()),
+            _ => Transition::keep_state(),
+        }
+    }
+}
+
+#[test]
+fn a_machine_started_with_a_mailbox_limit_is_limited() {
+    run(|| {
+        let limit = MailboxLimit::new(1, OverflowPolicy::DropNewest);
+        let opts = StartOptions::new().mailbox_limit(limit);
+        let m = gen_statem::start_with::<Held>((), opts).unwrap();
+        assert_eq!(process_info(m.pid()).unwrap().mailbox_limit, Some(limit));
+        // The first cast is taken and held (until a `Go`); the second fills the mailbox.
+        gen_statem::cast(m, ());
+        while message_queue_len_of(m.pid()) != Some(0) {
+            beamlet::yield_now();
+        }
+        gen_statem::cast(m, ());
+        assert_eq!(message_queue_len_of(m.pid()), Some(1));
+        assert_eq!(gen_statem::call(m, ()), Err(CallError::MailboxFull));
+        assert!(matches!(send(m.pid(), Go), Err(SendError::MailboxFull(Go))));
     });
 }

@@ -1,5 +1,7 @@
 //! Plumbing shared by the behaviours (as OTP's `gen` and `proc_lib`): the call
 //! protocol, replies, the synchronous start, the start options ([`StartOptions`])
+//! with the prologue every behaviour's new process runs before `init` (mailbox
+//! limit, trapping exits, name registration, then the ack; see `gen/prologue.rs`),
 //! and the one dispatch point of every callback (`try_dispatch`).
 //!
 //! # Call protocol ([`call`])
@@ -51,6 +53,7 @@ use beamlet_runtime::{
 };
 
 pub use prologue::StartOptions;
+pub(crate) use prologue::{Boot, parent_exit, start_behaviour};
 
 /// The default timeout of a call (as OTP's 5000 ms).
 ///

@@ -1,9 +1,23 @@
-//! What a behaviour's start is given ([`StartOptions`]): a name, a start timeout,
-//! hibernation after idling, a mailbox limit.
+//! What a behaviour's start is given ([`StartOptions`]: a name, a start timeout,
+//! hibernation after idling, a mailbox limit) and the prologue its new process runs
+//! before `init` ([`start_behaviour`]), the one copy every behaviour uses:
+//!
+//! 1. The mailbox limit is set first: only the starter knows the pid yet, so the
+//!    limit covers every later request (none escapes it through the name).
+//! 2. Exits are trapped if the behaviour asks (its `TRAP_EXIT`), before `init`.
+//! 3. The name is registered; a taken one fails the start with
+//!    [`StartError::AlreadyStarted`], another refusal with `Stop` (the reason being
+//!    the [`NameError`]).
+//! 4. The behaviour runs its `init` and then either [`Boot::ack`]s (the start returns
+//!    `Ok`) or [`Boot::fail`]s, which releases the name before acknowledging, so
+//!    the starter may retry at once.
 
 use std::time::Duration;
 
-use crate::name::Name;
+use beamlet_runtime::{Exit, ExitReason, Message, Pid, set_mailbox_limit, trap_exit};
+
+use super::{StartError, Starter};
+use crate::name::{Name, NameError};
 
 /// Options of a behaviour's start ([`gen_server`](crate::gen_server) and
 /// [`gen_statem`](crate::gen_statem), and so every behaviour built on them).
@@ -93,4 +107,81 @@ impl StartOptions {
     pub fn name_ref(&self) -> Option<&Name> {
         self.name.as_ref()
     }
+}
+
+/// A behaviour's new process after the prologue (see the module), before its ack:
+/// what it needs of the start to finish it.
+#[derive(Debug)]
+pub(crate) struct Boot {
+    starter: Starter,
+    name: Option<Name>,
+    /// The `hibernate_after` option, for the behaviour's loop.
+    pub(crate) hibernate_after: Option<Duration>,
+}
+
+impl Boot {
+    /// Runs the prologue's steps 1 to 3 in the new process; a refused name ends it.
+    fn new(starter: Starter, opts: StartOptions, trap: bool) -> Boot {
+        if let Some(limit) = opts.mailbox_limit {
+            set_mailbox_limit(Some(limit));
+        }
+        if trap {
+            trap_exit(true);
+        }
+        if let Some(Err(e)) = opts.name.as_ref().map(Name::register) {
+            starter.fail(match e {
+                NameError::Taken(p) => StartError::AlreadyStarted(p),
+                other => StartError::Stop(ExitReason::custom(other)),
+            });
+        }
+        Boot {
+            starter,
+            name: opts.name,
+            hibernate_after: opts.hibernate_after,
+        }
+    }
+
+    /// The parent (the starter) of a linked start, whose `Exit` stops the behaviour.
+    pub(crate) fn parent(&self) -> Option<Pid> {
+        self.starter.linked().then(|| self.starter.parent())
+    }
+
+    /// Initialised: the start returns `Ok`.
+    pub(crate) fn ack(self) {
+        self.starter.ack();
+    }
+
+    /// `init` failed (or ignored): releases the name, then ends the process with
+    /// [`Starter::fail`].
+    pub(crate) fn fail(self, error: StartError) -> ! {
+        if let Some(n) = self.name {
+            n.unregister();
+        }
+        self.starter.fail(error)
+    }
+}
+
+/// The reason of an `Exit` message from the parent (see [`Boot::parent`]), if `msg`
+/// is one: a behaviour trapping exits terminates with it, as OTP.
+pub(crate) fn parent_exit(parent: Option<Pid>, msg: &Message) -> Option<ExitReason> {
+    let exit = msg.downcast_ref::<Exit>()?;
+    (Some(exit.from) == parent).then(|| exit.reason.clone())
+}
+
+/// Starts a behaviour's process (see [`start`](super::start)), linked or not, with
+/// the start timeout of `opts`: the new process runs the prologue (trapping exits if
+/// `trap`), then `body`, which must [`Boot::ack`] or [`Boot::fail`].
+pub(crate) fn start_behaviour<F>(
+    link: bool,
+    opts: StartOptions,
+    trap: bool,
+    body: F,
+) -> Result<Pid, StartError>
+where
+    F: FnOnce(Boot) + Send + 'static,
+{
+    let timeout = opts.timeout;
+    super::start(link, timeout, move |starter| {
+        body(Boot::new(starter, opts, trap))
+    })
 }

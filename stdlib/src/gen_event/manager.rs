@@ -1,7 +1,7 @@
 //! The event manager's process (the steps are in the parent module's header).
 //!
-//! 1. [`start`] runs `init_it` in the new process through [`gen::start`](crate::gen::start):
-//!    trap exits, register the name, acknowledge, loop.
+//! 1. [`start`] runs `init_it` in the new process through [`gen::start`](crate::gen::start),
+//!    after gen's shared prologue (trap exits, register the name): acknowledge, loop.
 //! 2. [`Manager::run`] takes the oldest message of any type (while suspended, only
 //!    system messages and the parent's `Exit`) and dispatches it by kind.
 //! 3. Every handler callback goes through [`gen`](mod@crate::gen)'s `try_dispatch`; a failure
@@ -12,14 +12,13 @@
 use std::time::Instant;
 
 use beamlet_runtime::{
-    Exit, ExitReason, Message, Pid, exit, hibernate, link, receive_select, self_pid, send,
-    trap_exit, unlink,
+    Exit, ExitReason, Message, Pid, exit, hibernate, link, receive_select, self_pid, send, unlink,
 };
 
 use super::handler::{AnyBox, ErasedSwap, Installed, Outcome, Started, crashed};
 use super::{AnyHandlerId, HandlerError, HandlerExit, Previous, Removal, RemoveReason};
-use crate::r#gen::{self, From, StartError, Starter, reply, try_dispatch};
-use crate::name::{Name, NameError};
+use crate::r#gen::{self, Boot, From, StartError, StartOptions, parent_exit, reply, try_dispatch};
+use crate::name::Name;
 use crate::sys::{self, OwnRequest, SysMsg, SysReply};
 
 /// The envelope of [`notify`](super::notify).
@@ -60,26 +59,25 @@ pub(crate) enum Request<E> {
 
 /// Starts a manager for events `E`.
 pub(crate) fn start<E: Send + 'static>(link: bool, name: Option<Name>) -> Result<Pid, StartError> {
-    r#gen::start(link, None, move |starter| init_it::<E>(starter, name))
+    let opts = StartOptions {
+        name,
+        ..StartOptions::default()
+    };
+    r#gen::start_behaviour(link, opts, true, init_it::<E>)
 }
 
-fn init_it<E: Send + 'static>(starter: Starter, name: Option<Name>) {
-    trap_exit(true);
-    if let Some(Err(e)) = name.as_ref().map(Name::register) {
-        starter.fail(match e {
-            NameError::Taken(p) => StartError::AlreadyStarted(p),
-            other => StartError::Stop(ExitReason::custom(other)),
-        });
-    }
+/// The new process, after the shared prologue (trapping exits, name): acknowledge,
+/// loop.
+fn init_it<E: Send + 'static>(boot: Boot) {
     let manager = Manager::<E> {
         handlers: Vec::new(),
-        parent: starter.linked().then(|| starter.parent()),
+        parent: boot.parent(),
         released: Vec::new(),
         handled: 0,
         started: beamlet_runtime::now(),
         suspended: false,
     };
-    starter.ack();
+    boot.ack();
     manager.run()
 }
 
@@ -431,10 +429,4 @@ impl<E: Send + 'static> Manager<E> {
         self.release_supervisors();
         exit(reason)
     }
-}
-
-/// The reason of an `Exit` message from the parent, if `msg` is one.
-fn parent_exit(parent: Option<Pid>, msg: &Message) -> Option<ExitReason> {
-    let exit = msg.downcast_ref::<Exit>()?;
-    (Some(exit.from) == parent).then(|| exit.reason.clone())
 }

@@ -1,6 +1,7 @@
 //! The generic loop of a server (the steps are in the parent module's header).
 //!
-//! 1. [`start`] runs `init_it` in the new process through [`gen::start`](crate::gen::start).
+//! 1. [`start`] runs `init_it` in the new process through
+//!    [`gen::start`](crate::gen::start), after gen's shared prologue.
 //! 2. [`Server::run`] loops: act on the last result (`Next`), take a message,
 //!    dispatch it, repeat. Hibernation unwinds the stack and re-enters `run`.
 //! 3. Every callback goes through [`try_dispatch`](crate::gen::try_dispatch); a panic or an `exit` ends the
@@ -9,13 +10,12 @@
 use std::any::Any;
 use std::time::{Duration, Instant};
 
-use beamlet_runtime::{
-    Exit, ExitReason, Message, Pid, exit, hibernate, receive_select, set_mailbox_limit, trap_exit,
-};
+use beamlet_runtime::{ExitReason, Message, Pid, exit, hibernate, receive_select};
 
 use super::{CallReply, GenServer, Init, NoReply};
-use crate::r#gen::{self, CallError, From, StartError, StartOptions, Starter, reply, try_dispatch};
-use crate::name::{Name, NameError};
+use crate::r#gen::{
+    self, Boot, CallError, From, StartError, StartOptions, parent_exit, reply, try_dispatch,
+};
 use crate::sys::{self, OwnRequest, SysMsg, SysOp, SysReply};
 
 /// The envelope of a call.
@@ -75,54 +75,32 @@ pub(crate) fn start<S: GenServer>(
     args: S::Args,
     opts: StartOptions,
 ) -> Result<Pid, StartError> {
-    let timeout = opts.timeout;
-    r#gen::start(link, timeout, move |starter| {
-        init_it::<S>(starter, args, opts)
+    r#gen::start_behaviour(link, opts, S::TRAP_EXIT, move |boot| {
+        init_it::<S>(boot, args)
     })
 }
 
-/// The new process: register, `init`, acknowledge, loop.
-fn init_it<S: GenServer>(starter: Starter, args: S::Args, opts: StartOptions) {
-    // Only the starter knows the pid yet: the limit covers every later request.
-    if let Some(limit) = opts.mailbox_limit {
-        set_mailbox_limit(Some(limit));
-    }
-    if S::TRAP_EXIT {
-        trap_exit(true);
-    }
-    let name = opts.name;
-    if let Some(Err(e)) = name.as_ref().map(Name::register) {
-        starter.fail(match e {
-            NameError::Taken(p) => StartError::AlreadyStarted(p),
-            other => StartError::Stop(ExitReason::custom(other)),
-        });
-    }
+/// The new process, after the shared prologue (mailbox limit, trapping exits, name):
+/// `init`, acknowledge, loop.
+fn init_it<S: GenServer>(boot: Boot, args: S::Args) {
     let (state, next) = match try_dispatch(|| S::init(args)) {
         Ok(Init::Ok(s)) => (s, Next::Wait),
         Ok(Init::Timeout(s, d)) => (s, Next::Timeout(d)),
         Ok(Init::Hibernate(s)) => (s, Next::Hibernate),
         Ok(Init::Continue(s, c)) => (s, Next::Continue(c)),
-        Ok(Init::Ignore) => init_failed(starter, name, StartError::Ignore),
-        Ok(Init::Stop(r)) | Err(r) => init_failed(starter, name, StartError::Stop(r)),
+        Ok(Init::Ignore) => boot.fail(StartError::Ignore),
+        Ok(Init::Stop(r)) | Err(r) => boot.fail(StartError::Stop(r)),
     };
     let server = Server {
         state,
-        parent: starter.linked().then(|| starter.parent()),
-        hibernate_after: opts.hibernate_after,
+        parent: boot.parent(),
+        hibernate_after: boot.hibernate_after,
         handled: 0,
         started: beamlet_runtime::now(),
         suspended: false,
     };
-    starter.ack();
+    boot.ack();
     server.run(next)
-}
-
-/// Releases the name before acknowledging, so that the starter may retry at once.
-fn init_failed(starter: Starter, name: Option<Name>, error: StartError) -> ! {
-    if let Some(n) = name {
-        n.unregister();
-    }
-    starter.fail(error)
 }
 
 /// A running server: its state and the loop's bookkeeping.
@@ -302,12 +280,6 @@ impl<S: GenServer> Server<S> {
         let reason = self.terminate(reason);
         exit(reason)
     }
-}
-
-/// The reason of an `Exit` message from the parent, if `msg` is one.
-fn parent_exit(parent: Option<Pid>, msg: &Message) -> Option<ExitReason> {
-    let exit = msg.downcast_ref::<Exit>()?;
-    (Some(exit.from) == parent).then(|| exit.reason.clone())
 }
 
 /// Stops `server` through a system message and waits for its exit.

@@ -2,7 +2,7 @@
 //! header).
 //!
 //! 1. [`start`] runs `init_it` in the new process through
-//!    [`gen::start`](crate::gen::start).
+//!    [`gen::start`](crate::gen::start), after gen's shared prologue.
 //! 2. [`Machine::run`] loops: take the next event (queued, then zero-time timeouts,
 //!    then a message), hand it to `handle_event`, carry out the transition.
 //!    Hibernation unwinds the stack and re-enters `run`.
@@ -13,13 +13,12 @@ use std::any::Any;
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use beamlet_runtime::{Exit, ExitReason, Message, Pid, exit, hibernate, receive_select, trap_exit};
+use beamlet_runtime::{ExitReason, Message, Pid, exit, hibernate, receive_select};
 
 use super::event::TimeoutKind;
 use super::timers::{TimerFired, TimerPlan, Timers};
 use super::{Action, Enter, Event, GenStateMachine, Init, Transition, TransitionActions};
-use crate::r#gen::{self, From, StartError, StartOptions, Starter, reply, try_dispatch};
-use crate::name::{Name, NameError};
+use crate::r#gen::{self, Boot, From, StartError, StartOptions, parent_exit, reply, try_dispatch};
 use crate::sys::{self, OwnRequest, SysMsg, SysReply};
 
 /// The envelope of a call.
@@ -74,24 +73,14 @@ pub(crate) fn start<M: GenStateMachine>(
     args: M::Args,
     opts: StartOptions,
 ) -> Result<Pid, StartError> {
-    let timeout = opts.timeout;
-    r#gen::start(link, timeout, move |starter| {
-        init_it::<M>(starter, args, opts)
+    r#gen::start_behaviour(link, opts, M::TRAP_EXIT, move |boot| {
+        init_it::<M>(boot, args)
     })
 }
 
-/// The new process: register, `init`, acknowledge, enter the first state, loop.
-fn init_it<M: GenStateMachine>(starter: Starter, args: M::Args, opts: StartOptions) {
-    if M::TRAP_EXIT {
-        trap_exit(true);
-    }
-    let name = opts.name;
-    if let Some(Err(e)) = name.as_ref().map(Name::register) {
-        starter.fail(match e {
-            NameError::Taken(p) => StartError::AlreadyStarted(p),
-            other => StartError::Stop(ExitReason::custom(other)),
-        });
-    }
+/// The new process, after the shared prologue (mailbox limit, trapping exits, name):
+/// `init`, acknowledge, enter the first state, loop.
+fn init_it<M: GenStateMachine>(boot: Boot, args: M::Args) {
     let (current, actions, next_events) = match try_dispatch(|| M::init(args)) {
         Ok(Init::Ok {
             state,
@@ -99,8 +88,8 @@ fn init_it<M: GenStateMachine>(starter: Starter, args: M::Args, opts: StartOptio
             actions,
             next_events,
         }) => (Current { state, data }, actions, next_events),
-        Ok(Init::Ignore) => init_failed(starter, name, StartError::Ignore),
-        Ok(Init::Stop(r)) | Err(r) => init_failed(starter, name, StartError::Stop(r)),
+        Ok(Init::Ignore) => boot.fail(StartError::Ignore),
+        Ok(Init::Stop(r)) | Err(r) => boot.fail(StartError::Stop(r)),
     };
     let mut machine = Machine {
         current,
@@ -108,13 +97,13 @@ fn init_it<M: GenStateMachine>(starter: Starter, args: M::Args, opts: StartOptio
         postponed: Vec::new(),
         timers: Timers::new(),
         hibernate: false,
-        parent: starter.linked().then(|| starter.parent()),
-        hibernate_after: opts.hibernate_after,
+        parent: boot.parent(),
+        hibernate_after: boot.hibernate_after,
         handled: 0,
         started: beamlet_runtime::now(),
         suspended: false,
     };
-    starter.ack();
+    boot.ack();
     // Entering the first state is a transition without an event: its enter call
     // has the initial state as the old state, as OTP.
     let first = TransitionActions {
@@ -124,14 +113,6 @@ fn init_it<M: GenStateMachine>(starter: Starter, args: M::Args, opts: StartOptio
     };
     machine.transition(first, EnterCall::Same, false);
     machine.run()
-}
-
-/// Releases the name before acknowledging, so that the starter may retry at once.
-fn init_failed(starter: Starter, name: Option<Name>, error: StartError) -> ! {
-    if let Some(n) = name {
-        n.unregister();
-    }
-    starter.fail(error)
 }
 
 impl<M: GenStateMachine> Machine<M> {
@@ -340,10 +321,4 @@ impl<M: GenStateMachine> Machine<M> {
         };
         exit(reason)
     }
-}
-
-/// The reason of an `Exit` message from the parent, if `msg` is one.
-fn parent_exit(parent: Option<Pid>, msg: &Message) -> Option<ExitReason> {
-    let exit = msg.downcast_ref::<Exit>()?;
-    (Some(exit.from) == parent).then(|| exit.reason.clone())
 }
