@@ -372,6 +372,14 @@ impl<S: GenServer> ServerRef<S> {
     }
 }
 
+impl<S: GenServer> crate::sys::sealed::Sealed for ServerRef<S> {}
+
+/// [`sys::get_state`](crate::sys::get_state) and
+/// [`sys::replace_state`](crate::sys::replace_state) on a server reach its `S`.
+impl<S: GenServer> crate::sys::StateHandle for ServerRef<S> {
+    type State = S;
+}
+
 /// Starts a server without a link (as `gen_server:start/3`); returns once `init`
 /// has finished.
 ///

@@ -142,7 +142,6 @@ mod result;
 mod state_fn;
 mod timers;
 
-use std::any::Any;
 use std::fmt;
 use std::marker::PhantomData;
 use std::time::Duration;
@@ -153,7 +152,6 @@ use crate::r#gen;
 pub use crate::r#gen::StartOptions;
 pub use crate::r#gen::{CallError, DEFAULT_CALL_TIMEOUT, From, StartError, reply};
 use crate::name::Name;
-use crate::sys::{SysMsg, SysOp, SysReply};
 pub use event::{Action, Event, TimerOp};
 use machine::{CallMsg, CastMsg, Current};
 pub use result::{Enter, Init, ReplyTo, Transition, TransitionActions};
@@ -453,21 +451,8 @@ fn with_current<M: GenStateMachine, T: Send + 'static>(
     machine: MachineRef<M>,
     f: impl FnOnce(&mut Current<M>) -> T + Send + 'static,
 ) -> Result<T, CallError> {
-    let op: crate::sys::StateFn = Box::new(move |current: &mut dyn Any| {
-        let current = current.downcast_mut::<Current<M>>()?;
-        Some(Box::new(f(current)) as Box<dyn Any + Send>)
-    });
-    let op = SysOp::State(op);
-    let request = |from| SysMsg { from, op };
-    match r#gen::call(machine.pid, request, Some(DEFAULT_CALL_TIMEOUT))? {
-        SysReply::State(Some(v)) => Ok(*v.downcast::<T>().expect("the closure's own type")),
-        SysReply::State(None) => panic!(
-            "sys: {} is not a state machine of type {}",
-            machine.pid,
-            std::any::type_name::<M>()
-        ),
-        _ => unreachable!("a state request gets a state reply"),
-    }
+    let type_name = std::any::type_name::<M>();
+    crate::sys::with_state(machine.pid, "state machine", type_name, f)
 }
 
 /// A copy of the machine's state and data (as `sys:get_state/1` on a

@@ -1,5 +1,6 @@
-//! System messages (as OTP's `sys`): every [`GenServer`] (and so every supervisor)
-//! answers them inside its generic loop, whatever its callbacks.
+//! System messages (as OTP's `sys`): every [`GenServer`](crate::gen_server::GenServer)
+//! (and so every supervisor), every state machine and every event manager answers
+//! them inside its generic loop, whatever its callbacks.
 //!
 //! 1. Each function is a call (see [`gen`](mod@crate::gen)) carrying a system message
 //!    with a [`DEFAULT_CALL_TIMEOUT`].
@@ -11,7 +12,11 @@
 //!    exits with `Panic` (OTP would keep the server and return an error; with a
 //!    `&mut` state a half-done change could not be undone).
 //!
-//! `get_state` requires `S: Clone`: the state is cloned in the server and sent back.
+//! `get_state` requires the state to be `Clone`: it is cloned in the server and sent
+//! back. The typed [`get_state`] and [`replace_state`] take a [`StateHandle`], which
+//! each behaviour implements next to its handle type (gen_server's `ServerRef`); a
+//! behaviour whose state is shaped otherwise offers its own (as gen_statem's
+//! `get_state`) over the same system message.
 //! Statistics are always kept (OTP needs `sys:statistics(Name, true)` first).
 
 use std::any::Any;
@@ -20,7 +25,35 @@ use std::time::Instant;
 use beamlet_runtime::{ExitReason, Pid};
 
 use crate::r#gen::{self, CallError, DEFAULT_CALL_TIMEOUT, From};
-use crate::gen_server::{GenServer, ServerRef};
+
+/// A typed handle on a process whose generic loop keeps a state of type
+/// [`State`](StateHandle::State), which [`get_state`] and [`replace_state`] reach:
+/// gen_server's `ServerRef<S>` (with `State = S`). Implemented by the behaviours of
+/// this crate only (sealed).
+///
+/// ```
+/// use beamlet_stdlib::gen_server::{GenServer, Init, ServerRef};
+/// use beamlet_stdlib::sys::StateHandle;
+/// struct Nop;
+/// impl GenServer for Nop {
+///     type Args = (); type Call = (); type Reply = (); type Cast = (); type Continue = ();
+///     fn init(_: ()) -> Init<Self, ()> { Init::Ok(Nop) }
+/// }
+/// fn state_of<H: StateHandle<State = Nop>>(_: H) {}
+/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// rt.block_on(|| state_of(ServerRef::<Nop>::from_pid(beamlet_runtime::self_pid()))).unwrap();
+/// rt.shutdown();
+/// ```
+pub trait StateHandle: Copy + Into<Pid> + sealed::Sealed {
+    /// The state the closures of [`get_state`] and [`replace_state`] run on.
+    type State: Send + 'static;
+}
+
+pub(crate) mod sealed {
+    /// Keeps [`StateHandle`](super::StateHandle) to this crate's handles: public in a
+    /// module no other crate can name.
+    pub trait Sealed {}
+}
 
 /// A system message.
 pub(crate) struct SysMsg {
@@ -176,24 +209,33 @@ pub fn statistics(server: impl Into<Pid>) -> Result<Statistics, CallError> {
     }
 }
 
-/// Runs `f` on the server's state inside the server; returns its result.
-fn with_state<S: GenServer, T: Send + 'static>(
-    server: ServerRef<S>,
-    f: impl FnOnce(&mut S) -> T + Send + 'static,
+/// Runs `f` inside `server` on its state, which must be an `X` (the state closure of
+/// a system message); returns its result. `kind` and `type_name` describe what
+/// `server` was taken for, for the panic if it is not.
+pub(crate) fn with_state<X: 'static, T: Send + 'static>(
+    server: Pid,
+    kind: &str,
+    type_name: &str,
+    f: impl FnOnce(&mut X) -> T + Send + 'static,
 ) -> Result<T, CallError> {
     let op: StateFn = Box::new(move |state: &mut dyn Any| {
-        let state = state.downcast_mut::<S>()?;
+        let state = state.downcast_mut::<X>()?;
         Some(Box::new(f(state)) as Box<dyn Any + Send>)
     });
-    match sys_call(server.pid(), SysOp::State(op))? {
+    match sys_call(server, SysOp::State(op))? {
         SysReply::State(Some(v)) => Ok(*v.downcast::<T>().expect("the closure's own type")),
-        SysReply::State(None) => panic!(
-            "sys: {} is not a server of type {}",
-            server.pid(),
-            std::any::type_name::<S>()
-        ),
+        SysReply::State(None) => panic!("sys: {server} is not a {kind} of type {type_name}"),
         _ => unreachable!("a state request gets a state reply"),
     }
+}
+
+/// [`with_state`] on the state of a typed handle.
+fn with_handle<H: StateHandle, T: Send + 'static>(
+    server: H,
+    f: impl FnOnce(&mut H::State) -> T + Send + 'static,
+) -> Result<T, CallError> {
+    let type_name = std::any::type_name::<H::State>();
+    with_state(server.into(), "server", type_name, f)
 }
 
 /// A copy of the server's state (as `sys:get_state/1`).
@@ -204,7 +246,7 @@ fn with_state<S: GenServer, T: Send + 'static>(
 ///
 /// # Panics
 ///
-/// If the server's state is not an `S` (a [`ServerRef`] made from a wrong pid).
+/// If the server's state is not an `H::State` (a `ServerRef` made from a wrong pid).
 ///
 /// ```
 /// # use beamlet_stdlib::gen_server::{self, GenServer, Init};
@@ -224,8 +266,12 @@ fn with_state<S: GenServer, T: Send + 'static>(
 /// }).unwrap();
 /// rt.shutdown();
 /// ```
-pub fn get_state<S: GenServer + Clone>(server: ServerRef<S>) -> Result<S, CallError> {
-    with_state(server, |s: &mut S| s.clone())
+pub fn get_state<H>(server: H) -> Result<H::State, CallError>
+where
+    H: StateHandle,
+    H::State: Clone,
+{
+    with_handle(server, |s: &mut H::State| s.clone())
 }
 
 /// Changes the server's state with `f`, run inside the server (as
@@ -240,9 +286,9 @@ pub fn get_state<S: GenServer + Clone>(server: ServerRef<S>) -> Result<S, CallEr
 /// # Panics
 ///
 /// As [`get_state`].
-pub fn replace_state<S: GenServer>(
-    server: ServerRef<S>,
-    f: impl FnOnce(&mut S) + Send + 'static,
+pub fn replace_state<H: StateHandle>(
+    server: H,
+    f: impl FnOnce(&mut H::State) + Send + 'static,
 ) -> Result<(), CallError> {
-    with_state(server, f)
+    with_handle(server, f)
 }
