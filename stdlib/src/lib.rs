@@ -22,7 +22,6 @@
 
 pub mod agent;
 pub mod application;
-pub mod dynamic_supervisor;
 pub mod r#gen;
 pub mod gen_event;
 pub mod gen_server;
@@ -32,6 +31,11 @@ pub mod registry;
 pub mod supervisor;
 pub mod sys;
 pub mod task;
+
+// The dynamic supervisor lives with the supervisor (`supervisor::dynamic`); its
+// public path stays `dynamic_supervisor`.
+#[doc(inline)]
+pub use supervisor::dynamic as dynamic_supervisor;
 
 pub use beamlet_runtime as runtime;
 pub use r#gen::{CallError, StartError};

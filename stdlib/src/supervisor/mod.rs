@@ -42,6 +42,10 @@
 //! 6. With a [`Backoff`] a child's restart waits (`send_after`), longer each time in
 //!    a row; meanwhile it is `Restarting`.
 //!
+//! Supervisors of children started on demand (Elixir's `DynamicSupervisor`) are in
+//! [`dynamic`] (also [`dynamic_supervisor`](crate::dynamic_supervisor)); they share
+//! the specs, the intensity, the shutdown and the replies of this module.
+//!
 //! # Departures from OTP
 //!
 //! - Children are given as a `Vec<ChildSpec>` with flags (Elixir's
@@ -77,6 +81,7 @@
 //! ```
 
 mod children;
+pub mod dynamic;
 mod intensity;
 mod server;
 mod shutdown;

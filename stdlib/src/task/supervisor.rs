@@ -29,10 +29,10 @@ use std::sync::Mutex;
 use beamlet_runtime::{Pid, alias, link, mailbox_mark, send, spawn_link, unalias};
 
 use super::{AsyncStream, Go, Start, StreamOptions, Task, body, stream};
-use crate::dynamic_supervisor::{self, DynamicOptions, DynamicSupervisor};
 use crate::r#gen::{CallError, StartError, StartOptions};
 use crate::gen_server::ServerRef;
 use crate::name::Name;
+use crate::supervisor::dynamic::{self as dynamic_supervisor, DynamicOptions, DynamicSupervisor};
 use crate::supervisor::{ChildSpec, Restart, SupervisorError};
 
 /// A running task supervisor: a `Copy` handle.

@@ -1,5 +1,6 @@
 //! Dynamic supervisors (as Elixir's `DynamicSupervisor`): start with no children,
-//! add them on demand, one_for_one.
+//! add them on demand, one_for_one. Also reached as
+//! [`beamlet_stdlib::dynamic_supervisor`](crate::dynamic_supervisor).
 //!
 //! # The contract
 //!
@@ -47,12 +48,12 @@ use std::time::{Duration, Instant};
 
 use beamlet_runtime::{Exit, ExitReason, Message, Pid, self_pid, send, send_after};
 
-use crate::r#gen::{CallError, StartError, StartOptions, try_dispatch};
-use crate::gen_server::{self, CallReply, From, GenServer, Init, NoReply, ServerRef};
-use crate::supervisor::{
+use super::{
     AutoShutdown, ChildCounts, ChildInfo, ChildKind, ChildPid, ChildSpec, Intensity, Restart,
     SpecError, SupervisorError, add_restart, check, shutdown_all, shutdown_child,
 };
+use crate::r#gen::{CallError, StartError, StartOptions, try_dispatch};
+use crate::gen_server::{self, CallReply, From, GenServer, Init, NoReply, ServerRef};
 
 /// A dynamic supervisor's settings; the default is Elixir's (3 restarts in 5
 /// seconds, no limit on children).
