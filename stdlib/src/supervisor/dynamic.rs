@@ -49,10 +49,10 @@ use std::time::{Duration, Instant};
 use beamlet_runtime::{Exit, ExitReason, Message, Pid, self_pid, send, send_after};
 
 use super::{
-    AutoShutdown, ChildCounts, ChildInfo, ChildKind, ChildPid, ChildSpec, Intensity, Restart,
-    SpecError, SupervisorError, add_restart, check, shutdown_all, shutdown_child,
+    AutoShutdown, ChildCounts, ChildInfo, ChildKind, ChildPid, ChildSpec, Intensity, Response,
+    SpecError, SupervisorError, add_restart, check, run_start, shutdown_all, shutdown_child,
 };
-use crate::r#gen::{CallError, StartError, StartOptions, try_dispatch};
+use crate::r#gen::{CallError, StartError, StartOptions};
 use crate::gen_server::{self, CallReply, From, GenServer, Init, NoReply, ServerRef};
 
 /// A dynamic supervisor's settings; the default is Elixir's (3 restarts in 5
@@ -101,24 +101,16 @@ pub enum DynRequest {
     CountChildren,
 }
 
-/// A dynamic supervisor's replies (its `Reply` type).
+/// A dynamic supervisor's replies (its `Reply` type): a supervisor's
+/// [`Response`], answered to `StartChild` with `Started`, to `TerminateChild` with
+/// `Done`, to `WhichChildren` with `Children` and to `CountChildren` with `Counts`.
 ///
 /// ```
 /// use beamlet_stdlib::dynamic_supervisor::DynResponse;
 /// let r = DynResponse::Done(Ok(()));
 /// assert!(matches!(r, DynResponse::Done(Ok(()))));
 /// ```
-#[derive(Debug)]
-pub enum DynResponse {
-    /// To `StartChild`.
-    Started(Result<Option<Pid>, SupervisorError>),
-    /// To `TerminateChild`.
-    Done(Result<(), SupervisorError>),
-    /// To `WhichChildren`.
-    Children(Vec<ChildInfo>),
-    /// To `CountChildren`.
-    Counts(ChildCounts),
-}
+pub type DynResponse = Response;
 
 /// A backoff delay of the waiting child with this number has passed.
 struct DelayedRestart(u64);
@@ -155,10 +147,6 @@ pub struct DynamicSupervisor {
     waiting: BTreeMap<u64, Child>,
     next_seq: u64,
     restarts: VecDeque<Instant>,
-}
-
-fn start_spec(spec: &ChildSpec) -> Result<Pid, StartError> {
-    try_dispatch(|| (spec.start)()).unwrap_or_else(|reason| Err(StartError::Stop(reason)))
 }
 
 impl GenServer for DynamicSupervisor {
@@ -233,7 +221,7 @@ impl DynamicSupervisor {
         if self.opts.max_children.is_some_and(|max| size >= max) {
             return Err(SupervisorError::MaxChildren);
         }
-        match start_spec(&spec) {
+        match run_start(&spec.start) {
             Ok(pid) => {
                 let seq = self.next_seq;
                 self.next_seq += 1;
@@ -293,17 +281,10 @@ impl DynamicSupervisor {
         let Some(mut child) = self.running.remove(&pid) else {
             return NoReply::Ok;
         };
-        let restart = match child.spec.restart {
-            Restart::Permanent => true,
-            Restart::Transient => !reason.is_orderly(),
-            Restart::Temporary => false,
-        };
-        if !restart {
+        if !child.spec.restart.restarts_after(&reason) {
             return NoReply::Ok;
         }
-        if child.spec.backoff.is_some_and(|b| {
-            beamlet_runtime::now().saturating_duration_since(child.started) >= b.max
-        }) {
+        if child.spec.backoff_resets(child.started) {
             child.in_a_row = 0;
         }
         let seq = child.seq;
@@ -340,7 +321,7 @@ impl DynamicSupervisor {
         let Some(child) = self.waiting.get(&seq) else {
             return NoReply::Ok;
         };
-        match start_spec(&child.spec) {
+        match run_start(&child.spec.start) {
             Ok(pid) => {
                 let mut child = self.waiting.remove(&seq).expect("looked up above");
                 child.started = beamlet_runtime::now();
@@ -409,10 +390,7 @@ pub fn start_child(
     sup: ServerRef<DynamicSupervisor>,
     spec: ChildSpec,
 ) -> Result<Option<Pid>, SupervisorError> {
-    match call(sup, DynRequest::StartChild(spec))? {
-        DynResponse::Started(r) => r,
-        _ => unreachable!("start_child is answered with Started"),
-    }
+    call(sup, DynRequest::StartChild(spec))?.started()
 }
 
 /// Stops the child `pid` and forgets it. See the [module](self) example.
@@ -421,10 +399,7 @@ pub fn start_child(
 ///
 /// `NotFound` if `pid` is not a running child; `Call`.
 pub fn terminate_child(sup: ServerRef<DynamicSupervisor>, pid: Pid) -> Result<(), SupervisorError> {
-    match call(sup, DynRequest::TerminateChild(pid))? {
-        DynResponse::Done(r) => r,
-        _ => unreachable!("terminate_child is answered with Done"),
-    }
+    call(sup, DynRequest::TerminateChild(pid))?.done()
 }
 
 /// Every child (running or restarting), in order of first start; `id` is the label
@@ -436,10 +411,7 @@ pub fn terminate_child(sup: ServerRef<DynamicSupervisor>, pid: Pid) -> Result<()
 ///
 /// See the [module](self) example.
 pub fn which_children(sup: ServerRef<DynamicSupervisor>) -> Result<Vec<ChildInfo>, CallError> {
-    match call(sup, DynRequest::WhichChildren)? {
-        DynResponse::Children(c) => Ok(c),
-        _ => unreachable!("which_children is answered with Children"),
-    }
+    Ok(call(sup, DynRequest::WhichChildren)?.children())
 }
 
 /// Counts of children (`specs`: running or restarting), running ones, supervisors
@@ -451,8 +423,5 @@ pub fn which_children(sup: ServerRef<DynamicSupervisor>) -> Result<Vec<ChildInfo
 ///
 /// See the [module](self) example.
 pub fn count_children(sup: ServerRef<DynamicSupervisor>) -> Result<ChildCounts, CallError> {
-    match call(sup, DynRequest::CountChildren)? {
-        DynResponse::Counts(c) => Ok(c),
-        _ => unreachable!("count_children is answered with Counts"),
-    }
+    Ok(call(sup, DynRequest::CountChildren)?.counts())
 }

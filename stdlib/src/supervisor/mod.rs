@@ -95,11 +95,11 @@ use beamlet_runtime::Pid;
 pub use intensity::{Intensity, add_restart};
 pub use server::{Request, Response, Supervisor, SupervisorArgs};
 pub(crate) use shutdown::{shutdown_all, shutdown_child};
-pub(crate) use spec::check;
 pub use spec::{
     AutoShutdown, Backoff, ChildKind, ChildSpec, Restart, Shutdown, SpecError, StartFn, Strategy,
     SupervisorFlags, validate,
 };
+pub(crate) use spec::{check, run_start};
 
 use crate::r#gen::{CallError, StartError, StartOptions};
 use crate::gen_server::{self, ServerRef};
@@ -368,10 +368,7 @@ pub fn start_child(
     sup: ServerRef<Supervisor>,
     spec: ChildSpec,
 ) -> Result<Option<Pid>, SupervisorError> {
-    match call(sup, Request::StartChild(spec))? {
-        Response::Started(r) => r,
-        _ => unreachable!("start_child is answered with Started"),
-    }
+    call(sup, Request::StartChild(spec))?.started()
 }
 
 /// Terminates a child (see the module's shutdown rule); its spec stays unless it is
@@ -383,10 +380,7 @@ pub fn start_child(
 ///
 /// See [`start_child`] for an example.
 pub fn terminate_child(sup: ServerRef<Supervisor>, id: &str) -> Result<(), SupervisorError> {
-    match call(sup, Request::TerminateChild(id.to_owned()))? {
-        Response::Done(r) => r,
-        _ => unreachable!("terminate_child is answered with Done"),
-    }
+    call(sup, Request::TerminateChild(id.to_owned()))?.done()
 }
 
 /// Starts again a terminated child that still has its spec (as
@@ -398,10 +392,7 @@ pub fn terminate_child(sup: ServerRef<Supervisor>, id: &str) -> Result<(), Super
 ///
 /// See [`start_child`] for an example.
 pub fn restart_child(sup: ServerRef<Supervisor>, id: &str) -> Result<Option<Pid>, SupervisorError> {
-    match call(sup, Request::RestartChild(id.to_owned()))? {
-        Response::Started(r) => r,
-        _ => unreachable!("restart_child is answered with Started"),
-    }
+    call(sup, Request::RestartChild(id.to_owned()))?.started()
 }
 
 /// Removes the spec of a terminated child (as `supervisor:delete_child/2`).
@@ -412,10 +403,7 @@ pub fn restart_child(sup: ServerRef<Supervisor>, id: &str) -> Result<Option<Pid>
 ///
 /// See [`start_child`] for an example.
 pub fn delete_child(sup: ServerRef<Supervisor>, id: &str) -> Result<(), SupervisorError> {
-    match call(sup, Request::DeleteChild(id.to_owned()))? {
-        Response::Done(r) => r,
-        _ => unreachable!("delete_child is answered with Done"),
-    }
+    call(sup, Request::DeleteChild(id.to_owned()))?.done()
 }
 
 /// Every child: id, process (or undefined, or restarting), kind; in start order.
@@ -426,10 +414,7 @@ pub fn delete_child(sup: ServerRef<Supervisor>, id: &str) -> Result<(), Supervis
 ///
 /// See the [module](self) example.
 pub fn which_children(sup: ServerRef<Supervisor>) -> Result<Vec<ChildInfo>, CallError> {
-    match call(sup, Request::WhichChildren)? {
-        Response::Children(c) => Ok(c),
-        _ => unreachable!("which_children is answered with Children"),
-    }
+    Ok(call(sup, Request::WhichChildren)?.children())
 }
 
 /// Counts of specs, running children, supervisors and workers.
@@ -440,8 +425,5 @@ pub fn which_children(sup: ServerRef<Supervisor>) -> Result<Vec<ChildInfo>, Call
 ///
 /// See [`start_child`] for an example.
 pub fn count_children(sup: ServerRef<Supervisor>) -> Result<ChildCounts, CallError> {
-    match call(sup, Request::CountChildren)? {
-        Response::Counts(c) => Ok(c),
-        _ => unreachable!("count_children is answered with Counts"),
-    }
+    Ok(call(sup, Request::CountChildren)?.counts())
 }

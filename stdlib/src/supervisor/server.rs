@@ -18,9 +18,9 @@ use super::children::{Child, Children};
 use super::{
     ChildCounts, ChildInfo, ChildKind, ChildPid, ChildSpec, FailedToStartChild, Intensity, Restart,
     SpecError, Strategy, SupervisorError, SupervisorFlags, SupervisorInit, add_restart, check,
-    shutdown_child, validate,
+    run_start, shutdown_child, validate,
 };
-use crate::r#gen::{StartError, try_dispatch};
+use crate::r#gen::StartError;
 use crate::gen_server::{CallReply, From, GenServer, Init, NoReply};
 
 /// What [`Supervisor`] starts from: a function run in the supervisor process.
@@ -72,7 +72,8 @@ pub enum Request {
     CountChildren,
 }
 
-/// A supervisor's replies (its `Reply` type).
+/// A supervisor's replies (its `Reply` type), and a dynamic supervisor's
+/// ([`DynResponse`](super::dynamic::DynResponse) is this type).
 ///
 /// ```
 /// use beamlet_stdlib::supervisor::Response;
@@ -88,6 +89,38 @@ pub enum Response {
     Children(Vec<ChildInfo>),
     /// To `CountChildren`.
     Counts(ChildCounts),
+}
+
+/// The reply a request is answered with, taken out by the calling functions; any
+/// other is a bug in the supervisor.
+impl Response {
+    pub(crate) fn started(self) -> Result<Option<Pid>, SupervisorError> {
+        match self {
+            Response::Started(r) => r,
+            other => unreachable!("a start is answered with Started, not {other:?}"),
+        }
+    }
+
+    pub(crate) fn done(self) -> Result<(), SupervisorError> {
+        match self {
+            Response::Done(r) => r,
+            other => unreachable!("a termination is answered with Done, not {other:?}"),
+        }
+    }
+
+    pub(crate) fn children(self) -> Vec<ChildInfo> {
+        match self {
+            Response::Children(c) => c,
+            other => unreachable!("which_children is answered with Children, not {other:?}"),
+        }
+    }
+
+    pub(crate) fn counts(self) -> ChildCounts {
+        match self {
+            Response::Counts(c) => c,
+            other => unreachable!("count_children is answered with Counts, not {other:?}"),
+        }
+    }
 }
 
 /// A backoff delay has passed: start the child's group.
@@ -113,11 +146,6 @@ pub struct Supervisor {
     flags: SupervisorFlags,
     children: Children,
     restarts: VecDeque<Instant>,
-}
-
-/// Starts a child from its spec; a panic in the start function is a failed start.
-fn start_spec(spec: &ChildSpec) -> Result<Pid, StartError> {
-    try_dispatch(|| (spec.start)()).unwrap_or_else(|reason| Err(StartError::Stop(reason)))
 }
 
 impl GenServer for Supervisor {
@@ -197,7 +225,7 @@ impl Supervisor {
     /// Starts `spec` and appends it (at supervisor start). An ignored child is kept
     /// without a pid, unless temporary.
     fn add_started(&mut self, spec: ChildSpec) -> Result<(), FailedToStartChild> {
-        let pid = match start_spec(&spec) {
+        let pid = match run_start(&spec.start) {
             Ok(pid) => ChildPid::Running(pid),
             Err(StartError::Ignore) if spec.restart == Restart::Temporary => return Ok(()),
             Err(StartError::Ignore) => ChildPid::Undefined,
@@ -258,7 +286,7 @@ impl Supervisor {
             ChildPid::Restarting => return Err(SupervisorError::Restarting),
             ChildPid::Undefined => {}
         }
-        match start_spec(&self.children.get(i).spec) {
+        match run_start(&self.children.get(i).spec.start) {
             Ok(pid) => {
                 self.children.set_pid(i, ChildPid::Running(pid));
                 self.children.get_mut(i).started = beamlet_runtime::now();
@@ -313,12 +341,7 @@ impl Supervisor {
         };
         self.children.set_pid(i, ChildPid::Undefined);
         let child = self.children.get_mut(i);
-        let restart = match child.spec.restart {
-            Restart::Permanent => true,
-            Restart::Transient => !reason.is_orderly(),
-            Restart::Temporary => false,
-        };
-        if !restart {
+        if !child.spec.restart.restarts_after(&reason) {
             let significant = child.spec.significant;
             if child.spec.restart == Restart::Temporary {
                 self.children.remove(i);
@@ -326,9 +349,7 @@ impl Supervisor {
             return self.auto_shutdown(significant);
         }
         // A child that ran long enough starts its backoff afresh.
-        if child.spec.backoff.is_some_and(|b| {
-            beamlet_runtime::now().saturating_duration_since(child.started) >= b.max
-        }) {
+        if child.spec.backoff_resets(child.started) {
             child.in_a_row = 0;
         }
         self.restart(i)
@@ -423,7 +444,7 @@ impl Supervisor {
             if child.pid() != ChildPid::Restarting {
                 continue;
             }
-            match start_spec(&child.spec) {
+            match run_start(&child.spec.start) {
                 Ok(pid) => {
                     self.children.set_pid(j, ChildPid::Running(pid));
                     self.children.get_mut(j).started = beamlet_runtime::now();

@@ -11,11 +11,11 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use beamlet_runtime::Pid;
+use beamlet_runtime::{ExitReason, Pid};
 
-use crate::r#gen::StartError;
+use crate::r#gen::{StartError, try_dispatch};
 
 /// The function that starts a child: runs in the supervisor and returns the pid of
 /// a process linked to it (`Err(StartError::Ignore)` for `ignore`).
@@ -27,6 +27,24 @@ use crate::r#gen::StartError;
 /// let _ = f;
 /// ```
 pub type StartFn = Arc<dyn Fn() -> Result<Pid, StartError> + Send + Sync>;
+
+/// Runs a start function in the calling process (a supervisor starting a child, an
+/// application master its tree); a panic or an `exit` in it is a failed start with
+/// that reason.
+pub(crate) fn run_start(start: &StartFn) -> Result<Pid, StartError> {
+    try_dispatch(|| start()).unwrap_or_else(|reason| Err(StartError::Stop(reason)))
+}
+
+/// A [`StartFn`] from any function returning something that converts into a pid
+/// and an error that converts into a [`StartError`] (child specs, applications).
+fn start_fn<F, P, E>(start: F) -> StartFn
+where
+    F: Fn() -> Result<P, E> + Send + Sync + 'static,
+    P: Into<Pid>,
+    E: Into<StartError>,
+{
+    Arc::new(move || start().map(Into::into).map_err(Into::into))
+}
 
 /// When a terminated child is restarted.
 ///
@@ -43,6 +61,17 @@ pub enum Restart {
     Transient,
     /// Never; its spec is removed once it terminates.
     Temporary,
+}
+
+impl Restart {
+    /// Whether a child of this restart type that exited with `reason` is restarted.
+    pub(crate) fn restarts_after(self, reason: &ExitReason) -> bool {
+        match self {
+            Restart::Permanent => true,
+            Restart::Transient => !reason.is_orderly(),
+            Restart::Temporary => false,
+        }
+    }
 }
 
 /// How a child is stopped.
@@ -154,15 +183,6 @@ impl fmt::Debug for ChildSpec {
     }
 }
 
-fn start_fn<F, P, E>(start: F) -> StartFn
-where
-    F: Fn() -> Result<P, E> + Send + Sync + 'static,
-    P: Into<Pid>,
-    E: Into<StartError>,
-{
-    Arc::new(move || start().map(Into::into).map_err(Into::into))
-}
-
 impl ChildSpec {
     /// A permanent worker with a 5000 ms shutdown. `start` returns anything that
     /// converts into a pid (a [`Pid`], a `ServerRef`) or a start error (a
@@ -255,6 +275,15 @@ impl ChildSpec {
     pub fn backoff(mut self, backoff: Backoff) -> ChildSpec {
         self.backoff = Some(backoff);
         self
+    }
+}
+
+impl ChildSpec {
+    /// Whether a child of this spec that started at `started` and exits now ran long
+    /// enough (its backoff's `max`) for its backoff to start afresh.
+    pub(crate) fn backoff_resets(&self, started: Instant) -> bool {
+        self.backoff
+            .is_some_and(|b| beamlet_runtime::now().saturating_duration_since(started) >= b.max)
     }
 }
 
