@@ -30,7 +30,7 @@ use beamlet_runtime::{
 use super::Spec;
 use crate::r#gen::StartError;
 use crate::r#gen::try_dispatch;
-use crate::supervisor::shutdown_child;
+use crate::supervisor::{run_start, shutdown_child};
 
 /// Master → controller: the application's start function succeeded.
 #[derive(Debug)]
@@ -63,12 +63,10 @@ impl StartFailure {
 /// The master's body: start, report, watch, stop.
 pub(super) fn run(spec: Arc<Spec>, controller: Pid) {
     trap_exit(true);
-    let top = match try_dispatch(|| (spec.start)()) {
-        Ok(Ok(top)) => top,
-        Ok(Err(error)) => exit(ExitReason::shutdown_with(StartFailure(error))),
-        Err(reason) => exit(ExitReason::shutdown_with(StartFailure(StartError::Stop(
-            reason,
-        )))),
+    // A panic or an `exit` in the start function is a failed start (`Stop`).
+    let top = match run_start(&spec.start) {
+        Ok(top) => top,
+        Err(error) => exit(ExitReason::shutdown_with(StartFailure(error))),
     };
     // Trapping exits, so a top process already dead arrives as an `Exit` (NoProc).
     let _ = link(top);

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use beamlet_runtime::{ExitReason, Pid};
 
 use crate::r#gen::StartError;
-use crate::supervisor::Shutdown;
+use crate::supervisor::{Shutdown, StartFn, start_fn};
 
 /// A value of an application's environment.
 pub type EnvValue = Arc<dyn Any + Send + Sync>;
@@ -22,15 +22,14 @@ pub type EnvValue = Arc<dyn Any + Send + Sync>;
 /// A stop callback.
 pub(super) type Callback = Box<dyn Fn() + Send + Sync>;
 
-/// The start function of an application.
-type StartFn = Box<dyn Fn() -> Result<Pid, StartError> + Send + Sync>;
-
 /// What the controller keeps of an application (all but the environment).
 pub(super) struct Spec {
     pub(super) name: String,
     pub(super) description: String,
     pub(super) version: String,
     pub(super) dependencies: Vec<String>,
+    /// The start function, as a child spec's (run by the master with
+    /// `supervisor::run_start`).
     pub(super) start: StartFn,
     pub(super) prep_stop: Option<Callback>,
     pub(super) stop: Option<Callback>,
@@ -90,7 +89,7 @@ impl Application {
                 description: String::new(),
                 version: String::new(),
                 dependencies: Vec::new(),
-                start: Box::new(move || start().map(Into::into).map_err(Into::into)),
+                start: start_fn(start),
                 prep_stop: None,
                 stop: None,
                 shutdown: Shutdown::Infinity,

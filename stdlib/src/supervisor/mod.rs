@@ -99,7 +99,7 @@ pub use spec::{
     AutoShutdown, Backoff, ChildKind, ChildSpec, Restart, Shutdown, SpecError, StartFn, Strategy,
     SupervisorFlags, validate,
 };
-pub(crate) use spec::{check, run_start};
+pub(crate) use spec::{check, run_start, start_fn};
 
 use crate::r#gen::{CallError, StartError, StartOptions};
 use crate::gen_server::{self, ServerRef};

@@ -37,7 +37,7 @@ pub(crate) fn run_start(start: &StartFn) -> Result<Pid, StartError> {
 
 /// A [`StartFn`] from any function returning something that converts into a pid
 /// and an error that converts into a [`StartError`] (child specs, applications).
-fn start_fn<F, P, E>(start: F) -> StartFn
+pub(crate) fn start_fn<F, P, E>(start: F) -> StartFn
 where
     F: Fn() -> Result<P, E> + Send + Sync + 'static,
     P: Into<Pid>,
