@@ -148,6 +148,16 @@ impl<R> fmt::Debug for From<R> {
     }
 }
 
+// A `From` is an alias and a tag (`PhantomData<fn(R)>`): a server may keep it and
+// reply from any process or thread, whatever `R` (checked for every `R`).
+const _: () = {
+    fn assert_send_sync<T: Send + Sync>() {}
+    fn from_is_send_sync<R>() {
+        assert_send_sync::<From<R>>();
+    }
+    let _ = from_is_send_sync::<()>;
+};
+
 impl<R> From<R> {
     /// The calling process.
     ///

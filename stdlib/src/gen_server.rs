@@ -344,6 +344,16 @@ impl<S> std::convert::From<ServerRef<S>> for Pid {
     }
 }
 
+// A `ServerRef` is a pid and a type (`PhantomData<fn() -> S>`): it may be sent to,
+// and shared with, any process or thread, whatever `S` (checked for every `S`).
+const _: () = {
+    fn assert_send_sync<T: Send + Sync>() {}
+    fn server_ref_is_send_sync<S>() {
+        assert_send_sync::<ServerRef<S>>();
+    }
+    let _ = server_ref_is_send_sync::<()>;
+};
+
 impl<S: GenServer> ServerRef<S> {
     /// The server's pid.
     ///

@@ -267,6 +267,16 @@ impl<M> std::convert::From<MachineRef<M>> for Pid {
     }
 }
 
+// A `MachineRef` is a pid and a type (`PhantomData<fn() -> M>`): it may be sent to,
+// and shared with, any process or thread, whatever `M` (checked for every `M`).
+const _: () = {
+    fn assert_send_sync<T: Send + Sync>() {}
+    fn machine_ref_is_send_sync<M>() {
+        assert_send_sync::<MachineRef<M>>();
+    }
+    let _ = machine_ref_is_send_sync::<()>;
+};
+
 impl<M: GenStateMachine> MachineRef<M> {
     /// The machine's pid. See [`MachineRef`].
     pub fn pid(&self) -> Pid {
