@@ -26,7 +26,8 @@
 //! # The generic loop
 //!
 //! 1. The starter spawns the server linked (`start_link`) or not (`start`) and waits
-//!    (see [`gen`](mod@crate::gen)'s start protocol). The server traps exits if
+//!    (see [`gen`](mod@crate::gen)'s start protocol). The server, in the prologue
+//!    every behaviour shares, sets its mailbox limit if given, traps exits if
 //!    [`GenServer::TRAP_EXIT`] is set (or `init` calls `trap_exit(true)`), registers
 //!    its name if given (local or via, see [`name`](crate::name); `AlreadyStarted`
 //!    if taken), and runs `init`. On `Ignore`,

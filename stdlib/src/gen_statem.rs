@@ -66,8 +66,9 @@
 //! anything else as `Event::Info`. Every callback runs through the one dispatch
 //! point shared with [`GenServer`](crate::GenServer), which turns a panic into the
 //! exit reason `Panic` and an `exit` into its reason; `terminate` then runs.
-//! Starting (with a name, a start timeout, `hibernate_after`) and stopping follow
-//! [`gen_server`](crate::gen_server).
+//! Starting (with a name, a start timeout, `hibernate_after`, a mailbox limit: the
+//! prologue shared by every behaviour, see [`gen`](mod@crate::gen)) and stopping
+//! follow [`gen_server`](crate::gen_server).
 //!
 //! # Departures from OTP, for Rust's typing
 //!
@@ -331,7 +332,8 @@ pub fn start<M: GenStateMachine>(args: M::Args) -> Result<MachineRef<M>, StartEr
     start_with(args, StartOptions::new())
 }
 
-/// [`start`] with options (a name, a start timeout, `hibernate_after`).
+/// [`start`] with options (a name, a start timeout, `hibernate_after`, a mailbox
+/// limit).
 ///
 /// # Errors
 ///

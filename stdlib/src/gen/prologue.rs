@@ -72,7 +72,7 @@ impl StartOptions {
         self
     }
 
-    /// Kills the server and fails with [`StartError::Timeout`](super::StartError::Timeout) if `init` takes longer.
+    /// Kills the server and fails with [`StartError::Timeout`] if `init` takes longer.
     ///
     /// ```
     /// use std::time::Duration;
@@ -83,9 +83,10 @@ impl StartOptions {
         self
     }
 
-    /// Gives the server a mailbox limit (see [`beamlet_runtime::backpressure`]), in
-    /// force before its name is registered and before the start returns, so no
-    /// request escapes it. A call the limit refuses fails with
+    /// Gives the server (or state machine) a mailbox limit (see
+    /// [`beamlet_runtime::backpressure`]), in force before its name is registered
+    /// and before the start returns, so no request escapes it. A call the limit
+    /// refuses fails with
     /// [`CallError::MailboxFull`](super::CallError::MailboxFull).
     ///
     /// ```

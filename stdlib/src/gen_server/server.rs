@@ -4,7 +4,7 @@
 //!    [`gen::start`](crate::gen::start), after gen's shared prologue.
 //! 2. [`Server::run`] loops: act on the last result (`Next`), take a message,
 //!    dispatch it, repeat. Hibernation unwinds the stack and re-enters `run`.
-//! 3. Every callback goes through [`try_dispatch`](crate::gen::try_dispatch); a panic or an `exit` ends the
+//! 3. Every callback goes through [`try_dispatch`]; a panic or an `exit` ends the
 //!    server through [`Server::stop`], which runs `terminate` and exits.
 
 use std::any::Any;

@@ -6,7 +6,7 @@
 //! 2. [`Machine::run`] loops: take the next event (queued, then zero-time timeouts,
 //!    then a message), hand it to `handle_event`, carry out the transition.
 //!    Hibernation unwinds the stack and re-enters `run`.
-//! 3. Every callback goes through [`try_dispatch`](crate::gen::try_dispatch); a panic or an `exit` ends the
+//! 3. Every callback goes through [`try_dispatch`]; a panic or an `exit` ends the
 //!    machine through [`Machine::stop`], which runs `terminate` and exits.
 
 use std::any::Any;
