@@ -117,14 +117,16 @@ impl Shared {
         }
     }
 
-    /// Fires every timer of `core` due at tick `now` (after adopting remote ones).
-    pub(crate) fn fire_due(&self, core: &mut Core, now: u64) {
+    /// Fires every timer of `core` due at the tick `now_tick` returns (after adopting
+    /// remote ones). The clock is read only when the wheel holds a timer: a
+    /// scheduling round without timers pays no clock read.
+    pub(crate) fn fire_due(&self, core: &mut Core, now_tick: impl FnOnce() -> u64) {
         self.adopt_remote_timers(core);
         if core.timers.is_empty() {
             return;
         }
         let mut due = Vec::new();
-        core.timers.poll(now, |action| due.push(action));
+        core.timers.poll(now_tick(), |action| due.push(action));
         for action in due {
             self.fire_timer(Some(core), action);
         }

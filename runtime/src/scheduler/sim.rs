@@ -187,7 +187,7 @@ impl Sim {
 
 /// Step 1.
 fn fire_due(shared: &Shared, core: &mut Core, clock: &VirtualClock) {
-    shared.fire_due(core, clock.nanos() / TICK_NANOS);
+    shared.fire_due(core, || clock.nanos() / TICK_NANOS);
 }
 
 /// Waits for work from outside the runtime (step 3, second case).

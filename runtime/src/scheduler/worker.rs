@@ -87,7 +87,7 @@ fn set_timer_slack() {
 }
 
 fn fire_timers(shared: &Shared, core: &mut Core) {
-    shared.fire_due(core, wheel::now_tick(shared.epoch, Instant::now()));
+    shared.fire_due(core, || wheel::now_tick(shared.epoch, Instant::now()));
 }
 
 /// Chooses the next process. `true` in the result means it inherits the slice.
