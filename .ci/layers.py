@@ -18,6 +18,7 @@ Exit status 1 on any violation, with one line per violation.
 """
 
 import os
+import signal
 import re
 import sys
 
@@ -224,6 +225,7 @@ def layer_of(table, m):
 
 
 def main():
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `--report | head` ends quietly
     crate = Crate()
     graph, facade = crate.edges()
     cyclic = [c for c in sccs(graph) if len(c) > 1]
