@@ -84,3 +84,70 @@ fn catch_exit_does_not_catch_a_kill() {
     });
     assert_eq!(reason, ExitReason::Killed);
 }
+
+/// Spawns a monitored process that says "ready", spins in user code (no runtime
+/// call) until the kill has been delivered, then runs `after`; returns its exit
+/// reason and whether anything it sent after the kill arrived.
+fn kill_while_computing(after: fn(beamlet::Pid)) -> (ExitReason, Option<&'static str>) {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let me = self_pid();
+    let killed = Arc::new(AtomicBool::new(false));
+    let seen = killed.clone();
+    let (pid, _) = spawn_monitor(move || {
+        send(me, "ready").unwrap();
+        while !seen.load(Ordering::SeqCst) {
+            std::hint::spin_loop();
+        }
+        after(me);
+    })
+    .unwrap();
+    assert_eq!(receive_timeout::<&str>(PATIENCE), Some("ready"));
+    exit_pid(pid, ExitReason::Kill);
+    killed.store(true, Ordering::SeqCst);
+    let down = receive_timeout::<Down>(PATIENCE).expect("the process died");
+    (down.reason, beamlet::try_receive::<&str>())
+}
+
+#[test]
+fn a_kill_that_arrived_while_computing_lands_before_the_next_send() {
+    let (reason, sent) = run(|| {
+        kill_while_computing(|me| {
+            let _ = send(me, "sent after the kill");
+        })
+    });
+    assert_eq!(reason, ExitReason::Killed);
+    assert_eq!(sent, None, "the send after the kill had no effect");
+}
+
+#[test]
+fn a_kill_that_arrived_while_computing_lands_before_exit_with_another_reason() {
+    let (reason, _) =
+        run(|| kill_while_computing(|_| beamlet::exit(ExitReason::custom("my own reason"))));
+    assert_eq!(reason, ExitReason::Killed);
+}
+
+#[test]
+fn a_kill_that_arrived_while_computing_lands_before_a_spawn() {
+    let (reason, sent) = run(|| {
+        kill_while_computing(|me| {
+            let _ = beamlet::spawn(move || {
+                let _ = send(me, "from a child spawned after the kill");
+            });
+        })
+    });
+    assert_eq!(reason, ExitReason::Killed);
+    assert_eq!(sent, None, "no child was spawned after the kill");
+}
+
+#[test]
+fn a_kill_that_arrived_while_computing_lands_at_the_end_of_the_slice() {
+    let (reason, _) = run(|| {
+        kill_while_computing(|_| {
+            loop {
+                beamlet::reduce(1);
+            }
+        })
+    });
+    assert_eq!(reason, ExitReason::Killed);
+}

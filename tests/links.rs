@@ -304,3 +304,37 @@ fn a_trapping_process_sees_monitor_and_link_of_the_same_exit() {
     .unwrap();
     let _ = rt.shutdown();
 }
+
+#[test]
+fn exit_kill_called_by_the_process_itself_reaches_a_trapping_link_as_kill() {
+    let rt = rt();
+    let got = rt
+        .block_on(|| {
+            trap_exit(true);
+            let child = spawn_link(|| exit(ExitReason::Kill)).unwrap();
+            let e = receive_timeout::<Exit>(WAIT).expect("an exit message");
+            (e.from == child, e.reason)
+        })
+        .unwrap();
+    assert_eq!(got, (true, ExitReason::Kill));
+    let _ = rt.shutdown();
+}
+
+#[test]
+fn exit_kill_called_by_the_process_itself_kills_a_non_trapping_link_with_kill() {
+    let rt = rt();
+    let reason = rt
+        .block_on(|| {
+            let (middle, _) = spawn_monitor(|| {
+                spawn_link(|| exit(ExitReason::Kill)).unwrap();
+                wait_forever();
+            })
+            .unwrap();
+            let down = receive_timeout::<Down>(WAIT).expect("the middle process died");
+            assert_eq!(down.pid, middle);
+            down.reason
+        })
+        .unwrap();
+    assert_eq!(reason, ExitReason::Kill);
+    let _ = rt.shutdown();
+}

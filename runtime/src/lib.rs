@@ -49,6 +49,15 @@
 //! catch a switch inside them. Loops that do not call the runtime should call
 //! [`reduce`] so that they can be preempted.
 //!
+//! A destructor may call the runtime while its process unwinds (a panic, a kill,
+//! an exit): the process does not switch then (the unwinding belongs to its OS
+//! thread), so calls that would only yield (`send`, `spawn`, `reduce`, `yield_now`)
+//! skip the yield, and calls that wait (`receive_timeout`, `sleep`, a
+//! `gen_server` call) wait with the scheduler thread blocked, as any blocking call
+//! does, and return as they would have. A kill that arrives meanwhile is not raised
+//! again: the process ends with the reason it is unwinding for. Keep such waits
+//! short; a `receive` without a timeout in a destructor blocks until its message.
+//!
 //! # Stacks and their limits
 //!
 //! Stacks are [`DEFAULT_STACK_SIZE`] (64 KiB) of address space each, carved from

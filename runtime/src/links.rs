@@ -120,7 +120,8 @@ pub fn trap_exit(on: bool) -> bool {
 /// rt.shutdown();
 /// ```
 pub fn exit(reason: ExitReason) -> ! {
-    let _ = me();
+    // A kill (or a fatal exit signal) that already arrived wins over this reason.
+    me().check_signals();
     unwind::raise(reason)
 }
 

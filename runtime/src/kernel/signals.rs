@@ -29,7 +29,10 @@
 //!
 //! When a process exits, the scheduler ([`on_exit`]): closes the mailbox (later
 //! sends fail at the sender), answers the link and monitor requests found in it with
-//! `noproc`, sends an exit signal to every link (`Kill` reaches links as `Killed`)
+//! `noproc`, sends an exit signal to every link with its exit reason (a process
+//! killed from outside exits with `Killed`; one that called `exit(Kill)` itself
+//! spreads `Kill`, which a trapping link receives as a message and which kills a
+//! non-trapping one with `Kill`, as on the BEAM)
 //! and a `Down` to every watcher, and removes the monitors it held. A request that
 //! finds the mailbox already closed is answered by the requester itself.
 
@@ -242,7 +245,7 @@ fn on_exit_signal(
 /// The exit signals an exiting process sends.
 struct Observers<'a> {
     me: Pid,
-    /// The reason links receive (`Kill` reaches them as `Killed`).
+    /// The reason links receive: the exit reason itself.
     link_reason: ExitReason,
     reason: &'a ExitReason,
 }
@@ -310,10 +313,10 @@ pub(crate) fn on_exit(
     }
     let observers = Observers {
         me,
-        link_reason: match reason {
-            ExitReason::Kill => ExitReason::Killed,
-            other => other.clone(),
-        },
+        // Unchanged, `Kill` included: a process that called `exit(Kill)` itself
+        // spreads `kill` (an `exit_pid(.., Kill)` from outside already made its
+        // reason `Killed`).
+        link_reason: reason.clone(),
         reason,
     };
     if shared.is_simulated() {

@@ -107,12 +107,14 @@ impl Current {
     }
 
     /// Acts on signals that arrived while the process ran or waited: a pending kill
-    /// unwinds the process (again, if user code caught the first unwind).
+    /// unwinds the process (again, if user code caught the first unwind) — unless it
+    /// is unwinding already (a destructor calling the runtime): a second unwind
+    /// would abort the OS process, and the process ends when this one finishes.
     pub(crate) fn check_signals(&mut self) {
         if !self.process().inbound.is_empty() {
             self.intake();
         }
-        if self.process().kill_pending() {
+        if self.process().kill_pending() && !std::thread::panicking() {
             let reason = self.held().owned().kill_reason.clone();
             unwind::raise(reason.unwrap_or(ExitReason::Killed));
         }
@@ -129,6 +131,9 @@ impl Current {
     /// for `process_info` on the way out.
     #[inline(never)]
     pub(crate) fn suspend_raw(&mut self, s: Suspend) {
+        if std::thread::panicking() {
+            return wait_unwinding(s);
+        }
         context::check_switch();
         let probe = 0u8;
         let sp = std::ptr::addr_of!(probe) as usize;
@@ -194,6 +199,23 @@ impl Current {
     }
 }
 
+/// What a switch does while the process unwinds (its destructors call the runtime):
+/// it may not switch — the panic count is the thread's, and would pass to the next
+/// process — so a yield is skipped (with a fresh slice) and a wait blocks the
+/// scheduler thread for a moment, as any blocking call does (the system monitor hands
+/// its queue to a spare thread if it lasts). Callers wait in loops that re-check
+/// their condition and deadline, so they return as they would have.
+#[cold]
+fn wait_unwinding(s: Suspend) {
+    context::set_budget(with_context(|cx| cx.shared.config.reductions).unwrap_or(i32::MAX));
+    if s == Suspend::Wait {
+        std::thread::sleep(UNWINDING_WAIT);
+    }
+}
+
+/// How long a wait made while unwinding blocks before its caller looks again.
+const UNWINDING_WAIT: Duration = Duration::from_micros(200);
+
 /// Pays `n` reductions from runtime code; when the slice is spent the process yields.
 #[inline]
 pub(crate) fn charge(n: i32) {
@@ -231,22 +253,34 @@ pub(crate) fn deliver(pid: Pid, node: Node) -> Result<(), Node> {
 /// raised first (step 4).
 pub(crate) fn deliver_admitted(pid: Pid, node: Node, admission: Admission) -> Result<(), Refused> {
     let mut node = Some(node);
-    let mut killed = false;
-    let local = with_context(|cx| {
-        killed = cx.current.get().is_some_and(|p| p.get().kill_pending());
-        (!killed).then(|| {
+    let mut deliver_here = || {
+        with_context(|cx| {
             let n = node.take().expect("taken once");
             cx.with_core(|core| cx.shared.deliver_admitted(core, pid, n, admission))
         })
+    };
+    match pending_signals() {
+        // Outside any scheduler: routed through the list of runtimes.
+        None => {}
+        Some(false) => return deliver_here().expect("on a scheduler"),
+        Some(true) => {
+            check_signals();
+            return deliver_here().expect("on a scheduler");
+        }
+    }
+    deliver_anywhere(pid, node.expect("not delivered locally"), admission)
+}
+
+/// On a scheduler thread: whether the running process (if any) has arrivals or a
+/// pending kill to act on before its next call takes effect. `None` elsewhere.
+#[inline]
+fn pending_signals() -> Option<bool> {
+    with_context(|cx| {
+        cx.current.get().is_some_and(|p| {
+            let p = p.get();
+            p.kill_pending() || !p.inbound.is_empty()
+        })
     })
-    .flatten();
-    if killed {
-        check_signals();
-    }
-    match local {
-        Some(r) => r,
-        None => deliver_anywhere(pid, node.expect("not delivered locally"), admission),
-    }
 }
 
 /// Spawns on this thread's runtime, after acting on pending signals (step 4), and
