@@ -364,3 +364,97 @@ fn a_timer_far_in_the_future_does_not_stall_nearer_ones() {
     assert_eq!(near, None);
     assert!(cancelled, "the far timer was still pending");
 }
+
+/// As on the BEAM, a process's timers to itself die with it: `read_timer` says
+/// `None` as soon as the process is gone, for every one of 50,000 of them.
+#[test]
+fn a_dead_processs_own_timers_are_cancelled_when_it_exits() {
+    const N: usize = 50_000;
+    let still_armed = run(|| {
+        let me = self_pid();
+        for _ in 0..N {
+            beamlet::spawn_monitor(move || {
+                let t = send_after(Duration::from_secs(600), self_pid(), [0u8; 64]);
+                send(me, t).unwrap();
+            })
+            .unwrap();
+        }
+        // Each child's timer comes before its Down; take both kinds in arrival order
+        // (a selective receive per kind would rescan the other kind each time).
+        let mut timers = Vec::with_capacity(N);
+        let mut downs = 0;
+        while downs < N {
+            match beamlet::receive_any().downcast::<TimerRef>() {
+                Ok(t) => timers.push(t),
+                Err(m) => downs += usize::from(m.is::<beamlet::Down>()),
+            }
+        }
+        assert_eq!(timers.len(), N);
+        timers.iter().filter(|t| read_timer(t).is_some()).count()
+    });
+    assert_eq!(still_armed, 0, "timers of dead processes must be cancelled");
+}
+
+#[test]
+fn a_timer_a_process_set_to_another_pid_outlives_it() {
+    let got = run(|| {
+        let me = self_pid();
+        let (_, _) = beamlet::spawn_monitor(move || {
+            send_after(Duration::from_millis(20), me, 7u32);
+        })
+        .unwrap();
+        receive::<beamlet::Down>();
+        receive_timeout::<u32>(PATIENCE)
+    });
+    assert_eq!(got, Some(7));
+}
+
+#[test]
+fn a_process_that_cancels_and_sets_many_timers_keeps_working_timers() {
+    // The own-timer list is pruned as it grows; the live timer must still fire.
+    let got = run(|| {
+        for i in 0..10_000u32 {
+            let t = send_after(Duration::from_secs(600), self_pid(), i);
+            cancel_timer(&t);
+        }
+        send_after(Duration::from_millis(5), self_pid(), u32::MAX);
+        receive_timeout::<u32>(PATIENCE)
+    });
+    assert_eq!(got, Some(u32::MAX));
+}
+
+#[test]
+fn start_timer_messages_carry_their_timer() {
+    let (matched, cancelled_left, late) = run(|| {
+        let first = beamlet::start_timer(Duration::from_millis(2), self_pid(), 1u8);
+        let second = beamlet::start_timer(Duration::from_secs(60), self_pid(), 2u8);
+        let got = receive::<beamlet::TimerMessage<u8>>();
+        let matched = got.timer == first && got.timer != second && got.msg == 1;
+        beamlet::cancel_timer_async(&second);
+        let report = receive::<beamlet::TimerCancelled>();
+        assert!(report.timer == second);
+        // Cancelled: its message never comes.
+        let late = receive_timeout::<beamlet::TimerMessage<u8>>(Duration::from_millis(20));
+        (matched, report.left, late.is_some())
+    });
+    assert!(matched, "the message names the timer that fired");
+    assert!(cancelled_left.unwrap() > Duration::from_secs(50));
+    assert!(!late);
+}
+
+#[test]
+fn cancel_timer_async_of_a_fired_timer_reports_none() {
+    let left = run(|| {
+        let t = send_after(Duration::from_millis(1), self_pid(), ());
+        receive::<()>();
+        beamlet::cancel_timer_async(&t);
+        receive::<beamlet::TimerCancelled>().left
+    });
+    assert_eq!(left, None);
+}
+
+#[test]
+fn a_start_timer_to_itself_is_cancelled_when_its_process_exits() {
+    let t = run(|| beamlet::start_timer(Duration::from_secs(600), self_pid(), vec![1u8; 16]));
+    assert_eq!(read_timer(&t), None, "cancelled when its process exited");
+}

@@ -153,7 +153,10 @@ pub use send::{is_alive, send};
 pub use spawn::{
     SpawnOpts, spawn, spawn_link, spawn_link_monitor, spawn_monitor, spawn_opt, spawn_priority,
 };
-pub use time::{cancel_timer, now, read_timer, send_after, sleep};
+pub use time::{
+    TimerCancelled, TimerMessage, cancel_timer, cancel_timer_async, now, read_timer, send_after,
+    sleep, start_timer,
+};
 pub use timer::TimerRef;
 
 /// Compile-time checks of thread-safety contracts.

@@ -7,8 +7,8 @@
 use crossbeam_utils::sync::Parker;
 
 use super::queue::RunQueue;
+use super::timer_action::TimerAction;
 use crate::process::ProcPtr;
-use crate::timer::TimerAction;
 use crate::timer::wheel::Wheel;
 
 /// Free process slots kept per core before returning half to the table.
@@ -40,6 +40,8 @@ pub(crate) struct Core {
     pub(crate) next: Option<ProcPtr>,
     /// Timers armed by processes running on this core (no lock: the core is held).
     pub(crate) timers: Wheel<TimerAction>,
+    /// Timers cancelled by exits here since the wheel was last swept.
+    pub(crate) dead_timers: usize,
     /// Free process slots cached for spawns here (at most `SLOT_CACHE` plus a batch).
     pub(crate) free_slots: Vec<u32>,
     /// Free stacks cached for first runs here (at most `STACK_CACHE` plus a batch).
@@ -62,6 +64,7 @@ impl Core {
             run_queue,
             next: None,
             timers: Wheel::new(),
+            dead_timers: 0,
             free_slots: Vec::new(),
             free_stacks: Vec::new(),
             rng: 0x9e37_79b9 ^ (index as u32).wrapping_mul(0x85eb_ca6b) | 1,

@@ -13,7 +13,8 @@
 //! - [`spawn`]: a free slot becomes a runnable process.
 //! - [`deliver`]: messages and signals into a mailbox, waking, scheduling; the one
 //!   routing point for pids of other runtimes.
-//! - [`timers`]: arming and firing wheel entries.
+//! - [`timer_action`]: what a wheel entry does when it fires.
+//! - [`timers`]: arming and firing wheel entries; sweeping cancelled ones.
 //! - [`signals`]: exits, links, monitors and aliases, acted on at intake.
 //! - [`retire`]: an exited process's slot, stack and relations set free.
 //! - [`name_table`]: registered names.
@@ -31,4 +32,5 @@ pub(crate) mod runtimes;
 pub(crate) mod shared;
 pub(crate) mod signals;
 pub(crate) mod spawn;
+pub(crate) mod timer_action;
 pub(crate) mod timers;

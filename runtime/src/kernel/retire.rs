@@ -4,7 +4,8 @@
 //! # Protocol of an exit ([`Shared::retire`])
 //!
 //! 1. `Running → Exiting`: notifies are ignored from now on.
-//! 2. Drop the private queue, the entry, the kill reason and the aliases.
+//! 2. Drop the private queue, the entry, the kill reason and the aliases; cancel
+//!    the timers the process set to itself ([`crate::timer::owned`]).
 //! 3. Close the mailbox and tell the process's links and monitors
 //!    ([`super::signals::on_exit`]); release its name.
 //! 4. Publish the mailbox count (the next occupant starts from an empty mailbox),
@@ -38,6 +39,10 @@ impl Shared {
         owned.entry = None;
         owned.kill_reason = None;
         owned.aliases.clear();
+        let cancelled = owned.timers.cancel_all();
+        if cancelled > 0 {
+            self.forget_timers(core.as_deref_mut(), cancelled);
+        }
         let hooks = std::mem::take(&mut owned.exit_hooks);
         let notice = signals::on_exit(self, core.as_deref_mut(), proc, pid, &reason);
         // The cleared queue and the closed inbound leave the count; the next occupant

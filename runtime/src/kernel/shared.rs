@@ -17,6 +17,7 @@ use super::core::{self, Core};
 use super::handoff::{CoreSlot, Spares};
 use super::name_table::NameTable;
 use super::queue::{self, RunQueue};
+use super::timer_action::TimerAction;
 use crate::dirty_pool::DirtyPool;
 use crate::error::{BuildError, RegisterError};
 use crate::idle::Idle;
@@ -24,7 +25,6 @@ use crate::io::reactor::Reactor;
 use crate::pid::Pid;
 use crate::process::table::ProcessTable;
 use crate::stack::StackPool;
-use crate::timer::TimerAction;
 use crate::timer::clock::{self, VirtualClock};
 use crate::timer::wheel::Entry;
 

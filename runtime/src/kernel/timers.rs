@@ -14,11 +14,14 @@ use std::time::{Duration, Instant};
 use super::core::Core;
 use super::deliver::Placement;
 use super::shared::Shared;
-use crate::mailbox::node::Node;
+pub(crate) use super::timer_action::TimerAction;
 use crate::pid::Pid;
 use crate::timer::clock;
 use crate::timer::wheel::{self, Entry};
-use crate::timer::{TimerAction, TimerCell, TimerRef};
+use crate::timer::{TimerCell, TimerPayload, TimerRef};
+
+/// Cancelled timers on a core below which its wheel is never swept.
+const SWEEP_FLOOR: usize = 256;
 
 impl Shared {
     /// Arms a wheel entry on `core`, or through the remote list.
@@ -51,14 +54,14 @@ impl Shared {
         }
     }
 
-    /// Arms a `send_after` timer delivering `node` to `to` after `delay` on this
-    /// runtime's clock.
+    /// Arms a `send_after` (or `start_timer`) timer delivering `node` to `to` after
+    /// `delay` on this runtime's clock.
     pub(crate) fn send_after(
         &self,
         core: Option<&mut Core>,
         delay: Duration,
         to: Pid,
-        node: Node,
+        node: TimerPayload,
     ) -> TimerRef {
         let deadline = clock::deadline_after(self.now(), delay);
         let cell = TimerCell::new(deadline, node, self.clock.clone());
@@ -96,6 +99,24 @@ impl Shared {
                 }
             }
         }
+    }
+
+    /// Counts `n` timers cancelled by an exit on `core`; once cancelled entries may
+    /// be the majority of its wheel, sweeps them out, so the memory of a mass exit's
+    /// timers comes back at once rather than when their deadlines come round.
+    /// Amortised O(1) per cancelled timer: a sweep of `len` entries follows at least
+    /// `len / 2` cancellations. Entries on other cores' wheels wait for their slot.
+    pub(crate) fn forget_timers(&self, core: Option<&mut Core>, n: usize) {
+        let Some(core) = core else { return };
+        core.dead_timers += n;
+        if core.dead_timers < SWEEP_FLOOR || core.dead_timers * 2 < core.timers.len() {
+            return;
+        }
+        core.dead_timers = 0;
+        core.timers.retain(|action| match action {
+            TimerAction::Send { cell, .. } => cell.is_pending(),
+            TimerAction::Wake { .. } => true,
+        });
     }
 
     /// Moves timers armed from outside onto `core`.

@@ -22,6 +22,7 @@ use crate::mailbox::inbound::Inbound;
 use crate::mailbox::limit::Meter;
 use crate::mailbox::queue::Queue;
 use crate::pid::{MonitorRef, Pid, Ref};
+use crate::timer::owned::OwnTimers;
 
 /// Flag: an untrappable kill is pending; the process dies at its next runtime call.
 pub(crate) const FLAG_KILL: u32 = 1;
@@ -54,6 +55,8 @@ pub(crate) struct Owned {
     /// Counted messages ever taken off the inbound (see [`crate::mailbox::limit`]).
     /// Never reset: it belongs to the slot, as the inbound's `arrivals` does.
     pub(crate) drained: u64,
+    /// The `send_after` timers the process set to itself, cancelled at its exit.
+    pub(crate) timers: OwnTimers,
 }
 
 impl Owned {
@@ -68,6 +71,7 @@ impl Owned {
             stack_top: 0,
             aliases: HashSet::default(),
             drained: 0,
+            timers: OwnTimers::default(),
         }
     }
 }

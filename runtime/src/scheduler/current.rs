@@ -33,13 +33,14 @@ use crate::kernel::deliver::{Refused, deliver_anywhere};
 use crate::kernel::runtimes;
 use crate::kernel::signals;
 use crate::kernel::spawn::Birth;
+use crate::kernel::timers::TimerAction;
 use crate::limits::SPAWN_COST;
 use crate::mailbox::limit::Admission;
 use crate::mailbox::node::Node;
 use crate::pid::Pid;
 use crate::process::{Held, ProcPtr, Process};
 use crate::timer::wheel;
-use crate::timer::{TimerAction, TimerCell, TimerRef};
+use crate::timer::{TimerCell, TimerPayload, TimerRef};
 use crate::unwind;
 
 /// The process running on this thread (see the module protocol).
@@ -296,13 +297,19 @@ pub(crate) fn spawn(entry: Box<dyn FnOnce() + Send>, birth: Birth) -> Result<Pid
 /// Arms a `send_after` timer: on this thread's core when it is a scheduler (the
 /// message is routed when the timer fires), else on the wheel of `pid`'s runtime
 /// from outside.
-pub(crate) fn send_after(delay: Duration, pid: Pid, node: Node) -> TimerRef {
+///
+/// A timer a process sets to itself is its own: it is cancelled when the process
+/// exits ([`crate::timer::owned`]).
+pub(crate) fn send_after(delay: Duration, pid: Pid, node: TimerPayload) -> TimerRef {
     let mut node = Some(node);
     let local = with_context(|cx| {
         let n = node.take().expect("armed once");
         cx.with_core(|core| cx.shared.send_after(core, delay, pid, n))
     });
     if let Some(timer) = local {
+        if let Some(mut me) = Current::get().filter(|me| me.pid() == pid) {
+            me.held().owned().timers.push(timer.cell.clone());
+        }
         return timer;
     }
     let n = node.take().expect("armed once");

@@ -1,5 +1,5 @@
-//! A timer's shared state ([`TimerCell`]), its public handle ([`TimerRef`]), and what
-//! a wheel entry does when it fires ([`TimerAction`]).
+//! A timer's shared state ([`TimerCell`]), its public handle ([`TimerRef`]), and
+//! what it delivers ([`TimerPayload`]).
 //!
 //! Cancellation is lazy: [`cancel_timer`](crate::cancel_timer) flips the cell from
 //! pending to cancelled (one CAS, from any thread) and drops the message; the wheel
@@ -13,8 +13,6 @@ use super::clock::{self, VirtualClock};
 use crate::loom::sync::Mutex;
 use crate::loom::sync::atomic::{AtomicU8, Ordering};
 use crate::mailbox::node::Node;
-use crate::pid::Pid;
-use crate::process::ProcPtr;
 
 const PENDING: u8 = 0;
 const FIRED: u8 = 1;
@@ -26,26 +24,42 @@ pub(crate) struct TimerCell {
     state: AtomicU8,
     deadline: Instant,
     /// The message, taken by whichever of fire and cancel wins.
-    message: Mutex<Option<Node>>,
+    message: Mutex<Option<TimerPayload>>,
     /// The virtual clock `deadline` is on, for a simulated runtime's timer.
     clock: Option<Arc<VirtualClock>>,
 }
 
-/// What a wheel entry does when it fires.
-#[derive(Debug)]
-pub(crate) enum TimerAction {
-    /// Wake a process at a deadline tick, if this is still its armed wake-up.
-    Wake {
-        process: ProcPtr,
-        serial: u32,
-        tick: u64,
-    },
-    /// Deliver a `send_after` message.
-    Send { to: Pid, cell: Arc<TimerCell> },
+/// What a timer delivers.
+pub(crate) enum TimerPayload {
+    /// A `send_after` message, delivered as it is.
+    Message(Node),
+    /// A `start_timer` message, built when the timer fires around the timer's own
+    /// handle. Built then rather than at arming so the cell never holds a message
+    /// that holds the cell (an `Arc` cycle that would leak an unfired timer).
+    Tagged(Box<dyn FnOnce(TimerRef) -> Node + Send>),
 }
 
-/// A handle to a `send_after` timer, for [`cancel_timer`](crate::cancel_timer) and
-/// [`read_timer`](crate::read_timer).
+impl From<Node> for TimerPayload {
+    fn from(node: Node) -> TimerPayload {
+        TimerPayload::Message(node)
+    }
+}
+
+impl std::fmt::Debug for TimerPayload {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TimerPayload::Message(_) => f.write_str("Message"),
+            TimerPayload::Tagged(_) => f.write_str("Tagged"),
+        }
+    }
+}
+
+/// A handle to a `send_after` or `start_timer` timer, for
+/// [`cancel_timer`](crate::cancel_timer) and [`read_timer`](crate::read_timer).
+///
+/// Two handles are equal when they name the same timer (clones of one handle), which
+/// is how a [`TimerMessage`](crate::TimerMessage) or a
+/// [`TimerCancelled`](crate::TimerCancelled) is matched with its timer.
 ///
 /// # Examples
 ///
@@ -65,16 +79,30 @@ pub struct TimerRef {
     pub(crate) cell: Arc<TimerCell>,
 }
 
+impl PartialEq for TimerRef {
+    fn eq(&self, other: &TimerRef) -> bool {
+        Arc::ptr_eq(&self.cell, &other.cell)
+    }
+}
+
+impl Eq for TimerRef {}
+
+impl std::hash::Hash for TimerRef {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        Arc::as_ptr(&self.cell).hash(state);
+    }
+}
+
 impl TimerCell {
     pub(crate) fn new(
         deadline: Instant,
-        message: Node,
+        message: impl Into<TimerPayload>,
         clock: Option<Arc<VirtualClock>>,
     ) -> Arc<TimerCell> {
         Arc::new(TimerCell {
             state: AtomicU8::new(PENDING),
             deadline,
-            message: Mutex::new(Some(message)),
+            message: Mutex::new(Some(message.into())),
             clock,
         })
     }
@@ -85,15 +113,20 @@ impl TimerCell {
     }
 
     /// Claims the message for delivery; `None` if the timer was cancelled.
-    pub(crate) fn fire(&self) -> Option<Node> {
+    pub(crate) fn fire(self: &Arc<TimerCell>) -> Option<Node> {
         // AcqRel: exactly one of `fire` and `cancel` wins the CAS.
         self.state
             .compare_exchange(PENDING, FIRED, Ordering::AcqRel, Ordering::Acquire)
             .ok()?;
-        self.message
+        let payload = self
+            .message
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .take()
+            .take()?;
+        Some(match payload {
+            TimerPayload::Message(node) => node,
+            TimerPayload::Tagged(build) => build(TimerRef { cell: self.clone() }),
+        })
     }
 
     /// Cancels; the time that was left, or `None` if it already fired or was cancelled.
@@ -108,6 +141,11 @@ impl TimerCell {
                 .take(),
         );
         Some(self.left())
+    }
+
+    /// Neither fired nor cancelled.
+    pub(crate) fn is_pending(&self) -> bool {
+        self.state.load(Ordering::Acquire) == PENDING
     }
 
     /// Time left if still pending.

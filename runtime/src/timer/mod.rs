@@ -12,10 +12,12 @@
 //! - [`wheel`]: the hierarchical timing wheel of one core, and deadline ticks.
 //! - [`cell`]: a timer's shared state and handle, and what an entry does.
 //! - [`clock`]: the OS clock, or a simulated runtime's virtual clock.
+//! - [`owned`]: the timers a process set to itself, cancelled when it exits.
 
 pub(crate) mod cell;
 pub(crate) mod clock;
+pub(crate) mod owned;
 pub(crate) mod wheel;
 
 pub use cell::TimerRef;
-pub(crate) use cell::{TimerAction, TimerCell};
+pub(crate) use cell::{TimerCell, TimerPayload};

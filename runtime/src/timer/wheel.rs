@@ -85,7 +85,6 @@ impl<T> Wheel<T> {
         }
     }
 
-    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.len
     }
@@ -168,6 +167,24 @@ impl<T> Wheel<T> {
             }
         }
         self.elapsed = self.elapsed.max(now);
+    }
+
+    /// Keeps only the entries `keep` accepts (a sweep of cancelled timers). O(len),
+    /// so callers run it only when most entries are known to be dead.
+    pub(crate) fn retain(&mut self, mut keep: impl FnMut(&T) -> bool) {
+        let mut len = 0;
+        for lvl in &mut self.levels {
+            for (i, slot) in lvl.slots.iter_mut().enumerate() {
+                slot.retain(|e| keep(&e.item));
+                if slot.is_empty() {
+                    // Give back the slot's memory too: a sweep follows a mass exit.
+                    *slot = Vec::new();
+                    lvl.occupied &= !(1 << i);
+                }
+                len += slot.len();
+            }
+        }
+        self.len = len;
     }
 
     /// Removes every entry.
@@ -276,6 +293,20 @@ mod tests {
             assert!(!fired);
             assert_eq!(wheel.len(), 1);
         }
+    }
+
+    #[test]
+    fn retain_drops_entries_and_keeps_the_rest_firing_on_time() {
+        let mut wheel = Wheel::new();
+        for when in 1..=1000u64 {
+            wheel.insert(Entry { when, item: when }).unwrap();
+        }
+        wheel.retain(|w| w % 3 == 0);
+        assert_eq!(wheel.len(), 333);
+        let mut fired = Vec::new();
+        wheel.poll(1000, |w| fired.push(w));
+        assert_eq!(fired, (1..=333).map(|i| i * 3).collect::<Vec<_>>());
+        assert!(wheel.is_empty());
     }
 
     #[test]
