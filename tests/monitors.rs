@@ -139,3 +139,67 @@ fn monitoring_a_hibernated_process_does_not_wake_it() {
     .unwrap();
     let _ = rt.shutdown();
 }
+
+#[test]
+fn monitor_by_an_unregistered_name_gets_noproc_with_the_name_at_once() {
+    let rt = rt();
+    rt.block_on(|| {
+        let m = beamlet::monitor_name("no_such_name");
+        let d = try_receive::<Down>().expect("the Down is there at once");
+        assert_eq!(d.monitor, m);
+        assert_eq!(d.reason, ExitReason::NoProc);
+        assert_eq!(d.name.as_deref(), Some("no_such_name"));
+        assert_eq!(d.pid, beamlet::Pid::NO_PROCESS);
+    })
+    .unwrap();
+    assert_eq!(rt.shutdown().killed, 0);
+}
+
+#[test]
+fn monitor_by_name_follows_the_process_it_found_and_names_it_in_the_down() {
+    let rt = rt();
+    rt.block_on(|| {
+        let pid = spawn(|| {
+            receive::<()>();
+            beamlet::unregister("named_worker");
+            receive::<()>();
+            panic!("late");
+        })
+        .unwrap();
+        beamlet::register("named_worker", pid).unwrap();
+        let m = beamlet::monitor_name("named_worker");
+        // Unregistering does not end the monitor: it watches the process.
+        send(pid, ()).unwrap();
+        sleep(Duration::from_millis(10));
+        assert!(receive_timeout::<Down>(Duration::from_millis(10)).is_none());
+        send(pid, ()).unwrap();
+        let d = receive_timeout::<Down>(WAIT).expect("Down");
+        assert_eq!((d.monitor, d.pid), (m, pid));
+        assert_eq!(d.name.as_deref(), Some("named_worker"));
+        assert!(d.reason.is_panic());
+    })
+    .unwrap();
+    assert_eq!(rt.shutdown().killed, 0);
+}
+
+#[test]
+fn a_monitor_by_name_is_removed_by_demonitor_and_a_pid_monitor_names_nothing() {
+    let rt = rt();
+    rt.block_on(|| {
+        let pid = spawn(|| {
+            receive::<()>();
+        })
+        .unwrap();
+        beamlet::register("short_lived", pid).unwrap();
+        let by_name = beamlet::monitor_name("short_lived");
+        let by_pid = monitor(pid);
+        assert!(demonitor(by_name, true));
+        send(pid, ()).unwrap();
+        let d = receive_timeout::<Down>(WAIT).expect("Down of the pid monitor");
+        assert_eq!(d.monitor, by_pid);
+        assert_eq!(d.name, None);
+        assert!(receive_timeout::<Down>(Duration::from_millis(30)).is_none());
+    })
+    .unwrap();
+    assert_eq!(rt.shutdown().killed, 0);
+}

@@ -274,8 +274,12 @@ pub struct Exit {
 pub struct Down {
     /// The monitor that fired.
     pub monitor: MonitorRef,
-    /// The monitored process.
+    /// The monitored process; [`Pid::NO_PROCESS`] for a monitor by name
+    /// ([`monitor_name`](crate::monitor_name)) whose name was not registered.
     pub pid: Pid,
+    /// The registered name, for a monitor set by name (`{RegName, Node}` in the
+    /// BEAM's `'DOWN'` message); `None` for a monitor of a pid.
+    pub name: Option<Arc<str>>,
     /// Its exit reason (`NoProc` if it was already dead when monitored).
     pub reason: ExitReason,
 }

@@ -137,7 +137,7 @@ pub use limits::{
     DEFAULT_DIRTY_IO, DEFAULT_LONG_SCHEDULE, DEFAULT_MAX_PROCESSES, DEFAULT_REDUCTIONS,
     DEFAULT_SHUTDOWN_TIMEOUT, DEFAULT_STACK_SIZE, MAX_PROCESSES, MAX_STACK_SIZE, MIN_STACK_SIZE,
 };
-pub use links::{demonitor, exit, exit_pid, link, monitor, trap_exit, unlink};
+pub use links::{demonitor, exit, exit_pid, link, monitor, monitor_name, trap_exit, unlink};
 pub use names::{register, registered, send_named, unregister, whereis};
 pub use pid::{MonitorRef, Pid, Ref};
 pub use preemptible::{Preemptible, PreemptibleIter};

@@ -5,6 +5,7 @@
 //! through the running process's door; a request to a dead process is answered at
 //! once (a `noproc` exit or `Down`), as the BEAM does.
 
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use crate::error::LinkError;
@@ -169,18 +170,77 @@ pub fn exit_pid(pid: Pid, reason: ExitReason) {
 /// rt.shutdown();
 /// ```
 pub fn monitor(pid: Pid) -> MonitorRef {
+    monitor_as(pid, None)
+}
+
+/// Monitors the process registered as `name` (as `erlang:monitor(process, Name)`):
+/// the name is looked up once, now, and the monitor then follows that process even
+/// if it unregisters. Its [`Down`] carries the name in [`Down::name`]. If no process
+/// is registered as `name`, a `Down` with reason `NoProc`, the name and
+/// [`Pid::NO_PROCESS`] arrives at once.
+///
+/// # Panics
+///
+/// Outside a process.
+///
+/// ```
+/// use beamlet_runtime::{monitor_name, receive, register, spawn, Down, ExitReason};
+/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// rt.block_on(|| {
+///     let m = monitor_name("nobody");
+///     let d = receive::<Down>();
+///     assert_eq!((d.monitor, d.reason, d.name.as_deref()), (m, ExitReason::NoProc, Some("nobody")));
+///
+///     let pid = spawn(|| { beamlet_runtime::receive::<()>(); }).unwrap();
+///     register("worker", pid).unwrap();
+///     monitor_name("worker");
+///     beamlet_runtime::send(pid, ()).unwrap();
+///     let d = receive::<Down>();
+///     assert_eq!((d.pid, d.name.as_deref()), (pid, Some("worker")));
+/// }).unwrap();
+/// rt.shutdown();
+/// ```
+pub fn monitor_name(name: &str) -> MonitorRef {
+    let name: Arc<str> = name.into();
+    match crate::names::whereis(&name) {
+        Some(pid) => monitor_as(pid, Some(name)),
+        None => {
+            let mut me = me();
+            let m = MonitorRef(Ref::new());
+            me.push_self_message(Node::new(Down {
+                monitor: m,
+                pid: Pid::NO_PROCESS,
+                name: Some(name),
+                reason: ExitReason::NoProc,
+            }));
+            charge(SEND_COST);
+            m
+        }
+    }
+}
+
+/// Monitors `pid`; a `Down` for it will carry `name`.
+fn monitor_as(pid: Pid, name: Option<Arc<str>>) -> MonitorRef {
     let mut me = me();
     let m = MonitorRef(Ref::new());
-    me.process().relations().monitors.insert(m, pid);
+    {
+        let mut relations = me.process().relations();
+        relations.monitors.insert(m, pid);
+        if let Some(name) = &name {
+            let names = relations.monitor_names.get_or_insert_with(Default::default);
+            names.insert(m, name.clone());
+        }
+    }
     let sig = Signal::Monitor {
         from: me.pid(),
         monitor: m,
     };
     if current::deliver(pid, sig.into_node()).is_err() {
-        me.process().relations().monitors.remove(&m);
+        me.process().relations().forget_monitor(&m);
         let down = Down {
             monitor: m,
             pid,
+            name,
             reason: ExitReason::NoProc,
         };
         me.push_self_message(Node::new(down));
@@ -207,7 +267,12 @@ pub fn monitor(pid: Pid) -> MonitorRef {
 /// ```
 pub fn demonitor(monitor: MonitorRef, flush: bool) -> bool {
     let mut me = me();
-    let target = me.process().relations().monitors.remove(&monitor);
+    let target = {
+        let mut relations = me.process().relations();
+        let pid = relations.monitors.get(&monitor).copied();
+        relations.forget_monitor(&monitor);
+        pid
+    };
     if let Some(pid) = target {
         let _ = current::deliver(pid, Signal::Demonitor { monitor }.into_node());
         charge(SEND_COST);

@@ -29,6 +29,19 @@ pub struct Pid {
 }
 
 impl Pid {
+    /// A pid no process ever has (`<4294967295.4294967295.4294967295>`): what a
+    /// [`Down`](crate::Down) names when a monitor by name found no process, and
+    /// never alive.
+    ///
+    /// ```
+    /// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+    /// rt.block_on(|| {
+    ///     assert!(!beamlet_runtime::is_alive(beamlet_runtime::Pid::NO_PROCESS));
+    /// }).unwrap();
+    /// rt.shutdown();
+    /// ```
+    pub const NO_PROCESS: Pid = Pid::new(u32::MAX, u32::MAX, u32::MAX);
+
     pub(crate) const fn new(runtime: u32, index: u32, serial: u32) -> Pid {
         Pid {
             runtime,

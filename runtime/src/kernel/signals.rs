@@ -203,10 +203,12 @@ fn act(held: &mut Held<'_>, me: Pid, sig: Signal) -> Option<ExitReason> {
             pid,
             reason,
         } => {
-            if proc.relations().monitors.remove(&monitor).is_some() {
+            let forgotten = proc.relations().forget_monitor(&monitor);
+            if let Some(name) = forgotten {
                 let down = Down {
                     monitor,
                     pid,
+                    name,
                     reason,
                 };
                 held.owned().queue.push_back(Node::new(down));

@@ -145,7 +145,22 @@ pub(crate) struct Relations {
     pub(crate) monitors: HashMap<MonitorRef, Pid, IdBuild>,
     /// Monitors on this process: reference → watcher.
     pub(crate) monitored_by: HashMap<MonitorRef, Pid, IdBuild>,
+    /// The names of the monitors in `monitors` that were set by name, for their
+    /// `Down`. Boxed and rare: a process that never monitors by name pays a word.
+    #[allow(
+        clippy::box_collection,
+        reason = "one word in every process record instead of a map's four"
+    )]
+    pub(crate) monitor_names: Option<Box<HashMap<MonitorRef, Arc<str>, IdBuild>>>,
     pub(crate) name: Option<Arc<str>>,
+}
+
+impl Relations {
+    /// Forgets a monitor this process holds; its name, if it was set by name.
+    pub(crate) fn forget_monitor(&mut self, m: &MonitorRef) -> Option<Option<Arc<str>>> {
+        let _pid = self.monitors.remove(m)?;
+        Some(self.monitor_names.as_mut().and_then(|n| n.remove(m)))
+    }
 }
 
 // SAFETY: the remote fields are atomics or lock-free structures; `owned` is only
