@@ -202,3 +202,24 @@ fn extreme_timeouts_mean_for_ever_and_now() {
         stop(rt);
     });
 }
+
+#[test]
+fn spawn_outside_a_process_says_so_while_the_runtime_lives() {
+    let rt = small().build().unwrap();
+    let err = beamlet::spawn(|| ()).unwrap_err();
+    assert_eq!(err, beamlet::SpawnError::NotInProcess);
+    assert!(err.to_string().contains("Runtime::spawn"), "{err}");
+    // The same from a dirty thread, which runs no process either.
+    let from_dirty = rt
+        .block_on(|| beamlet::dirty_cpu(|| beamlet::spawn(|| ()).unwrap_err()))
+        .unwrap();
+    assert_eq!(from_dirty, Ok(beamlet::SpawnError::NotInProcess));
+    assert_eq!(rt.shutdown().killed, 0);
+}
+
+#[test]
+fn dirty_cpu_outside_a_process_names_itself() {
+    let panic = std::panic::catch_unwind(|| beamlet::dirty_cpu(|| 1)).unwrap_err();
+    let msg = panic.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(msg.contains("dirty_cpu called outside a process"), "{msg}");
+}

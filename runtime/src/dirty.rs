@@ -49,6 +49,12 @@ where
     F: FnOnce() -> R + Send + 'static,
     R: Send + 'static,
 {
+    let what = match kind {
+        Kind::Cpu => "dirty_cpu",
+        Kind::Io => "dirty_io",
+    };
+    // Named here: the alias below would otherwise be what the panic names.
+    crate::scheduler::current::Current::expect(what);
     let reply: Alias = alias();
     let tag = Ref::new();
     let job: Job = Box::new(move || {

@@ -151,6 +151,9 @@ pub enum SpawnError {
     SystemLimit,
     /// The runtime is shutting down or gone.
     RuntimeGone,
+    /// The free `spawn` functions were called from a thread that is not running a
+    /// process; from outside, spawn through a [`Runtime`](crate::Runtime) handle.
+    NotInProcess,
 }
 
 impl fmt::Display for SpawnError {
@@ -158,6 +161,9 @@ impl fmt::Display for SpawnError {
         match self {
             SpawnError::SystemLimit => f.write_str("system_limit: no process slot or stack left"),
             SpawnError::RuntimeGone => f.write_str("the runtime is shut down"),
+            SpawnError::NotInProcess => {
+                f.write_str("spawn called outside a process; use Runtime::spawn from outside")
+            }
         }
     }
 }

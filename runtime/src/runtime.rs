@@ -321,7 +321,7 @@ impl Runtime {
         if let Err(e) = self.shared.spawn(None, entry, birth) {
             return Err(match e {
                 SpawnError::SystemLimit => ExitReason::SystemLimit,
-                SpawnError::RuntimeGone => ExitReason::NoProc,
+                SpawnError::RuntimeGone | SpawnError::NotInProcess => ExitReason::NoProc,
             });
         }
         let mut g = done.result.lock().unwrap_or_else(|e| e.into_inner());

@@ -80,8 +80,9 @@ where
 /// # Errors
 ///
 /// [`SpawnError::SystemLimit`] when the process table is full,
-/// [`SpawnError::RuntimeGone`] during shutdown or outside any runtime (use
-/// [`Runtime::spawn`](crate::Runtime::spawn) from plain threads).
+/// [`SpawnError::RuntimeGone`] during shutdown, [`SpawnError::NotInProcess`] on a
+/// thread that runs no process (use [`Runtime::spawn`](crate::Runtime::spawn) from
+/// plain threads).
 ///
 /// # Examples
 ///

@@ -285,11 +285,11 @@ fn pending_signals() -> Option<bool> {
 }
 
 /// Spawns on this thread's runtime, after acting on pending signals (step 4), and
-/// pays for it. [`SpawnError::RuntimeGone`] outside any runtime.
+/// pays for it. [`SpawnError::NotInProcess`] on a thread that runs no process.
 pub(crate) fn spawn(entry: Box<dyn FnOnce() + Send>, birth: Birth) -> Result<Pid, SpawnError> {
     check_signals();
     let r = with_context(|cx| cx.with_core(|core| cx.shared.spawn(core, entry, birth)))
-        .unwrap_or(Err(SpawnError::RuntimeGone));
+        .unwrap_or(Err(SpawnError::NotInProcess));
     charge(SPAWN_COST);
     r
 }
