@@ -89,6 +89,8 @@ fn serve(listener: &TcpListener, verbose: bool) {
                     eprintln!("echo_server: cannot spawn a connection process: {e}");
                 }
             }
+            // At the descriptor limit `accept` naps until one is freed rather than
+            // failing, so this is never a tight loop of EMFILE errors.
             Err(e) => eprintln!("echo_server: accept failed: {e}"),
         }
     }

@@ -604,3 +604,70 @@ fn udp_round_trip() {
         );
     });
 }
+
+/// Set in the child copy of this test binary that runs at a descriptor limit.
+const FD_LIMIT_CHILD: &str = "BEAMLET_NET_FD_LIMIT_CHILD";
+
+/// At the descriptor limit `accept` waits for a descriptor instead of failing at
+/// once (which left callers spinning on `EMFILE`). Runs in a child process, since
+/// the limit applies to the whole OS process.
+#[test]
+fn accept_at_the_descriptor_limit_waits_for_a_free_descriptor() {
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "fd_limit_child",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(FD_LIMIT_CHILD, "1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("accepted at the limit"),
+        "child: {:?}\nstdout: {stdout}\nstderr: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The child's side: fill the descriptor table, connect, accept while another
+/// process frees one descriptor 50 ms later.
+#[test]
+fn fd_limit_child() {
+    if std::env::var(FD_LIMIT_CHILD).is_err() {
+        return;
+    }
+    let rt = Runtime::builder().schedulers(1).build().unwrap();
+    let r = rt.block_on(|| {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let _client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let open = std::fs::read_dir("/proc/self/fd").unwrap().count() as u64;
+        let limit = libc::rlimit {
+            rlim_cur: open + 8,
+            rlim_max: libc::RLIM_INFINITY,
+        };
+        // SAFETY: setrlimit reads the struct we pass and touches nothing else.
+        let _ = unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) };
+        let mut filler = Vec::new();
+        while let Ok(f) = std::fs::File::open("/dev/null") {
+            filler.push(f);
+        }
+        let spare = filler.pop().expect("some descriptors were free");
+        spawn(move || {
+            sleep(Duration::from_millis(50));
+            drop(spare);
+        })
+        .unwrap();
+        listener.set_accept_timeout(Some(PATIENCE)).unwrap();
+        let accepted = listener.accept().map(|_| ());
+        drop(filler);
+        accepted
+    });
+    match r.unwrap() {
+        Ok(()) => println!("accepted at the limit"),
+        Err(e) => println!("accept failed: {e}"),
+    }
+    let _ = rt.shutdown();
+}

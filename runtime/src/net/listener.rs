@@ -105,7 +105,10 @@ impl TcpListener {
     ///
     /// The OS error of `accept`; `TimedOut` after the
     /// [accept timeout](TcpListener::set_accept_timeout); `Unsupported` outside a
-    /// process of the listener's runtime.
+    /// process of the listener's runtime. At the descriptor limit (`EMFILE`,
+    /// `ENFILE`) `accept` does not fail: the process naps, backing off from 1 ms to
+    /// 500 ms, until a descriptor is freed (or gives the error back when the accept
+    /// timeout would pass first).
     ///
     /// # Examples
     ///
@@ -123,14 +126,44 @@ impl TcpListener {
     /// ```
     pub fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
         let deadline = deadline(self.accept_timeout.get());
-        let (sock, addr) = io_loop(
-            &self.io,
-            Dir::Read,
-            deadline,
-            || self.sock.accept(),
-            |_| false,
-        )?;
-        Ok((TcpStream::adopt(sock)?, addr))
+        let mut backoff = DESCRIPTOR_BACKOFF_MIN;
+        loop {
+            let accepted = io_loop(
+                &self.io,
+                Dir::Read,
+                deadline,
+                || self.sock.accept(),
+                |_| false,
+            );
+            match accepted {
+                Err(e) if out_of_descriptors(&e) => {
+                    backoff = self.wait_for_a_descriptor(&e, backoff, deadline)?;
+                }
+                Err(e) => return Err(e),
+                Ok((sock, addr)) => return Ok((TcpStream::adopt(sock)?, addr)),
+            }
+        }
+    }
+
+    /// At the descriptor limit the connection stays in the backlog and the listener
+    /// stays readable, so retrying at once would spin: the process sleeps instead,
+    /// doubling the nap up to [`DESCRIPTOR_BACKOFF_MAX`], until a descriptor is
+    /// freed (as Go's `net/http` server does). Gives `e` back if the accept timeout
+    /// would pass first. Logs the first nap of each episode only.
+    fn wait_for_a_descriptor(
+        &self,
+        e: &io::Error,
+        backoff: Duration,
+        deadline: Option<std::time::Instant>,
+    ) -> io::Result<Duration> {
+        if deadline.is_some_and(|d| std::time::Instant::now() + backoff > d) {
+            return Err(io::Error::new(e.kind(), e.to_string()));
+        }
+        if backoff == DESCRIPTOR_BACKOFF_MIN {
+            log::warn!(target: "beamlet::net", "accept: {e}; retrying as descriptors are freed");
+        }
+        crate::time::sleep(backoff);
+        Ok((backoff * 2).min(DESCRIPTOR_BACKOFF_MAX))
     }
 
     /// The address the listener is bound to.
@@ -197,6 +230,20 @@ impl Drop for TcpListener {
     fn drop(&mut self) {
         self.io.deregister(&mut self.sock);
     }
+}
+
+/// The first nap of an accept at the descriptor limit.
+const DESCRIPTOR_BACKOFF_MIN: Duration = Duration::from_millis(1);
+/// The longest nap of an accept at the descriptor limit.
+const DESCRIPTOR_BACKOFF_MAX: Duration = Duration::from_millis(500);
+
+/// The process or the system is out of descriptors (or of socket buffers), a state
+/// that lasts until something is closed; not an error of this connection.
+fn out_of_descriptors(e: &io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)
+    )
 }
 
 /// Sets the listen backlog to [`BACKLOG`]: Linux lets `listen` be called again on a
