@@ -77,3 +77,50 @@ fn a_process_waiting_on_a_dirty_call_stays_killable() {
     .unwrap();
     let _ = rt.shutdown();
 }
+
+/// Jobs whose callers were killed while they waited in the queue are dropped unrun,
+/// so they do not delay the jobs queued behind them.
+#[test]
+fn queued_jobs_of_killed_callers_never_run() {
+    let rt = Runtime::builder()
+        .schedulers(2)
+        .dirty_cpu_schedulers(1)
+        .build()
+        .unwrap();
+    let ran = Arc::new(AtomicUsize::new(0));
+    let ran_in = ran.clone();
+    let fresh = rt
+        .block_on(move || {
+            // Hold the only dirty thread until the doomed callers are queued and dead.
+            let (release, held) = std::sync::mpsc::channel::<()>();
+            let (_, blocker) = spawn_monitor(move || {
+                let _ = dirty_cpu(move || held.recv());
+            })
+            .unwrap();
+            let mut doomed = Vec::new();
+            for _ in 0..4 {
+                let ran = ran_in.clone();
+                let (pid, m) = spawn_monitor(move || {
+                    let _ = dirty_cpu(move || ran.fetch_add(1, Ordering::SeqCst));
+                })
+                .unwrap();
+                doomed.push((pid, m));
+            }
+            beamlet::sleep(Duration::from_millis(50));
+            for &(pid, _) in &doomed {
+                exit_pid(pid, ExitReason::Kill);
+            }
+            for &(_, m) in &doomed {
+                let d = beamlet::receive_match::<Down>(|d| d.monitor == m);
+                assert_eq!(d.reason, ExitReason::Killed);
+            }
+            release.send(()).unwrap();
+            beamlet::receive_match::<Down>(|d| d.monitor == blocker);
+            // FIFO pool: this job runs after any of the doomed ones would have.
+            dirty_cpu(|| "fresh")
+        })
+        .unwrap();
+    assert_eq!(fresh, Ok("fresh"));
+    assert_eq!(ran.load(Ordering::SeqCst), 0, "a killed caller's job ran");
+    let _ = rt.shutdown();
+}

@@ -11,6 +11,10 @@
 //! 3. A pool thread runs the closure under `catch_unwind` and sends the result (or
 //!    the panic message) through the alias. If the caller died or gave up, the alias
 //!    is gone and the result is dropped.
+//! 4. A caller that dies while its job is still queued (its wait unwinds) marks the
+//!    job abandoned, and the pool thread drops it unrun: killed callers do not delay
+//!    later jobs. A job already running cannot be stopped (a thread cannot be
+//!    killed); its result is dropped as in step 3.
 //!
 //! The pools and their park protocol are in `crate::dirty_pool`.
 //!
@@ -22,6 +26,7 @@
 //! not on the process's small stack, for the stack a dirty job may need.)
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::alias::{Alias, alias, unalias};
@@ -57,7 +62,13 @@ where
     crate::scheduler::current::Current::expect(what);
     let reply: Alias = alias();
     let tag = Ref::new();
+    let abandoned = Arc::new(AtomicBool::new(false));
+    let _on_unwind = AbandonOnDrop(abandoned.clone());
     let job: Job = Box::new(move || {
+        // Acquire pairs with the Release in `AbandonOnDrop::drop`.
+        if abandoned.load(Ordering::Acquire) {
+            return;
+        }
         let result = catch_unwind(AssertUnwindSafe(f)).map_err(|p| {
             let msg = payload_message(&*p).unwrap_or("Box<dyn Any>");
             DirtyError::Panicked(msg.to_owned())
@@ -81,6 +92,16 @@ where
     let done = receive_match(|d: &Done<R>| d.tag == tag);
     unalias(reply);
     done.result
+}
+
+/// Marks its job abandoned when dropped: by the caller's unwinding if it dies while
+/// waiting, or after the result arrived (when the flag no longer matters).
+struct AbandonOnDrop(Arc<AtomicBool>);
+
+impl Drop for AbandonOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Release);
+    }
 }
 
 /// Runs a dirty job of a simulated runtime on a thread of its own and waits for it
