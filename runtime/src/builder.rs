@@ -9,6 +9,7 @@ use crate::limits::{
     DEFAULT_DIRTY_IO, DEFAULT_LONG_SCHEDULE, DEFAULT_MAX_PROCESSES, DEFAULT_REDUCTIONS,
     DEFAULT_SHUTDOWN_TIMEOUT, DEFAULT_STACK_SIZE, MAX_PROCESSES, MAX_STACK_SIZE, MIN_STACK_SIZE,
 };
+use crate::report::ReportSink;
 use crate::runtime::Runtime;
 use crate::scheduler;
 
@@ -39,6 +40,7 @@ pub struct RuntimeBuilder {
     dirty_cpu: Option<usize>,
     dirty_io: usize,
     simulation: Option<u64>,
+    reports: ReportSink,
 }
 
 impl RuntimeBuilder {
@@ -170,6 +172,21 @@ impl RuntimeBuilder {
         self
     }
 
+    /// Where crash and supervisor reports go (default [`ReportSink::Auto`]: through
+    /// `log` when a logger is enabled for target `beamlet::crash`, else stderr).
+    /// See [`Report`](crate::Report) for which reports there are.
+    ///
+    /// ```
+    /// use beamlet_runtime::{ReportSink, Runtime};
+    /// let rt = Runtime::builder().reports(ReportSink::Off).build().unwrap();
+    /// let _ = rt.block_on(|| -> () { panic!("not reported") });
+    /// rt.shutdown();
+    /// ```
+    pub fn reports(mut self, sink: ReportSink) -> Self {
+        self.reports = sink;
+        self
+    }
+
     fn validate(&self) -> Result<Config, BuildError> {
         if cfg!(panic = "abort") {
             return Err(BuildError::PanicAbort);
@@ -216,6 +233,7 @@ impl RuntimeBuilder {
             dirty_cpu: self.dirty_cpu.unwrap_or(schedulers),
             dirty_io: self.dirty_io,
             simulation: self.simulation,
+            reports: self.reports.clone(),
         })
     }
 
@@ -247,6 +265,7 @@ impl Default for RuntimeBuilder {
             dirty_cpu: None,
             dirty_io: DEFAULT_DIRTY_IO,
             simulation: None,
+            reports: ReportSink::Auto,
         }
     }
 }

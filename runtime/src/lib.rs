@@ -18,6 +18,9 @@
 //! - **Timers**: [`sleep`], [`send_after`], [`cancel_timer`], receive timeouts.
 //! - **Network I/O**: [`net`]: TCP and UDP sockets whose blocking calls park only the
 //!   calling process (a reactor thread per runtime polls them with mio).
+//! - **Crash reports**: [`report`]: what is reported when a process crashes (as
+//!   OTP 25), through `log` or on stderr ([`ReportSink`]), before anyone hears of
+//!   the exit.
 //! - **Embedding**: [`Runtime::builder`], [`Runtime::block_on`], [`Runtime::shutdown`].
 //! - **Simulation**: [`RuntimeBuilder::simulation`] runs one seeded scheduler on a
 //!   virtual clock ([`now`]), so a seed replays its schedule exactly and timeouts
@@ -91,7 +94,7 @@ mod idle;
 mod io;
 mod mailbox;
 mod process;
-mod report;
+pub mod report;
 mod stack;
 mod timer;
 mod unwind;
@@ -108,6 +111,7 @@ mod links;
 mod names;
 mod preemptible;
 mod receive;
+mod reporting;
 mod send;
 mod spawn;
 mod time;
@@ -147,6 +151,8 @@ pub use receive::{
     receive_any_timeout, receive_match, receive_match_after, receive_match_timeout, receive_select,
     receive_timeout, try_receive,
 };
+pub use report::{Report, ReportKind, ReportSink};
+pub use reporting::{set_initial_call, write_report};
 pub use runtime::{Runtime, RuntimeStats, ShutdownReport};
 pub use scheduler::sysmon::{LongSchedule, system_monitor};
 pub use send::{is_alive, send};

@@ -209,6 +209,16 @@ impl Message {
         unsafe { &*(node as *const Node).cast::<Message>() }
     }
 
+    /// The name of the message's type (as [`std::any::type_name`]), for reports.
+    ///
+    /// ```
+    /// let m = beamlet_runtime::Message::new(7u8);
+    /// assert_eq!(m.type_name(), "u8");
+    /// ```
+    pub fn type_name(&self) -> &'static str {
+        self.0.type_name()
+    }
+
     /// `true` if the message is a `T`.
     pub fn is<T: 'static>(&self) -> bool {
         self.0.is::<T>()

@@ -41,6 +41,7 @@
 //! for the common case; it is not a failure, and supervisors treat it as OTP does.
 
 mod prologue;
+pub(crate) mod report;
 
 use std::fmt;
 use std::marker::PhantomData;

@@ -21,6 +21,7 @@
 //!
 //! on stop, on a callback panic or exit, on an exit signal from the parent (trapped)
 //!                       ──> terminate(&mut State, &Reason)     (then the process exits)
+//! an abnormal stop      ──> format_status(&State)              (for its report)
 //! ```
 //!
 //! # The generic loop
@@ -47,8 +48,13 @@
 //! 6. An `Exit` message from the parent (the `start_link` caller; only seen when
 //!    trapping exits) makes the server terminate with that reason, as OTP: the
 //!    parent is taking it down. `Exit`s from other processes go to `handle_info`.
-//! 7. Stopping runs `terminate` (a panic in it becomes the reason), sends the reply
-//!    of a `Stop` with reply, and exits with the reason.
+//! 7. Stopping runs `terminate` (a panic in it becomes the reason); for an abnormal
+//!    reason (not `Normal`, `Shutdown`, `{shutdown, _}`) it writes the "Generic
+//!    server terminating" report (the last message by kind and type, the state as
+//!    [`GenServer::format_status`] shows it, the caller of a call); then it sends
+//!    the reply of a `Stop` with reply and exits with the reason, which gets the
+//!    runtime's crash report (see `beamlet_runtime::report`). A caller's error
+//!    therefore comes after both reports are written.
 //!
 //! # Back-pressure: call, cast, or a cast that turns synchronous
 //!
@@ -204,6 +210,13 @@ pub trait GenServer: Sized + Send + 'static {
     /// when it runs).
     fn terminate(&mut self, reason: &ExitReason) {
         let _ = reason;
+    }
+
+    /// The state as the terminating report shows it (OTP's `format_status`):
+    /// by default the type's name, since a state need not be `Debug`. Override it
+    /// to show the state, or to hide what must not be logged.
+    fn format_status(&self) -> String {
+        format!("<{}>", type_name::<Self>())
     }
 }
 

@@ -203,6 +203,18 @@ pub trait GenStateMachine: Sized + Send + 'static {
     fn terminate(&mut self, reason: &ExitReason, state: &Self::State) {
         let _ = (reason, state);
     }
+
+    /// The state and data as the terminating report shows them (OTP's
+    /// `format_status`): by default their types' names, since neither need be
+    /// `Debug`. Override it to show them, or to hide what must not be logged.
+    fn format_status(&self, state: &Self::State) -> String {
+        let _ = state;
+        format!(
+            "state <{}>, data <{}>",
+            std::any::type_name::<Self::State>(),
+            std::any::type_name::<Self>()
+        )
+    }
 }
 
 /// A typed handle on a running state machine: `Copy`, wraps its [`Pid`].

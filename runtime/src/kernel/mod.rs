@@ -17,12 +17,14 @@
 //! - [`timers`]: arming and firing wheel entries; sweeping cancelled ones.
 //! - [`signals`]: exits, links, monitors and aliases, acted on at intake.
 //! - [`retire`]: an exited process's slot, stack and relations set free.
+//! - [`exit_report`]: the crash report an exit gets, built while it retires.
 //! - [`name_table`]: registered names.
 //! - [`runtimes`]: the OS-process-wide list of running runtimes.
 //! - [`info`]: snapshots for `process_info` from published state.
 
 pub(crate) mod core;
 pub(crate) mod deliver;
+pub(crate) mod exit_report;
 pub(crate) mod handoff;
 pub(crate) mod info;
 pub(crate) mod name_table;

@@ -3,7 +3,8 @@
 //!
 //! # Protocol of an exit ([`Shared::retire`])
 //!
-//! 1. `Running → Exiting`: notifies are ignored from now on.
+//! 1. `Running → Exiting`: notifies are ignored from now on. Write the exit's
+//!    report, if it gets one ([`super::exit_report`]): before anyone learns of it.
 //! 2. Drop the private queue, the entry, the kill reason and the aliases; cancel
 //!    the timers the process set to itself ([`crate::timer::owned`]).
 //! 3. Close the mailbox and tell the process's links and monitors
@@ -11,7 +12,7 @@
 //! 4. Publish the mailbox count (the next occupant starts from an empty mailbox),
 //!    add its reductions to the runtime's, bump the slot serial (Release: a sender
 //!    that reads the new serial refuses the old pid), `Exiting → Free`.
-//! 5. Report the exit if nobody observed it, free the slot, count the exit, then run
+//! 5. Free the slot, count the exit, then run
 //!    the exit hooks (`block_on`'s result hand-over) — last, so that `block_on`
 //!    returns only once the process is entirely gone.
 
@@ -19,7 +20,7 @@ use std::sync::atomic::Ordering;
 
 use super::core::{Core, SLOT_CACHE, STACK_CACHE};
 use super::shared::Shared;
-use super::signals;
+use super::{exit_report, signals};
 use crate::exit::ExitReason;
 use crate::process::Held;
 
@@ -35,6 +36,10 @@ impl Shared {
         proc.state.transition_to_exiting();
         let pid = proc.pid(self.id);
         let owned = held.owned();
+        if let Some(report) = exit_report::for_exit(proc, owned, pid, &reason) {
+            self.config.reports.write(&report);
+        }
+        owned.initial_call = None;
         owned.queue.clear();
         owned.entry = None;
         owned.kill_reason = None;
@@ -56,9 +61,6 @@ impl Shared {
         proc.serial
             .store(pid.serial.wrapping_add(1), Ordering::Release);
         proc.state.transition_to_free();
-        if !notice.observed {
-            crate::report::exit(pid, &reason);
-        }
         self.release_slot(core, proc.index);
         self.process_exited();
         for hook in hooks {

@@ -24,6 +24,7 @@ use crate::idle::Idle;
 use crate::io::reactor::Reactor;
 use crate::pid::Pid;
 use crate::process::table::ProcessTable;
+use crate::report::ReportSink;
 use crate::stack::StackPool;
 use crate::timer::clock::{self, VirtualClock};
 use crate::timer::wheel::Entry;
@@ -59,6 +60,8 @@ pub(crate) struct Config {
     pub(crate) dirty_io: usize,
     /// The seed of a simulated runtime (see `scheduler::sim`).
     pub(crate) simulation: Option<u64>,
+    /// Where crash and supervisor reports go.
+    pub(crate) reports: ReportSink,
 }
 
 /// State shared by all schedulers of one runtime.

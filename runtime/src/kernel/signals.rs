@@ -285,10 +285,8 @@ impl Observers<'_> {
     }
 }
 
-/// What the exit path found: whether anyone will hear of the exit.
+/// What the exit path found.
 pub(crate) struct ExitNotice {
-    /// `true` if the process had links or monitors on it.
-    pub(crate) observed: bool,
     /// Counted messages taken off the closed inbound (for the mailbox count).
     pub(crate) drained: u64,
 }
@@ -341,8 +339,5 @@ pub(crate) fn on_exit(
         let held = relations.monitors.iter().map(|(&m, &p)| (m, p));
         observers.signal(shared, core, links, watchers, held);
     }
-    ExitNotice {
-        observed: !relations.links.is_empty() || !relations.monitored_by.is_empty(),
-        drained,
-    }
+    ExitNotice { drained }
 }

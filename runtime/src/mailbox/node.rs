@@ -21,6 +21,8 @@ pub(crate) enum Kind {
 
 pub(crate) struct VTable {
     type_id: fn() -> TypeId,
+    /// For reports and debugging (`Message::type_name`).
+    type_name: fn() -> &'static str,
     /// Drops the whole envelope. Safety: the pointer is an owned `Envelope<T>`.
     drop_envelope: unsafe fn(NonNull<Header>),
 }
@@ -54,6 +56,7 @@ trait HasVTable {
 impl<T: Send + 'static> HasVTable for T {
     const VTABLE: VTable = VTable {
         type_id: TypeId::of::<T>,
+        type_name: std::any::type_name::<T>,
         drop_envelope: drop_envelope::<T>,
     };
 }
@@ -94,6 +97,11 @@ impl Node {
             value,
         });
         Node(NonNull::from(Box::leak(b)).cast())
+    }
+
+    /// The name of the value's type.
+    pub(crate) fn type_name(&self) -> &'static str {
+        (self.header().vtable.type_name)()
     }
 
     pub(crate) fn header(&self) -> &Header {

@@ -57,6 +57,9 @@ pub(crate) struct Owned {
     pub(crate) drained: u64,
     /// The `send_after` timers the process set to itself, cancelled at its exit.
     pub(crate) timers: OwnTimers,
+    /// Set by a behaviour's start ([`crate::report`]): its abnormal exit gets a
+    /// crash report naming this, instead of the plain process error report.
+    pub(crate) initial_call: Option<&'static str>,
 }
 
 impl Owned {
@@ -72,6 +75,7 @@ impl Owned {
             aliases: HashSet::default(),
             drained: 0,
             timers: OwnTimers::default(),
+            initial_call: None,
         }
     }
 }

@@ -2,7 +2,9 @@
 //! hibernation after idling, a mailbox limit) and the prologue its new process runs
 //! before `init` ([`start_behaviour`]), the one copy every behaviour uses:
 //!
-//! 1. The mailbox limit is set first: only the starter knows the pid yet, so the
+//! 1. The process is marked with its initial call (the behaviour's type): an
+//!    abnormal exit of its own gets a crash report (`beamlet_runtime::report`).
+//!    The mailbox limit is set first: only the starter knows the pid yet, so the
 //!    limit covers every later request (none escapes it through the name).
 //! 2. Exits are trapped if the behaviour asks (its `TRAP_EXIT`), before `init`.
 //! 3. The name is registered; a taken one fails the start with
@@ -14,7 +16,9 @@
 
 use std::time::Duration;
 
-use beamlet_runtime::{Exit, ExitReason, Message, Pid, set_mailbox_limit, trap_exit};
+use beamlet_runtime::{
+    Exit, ExitReason, Message, Pid, set_initial_call, set_mailbox_limit, trap_exit,
+};
 
 use super::{StartError, Starter};
 use crate::name::{Name, NameError};
@@ -122,7 +126,9 @@ pub(crate) struct Boot {
 
 impl Boot {
     /// Runs the prologue's steps 1 to 3 in the new process; a refused name ends it.
-    fn new(starter: Starter, opts: StartOptions, trap: bool) -> Boot {
+    fn new(starter: Starter, opts: StartOptions, trap: bool, initial_call: &'static str) -> Boot {
+        // Its abnormal exit gets proc_lib's crash report (beamlet_runtime::report).
+        set_initial_call(initial_call);
         if let Some(limit) = opts.mailbox_limit {
             set_mailbox_limit(Some(limit));
         }
@@ -175,7 +181,7 @@ pub(crate) fn parent_exit(parent: Option<Pid>, msg: &Message) -> Option<ExitReas
 pub(crate) fn start_behaviour<F>(
     link: bool,
     opts: StartOptions,
-    trap: bool,
+    (trap, initial_call): (bool, &'static str),
     body: F,
 ) -> Result<Pid, StartError>
 where
@@ -183,6 +189,6 @@ where
 {
     let timeout = opts.timeout;
     super::start(link, timeout, move |starter| {
-        body(Boot::new(starter, opts, trap))
+        body(Boot::new(starter, opts, trap, initial_call))
     })
 }

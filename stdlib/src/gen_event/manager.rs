@@ -5,18 +5,21 @@
 //! 2. [`Manager::run`] takes the oldest message of any type (while suspended, only
 //!    system messages and the parent's `Exit`) and dispatches it by kind.
 //! 3. Every handler callback goes through [`gen`](mod@crate::gen)'s `try_dispatch`; a failure
-//!    removes that handler ([`Manager::remove`]), never the manager.
+//!    removes that handler ([`Manager::remove`]), never the manager; a crash is
+//!    reported first ([`Manager::report_crash`]).
 //! 4. Links to supervising processes that supervise no handler any more are
 //!    dropped after each message ([`Manager::release_supervisors`]).
 
 use std::time::Instant;
 
 use beamlet_runtime::{
-    Exit, ExitReason, Message, Pid, exit, hibernate, link, receive_select, self_pid, send, unlink,
+    Exit, ExitReason, Message, Pid, Report, ReportKind, exit, hibernate, link, process_info,
+    receive_select, self_pid, send, unlink, write_report,
 };
 
 use super::handler::{AnyBox, ErasedSwap, Installed, Outcome, Started, crashed};
 use super::{AnyHandlerId, HandlerError, HandlerExit, Previous, Removal, RemoveReason};
+use crate::r#gen::report::LastIn;
 use crate::r#gen::{self, Boot, From, StartError, StartOptions, parent_exit, reply, try_dispatch};
 use crate::name::Name;
 use crate::sys::{self, OwnRequest, SysMsg, SysReply};
@@ -57,13 +60,27 @@ pub(crate) enum Request<E> {
     WhichHandlers(From<Vec<AnyHandlerId>>),
 }
 
+impl<E> Request<E> {
+    /// What a handler's crash report says of this request.
+    fn last_in(&self) -> LastIn {
+        match self {
+            Request::SyncNotify(..) => LastIn::Info(std::any::type_name::<E>()),
+            Request::Call { from, .. } => LastIn::Call("a handler call", from.caller()),
+            Request::Add { .. } => LastIn::Event("add_handler"),
+            Request::Delete { .. } => LastIn::Event("delete_handler"),
+            Request::Swap { .. } => LastIn::Event("swap_handler"),
+            Request::WhichHandlers(_) => LastIn::Event("which_handlers"),
+        }
+    }
+}
+
 /// Starts a manager for events `E`.
 pub(crate) fn start<E: Send + 'static>(link: bool, name: Option<Name>) -> Result<Pid, StartError> {
     let opts = StartOptions {
         name,
         ..StartOptions::default()
     };
-    r#gen::start_behaviour(link, opts, true, init_it::<E>)
+    r#gen::start_behaviour(link, opts, (true, "gen_event"), init_it::<E>)
 }
 
 /// The new process, after the shared prologue (trapping exits, name): acknowledge,
@@ -76,6 +93,7 @@ fn init_it<E: Send + 'static>(boot: Boot) {
         handled: 0,
         started: beamlet_runtime::now(),
         suspended: false,
+        last: LastIn::None,
     };
     boot.ack();
     manager.run()
@@ -97,6 +115,8 @@ struct Manager<E> {
     handled: u64,
     started: Instant,
     suspended: bool,
+    /// What a handler's crash report names as the last event.
+    last: LastIn,
 }
 
 impl<E: Send + 'static> Manager<E> {
@@ -124,6 +144,7 @@ impl<E: Send + 'static> Manager<E> {
         let msg = match msg.downcast::<Notify<E>>() {
             Ok(Notify(event)) => {
                 self.handled += 1;
+                self.last = LastIn::Info(std::any::type_name::<E>());
                 return self.each(|h| h.handle_event(&event));
             }
             Err(m) => m,
@@ -131,6 +152,7 @@ impl<E: Send + 'static> Manager<E> {
         let msg = match msg.downcast::<Request<E>>() {
             Ok(request) => {
                 self.handled += 1;
+                self.last = request.last_in();
                 return self.on_request(request);
             }
             Err(m) => m,
@@ -146,6 +168,7 @@ impl<E: Send + 'static> Manager<E> {
             self.shutdown(reason)
         }
         self.handled += 1;
+        self.last = LastIn::Info(msg.type_name());
         if let Some(Exit { from, reason }) = msg.downcast_ref::<Exit>() {
             self.remove_supervised(*from, reason);
         }
@@ -223,6 +246,7 @@ impl<E: Send + 'static> Manager<E> {
             }
             Ok(Outcome::Swap(args, new)) => self.swap_in_place(i, args, new),
             Err(reason) => {
+                self.report_crash(i, &reason);
                 let why = Removal::Crashed(reason.clone());
                 let _ = self.remove(i, why, RemoveReason::Error(reason));
                 (false, false)
@@ -246,6 +270,17 @@ impl<E: Send + 'static> Manager<E> {
         let terminated = try_dispatch(move || handler.terminate(why)).map_err(crashed);
         self.report(supervisor, id, report);
         terminated
+    }
+
+    /// Writes the crash report of handler `i` (OTP's "gen_event handler crashed").
+    fn report_crash(&self, i: usize, reason: &ExitReason) {
+        let me = self_pid();
+        let name = process_info(me).and_then(|info| info.registered_name.map(Into::into));
+        let report = Report::new(ReportKind::HandlerCrashed, me, reason.clone())
+            .name(name)
+            .field("handler", &self.handlers[i].id)
+            .field("last_message", self.last);
+        write_report(report);
     }
 
     /// Tells `supervisor`, if any, that its handler `id` is gone.

@@ -5,14 +5,17 @@
 //! 2. [`Server::run`] loops: act on the last result (`Next`), take a message,
 //!    dispatch it, repeat. Hibernation unwinds the stack and re-enters `run`.
 //! 3. Every callback goes through [`try_dispatch`]; a panic or an `exit` ends the
-//!    server through [`Server::stop`], which runs `terminate` and exits.
+//!    server through [`Server::stop`], which runs `terminate`, writes the
+//!    terminating report for an abnormal reason (naming the last message taken and
+//!    [`GenServer::format_status`]) and exits.
 
 use std::any::Any;
 use std::time::{Duration, Instant};
 
-use beamlet_runtime::{ExitReason, Message, Pid, exit, hibernate, receive_select};
+use beamlet_runtime::{ExitReason, Message, Pid, ReportKind, exit, hibernate, receive_select};
 
 use super::{CallReply, GenServer, Init, NoReply};
+use crate::r#gen::report::{self, LastIn};
 use crate::r#gen::{
     self, Boot, CallError, From, StartError, StartOptions, parent_exit, reply, try_dispatch,
 };
@@ -75,9 +78,12 @@ pub(crate) fn start<S: GenServer>(
     args: S::Args,
     opts: StartOptions,
 ) -> Result<Pid, StartError> {
-    r#gen::start_behaviour(link, opts, S::TRAP_EXIT, move |boot| {
-        init_it::<S>(boot, args)
-    })
+    r#gen::start_behaviour(
+        link,
+        opts,
+        (S::TRAP_EXIT, std::any::type_name::<S>()),
+        move |boot| init_it::<S>(boot, args),
+    )
 }
 
 /// The new process, after the shared prologue (mailbox limit, trapping exits, name):
@@ -98,6 +104,7 @@ fn init_it<S: GenServer>(boot: Boot, args: S::Args) {
         handled: 0,
         started: beamlet_runtime::now(),
         suspended: false,
+        last: LastIn::None,
     };
     boot.ack();
     server.run(next)
@@ -111,6 +118,8 @@ struct Server<S: GenServer> {
     handled: u64,
     started: Instant,
     suspended: bool,
+    /// What the terminating report names as the last message in.
+    last: LastIn,
 }
 
 impl<S: GenServer> Server<S> {
@@ -174,6 +183,7 @@ impl<S: GenServer> Server<S> {
         let msg = match msg.downcast::<CastMsg<S::Cast>>() {
             Ok(CastMsg(c)) => {
                 self.handled += 1;
+                self.last = LastIn::Cast(std::any::type_name::<S::Cast>());
                 let r = self.invoke(|s| s.handle_cast(c));
                 return self.after(r);
             }
@@ -182,6 +192,7 @@ impl<S: GenServer> Server<S> {
         let msg = match msg.downcast::<SyncCastMsg<S::Cast>>() {
             Ok(SyncCastMsg { from, msg }) => {
                 self.handled += 1;
+                self.last = LastIn::Cast(std::any::type_name::<S::Cast>());
                 let r = self.invoke(|s| s.handle_cast(msg));
                 // Handled: acknowledge before acting on the result (which may stop).
                 reply(from, ());
@@ -191,11 +202,13 @@ impl<S: GenServer> Server<S> {
         };
         let msg = match msg.downcast::<SysMsg>() {
             Ok(sys) => {
+                self.last = LastIn::System;
                 self.on_system(sys);
                 return timeout.map_or(Next::Wait, Next::Timeout);
             }
             Err(m) => m,
         };
+        self.last = LastIn::Info(msg.type_name());
         if let Some(reason) = parent_exit(self.parent, &msg) {
             self.stop(reason)
         }
@@ -207,6 +220,7 @@ impl<S: GenServer> Server<S> {
     fn on_call(&mut self, call: CallMsg<S::Call, S::Reply>) -> Next<S::Continue> {
         self.handled += 1;
         let from = call.from;
+        self.last = LastIn::Call(std::any::type_name::<S::Call>(), from.caller());
         let r = self.invoke(|s| s.handle_call(call.request, from));
         let (value, next) = match r {
             CallReply::Reply(v) => (Some(v), Next::Wait),
@@ -234,6 +248,7 @@ impl<S: GenServer> Server<S> {
     /// Delivers a [`Timeout`] to `handle_info`.
     fn on_timeout(&mut self) -> Next<S::Continue> {
         let msg = Message::new(Timeout);
+        self.last = LastIn::Timeout;
         self.handled += 1;
         let r = self.invoke(|s| s.handle_info(msg));
         self.after(r)
@@ -267,13 +282,20 @@ impl<S: GenServer> Server<S> {
         }
     }
 
-    /// Runs `terminate`; returns the reason to exit with (a panic in `terminate`
-    /// replaces it, as a crash in OTP's `terminate` does).
+    /// Runs `terminate`, then writes the terminating report for an abnormal
+    /// reason; returns the reason to exit with (a panic in `terminate` replaces it,
+    /// as a crash in OTP's `terminate` does).
     fn terminate(&mut self, reason: ExitReason) -> ExitReason {
-        match try_dispatch(|| self.state.terminate(&reason)) {
+        let reason = match try_dispatch(|| self.state.terminate(&reason)) {
             Ok(()) => reason,
             Err(crash) => crash,
-        }
+        };
+        let state = &self.state;
+        report::terminating(ReportKind::ServerTerminating, &reason, self.last, || {
+            try_dispatch(|| state.format_status())
+                .unwrap_or_else(|r| format!("<format_status crashed: {r}>"))
+        });
+        reason
     }
 
     fn stop(&mut self, reason: ExitReason) -> ! {

@@ -7,17 +7,19 @@
 //!    then a message), hand it to `handle_event`, carry out the transition.
 //!    Hibernation unwinds the stack and re-enters `run`.
 //! 3. Every callback goes through [`try_dispatch`]; a panic or an `exit` ends the
-//!    machine through [`Machine::stop`], which runs `terminate` and exits.
+//!    machine through [`Machine::stop`], which runs `terminate`, writes the
+//!    terminating report for an abnormal reason, and exits.
 
 use std::any::Any;
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use beamlet_runtime::{ExitReason, Message, Pid, exit, hibernate, receive_select};
+use beamlet_runtime::{ExitReason, Message, Pid, ReportKind, exit, hibernate, receive_select};
 
 use super::event::TimeoutKind;
 use super::timers::{TimerFired, TimerPlan, Timers};
 use super::{Action, Enter, Event, GenStateMachine, Init, Transition, TransitionActions};
+use crate::r#gen::report::{self, LastIn};
 use crate::r#gen::{self, Boot, From, StartError, StartOptions, parent_exit, reply, try_dispatch};
 use crate::sys::{self, OwnRequest, SysMsg, SysReply};
 
@@ -65,6 +67,8 @@ struct Machine<M: GenStateMachine> {
     handled: u64,
     started: Instant,
     suspended: bool,
+    /// What the terminating report names as the last event.
+    last: LastIn,
 }
 
 /// Starts a machine of type `M` (see [`gen::start`](crate::gen::start)).
@@ -73,9 +77,12 @@ pub(crate) fn start<M: GenStateMachine>(
     args: M::Args,
     opts: StartOptions,
 ) -> Result<Pid, StartError> {
-    r#gen::start_behaviour(link, opts, M::TRAP_EXIT, move |boot| {
-        init_it::<M>(boot, args)
-    })
+    r#gen::start_behaviour(
+        link,
+        opts,
+        (M::TRAP_EXIT, std::any::type_name::<M>()),
+        move |boot| init_it::<M>(boot, args),
+    )
 }
 
 /// The new process, after the shared prologue (mailbox limit, trapping exits, name):
@@ -102,6 +109,7 @@ fn init_it<M: GenStateMachine>(boot: Boot, args: M::Args) {
         handled: 0,
         started: beamlet_runtime::now(),
         suspended: false,
+        last: LastIn::None,
     };
     boot.ack();
     // Entering the first state is a transition without an event: its enter call
@@ -180,12 +188,14 @@ impl<M: GenStateMachine> Machine<M> {
         };
         let msg = match msg.downcast::<SysMsg>() {
             Ok(sys) => {
+                self.last = LastIn::System;
                 self.on_system(sys);
                 return None;
             }
             Err(m) => m,
         };
         if let Some(reason) = parent_exit(self.parent, &msg) {
+            self.last = LastIn::Info(msg.type_name());
             self.stop(reason)
         }
         Some(Event::Info(msg))
@@ -193,6 +203,7 @@ impl<M: GenStateMachine> Machine<M> {
 
     /// Hands an event to `handle_event` and carries out the transition it returns.
     fn handle(&mut self, event: Event<M>) {
+        self.last = last_in(&event);
         let result = self.invoke(|c| c.data.handle_event(&c.state, event));
         match result {
             Transition::NextState(next, actions) => {
@@ -312,13 +323,37 @@ impl<M: GenStateMachine> Machine<M> {
         self.stop(reason)
     }
 
-    /// Runs `terminate` and exits; a panic in `terminate` replaces the reason.
+    /// Runs `terminate`, writes the terminating report for an abnormal reason, and
+    /// exits; a panic in `terminate` replaces the reason.
     fn stop(&mut self, reason: ExitReason) -> ! {
         let c = &mut self.current;
         let reason = match try_dispatch(|| c.data.terminate(&reason, &c.state)) {
             Ok(()) => reason,
             Err(crash) => crash,
         };
+        let c = &self.current;
+        report::terminating(
+            ReportKind::StateMachineTerminating,
+            &reason,
+            self.last,
+            || {
+                try_dispatch(|| c.data.format_status(&c.state))
+                    .unwrap_or_else(|r| format!("<format_status crashed: {r}>"))
+            },
+        );
         exit(reason)
+    }
+}
+
+/// What the terminating report says of `event`.
+fn last_in<M: GenStateMachine>(event: &Event<M>) -> LastIn {
+    match event {
+        Event::Call(_, from) => LastIn::Call(std::any::type_name::<M::Call>(), from.caller()),
+        Event::Cast(_) => LastIn::Cast(std::any::type_name::<M::Cast>()),
+        Event::Info(msg) => LastIn::Info(msg.type_name()),
+        Event::Internal(_) => LastIn::Event("internal"),
+        Event::Timeout(_) => LastIn::Timeout,
+        Event::StateTimeout(_) => LastIn::Event("state_timeout"),
+        Event::GenericTimeout(..) => LastIn::Event("generic_timeout"),
     }
 }

@@ -46,8 +46,9 @@
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
-use beamlet_runtime::{Exit, ExitReason, Message, Pid, self_pid, send, send_after};
+use beamlet_runtime::{Exit, ExitReason, Message, Pid, ReportKind, self_pid, send, send_after};
 
+use super::report;
 use super::{
     AutoShutdown, ChildCounts, ChildInfo, ChildKind, ChildPid, ChildSpec, Intensity, Response,
     SpecError, SupervisorError, add_restart, check, run_start, shutdown_all, shutdown_child,
@@ -236,13 +237,17 @@ impl DynamicSupervisor {
                 Ok(Some(pid))
             }
             Err(StartError::Ignore) => Ok(None),
-            Err(e) => Err(SupervisorError::Start(e)),
+            Err(e) => {
+                report::start_error(&spec, &e);
+                Err(SupervisorError::Start(e))
+            }
         }
     }
 
     fn terminate_child(&mut self, pid: Pid) -> Result<(), SupervisorError> {
         let child = self.running.remove(&pid).ok_or(SupervisorError::NotFound)?;
-        shutdown_child(pid, child.spec.shutdown);
+        let reason = shutdown_child(pid, child.spec.shutdown);
+        report::after_shutdown(&child.spec, pid, reason);
         Ok(())
     }
 
@@ -281,6 +286,14 @@ impl DynamicSupervisor {
         let Some(mut child) = self.running.remove(&pid) else {
             return NoReply::Ok;
         };
+        if report::reports_exit(child.spec.restart, &reason) {
+            report::child(
+                ReportKind::ChildTerminated,
+                reason.clone(),
+                &child.spec,
+                Some(pid),
+            );
+        }
         if !child.spec.restart.restarts_after(&reason) {
             return NoReply::Ok;
         }
@@ -300,6 +313,9 @@ impl DynamicSupervisor {
         if add_restart(&mut self.restarts, now, self.opts.max_restarts, period)
             == Intensity::Exceeded
         {
+            if let Some(child) = self.waiting.get(&seq) {
+                report::gave_up(&child.spec, None);
+            }
             return NoReply::Stop(ExitReason::Shutdown);
         }
         let Some(child) = self.waiting.get_mut(&seq) else {
@@ -330,7 +346,8 @@ impl DynamicSupervisor {
             Err(StartError::Ignore) => {
                 self.waiting.remove(&seq);
             }
-            Err(_) => {
+            Err(e) => {
+                report::start_error(&child.spec, &e);
                 let _ = send(self_pid(), RetryRestart(seq));
             }
         }

@@ -83,6 +83,7 @@
 mod children;
 pub mod dynamic;
 mod intensity;
+pub(crate) mod report;
 mod server;
 mod shutdown;
 mod spec;
@@ -93,6 +94,7 @@ use std::time::Duration;
 use beamlet_runtime::Pid;
 
 pub use intensity::{Intensity, add_restart};
+pub use report::ReachedMaxRestartIntensity;
 pub use server::{Request, Response, Supervisor, SupervisorArgs};
 pub(crate) use shutdown::{shutdown_all, shutdown_child};
 pub use spec::{

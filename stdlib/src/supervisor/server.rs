@@ -12,9 +12,10 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::time::{Duration, Instant};
 
-use beamlet_runtime::{Exit, ExitReason, Message, Pid, self_pid, send, send_after};
+use beamlet_runtime::{Exit, ExitReason, Message, Pid, ReportKind, self_pid, send, send_after};
 
 use super::children::{Child, Children};
+use super::report;
 use super::{
     ChildCounts, ChildInfo, ChildKind, ChildPid, ChildSpec, FailedToStartChild, Intensity, Restart,
     SpecError, Strategy, SupervisorError, SupervisorFlags, SupervisorInit, add_restart, check,
@@ -230,6 +231,7 @@ impl Supervisor {
             Err(StartError::Ignore) if spec.restart == Restart::Temporary => return Ok(()),
             Err(StartError::Ignore) => ChildPid::Undefined,
             Err(error) => {
+                report::start_error(&spec, &error);
                 let id = spec.id.clone();
                 return Err(FailedToStartChild { id, error });
             }
@@ -243,7 +245,8 @@ impl Supervisor {
         for i in (0..self.children.len()).rev() {
             let child = self.children.get(i);
             if let ChildPid::Running(pid) = child.pid() {
-                shutdown_child(pid, child.spec.shutdown);
+                let reason = shutdown_child(pid, child.spec.shutdown);
+                report::after_shutdown(&child.spec, pid, reason);
                 self.children.set_pid(i, ChildPid::Undefined);
             }
         }
@@ -270,7 +273,8 @@ impl Supervisor {
         let i = self.index(id).ok_or(SupervisorError::NotFound)?;
         let child = self.children.get(i);
         if let ChildPid::Running(pid) = child.pid() {
-            shutdown_child(pid, child.spec.shutdown);
+            let reason = shutdown_child(pid, child.spec.shutdown);
+            report::after_shutdown(&child.spec, pid, reason);
         }
         self.children.set_pid(i, ChildPid::Undefined);
         if self.children.get(i).spec.restart == Restart::Temporary {
@@ -293,7 +297,10 @@ impl Supervisor {
                 Ok(Some(pid))
             }
             Err(StartError::Ignore) => Ok(None),
-            Err(e) => Err(SupervisorError::Start(e)),
+            Err(e) => {
+                report::start_error(&self.children.get(i).spec, &e);
+                Err(SupervisorError::Start(e))
+            }
         }
     }
 
@@ -341,6 +348,14 @@ impl Supervisor {
         };
         self.children.set_pid(i, ChildPid::Undefined);
         let child = self.children.get_mut(i);
+        if report::reports_exit(child.spec.restart, &reason) {
+            report::child(
+                ReportKind::ChildTerminated,
+                reason.clone(),
+                &child.spec,
+                Some(pid),
+            );
+        }
         if !child.spec.restart.restarts_after(&reason) {
             let significant = child.spec.significant;
             if child.spec.restart == Restart::Temporary {
@@ -375,6 +390,7 @@ impl Supervisor {
         if add_restart(&mut self.restarts, beamlet_runtime::now(), max, period)
             == Intensity::Exceeded
         {
+            report::gave_up(&self.children.get(i).spec, None);
             return NoReply::Stop(ExitReason::Shutdown);
         }
         let id = self.children.get(i).spec.id.clone();
@@ -403,7 +419,8 @@ impl Supervisor {
         for j in group.clone().rev() {
             let child = self.children.get(j);
             if let ChildPid::Running(pid) = child.pid() {
-                shutdown_child(pid, child.spec.shutdown);
+                let reason = shutdown_child(pid, child.spec.shutdown);
+                report::after_shutdown(&child.spec, pid, reason);
             }
             self.children.set_pid(j, ChildPid::Restarting);
         }
@@ -450,7 +467,8 @@ impl Supervisor {
                     self.children.get_mut(j).started = beamlet_runtime::now();
                 }
                 Err(StartError::Ignore) => self.children.set_pid(j, ChildPid::Undefined),
-                Err(_) => {
+                Err(e) => {
+                    report::start_error(&child.spec, &e);
                     let _ = send(self_pid(), RetryRestart(child.spec.id.clone()));
                     return NoReply::Ok;
                 }
