@@ -39,9 +39,13 @@
 //!
 //! `ignore` from an `init` is reported as [`StartError::Ignore`] so that `?` works
 //! for the common case; it is not a failure, and supervisors treat it as OTP does.
+//!
+//! A call split in two (`send_request`, then `wait_response`, `receive_response` or
+//! `check_response`, alone or in a collection) is in [`request`].
 
 mod prologue;
 pub(crate) mod report;
+pub mod request;
 
 use std::fmt;
 use std::marker::PhantomData;

@@ -135,6 +135,10 @@ use std::time::Duration;
 use beamlet_runtime::{ExitReason, Message, Pid};
 
 use crate::r#gen;
+pub use crate::r#gen::request::{
+    CheckResponse, CollectionCheck, CollectionResponse, ReqIdCollection, RequestId, check_response,
+    receive_response, wait_response,
+};
 pub use crate::r#gen::{CallError, DEFAULT_CALL_TIMEOUT, From, StartError, StartOptions, reply};
 use crate::name::Name;
 pub use cast_gate::{CastGate, CastMode};
@@ -553,6 +557,95 @@ pub fn call_named<S: GenServer>(
 ) -> Result<S::Reply, CallError> {
     let server = ServerRef::<S>::whereis(name).ok_or(CallError::NoProc)?;
     call(server, request)
+}
+
+/// Sends a call request without waiting for the reply (as
+/// `gen_server:send_request/2`): collect the reply later with [`wait_response`],
+/// [`receive_response`] or [`check_response`] (see
+/// [`gen::request`](crate::gen::request) for the protocol). Never blocks; a dead
+/// server's error comes with the response.
+///
+/// ```
+/// # use std::time::Duration;
+/// # use beamlet_stdlib::gen_server::{self, CallError, CallReply, From, GenServer, Init};
+/// struct Double;
+/// impl GenServer for Double {
+///     type Args = (); type Call = u32; type Reply = u32; type Cast = (); type Continue = ();
+///     fn init(_: ()) -> Init<Self, ()> { Init::Ok(Double) }
+///     fn handle_call(&mut self, n: u32, _: From<u32>) -> CallReply<u32, ()> { CallReply::Reply(2 * n) }
+/// }
+/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// rt.block_on(|| {
+///     let s = gen_server::start_link::<Double>(()).unwrap();
+///     let a = gen_server::send_request(s, 1);
+///     let b = gen_server::send_request(s, 2);
+///     assert_eq!(gen_server::receive_response(b, Duration::from_secs(5)), Ok(4));
+///     assert_eq!(gen_server::receive_response(a, Duration::from_secs(5)), Ok(2));
+/// }).unwrap();
+/// rt.shutdown();
+/// ```
+pub fn send_request<S: GenServer>(server: ServerRef<S>, request: S::Call) -> RequestId<S::Reply> {
+    r#gen::request::send_request(server.pid, |from| CallMsg { from, request })
+}
+
+/// [`send_request`] to the server registered as `name`, resolved now; if no process
+/// has the name, the response is [`CallError::NoProc`].
+///
+/// ```
+/// # use std::time::Duration;
+/// # use beamlet_stdlib::gen_server::{self, CallError, GenServer, Init};
+/// # struct Nop;
+/// # impl GenServer for Nop {
+/// #     type Args = (); type Call = (); type Reply = (); type Cast = (); type Continue = ();
+/// #     fn init(_: ()) -> Init<Self, ()> { Init::Ok(Nop) }
+/// # }
+/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// let r = rt.block_on(|| {
+///     let req = gen_server::send_request_named::<Nop>("nobody", ());
+///     gen_server::receive_response(req, Duration::from_secs(5))
+/// }).unwrap();
+/// assert_eq!(r, Err(CallError::NoProc));
+/// rt.shutdown();
+/// ```
+pub fn send_request_named<S: GenServer>(
+    name: impl Into<Name>,
+    request: S::Call,
+) -> RequestId<S::Reply> {
+    // Nobody has the name: monitoring no process yields `NoProc` at once.
+    let pid = name.into().whereis().unwrap_or(Pid::NO_PROCESS);
+    r#gen::request::send_request(pid, |from| CallMsg { from, request })
+}
+
+/// [`send_request`], adding the request to `reqids` with `label` (as
+/// `gen_server:send_request/4`).
+///
+/// ```
+/// # use std::time::Duration;
+/// # use beamlet_stdlib::gen_server::{self, CallReply, CollectionResponse, From, GenServer, Init, ReqIdCollection};
+/// struct Double;
+/// impl GenServer for Double {
+///     type Args = (); type Call = u32; type Reply = u32; type Cast = (); type Continue = ();
+///     fn init(_: ()) -> Init<Self, ()> { Init::Ok(Double) }
+///     fn handle_call(&mut self, n: u32, _: From<u32>) -> CallReply<u32, ()> { CallReply::Reply(2 * n) }
+/// }
+/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// rt.block_on(|| {
+///     let s = gen_server::start_link::<Double>(()).unwrap();
+///     let mut reqs = ReqIdCollection::new();
+///     gen_server::send_request_labeled(s, 21, "half", &mut reqs);
+///     let r = reqs.receive_response(Duration::from_secs(5), true);
+///     assert!(matches!(r, CollectionResponse::Response(Ok(42), "half")));
+///     assert!(matches!(reqs.receive_response(Duration::from_secs(5), true), CollectionResponse::NoRequest));
+/// }).unwrap();
+/// rt.shutdown();
+/// ```
+pub fn send_request_labeled<S: GenServer, L>(
+    server: ServerRef<S>,
+    request: S::Call,
+    label: L,
+    reqids: &mut ReqIdCollection<S::Reply, L>,
+) {
+    reqids.add(send_request(server, request), label);
 }
 
 /// Sends a request without waiting (as `gen_server:cast/2`). Never fails: a cast to

@@ -151,6 +151,10 @@ use beamlet_runtime::{ExitReason, Pid};
 
 use crate::r#gen;
 pub use crate::r#gen::StartOptions;
+pub use crate::r#gen::request::{
+    CheckResponse, CollectionCheck, CollectionResponse, ReqIdCollection, RequestId, check_response,
+    receive_response, wait_response,
+};
 pub use crate::r#gen::{CallError, DEFAULT_CALL_TIMEOUT, From, StartError, reply};
 use crate::name::Name;
 pub use event::{Action, Event, TimerOp};
@@ -426,6 +430,79 @@ pub fn call_timeout<M: GenStateMachine>(
     timeout: Duration,
 ) -> Result<M::Reply, CallError> {
     r#gen::call(machine.pid, |from| CallMsg { from, request }, Some(timeout))
+}
+
+/// Sends an `Event::Call` without waiting for the reply (as
+/// `gen_statem:send_request/2`): collect it later with [`wait_response`],
+/// [`receive_response`] or [`check_response`] (see
+/// [`gen::request`](crate::gen::request) for the protocol). Never blocks; a dead
+/// machine's error comes with the response.
+///
+/// ```
+/// # use std::time::Duration;
+/// # use beamlet_stdlib::gen_statem::{self, Event, GenStateMachine, Init, Transition};
+/// struct Echo;
+/// impl GenStateMachine for Echo {
+///     type Args = (); type State = (); type Call = u32; type Reply = u32;
+///     type Cast = (); type Internal = (); type TimeoutName = ();
+///     fn init(_: ()) -> Init<Self> { Init::ok((), Echo) }
+///     fn handle_event(&mut self, _: &(), e: Event<Self>) -> Transition<Self> {
+///         match e {
+///             Event::Call(n, from) => Transition::keep_state().reply(from, n),
+///             _ => Transition::keep_state(),
+///         }
+///     }
+/// }
+/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// rt.block_on(|| {
+///     let m = gen_statem::start_link::<Echo>(()).unwrap();
+///     let req = gen_statem::send_request(m, 3);
+///     assert_eq!(gen_statem::receive_response(req, Duration::from_secs(5)), Ok(3));
+/// }).unwrap();
+/// rt.shutdown();
+/// ```
+pub fn send_request<M: GenStateMachine>(
+    machine: MachineRef<M>,
+    request: M::Call,
+) -> RequestId<M::Reply> {
+    r#gen::request::send_request(machine.pid, |from| CallMsg { from, request })
+}
+
+/// [`send_request`], adding the request to `reqids` with `label` (as
+/// `gen_statem:send_request/4`).
+///
+/// ```
+/// # use std::time::Duration;
+/// # use beamlet_stdlib::gen_statem::{self, CollectionResponse, Event, GenStateMachine, Init, ReqIdCollection, Transition};
+/// # struct Echo;
+/// # impl GenStateMachine for Echo {
+/// #     type Args = (); type State = (); type Call = u32; type Reply = u32;
+/// #     type Cast = (); type Internal = (); type TimeoutName = ();
+/// #     fn init(_: ()) -> Init<Self> { Init::ok((), Echo) }
+/// #     fn handle_event(&mut self, _: &(), e: Event<Self>) -> Transition<Self> {
+/// #         match e {
+/// #             Event::Call(n, from) => Transition::keep_state().reply(from, n),
+/// #             _ => Transition::keep_state(),
+/// #         }
+/// #     }
+/// # }
+/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// rt.block_on(|| {
+///     let m = gen_statem::start_link::<Echo>(()).unwrap();
+///     let mut reqs = ReqIdCollection::new();
+///     gen_statem::send_request_labeled(m, 7, 'a', &mut reqs);
+///     let r = reqs.wait_response(Duration::from_secs(5), true);
+///     assert!(matches!(r, CollectionResponse::Response(Ok(7), 'a')));
+/// }).unwrap();
+/// rt.shutdown();
+/// ```
+pub fn send_request_labeled<M: GenStateMachine, L>(
+    machine: MachineRef<M>,
+    request: M::Call,
+    label: L,
+    reqids: &mut ReqIdCollection<M::Reply, L>,
+) {
+    reqids.add(send_request(machine, request), label);
 }
 
 /// Sends an `Event::Cast` without waiting (as `gen_statem:cast/2`). Never fails: a
