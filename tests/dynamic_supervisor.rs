@@ -357,3 +357,32 @@ fn killing_it_takes_its_children_down() {
     .unwrap();
     let _ = rt.shutdown();
 }
+
+#[test]
+fn get_childspec_gives_a_running_childs_spec_by_pid() {
+    let rt = rt();
+    rt.block_on(|| {
+        let sup = sup();
+        let spec = idle("session").restart(Restart::Transient);
+        let pid = dynamic_supervisor::start_child(sup, spec).unwrap().unwrap();
+        let got = dynamic_supervisor::get_childspec(sup, pid).unwrap();
+        assert_eq!(
+            (got.id.as_str(), got.restart),
+            ("session", Restart::Transient)
+        );
+        // The spec starts the same child again.
+        let again = dynamic_supervisor::start_child(sup, got).unwrap().unwrap();
+        assert_ne!(again, pid);
+        assert_eq!(
+            dynamic_supervisor::get_childspec(sup, self_pid()).unwrap_err(),
+            SupervisorError::NotFound
+        );
+        dynamic_supervisor::terminate_child(sup, pid).unwrap();
+        assert_eq!(
+            dynamic_supervisor::get_childspec(sup, pid).unwrap_err(),
+            SupervisorError::NotFound
+        );
+    })
+    .unwrap();
+    let _ = rt.shutdown();
+}

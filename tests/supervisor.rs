@@ -755,3 +755,75 @@ fn a_supervisor_shuts_down_when_its_parent_exits() {
     .unwrap();
     let _ = rt.shutdown();
 }
+
+#[test]
+fn get_childspec_gives_the_spec_a_child_runs_from() {
+    let rt = rt();
+    rt.block_on(|| {
+        let me = self_pid();
+        let backoff = Backoff {
+            initial: Duration::from_millis(5),
+            max: Duration::from_secs(1),
+        };
+        let spec = worker("a", me)
+            .restart(Restart::Transient)
+            .shutdown(Shutdown::BrutalKill)
+            .backoff(backoff);
+        let sup = start(vec![spec, idle()], Strategy::OneForOne);
+        started(&["a"]);
+        let got = supervisor::get_childspec(sup, "a").unwrap();
+        assert_eq!(got.id, "a");
+        assert_eq!(got.restart, Restart::Transient);
+        assert_eq!(got.shutdown, Shutdown::BrutalKill);
+        assert_eq!(got.kind, ChildKind::Worker);
+        assert!(!got.significant);
+        assert_eq!(got.backoff, Some(backoff));
+        // Its start closure is the child's: another supervisor starts the same child.
+        let other = start(vec![], Strategy::OneForOne);
+        supervisor::start_child(other, got).unwrap().unwrap();
+        started(&["a"]);
+        // A terminated child keeps its spec until it is deleted.
+        supervisor::terminate_child(sup, "idle").unwrap();
+        assert_eq!(supervisor::get_childspec(sup, "idle").unwrap().id, "idle");
+        supervisor::delete_child(sup, "idle").unwrap();
+        let gone = supervisor::get_childspec(sup, "idle");
+        assert_eq!(gone.unwrap_err(), SupervisorError::NotFound);
+    })
+    .unwrap();
+    let _ = rt.shutdown();
+}
+
+#[test]
+fn get_childspec_of_an_unknown_or_temporary_child_is_not_found() {
+    let rt = rt();
+    rt.block_on(|| {
+        let temp = idle_named("temp").restart(Restart::Temporary);
+        let sup = start(vec![temp], Strategy::OneForOne);
+        let unknown = supervisor::get_childspec(sup, "nobody");
+        assert_eq!(unknown.unwrap_err(), SupervisorError::NotFound);
+        assert_eq!(supervisor::get_childspec(sup, "temp").unwrap().id, "temp");
+        // A temporary child's spec goes with it.
+        supervisor::terminate_child(sup, "temp").unwrap();
+        let temp = supervisor::get_childspec(sup, "temp");
+        assert_eq!(temp.unwrap_err(), SupervisorError::NotFound);
+        // A supervisor that is gone does not answer.
+        gen_server::stop(sup, ExitReason::Normal, WAIT).unwrap();
+        let dead = supervisor::get_childspec(sup, "temp");
+        assert_eq!(
+            dead.unwrap_err(),
+            SupervisorError::Call(gen_server::CallError::NoProc)
+        );
+    })
+    .unwrap();
+    let _ = rt.shutdown();
+}
+
+fn idle_named(id: &'static str) -> ChildSpec {
+    ChildSpec::worker(id, || {
+        spawn_link(|| {
+            loop {
+                receive::<()>();
+            }
+        })
+    })
+}

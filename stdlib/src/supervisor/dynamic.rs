@@ -14,7 +14,8 @@
 //!    a message to self and counts again; a [`Backoff`](crate::supervisor::Backoff)
 //!    delays it.
 //! 4. [`terminate_child`] stops a child by pid (its shutdown as in
-//!    [`supervisor`](crate::supervisor)) and forgets it.
+//!    [`supervisor`](crate::supervisor)) and forgets it; [`get_childspec`] gives a
+//!    running child's spec by pid (as OTP's `simple_one_for_one` supervisors).
 //! 5. On shutdown every child is signalled at once and the `Down`s are collected,
 //!    killing those past their shutdown timeout, so that stopping thousands of
 //!    children costs one round, not thousands of sequential waits.
@@ -100,11 +101,14 @@ pub enum DynRequest {
     WhichChildren,
     /// [`count_children`].
     CountChildren,
+    /// [`get_childspec`].
+    GetChildspec(Pid),
 }
 
 /// A dynamic supervisor's replies (its `Reply` type): a supervisor's
 /// [`Response`], answered to `StartChild` with `Started`, to `TerminateChild` with
-/// `Done`, to `WhichChildren` with `Children` and to `CountChildren` with `Counts`.
+/// `Done`, to `WhichChildren` with `Children`, to `CountChildren` with `Counts` and
+/// to `GetChildspec` with `Spec`.
 ///
 /// ```
 /// use beamlet_stdlib::dynamic_supervisor::DynResponse;
@@ -177,6 +181,7 @@ impl GenServer for DynamicSupervisor {
             DynRequest::TerminateChild(pid) => DynResponse::Done(self.terminate_child(pid)),
             DynRequest::WhichChildren => DynResponse::Children(self.which()),
             DynRequest::CountChildren => DynResponse::Counts(self.count()),
+            DynRequest::GetChildspec(pid) => DynResponse::Spec(self.childspec(pid)),
         })
     }
 
@@ -249,6 +254,12 @@ impl DynamicSupervisor {
         let reason = shutdown_child(pid, child.spec.shutdown);
         report::after_shutdown(&child.spec, pid, reason);
         Ok(())
+    }
+
+    /// A copy of a running child's spec (its start closure shared, not copied).
+    fn childspec(&self, pid: Pid) -> Result<ChildSpec, SupervisorError> {
+        let child = self.running.get(&pid).ok_or(SupervisorError::NotFound)?;
+        Ok(child.spec.clone())
     }
 
     fn which(&self) -> Vec<ChildInfo> {
@@ -441,4 +452,35 @@ pub fn which_children(sup: ServerRef<DynamicSupervisor>) -> Result<Vec<ChildInfo
 /// See the [module](self) example.
 pub fn count_children(sup: ServerRef<DynamicSupervisor>) -> Result<ChildCounts, CallError> {
     Ok(call(sup, DynRequest::CountChildren)?.counts())
+}
+
+/// The spec the running child `pid` was started from (as `supervisor:get_childspec/2`
+/// on a `simple_one_for_one` supervisor, whose children are named by pid): a clone
+/// sharing the start closure, as [`supervisor::get_childspec`](super::get_childspec).
+///
+/// # Errors
+///
+/// `NotFound` if `pid` is not a running child (one waiting for a restart has no
+/// pid), or `Call`.
+///
+/// ```
+/// use beamlet_stdlib::dynamic_supervisor::{self, DynamicOptions};
+/// use beamlet_stdlib::supervisor::{ChildSpec, SupervisorError};
+/// use beamlet_runtime::{receive, self_pid, spawn_link, Runtime};
+/// let rt = Runtime::builder().build().unwrap();
+/// rt.block_on(|| {
+///     let sup = dynamic_supervisor::start_link(DynamicOptions::default()).unwrap();
+///     let spec = ChildSpec::worker("session", || spawn_link(|| loop { receive::<()>(); }));
+///     let pid = dynamic_supervisor::start_child(sup, spec).unwrap().unwrap();
+///     assert_eq!(dynamic_supervisor::get_childspec(sup, pid).unwrap().id, "session");
+///     let missing = dynamic_supervisor::get_childspec(sup, self_pid()).unwrap_err();
+///     assert_eq!(missing, SupervisorError::NotFound);
+/// }).unwrap();
+/// rt.shutdown();
+/// ```
+pub fn get_childspec(
+    sup: ServerRef<DynamicSupervisor>,
+    pid: Pid,
+) -> Result<ChildSpec, SupervisorError> {
+    call(sup, DynRequest::GetChildspec(pid))?.spec()
 }

@@ -18,7 +18,7 @@
 //!                             ── exceeded: shut down, exit with Shutdown
 //!        Exit from the parent ─ shut down all children in reverse order, exit
 //!        calls ─ start_child | terminate_child | restart_child | delete_child
-//!                | which_children | count_children
+//!                | which_children | count_children | get_childspec
 //! ```
 //!
 //! # Rules
@@ -428,4 +428,32 @@ pub fn which_children(sup: ServerRef<Supervisor>) -> Result<Vec<ChildInfo>, Call
 /// See [`start_child`] for an example.
 pub fn count_children(sup: ServerRef<Supervisor>) -> Result<ChildCounts, CallError> {
     Ok(call(sup, Request::CountChildren)?.counts())
+}
+
+/// The spec of the child `id` (as `supervisor:get_childspec/2`), as the supervisor
+/// holds it: OTP returns the spec as a map; here it is the [`ChildSpec`] itself, a
+/// clone whose start closure is shared with the supervisor's (a [`StartFn`] is
+/// reference-counted), so it can be given to another supervisor's
+/// [`start_child`]. A terminated child keeps its spec unless it is temporary.
+///
+/// # Errors
+///
+/// `NotFound` if no child has that id (OTP's `{error, not_found}`), or `Call`.
+///
+/// ```
+/// use beamlet_stdlib::supervisor::{self, ChildSpec, Restart, SupervisorError, SupervisorFlags};
+/// use beamlet_runtime::{receive, spawn_link, Runtime};
+/// let rt = Runtime::builder().build().unwrap();
+/// rt.block_on(|| {
+///     let spec = ChildSpec::worker("w", || spawn_link(|| loop { receive::<()>(); }))
+///         .restart(Restart::Transient);
+///     let sup = supervisor::start_link(vec![spec], SupervisorFlags::default()).unwrap();
+///     let got = supervisor::get_childspec(sup, "w").unwrap();
+///     assert_eq!((got.id.as_str(), got.restart), ("w", Restart::Transient));
+///     assert_eq!(supervisor::get_childspec(sup, "x").unwrap_err(), SupervisorError::NotFound);
+/// }).unwrap();
+/// rt.shutdown();
+/// ```
+pub fn get_childspec(sup: ServerRef<Supervisor>, id: &str) -> Result<ChildSpec, SupervisorError> {
+    call(sup, Request::GetChildspec(id.to_owned()))?.spec()
 }

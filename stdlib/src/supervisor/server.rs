@@ -71,6 +71,8 @@ pub enum Request {
     WhichChildren,
     /// [`count_children`](super::count_children).
     CountChildren,
+    /// [`get_childspec`](super::get_childspec).
+    GetChildspec(String),
 }
 
 /// A supervisor's replies (its `Reply` type), and a dynamic supervisor's
@@ -90,6 +92,8 @@ pub enum Response {
     Children(Vec<ChildInfo>),
     /// To `CountChildren`.
     Counts(ChildCounts),
+    /// To `GetChildspec`.
+    Spec(Result<ChildSpec, SupervisorError>),
 }
 
 /// The reply a request is answered with, taken out by the calling functions; any
@@ -120,6 +124,13 @@ impl Response {
         match self {
             Response::Counts(c) => c,
             other => unreachable!("count_children is answered with Counts, not {other:?}"),
+        }
+    }
+
+    pub(crate) fn spec(self) -> Result<ChildSpec, SupervisorError> {
+        match self {
+            Response::Spec(r) => r,
+            other => unreachable!("get_childspec is answered with Spec, not {other:?}"),
         }
     }
 }
@@ -190,6 +201,7 @@ impl GenServer for Supervisor {
             Request::DeleteChild(id) => Response::Done(self.delete_child(&id)),
             Request::WhichChildren => Response::Children(self.which()),
             Request::CountChildren => Response::Counts(self.count()),
+            Request::GetChildspec(id) => Response::Spec(self.childspec(&id)),
         })
     }
 
@@ -314,6 +326,12 @@ impl Supervisor {
                 Ok(())
             }
         }
+    }
+
+    /// A copy of the spec (its start closure shared, not copied).
+    fn childspec(&self, id: &str) -> Result<ChildSpec, SupervisorError> {
+        let i = self.index(id).ok_or(SupervisorError::NotFound)?;
+        Ok(self.children.get(i).spec.clone())
     }
 
     fn which(&self) -> Vec<ChildInfo> {
