@@ -484,6 +484,35 @@ fn a_call_gets_its_reply_or_times_out_never_both_under_every_seed() {
     );
 }
 
+/// Seeds whose schedule (as the runtime stood when this test was written) woke the
+/// caller at its deadline and then preempted it inside `call`'s clean-up, with the
+/// server's reply sent in between: the reply was taken in while the alias was still
+/// active and stayed in the mailbox after `Timeout`.
+const LATE_REPLY_SEEDS: [u64; 5] = [339, 1478, 1553, 1769, 2190];
+
+#[test]
+fn a_reply_sent_as_a_call_times_out_never_stays_in_the_mailbox() {
+    for seed in LATE_REPLY_SEEDS.into_iter().chain(seeds()) {
+        let rt = sim(seed);
+        let (r, stray) = rt
+            .block_on(|| {
+                let server = gen_server::start_link::<Slow>(()).unwrap();
+                // The reply is due at the very instant the call gives up.
+                let d = Duration::from_millis(100);
+                let r = gen_server::call_timeout(server, d, d);
+                sleep(Duration::from_secs(1));
+                (r, message_queue_len())
+            })
+            .unwrap();
+        assert_eq!(rt.shutdown().stuck, 0);
+        assert!(
+            r.is_ok() || r == Err(CallError::Timeout),
+            "seed {seed}: {r:?}"
+        );
+        assert_eq!(stray, 0, "seed {seed}: a reply stayed after {r:?}");
+    }
+}
+
 #[test]
 fn a_call_racing_the_servers_death_ends_once_without_a_stray_reply_under_every_seed() {
     let outcomes = each_seed(

@@ -18,9 +18,10 @@
 //! 5. It waits for the reply with that tag or the monitor's `Down`, up to the timeout
 //!    (or returns [`CallError::MailboxFull`] at once if the server's mailbox limit
 //!    refused the request).
-//! 6. Whatever the outcome it demonitors, removes a `Down` that already arrived
-//!    (looking only after the mark, so this too is O(1)), and unaliases, so a reply
-//!    that comes after a timeout is dropped by the runtime instead of lingering.
+//! 6. Whatever the outcome it unaliases first, so a reply that comes after a
+//!    timeout is dropped by the runtime instead of lingering, then demonitors and
+//!    removes a `Down` that already arrived (looking only after the mark, so this
+//!    too is O(1)).
 //!
 //! # Start protocol ([`start`], as `proc_lib:start_link`)
 //!
@@ -238,13 +239,15 @@ where
         Err(SendError::MailboxFull(_)) => Err(CallError::MailboxFull),
         _ => wait_reply(mark, mref, bounded(timeout)),
     };
+    // The alias goes first: a reply still on its way after a timeout would
+    // otherwise be taken in by the `Down` flush below and stay in the mailbox.
+    unalias(from.alias);
     // No `Down` arrives after `demonitor`; one that came before is after the mark
     // (and there is none to look for in an empty mailbox, the common case).
     demonitor(mref, false);
     if message_queue_len() > 0 {
         let _ = wait_down_for(mark, mref, Some(Duration::ZERO));
     }
-    unalias(from.alias);
     outcome
 }
 
