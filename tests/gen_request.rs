@@ -13,8 +13,9 @@ use beamlet::otp::gen_server::{
 };
 use beamlet::otp::gen_statem::{self, Event, GenStateMachine, MachineRef, Transition};
 use beamlet::{
-    Down, ExitReason, MailboxLimit, Message, OverflowPolicy, Pid, message_queue_len, monitor,
-    receive, receive_any, receive_any_timeout, receive_match, self_pid, send, spawn,
+    Down, ExitReason, MailboxLimit, Message, OverflowPolicy, Pid, Runtime, message_queue_len,
+    monitor, receive, receive_any, receive_any_timeout, receive_match, self_pid, send, sleep,
+    spawn,
 };
 use common::{PATIENCE, run};
 
@@ -430,6 +431,63 @@ fn a_server_checks_responses_in_handle_info() {
         }
         assert!(reqs.is_empty());
     });
+}
+
+/// A server that sleeps for the requested time, then replies with it.
+struct Sleepy;
+
+impl GenServer for Sleepy {
+    type Args = ();
+    type Call = Duration;
+    type Reply = Duration;
+    type Cast = ();
+    type Continue = ();
+
+    fn init(_: ()) -> Init<Self, ()> {
+        Init::Ok(Sleepy)
+    }
+
+    fn handle_call(&mut self, d: Duration, _: From<Duration>) -> CallReply<Duration, ()> {
+        sleep(d);
+        CallReply::Reply(d)
+    }
+}
+
+#[test]
+fn a_reply_racing_the_receive_timeout_is_taken_or_dropped_under_every_seed() {
+    // Simulated runtimes: the reply is due at the instant the wait gives up, and
+    // each seed orders the two (and the preemptions in between) differently.
+    for seed in 0..200 {
+        let rt = Runtime::builder().simulation(seed).build().unwrap();
+        let (single, many, stray) = rt
+            .block_on(|| {
+                let s = gen_server::start::<Sleepy>(()).unwrap();
+                let d = Duration::from_millis(100);
+                let single = gen_server::receive_response(gen_server::send_request(s, d), d);
+                let mut reqs = ReqIdCollection::new();
+                gen_server::send_request_labeled(s, d, (), &mut reqs);
+                let many = reqs.receive_response(d, true);
+                sleep(Duration::from_secs(1));
+                (single, many, message_queue_len())
+            })
+            .unwrap();
+        assert_eq!(rt.shutdown().stuck, 0);
+        assert!(
+            matches!(single, Ok(_) | Err(CallError::Timeout)),
+            "seed {seed}: {single:?}"
+        );
+        assert!(
+            matches!(
+                many,
+                CollectionResponse::Response(Ok(_), ()) | CollectionResponse::Timeout
+            ),
+            "seed {seed}: {many:?}"
+        );
+        assert_eq!(
+            stray, 0,
+            "seed {seed}: a reply stayed after {single:?} / {many:?}"
+        );
+    }
 }
 
 /// A state machine that echoes calls, or holds them until released.
