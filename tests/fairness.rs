@@ -156,3 +156,49 @@ fn preemptible_iterators_pay_per_item() {
 fn rt_switches() -> u64 {
     beamlet::process_info(self_pid()).unwrap().reductions
 }
+
+/// The spare threads of the runtime whose threads are named `prefix` now.
+fn spare_threads(prefix: &str) -> usize {
+    let want = format!("{prefix}-spare");
+    std::fs::read_dir("/proc/self/task")
+        .expect("/proc is mounted")
+        .filter_map(|e| std::fs::read_to_string(e.ok()?.path().join("comm")).ok())
+        .filter(|comm| comm.trim_end() == want)
+        .count()
+}
+
+#[test]
+fn spare_threads_stay_under_max_spare_threads_and_every_hog_finishes() {
+    // Eight processes blocked in the kernel one after another on one scheduler:
+    // without a cap each would cost a spare thread. Two spares carry the queue.
+    let rt = Runtime::builder()
+        .schedulers(1)
+        .thread_name("sparecap")
+        .max_spare_threads(2)
+        .build()
+        .unwrap();
+    let most = rt
+        .block_on(|| {
+            let me = self_pid();
+            for i in 0..8u32 {
+                spawn(move || {
+                    std::thread::sleep(Duration::from_millis(60));
+                    send(me, i).unwrap();
+                })
+                .unwrap();
+            }
+            let mut most = 0;
+            let mut done = 0;
+            while done < 8 {
+                most = most.max(spare_threads("sparecap"));
+                if receive_timeout::<u32>(Duration::from_millis(5)).is_some() {
+                    done += 1;
+                }
+            }
+            most.max(spare_threads("sparecap"))
+        })
+        .unwrap();
+    let _ = rt.shutdown();
+    assert!(most <= 2, "{most} spare threads");
+    assert!(most >= 1, "the queue was handed off at all");
+}

@@ -6,8 +6,9 @@ use crate::error::BuildError;
 use crate::kernel::shared::{Config, Shared};
 use crate::kernel::{handoff, runtimes};
 use crate::limits::{
-    DEFAULT_DIRTY_IO, DEFAULT_LONG_SCHEDULE, DEFAULT_MAX_PROCESSES, DEFAULT_REDUCTIONS,
-    DEFAULT_SHUTDOWN_TIMEOUT, DEFAULT_STACK_SIZE, MAX_PROCESSES, MAX_STACK_SIZE, MIN_STACK_SIZE,
+    DEFAULT_DIRTY_IO, DEFAULT_LONG_SCHEDULE, DEFAULT_MAX_PROCESSES, DEFAULT_MAX_SPARE_THREADS,
+    DEFAULT_REDUCTIONS, DEFAULT_SHUTDOWN_TIMEOUT, DEFAULT_STACK_SIZE, MAX_PROCESSES,
+    MAX_STACK_SIZE, MIN_STACK_SIZE,
 };
 use crate::report::ReportSink;
 use crate::runtime::Runtime;
@@ -41,6 +42,7 @@ pub struct RuntimeBuilder {
     dirty_io: usize,
     simulation: Option<u64>,
     reports: ReportSink,
+    max_spare_threads: usize,
 }
 
 impl RuntimeBuilder {
@@ -82,6 +84,24 @@ impl RuntimeBuilder {
     /// another thread (default [`DEFAULT_LONG_SCHEDULE`], 10 ms; at least 1 ms).
     pub fn long_schedule(mut self, t: Duration) -> Self {
         self.long_schedule = t;
+        self
+    }
+
+    /// How many spare scheduler threads the system monitor may start, in all, to take
+    /// over the run queues of threads stuck in one process (a loop that never calls
+    /// the runtime, a blocking syscall): default [`DEFAULT_MAX_SPARE_THREADS`], 64.
+    /// A spare is reused once its stuck thread's process switches, so this bounds
+    /// the OS threads of the runtime at schedulers + spares (+ dirty pools, reactor,
+    /// monitor). At the cap a stuck thread keeps its queue, and the processes in it
+    /// wait (as on the BEAM, which hands off nothing) until it switches or a spare
+    /// is free; the monitor logs that once per stuck slice. `0` turns hand-off off.
+    ///
+    /// ```
+    /// let rt = beamlet_runtime::Runtime::builder().max_spare_threads(4).build().unwrap();
+    /// rt.shutdown();
+    /// ```
+    pub fn max_spare_threads(mut self, n: usize) -> Self {
+        self.max_spare_threads = n;
         self
     }
 
@@ -234,6 +254,7 @@ impl RuntimeBuilder {
             dirty_io: self.dirty_io,
             simulation: self.simulation,
             reports: self.reports.clone(),
+            max_spare_threads: self.max_spare_threads,
         })
     }
 
@@ -266,6 +287,7 @@ impl Default for RuntimeBuilder {
             dirty_io: DEFAULT_DIRTY_IO,
             simulation: None,
             reports: ReportSink::Auto,
+            max_spare_threads: DEFAULT_MAX_SPARE_THREADS,
         }
     }
 }

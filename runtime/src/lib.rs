@@ -138,8 +138,9 @@ pub use exit::{Down, Exit, ExitReason, PanicReason, Term};
 pub use info::{process_info, processes};
 pub use kernel::info::{ProcessInfo, ProcessStatus};
 pub use limits::{
-    DEFAULT_DIRTY_IO, DEFAULT_LONG_SCHEDULE, DEFAULT_MAX_PROCESSES, DEFAULT_REDUCTIONS,
-    DEFAULT_SHUTDOWN_TIMEOUT, DEFAULT_STACK_SIZE, MAX_PROCESSES, MAX_STACK_SIZE, MIN_STACK_SIZE,
+    DEFAULT_DIRTY_IO, DEFAULT_LONG_SCHEDULE, DEFAULT_MAX_PROCESSES, DEFAULT_MAX_SPARE_THREADS,
+    DEFAULT_REDUCTIONS, DEFAULT_SHUTDOWN_TIMEOUT, DEFAULT_STACK_SIZE, MAX_PROCESSES,
+    MAX_STACK_SIZE, MIN_STACK_SIZE,
 };
 pub use links::{demonitor, exit, exit_pid, link, monitor, monitor_name, trap_exit, unlink};
 pub use names::{register, registered, send_named, unregister, whereis};

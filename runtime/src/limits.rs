@@ -31,6 +31,11 @@ pub const MAX_PROCESSES: usize = 1 << 27;
 /// Default long-schedule threshold of the system monitor (as Go's 10 ms preemption).
 pub const DEFAULT_LONG_SCHEDULE: Duration = Duration::from_millis(10);
 
+/// Default cap on the spare scheduler threads the system monitor starts to take over
+/// the queues of threads stuck in a process (see
+/// [`RuntimeBuilder::max_spare_threads`](crate::RuntimeBuilder::max_spare_threads)).
+pub const DEFAULT_MAX_SPARE_THREADS: usize = 64;
+
 /// Default number of dirty I/O threads, as the BEAM's.
 pub const DEFAULT_DIRTY_IO: usize = 10;
 

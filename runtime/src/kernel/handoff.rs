@@ -266,6 +266,14 @@ impl Spares {
         waiting > 0
     }
 
+    /// Spare threads waiting for a core now.
+    pub(crate) fn waiting(&self) -> usize {
+        self.rendezvous
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .spares
+    }
+
     /// Wakes every waiting spare (shutdown, after `stopping` was set): taking the
     /// lock first means none is between its check of `stopping` and its wait.
     pub(crate) fn wake_all(&self) {

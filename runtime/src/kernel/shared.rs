@@ -62,6 +62,8 @@ pub(crate) struct Config {
     pub(crate) simulation: Option<u64>,
     /// Where crash and supervisor reports go.
     pub(crate) reports: ReportSink,
+    /// Spare scheduler threads the system monitor may start, in all.
+    pub(crate) max_spare_threads: usize,
 }
 
 /// State shared by all schedulers of one runtime.

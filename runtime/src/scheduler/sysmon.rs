@@ -11,7 +11,8 @@
 //!    run queue, next slot, timers — to a spare thread, starting one if none is
 //!    waiting. The stuck thread finishes its process without a core and then waits
 //!    as a spare, so the number of threads running processes returns to the number
-//!    of cores as soon as the process reaches a switch.
+//!    of cores as soon as the process reaches a switch. Spares are started up to
+//!    `max_spare_threads` in all; at the cap the core stays with its stuck thread.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -60,6 +61,8 @@ struct Watch {
     since: Instant,
     reported: bool,
     handed_off: bool,
+    /// The spare-thread cap kept this core from being handed off (logged once).
+    at_cap: bool,
 }
 
 /// The monitor thread's body.
@@ -71,6 +74,7 @@ pub(crate) fn thread_main(shared: Arc<Shared>) {
             since: now,
             reported: false,
             handed_off: false,
+            at_cap: false,
         };
         shared.slots.len()
     ];
@@ -93,6 +97,7 @@ fn check_core(shared: &Arc<Shared>, i: usize, w: &mut Watch, now: Instant) {
             since: now,
             reported: false,
             handed_off: false,
+            at_cap: false,
         };
         return;
     }
@@ -107,10 +112,39 @@ fn check_core(shared: &Arc<Shared>, i: usize, w: &mut Watch, now: Instant) {
         let pid = Pid::new(shared.id, (running >> 32) as u32, serial);
         report(shared, pid, duration);
     }
-    if !w.handed_off && slot.try_steal() {
+    if w.handed_off {
+        return;
+    }
+    // Decided before the core is taken: a core taken from its thread must go to
+    // another, or its queue would have no thread at all.
+    if !can_hand_off(shared) {
+        if !w.at_cap {
+            w.at_cap = true;
+            log::warn!(
+                target: "beamlet::sysmon",
+                "core {i} stays with its stuck thread: {} spare threads run (max_spare_threads)",
+                shared.config.max_spare_threads
+            );
+        }
+    } else if slot.try_steal() {
         w.handed_off = true;
         hand_off(shared, i);
     }
+}
+
+/// Whether a stuck core's queue can go to another thread now: a spare waits, or
+/// one more may be started under [`Config::max_spare_threads`]. Only this thread
+/// starts spares and hands cores out, and a waiting spare waits until it gets a
+/// core, so the answer holds until [`hand_off`] acts on it.
+///
+/// [`Config::max_spare_threads`]: crate::kernel::shared::Config
+fn can_hand_off(shared: &Shared) -> bool {
+    let started = shared
+        .extra_threads
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .len();
+    shared.spares.waiting() > 0 || started < shared.config.max_spare_threads
 }
 
 fn report(shared: &Shared, pid: Pid, duration: Duration) {
