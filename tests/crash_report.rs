@@ -16,7 +16,8 @@ use beamlet::otp::gen_statem::{self, Event, GenStateMachine, Transition};
 use beamlet::otp::supervisor::{self, ChildSpec, Restart, Shutdown, SupervisorFlags};
 use beamlet::{
     Down, ExitReason, Pid, Report, ReportKind, ReportSink, Runtime, exit, exit_pid, monitor,
-    receive, receive_timeout, self_pid, send, spawn, spawn_monitor, trap_exit,
+    receive, receive_match_timeout, receive_timeout, self_pid, send, spawn, spawn_monitor,
+    trap_exit,
 };
 use common::PATIENCE;
 
@@ -290,10 +291,12 @@ fn child(id: &'static str, test: Pid) -> ChildSpec {
     })
 }
 
+/// The pid child `id` announced (children started together announce in any order).
 fn started(id: &'static str) -> Pid {
-    let (got, pid) = receive_timeout::<(&'static str, Pid)>(PATIENCE).unwrap();
-    assert_eq!(got, id);
-    pid
+    let is_it = |m: &(&'static str, Pid)| m.0 == id;
+    receive_match_timeout(is_it, PATIENCE)
+        .expect("the child announced itself")
+        .1
 }
 
 #[test]
@@ -329,6 +332,7 @@ fn supervisors_report_children_that_terminate() {
     assert_eq!(terminated[1].reason, ExitReason::custom("bad"));
     for r in &terminated {
         assert_eq!(r.pid, sup);
+        assert_eq!(r.get("supervisor"), Some(sup.to_string().as_str()));
         assert_eq!(r.get("child_id"), Some("perm"));
         assert_eq!(r.get("restart_type"), Some("Permanent"));
     }

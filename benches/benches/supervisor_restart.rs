@@ -1,6 +1,6 @@
 //! supervisor_restart: how long a supervisor takes to restart a crashed child.
 //!
-//! Usage: `supervisor_restart [N=10000] [R=10000] [SCHEDULERS=0]`. The root starts a
+//! Usage: `supervisor_restart [N=10000] [R=10000] [SCHEDULERS=0] [REPORTS=0]`. The root starts a
 //! one_for_one supervisor (intensity limits high enough never to give up) with N
 //! idle children and, last, one permanent "crasher" child that tells the root it is
 //! up and then waits for an order to panic. The root plays [`WARMUP`] untimed
@@ -12,6 +12,11 @@
 //! bookkeeping and the spawn. Run with several N: the cost must not grow with the
 //! number of idle siblings.
 //!
+//! Every crash writes two reports (the panic's error report, the supervisor's
+//! `child_terminated`). With `REPORTS=0` (the default) the runtime's report sink is
+//! off, so the figure is the restart machinery alone; `REPORTS=1` keeps the default
+//! sink (stderr when no logger is installed), to see what writing them costs.
+//!
 //! Guards against regressions in the supervisor's restart path (finding the child
 //! by pid, the intensity check, restarting its group) and in the panic-to-exit-signal
 //! path of the runtime.
@@ -21,8 +26,8 @@ use std::time::Instant;
 use beamlet::otp::ServerRef;
 use beamlet::otp::gen_server;
 use beamlet::otp::supervisor::{self, ChildSpec, Supervisor, SupervisorFlags};
-use beamlet::{ExitReason, Pid, receive, self_pid, send, spawn_link, unlink};
-use beamlet_benches::{Report, Timed, arg, expect_ok, fail, fixed, runtime, shutdown};
+use beamlet::{ExitReason, Pid, ReportSink, Runtime, receive, self_pid, send, spawn_link, unlink};
+use beamlet_benches::{Report, Timed, arg, expect_ok, fail, fixed, shutdown, with_schedulers};
 
 /// Untimed restarts played first.
 const WARMUP: u64 = 1_000;
@@ -36,7 +41,14 @@ struct Crash;
 fn main() {
     let n = arg(0, "N", 10_000);
     let r = arg(1, "R", 10_000).max(1);
-    let rt = runtime(arg(2, "SCHEDULERS", 0));
+    let sink = match arg(3, "REPORTS", 0) {
+        0 => ReportSink::Off,
+        _ => ReportSink::Auto,
+    };
+    let builder = with_schedulers(Runtime::builder(), arg(2, "SCHEDULERS", 0)).reports(sink);
+    let rt = builder
+        .build()
+        .unwrap_or_else(|e| fail(format_args!("building the runtime: {e}")));
     let t = expect_ok(rt.block_on(move || run(n, r)));
     shutdown(rt);
     let us = t.elapsed.as_secs_f64() * 1e6 / r as f64;

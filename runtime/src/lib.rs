@@ -143,7 +143,7 @@ pub use limits::{
     MAX_STACK_SIZE, MIN_STACK_SIZE,
 };
 pub use links::{demonitor, exit, exit_pid, link, monitor, monitor_name, trap_exit, unlink};
-pub use names::{register, registered, send_named, unregister, whereis};
+pub use names::{register, registered, registered_name, send_named, unregister, whereis};
 pub use pid::{MonitorRef, Pid, Ref};
 pub use preemptible::{Preemptible, PreemptibleIter};
 pub use priority::Priority;

@@ -1,10 +1,12 @@
 //! Registered names (as `register/2`, `whereis/1`, `Name ! Msg`), one table per
 //! runtime (kept by the kernel: `kernel/name_table.rs`).
 
+use std::sync::Arc;
+
 use crate::error::{RegisterError, SendError, UnknownName};
 use crate::kernel::shared::Shared;
 use crate::pid::Pid;
-use crate::scheduler::context::with_runtime;
+use crate::scheduler::context::{with_runtime, with_runtime_of};
 use crate::send::send;
 
 fn with_shared<R>(f: impl FnOnce(&Shared) -> R) -> R {
@@ -45,6 +47,23 @@ pub fn unregister(name: &str) -> Option<Pid> {
 /// The pid registered under `name`, if any.
 pub fn whereis(name: &str) -> Option<Pid> {
     with_shared(|s| s.names.whereis(name))
+}
+
+/// The name `pid` is registered under, if it is alive and has one (as
+/// `process_info(Pid, registered_name)`; cheaper than [`process_info`](crate::process_info)).
+///
+/// ```
+/// use beamlet_runtime::{register, registered_name, self_pid};
+/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// rt.block_on(|| {
+///     assert_eq!(registered_name(self_pid()), None);
+///     register("me", self_pid()).unwrap();
+///     assert_eq!(registered_name(self_pid()).as_deref(), Some("me"));
+/// }).unwrap();
+/// rt.shutdown();
+/// ```
+pub fn registered_name(pid: Pid) -> Option<Arc<str>> {
+    with_runtime_of(pid, |s| s.registered_name(pid)).flatten()
 }
 
 /// Every registered name of the caller's runtime.

@@ -251,6 +251,11 @@ impl ReportSink {
         ReportSink::Custom(Arc::new(f))
     }
 
+    /// `true` for [`ReportSink::Off`]: reports need not even be built.
+    pub(crate) fn is_off(&self) -> bool {
+        matches!(self, ReportSink::Off)
+    }
+
     /// Writes `report` here.
     pub(crate) fn write(&self, report: &Report) {
         match self {

@@ -36,7 +36,9 @@ impl Shared {
         proc.state.transition_to_exiting();
         let pid = proc.pid(self.id);
         let owned = held.owned();
-        if let Some(report) = exit_report::for_exit(proc, owned, pid, &reason) {
+        if !self.config.reports.is_off()
+            && let Some(report) = exit_report::for_exit(proc, owned, pid, &reason)
+        {
             self.config.reports.write(&report);
         }
         owned.initial_call = None;

@@ -217,6 +217,20 @@ impl Shared {
         self.names.register(name, pid, proc)
     }
 
+    /// The name `pid` is registered under, if it is alive and has one: one lock of
+    /// its relations, whatever it is linked to.
+    pub(crate) fn registered_name(&self, pid: Pid) -> Option<Arc<str>> {
+        if pid.runtime != self.id {
+            return None;
+        }
+        let p = self.table.get(pid.index)?;
+        let rel = p.relations();
+        // Acquire pairs with the Release serial bump at exit: a stale pid has no name.
+        (p.serial.load(Ordering::Acquire) == pid.serial)
+            .then(|| rel.name.clone())
+            .flatten()
+    }
+
     /// Removes a registered name; returns the pid it named.
     pub(crate) fn unregister_name(&self, name: &str) -> Option<Pid> {
         self.names.unregister(&self.table, name)

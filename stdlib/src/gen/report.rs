@@ -9,7 +9,7 @@
 use std::fmt;
 
 use beamlet_runtime::{
-    ExitReason, Pid, Report, ReportKind, is_alive, process_info, self_pid, write_report,
+    ExitReason, Pid, Report, ReportKind, is_alive, registered_name, self_pid, write_report,
 };
 
 /// The last message a behaviour took, as its terminating report names it: kinds
@@ -70,7 +70,7 @@ pub(crate) fn terminating(
         return;
     }
     let me = self_pid();
-    let name = process_info(me).and_then(|i| i.registered_name.map(Into::into));
+    let name = registered_name(me);
     let mut report = Report::new(kind, me, reason.clone())
         .name(name)
         .field("last_message", last)

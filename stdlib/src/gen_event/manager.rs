@@ -13,8 +13,8 @@
 use std::time::Instant;
 
 use beamlet_runtime::{
-    Exit, ExitReason, Message, Pid, Report, ReportKind, exit, hibernate, link, process_info,
-    receive_select, self_pid, send, unlink, write_report,
+    Exit, ExitReason, Message, Pid, Report, ReportKind, exit, hibernate, link, receive_select,
+    registered_name, self_pid, send, unlink, write_report,
 };
 
 use super::handler::{AnyBox, ErasedSwap, Installed, Outcome, Started, crashed};
@@ -275,7 +275,7 @@ impl<E: Send + 'static> Manager<E> {
     /// Writes the crash report of handler `i` (OTP's "gen_event handler crashed").
     fn report_crash(&self, i: usize, reason: &ExitReason) {
         let me = self_pid();
-        let name = process_info(me).and_then(|info| info.registered_name.map(Into::into));
+        let name = registered_name(me);
         let report = Report::new(ReportKind::HandlerCrashed, me, reason.clone())
             .name(name)
             .field("handler", &self.handlers[i].id)

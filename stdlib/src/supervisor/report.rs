@@ -11,7 +11,9 @@
 //!   killed one not with `killed`;
 //! - `shutdown` with `reached_max_restart_intensity`: the supervisor gives up.
 
-use beamlet_runtime::{ExitReason, Pid, Report, ReportKind, process_info, self_pid, write_report};
+use beamlet_runtime::{
+    ExitReason, Pid, Report, ReportKind, registered_name, self_pid, write_report,
+};
 
 use super::{ChildSpec, Restart, Shutdown};
 use crate::r#gen::StartError;
@@ -43,10 +45,14 @@ pub(crate) fn clean_shutdown(spec: &ChildSpec, reason: &ExitReason) -> bool {
 /// with `reason`, from the supervisor's process.
 pub(crate) fn child(kind: ReportKind, reason: ExitReason, spec: &ChildSpec, pid: Option<Pid>) {
     let me = self_pid();
-    let name = process_info(me).and_then(|i| i.registered_name.map(Into::into));
+    let name = registered_name(me);
     let child_pid = pid.map_or_else(|| "undefined".to_owned(), |p| p.to_string());
+    let supervisor = name
+        .as_deref()
+        .map_or_else(|| me.to_string(), str::to_owned);
     let report = Report::new(kind, me, reason)
         .name(name)
+        .field("supervisor", supervisor)
         .field("child_id", &spec.id)
         .field("child_pid", child_pid)
         .field("restart_type", format_args!("{:?}", spec.restart))
