@@ -52,8 +52,10 @@ impl RuntimeBuilder {
         self
     }
 
-    /// Usable stack bytes per process (default [`DEFAULT_STACK_SIZE`], 64 KiB), between
-    /// [`MIN_STACK_SIZE`] and [`MAX_STACK_SIZE`]; rounded up to whole pages.
+    /// Usable stack bytes of a process spawned without a stack size of its own
+    /// ([`SpawnOpts::stack_size`](crate::SpawnOpts::stack_size)); default
+    /// [`DEFAULT_STACK_SIZE`], 256 KiB, between [`MIN_STACK_SIZE`] and
+    /// [`MAX_STACK_SIZE`]; rounded up to whole pages.
     pub fn stack_size(mut self, bytes: usize) -> Self {
         self.stack_size = bytes;
         self

@@ -154,6 +154,9 @@ pub enum SpawnError {
     /// The free `spawn` functions were called from a thread that is not running a
     /// process; from outside, spawn through a [`Runtime`](crate::Runtime) handle.
     NotInProcess,
+    /// The requested stack size (in bytes) is above
+    /// [`MAX_STACK_SIZE`](crate::MAX_STACK_SIZE).
+    StackSize(usize),
 }
 
 impl fmt::Display for SpawnError {
@@ -164,6 +167,7 @@ impl fmt::Display for SpawnError {
             SpawnError::NotInProcess => {
                 f.write_str("spawn called outside a process; use Runtime::spawn from outside")
             }
+            SpawnError::StackSize(b) => write!(f, "stack size {b} is above the maximum"),
         }
     }
 }

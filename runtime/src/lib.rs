@@ -63,15 +63,25 @@
 //!
 //! # Stacks and their limits
 //!
-//! Stacks are [`DEFAULT_STACK_SIZE`] (64 KiB) of address space each, carved from
-//! large `MAP_NORESERVE` mappings; an idle process touches about one 4 KiB page. Each
-//! stack has a guard page: with Linux ≥ 6.13 installed by `MADV_GUARD_INSTALL`
-//! (no extra mapping, so millions of processes fit under `vm.max_map_count`), on older
-//! kernels by `mprotect` (two mappings per stack, capped at 24,576 stacks, after
-//! which `spawn` fails with [`SpawnError::SystemLimit`]). A stack overflow hits the
-//! guard page and the runtime aborts the OS process with a message naming the pid:
-//! resuming other processes after a fault mid-function could leave shared state
-//! half-updated, so a clean abort is the sound response.
+//! Stacks are [`DEFAULT_STACK_SIZE`] (256 KiB) of address space each by default, or
+//! what a process asks for ([`SpawnOpts::stack_size`], in power-of-two classes up to
+//! [`MAX_STACK_SIZE`]), carved from large `MAP_NORESERVE` mappings; an idle process
+//! touches about one 4 KiB page. Each stack has a guard page: with Linux ≥ 6.13
+//! installed by `MADV_GUARD_INSTALL` (no extra mapping, so millions of processes fit
+//! under `vm.max_map_count`), on older kernels by `mprotect` (two mappings per stack,
+//! capped at 24,576 stacks, after which `spawn` fails with
+//! [`SpawnError::SystemLimit`]).
+//!
+//! Every runtime call (those that spend reductions: `send`, `receive`, `spawn`,
+//! [`reduce`], ...) compares the stack pointer with a red zone at the bottom of the
+//! stack. A process that calls the runtime in its red zone ends alone with
+//! [`ExitReason::StackOverflow`], unwinding like a kill (destructors run, its links
+//! and monitors see the reason, a supervisor restarts it). Only code that overflows
+//! without calling the runtime on the way down hits the guard page; the runtime then
+//! aborts the OS process with a message naming the pid and both likely causes
+//! (unbounded recursion, or a stack too small): resuming other processes after a
+//! fault mid-function could leave shared state half-updated, so a clean abort is the
+//! sound response.
 //!
 //! A build with `panic = "abort"` is refused at [`RuntimeBuilder::build`]: process
 //! isolation depends on unwinding.

@@ -52,10 +52,13 @@ pub const MIN_STACK_SIZE: usize = 16 * 1024;
 /// `max_processes` stacks, so this bounds the reservation (2^20 × 8 MiB = 8 TiB).
 pub const MAX_STACK_SIZE: usize = 8 * 1024 * 1024;
 
-/// Default stack size: 64 KiB of address space, of which an idle process touches
-/// about one page. Large enough for typical Rust code including panics with
-/// formatted messages; deep recursion needs a larger `stack_size`.
-pub const DEFAULT_STACK_SIZE: usize = 64 * 1024;
+/// Default stack size: 256 KiB of address space, of which an idle process touches
+/// about one page (pages are committed only when touched, so the reservation is
+/// nearly free: a page-table share of ~512 B per process, see the README). Large
+/// enough for ordinary Rust code (formatting, serde, regex, a recursion of 100 frames
+/// of 1 KiB); a process that needs more asks for it with
+/// [`SpawnOpts::stack_size`](crate::SpawnOpts::stack_size).
+pub const DEFAULT_STACK_SIZE: usize = 256 * 1024;
 
 /// Reductions a spawn costs the spawner.
 pub(crate) const SPAWN_COST: i32 = 10;

@@ -320,7 +320,7 @@ impl Runtime {
         };
         if let Err(e) = self.shared.spawn(None, entry, birth) {
             return Err(match e {
-                SpawnError::SystemLimit => ExitReason::SystemLimit,
+                SpawnError::SystemLimit | SpawnError::StackSize(_) => ExitReason::SystemLimit,
                 SpawnError::RuntimeGone | SpawnError::NotInProcess => ExitReason::NoProc,
             });
         }

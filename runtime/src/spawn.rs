@@ -38,6 +38,29 @@ pub struct SpawnOpts {
     pub priority: Option<Priority>,
     /// Its mailbox limit from the start (as `{max_heap_size, ..}` bounds a heap).
     pub mailbox_limit: Option<MailboxLimit>,
+    /// Usable stack bytes at least (as `{min_heap_size, ..}` sizes a heap); the
+    /// runtime's [`stack_size`](crate::RuntimeBuilder::stack_size) if `None`. Sizes
+    /// come in classes (powers of two from
+    /// [`MIN_STACK_SIZE`](crate::MIN_STACK_SIZE) to
+    /// [`MAX_STACK_SIZE`](crate::MAX_STACK_SIZE), and the runtime's
+    /// default); the process gets the smallest that holds the request. Above the
+    /// maximum, the spawn fails with [`SpawnError::StackSize`]. Only the pages a
+    /// process touches cost memory, so a large stack is cheap until it is used.
+    ///
+    /// ```
+    /// use beamlet_runtime::{process_info, receive, self_pid, send, spawn_opt, SpawnOpts};
+    /// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+    /// rt.block_on(|| {
+    ///     let me = self_pid();
+    ///     let opts = SpawnOpts { stack_size: Some(3 << 20), ..SpawnOpts::default() };
+    ///     let (pid, _) = spawn_opt(move || { send(me, ()).unwrap(); receive::<()>(); }, opts).unwrap();
+    ///     receive::<()>();
+    ///     assert_eq!(process_info(pid).unwrap().stack_reserved, 4 << 20);
+    ///     send(pid, ()).unwrap();
+    /// }).unwrap();
+    /// rt.shutdown();
+    /// ```
+    pub stack_size: Option<usize>,
 }
 
 /// Spawns a process running `f` with `opts`, on the calling process's runtime;
@@ -66,6 +89,7 @@ where
         monitor,
         priority: opts.priority,
         mailbox_limit: opts.mailbox_limit,
+        stack_size: opts.stack_size,
         exit_hooks: Vec::new(),
     };
     current::spawn(Box::new(f), birth).map(|pid| (pid, monitor))

@@ -53,9 +53,9 @@ use std::marker::PhantomData;
 use std::time::Duration;
 
 use beamlet_runtime::{
-    Alias, Down, Exit, ExitReason, MailboxMark, MonitorRef, Pid, Ref, SendError, SpawnError, alias,
-    catch_exit, demonitor, exit, exit_pid, mailbox_mark, message_queue_len, receive_select,
-    self_pid, spawn_link_monitor, spawn_monitor, unalias, unlink,
+    Alias, Down, Exit, ExitReason, MailboxMark, MonitorRef, Pid, Ref, SendError, SpawnError,
+    SpawnOpts, alias, catch_exit, demonitor, exit, exit_pid, mailbox_mark, message_queue_len,
+    receive_select, self_pid, spawn_opt, unalias, unlink,
 };
 
 pub use prologue::StartOptions;
@@ -422,6 +422,20 @@ pub fn start<F>(link_to_caller: bool, timeout: Option<Duration>, body: F) -> Res
 where
     F: FnOnce(Starter) + Send + 'static,
 {
+    start_sized(link_to_caller, timeout, None, body)
+}
+
+/// [`start`] with a stack size for the new process (see
+/// [`SpawnOpts::stack_size`](beamlet_runtime::SpawnOpts::stack_size)).
+pub(crate) fn start_sized<F>(
+    link_to_caller: bool,
+    timeout: Option<Duration>,
+    stack_size: Option<usize>,
+    body: F,
+) -> Result<Pid, StartError>
+where
+    F: FnOnce(Starter) + Send + 'static,
+{
     let mark = mailbox_mark();
     let starter = Starter {
         reply_to: alias(),
@@ -429,7 +443,7 @@ where
         linked: link_to_caller,
     };
     let (tag, reply_to) = (starter.tag, starter.reply_to);
-    let spawned = spawn_watched(link_to_caller, move || body(starter));
+    let spawned = spawn_watched(link_to_caller, stack_size, move || body(starter));
     let result = match spawned {
         Ok((child, mref)) => await_ack(mark, child, mref, tag, bounded(timeout)),
         Err(e) => Err(StartError::Spawn(e)),
@@ -443,13 +457,17 @@ where
 /// after any ack it sent.
 fn spawn_watched(
     linked: bool,
+    stack_size: Option<usize>,
     f: impl FnOnce() + Send + 'static,
 ) -> Result<(Pid, MonitorRef), SpawnError> {
-    if linked {
-        spawn_link_monitor(f)
-    } else {
-        spawn_monitor(f)
-    }
+    let opts = SpawnOpts {
+        link: linked,
+        monitor: true,
+        stack_size,
+        ..SpawnOpts::default()
+    };
+    let (pid, monitor) = spawn_opt(f, opts)?;
+    Ok((pid, monitor.expect("monitor requested")))
 }
 
 fn await_ack(

@@ -118,7 +118,7 @@ impl Shared {
             reductions: p.reductions.load(Ordering::Relaxed),
             stack_used,
             stack_reserved: if holds_stack {
-                self.config.stack_size
+                self.stacks.usable(p.stack_class.load(Ordering::Relaxed))
             } else {
                 0
             },

@@ -23,6 +23,7 @@ use super::shared::Shared;
 use super::{exit_report, signals};
 use crate::exit::ExitReason;
 use crate::process::Held;
+use crate::stack::{DEEP_MARK, PooledStack};
 
 impl Shared {
     /// Retires an exited process that the caller (its scheduler) holds.
@@ -83,35 +84,44 @@ impl Shared {
         }
     }
 
-    /// A free stack for a process's first run: from the core's cache (refilled in
-    /// batches), or straight from the pool without a core. `None` at the limit.
-    pub(crate) fn take_stack(&self, core: Option<&mut Core>) -> Option<usize> {
+    /// A free stack of size class `class` for a process's first run: a default-class
+    /// one from the core's cache (refilled in batches), any other straight from the
+    /// pool (as without a core). `None` at the limit.
+    pub(crate) fn take_stack(&self, core: Option<&mut Core>, class: u8) -> Option<usize> {
         match core {
-            Some(core) => {
+            Some(core) if class == self.stacks.default_class() => {
                 if core.free_stacks.is_empty() {
-                    self.stacks.acquire_batch(&mut core.free_stacks, 32);
+                    self.stacks.acquire_batch(class, &mut core.free_stacks, 32);
                 }
                 core.free_stacks.pop()
             }
-            None => {
+            _ => {
                 let mut one = Vec::with_capacity(1);
-                self.stacks.acquire_batch(&mut one, 1);
+                self.stacks.acquire_batch(class, &mut one, 1);
                 one.pop()
             }
         }
     }
 
-    /// Gives back the stack of a process that exited or hibernated.
-    pub(crate) fn give_back_stack(&self, core: Option<&mut Core>, slot: usize) {
+    /// Gives back the stack of a process that exited or hibernated. `deep`: the
+    /// process went below [`DEEP_MARK`] of it, so the pages below the mark are
+    /// released first and the next process does not inherit them (one `madvise`,
+    /// only for such processes).
+    pub(crate) fn give_back_stack(&self, core: Option<&mut Core>, stack: PooledStack, deep: bool) {
+        let (class, slot) = stack.into_slot();
+        if deep {
+            self.stacks.release_below(class, slot, DEEP_MARK);
+        }
         match core {
-            Some(core) => {
+            Some(core) if class == self.stacks.default_class() => {
                 core.free_stacks.push(slot);
                 if core.free_stacks.len() > STACK_CACHE {
                     let at = core.free_stacks.len() / 2;
-                    self.stacks.release_batch(core.free_stacks.drain(at..));
+                    self.stacks
+                        .release_batch(class, core.free_stacks.drain(at..));
                 }
             }
-            None => self.stacks.release_batch([slot]),
+            _ => self.stacks.release_batch(class, [slot]),
         }
     }
 
@@ -119,7 +129,8 @@ impl Shared {
     /// trimmed and other cores can use them.
     pub(crate) fn release_caches(&self, core: &mut Core) {
         if !core.free_stacks.is_empty() {
-            self.stacks.release_batch(core.free_stacks.drain(..));
+            let class = self.stacks.default_class();
+            self.stacks.release_batch(class, core.free_stacks.drain(..));
         }
         if !core.free_slots.is_empty() {
             self.table.release_batch(core.free_slots.drain(..));

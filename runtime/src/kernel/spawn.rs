@@ -14,7 +14,8 @@
 //! 5. Reopen the mailbox (the pid is now reachable), move it `Free → Scheduled` and
 //!    queue it: on the spawning core's run queue, or on the injector.
 //!
-//! No stack is taken here: a process gets one when it first runs (`scheduler::run`).
+//! No stack is taken here: a process gets one when it first runs (`scheduler::run`),
+//! of the size class chosen here (the spawn options' stack size, else the default).
 
 use std::sync::atomic::Ordering;
 
@@ -35,6 +36,8 @@ pub(crate) struct Birth {
     pub(crate) monitor: Option<MonitorRef>,
     pub(crate) priority: Option<Priority>,
     pub(crate) mailbox_limit: Option<MailboxLimit>,
+    /// Usable stack bytes at least (`None`: the runtime's default).
+    pub(crate) stack_size: Option<usize>,
     /// Run by the scheduler after the process has exited (`Runtime::block_on`).
     pub(crate) exit_hooks: Vec<ExitHook>,
 }
@@ -47,6 +50,7 @@ impl std::fmt::Debug for Birth {
             .field("monitor", &self.monitor)
             .field("priority", &self.priority)
             .field("mailbox_limit", &self.mailbox_limit)
+            .field("stack_size", &self.stack_size)
             .field("exit_hooks", &self.exit_hooks.len())
             .finish()
     }
@@ -65,6 +69,10 @@ impl Shared {
         if self.closing.load(Ordering::Acquire) {
             return Err(SpawnError::RuntimeGone);
         }
+        let class = match birth.stack_size {
+            None => self.stacks.default_class(),
+            Some(b) => self.stacks.class_for(b).ok_or(SpawnError::StackSize(b))?,
+        };
         // The limit is on live processes; slots and stacks have slack for the
         // per-core caches (see `slack`), so they never run out first.
         if self.live.fetch_add(1, Ordering::AcqRel) >= self.config.max_processes {
@@ -88,6 +96,7 @@ impl Shared {
         // core's cache of it), so this thread is its only holder (step 2).
         let mut held = unsafe { Held::assume(p) };
         let pid = prepare(&mut held, self.id, entry, birth);
+        p.stack_class.store(class, Ordering::Relaxed);
         p.inbound.reopen();
         p.state.transition_to_spawned();
         let ptr = ProcPtr::new(p);

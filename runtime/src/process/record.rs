@@ -50,6 +50,10 @@ pub(crate) struct Owned {
     pub(crate) kill_reason: Option<ExitReason>,
     /// The top of the current stack, to publish how much of it is in use.
     pub(crate) stack_top: usize,
+    /// The current stack's red zone top and the stack check to arm at the next
+    /// resume (see `scheduler::context::spend`).
+    pub(crate) stack_red: usize,
+    pub(crate) stack_check: usize,
     /// Active aliases: messages sent to any other alias of this process are dropped.
     pub(crate) aliases: HashSet<Ref, IdBuild>,
     /// Counted messages ever taken off the inbound (see [`crate::mailbox::limit`]).
@@ -72,6 +76,8 @@ impl Owned {
             exit_hooks: Vec::new(),
             kill_reason: None,
             stack_top: 0,
+            stack_red: 0,
+            stack_check: 0,
             aliases: HashSet::default(),
             drained: 0,
             timers: OwnTimers::default(),
@@ -110,6 +116,9 @@ pub(crate) struct Process {
     pub(crate) meter: Meter,
     /// `Priority as u8`; set by the process itself, read when it is queued.
     pub(crate) priority: std::sync::atomic::AtomicU8,
+    /// The size class of its stack, set at spawn (Relaxed: read by its scheduler
+    /// after the spawn's queue push, and by `process_info`).
+    pub(crate) stack_class: std::sync::atomic::AtomicU8,
     owned: UnsafeCell<Owned>,
 }
 
@@ -191,6 +200,7 @@ impl Process {
             stack_used: AtomicU32::new(0),
             meter: Meter::new(),
             priority: std::sync::atomic::AtomicU8::new(1),
+            stack_class: std::sync::atomic::AtomicU8::new(0),
             owned: UnsafeCell::new(Owned::new()),
         }
     }

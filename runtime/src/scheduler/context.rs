@@ -80,10 +80,30 @@ impl WorkerContext {
     }
 }
 
+/// The running process's slice: its reductions left, and its stack check (see
+/// [`spend`]). One thread-local, so that the check costs no second lookup.
+struct Slice {
+    budget: Cell<i32>,
+    /// [`spend`] looks closer when the stack pointer is below this: first the deep
+    /// mark, then (once passed) the red zone's top. 0 outside a process.
+    check: Cell<usize>,
+    /// The red zone's top: below it the process is about to overflow.
+    red: Cell<usize>,
+    /// Set when a call found the stack in the red zone (not while unwinding): the
+    /// process must end with `StackOverflow` before it switches again.
+    overflow: Cell<bool>,
+}
+
 thread_local! {
     static CONTEXT: Cell<*const WorkerContext> = const { Cell::new(std::ptr::null()) };
-    /// Reductions left in the current slice.
-    static BUDGET: Cell<i32> = const { Cell::new(i32::MAX) };
+    static SLICE: Slice = const {
+        Slice {
+            budget: Cell::new(i32::MAX),
+            check: Cell::new(0),
+            red: Cell::new(0),
+            overflow: Cell::new(false),
+        }
+    };
     /// Depth of sections in which a switch is forbidden (`with_context`, `NoSwitch`).
     static NO_SWITCH: Cell<u32> = const { Cell::new(0) };
     /// The last panic's message and location, recorded by the panic hook.
@@ -169,21 +189,49 @@ pub(crate) fn current_pid_for_signal() -> Option<Pid> {
 }
 
 /// Spends `n` reductions; returns what is left of the slice.
+///
+/// Every runtime call a process makes comes here, so this is also where the stack is
+/// checked: one compare of the stack pointer against the slice's `check`. Below it,
+/// [`stack_low`] records that the process went deep and, in the red zone, reports the
+/// slice as spent so that the caller switches — and the switch
+/// ([`Current::suspend_raw`](super::current::Current::suspend_raw)) ends the process
+/// with `StackOverflow` instead.
 #[inline(never)]
 pub(crate) fn spend(n: i32) -> i32 {
-    let left = BUDGET.with(|b| {
-        let v = b.get().saturating_sub(n);
-        b.set(v);
-        v
+    let probe = 0u8;
+    let sp = std::ptr::addr_of!(probe) as usize;
+    let left = SLICE.with(|s| {
+        let v = s.budget.get().saturating_sub(n);
+        s.budget.set(v);
+        if sp < s.check.get() {
+            stack_low(s, sp, v)
+        } else {
+            v
+        }
     });
     compiler_fence(Ordering::SeqCst);
+    left
+}
+
+/// The stack pointer is below the slice's check: the deep mark the first time (the
+/// check drops to the red zone; the stack's low pages are released when the process
+/// gives it back), else the red zone. A process already unwinding is let through:
+/// its destructors may call the runtime, and a second unwind would abort.
+#[cold]
+#[inline(never)]
+fn stack_low(s: &Slice, sp: usize, left: i32) -> i32 {
+    s.check.set(s.red.get());
+    if sp < s.red.get() && !std::thread::panicking() {
+        s.overflow.set(true);
+        return left.min(0);
+    }
     left
 }
 
 /// Reductions left in the slice.
 #[inline(never)]
 pub(crate) fn budget() -> i32 {
-    let v = BUDGET.with(|b| b.get());
+    let v = SLICE.with(|s| s.budget.get());
     compiler_fence(Ordering::SeqCst);
     v
 }
@@ -191,8 +239,40 @@ pub(crate) fn budget() -> i32 {
 /// Starts a slice of `n` reductions.
 #[inline(never)]
 pub(crate) fn set_budget(n: i32) {
-    BUDGET.with(|b| b.set(n));
+    SLICE.with(|s| s.budget.set(n));
     compiler_fence(Ordering::SeqCst);
+}
+
+/// Arms the stack check for the process about to be resumed: `check` as it left it
+/// (its deep mark, or its red zone if it went deep), `red` its red zone's top.
+#[inline(never)]
+pub(crate) fn arm_stack_check(check: usize, red: usize) {
+    SLICE.with(|s| {
+        s.check.set(check);
+        s.red.set(red);
+        s.overflow.set(false);
+    });
+    compiler_fence(Ordering::SeqCst);
+}
+
+/// Disarms the stack check after the process switched out; returns its `check`
+/// (equal to its red zone's top if it went below its deep mark).
+#[inline(never)]
+pub(crate) fn disarm_stack_check() -> usize {
+    let check = SLICE.with(|s| {
+        s.red.set(0);
+        s.check.replace(0)
+    });
+    compiler_fence(Ordering::SeqCst);
+    check
+}
+
+/// Whether a runtime call of the running process found its stack in the red zone.
+#[inline(never)]
+pub(crate) fn stack_overflowed() -> bool {
+    let v = SLICE.with(|s| s.overflow.get());
+    compiler_fence(Ordering::SeqCst);
+    v
 }
 
 /// Enters (`+1`) or leaves (`-1`) a section in which switching is forbidden.

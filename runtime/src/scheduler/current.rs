@@ -38,7 +38,7 @@ use crate::limits::SPAWN_COST;
 use crate::mailbox::limit::Admission;
 use crate::mailbox::node::Node;
 use crate::pid::Pid;
-use crate::process::{Held, ProcPtr, Process};
+use crate::process::{FLAG_KILL, Held, ProcPtr, Process};
 use crate::timer::wheel;
 use crate::timer::{TimerCell, TimerPayload, TimerRef};
 use crate::unwind;
@@ -135,6 +135,9 @@ impl Current {
         if std::thread::panicking() {
             return wait_unwinding(s);
         }
+        if context::stack_overflowed() {
+            return self.mark_overflow();
+        }
         context::check_switch();
         let probe = 0u8;
         let sp = std::ptr::addr_of!(probe) as usize;
@@ -154,6 +157,22 @@ impl Current {
         // coroutine runs, which it does: we are on it. No `Held` and no thread-local
         // borrow is live (both ended above).
         unsafe { (*yielder).suspend(s) };
+    }
+
+    /// A runtime call found the stack in its red zone: instead of switching, the
+    /// process is marked killed with `StackOverflow` (unless another kill is pending
+    /// already), which the caller's [`Current::check_signals`] raises at once. As a
+    /// kill, it unwinds (destructors run on the red zone) and a `catch_unwind` in user
+    /// code cannot keep the process alive: its next runtime call raises it again.
+    #[cold]
+    fn mark_overflow(&mut self) {
+        let mut held = self.held();
+        let proc = held.process();
+        if !proc.kill_pending() {
+            held.owned().kill_reason = Some(ExitReason::StackOverflow);
+        }
+        // AcqRel: as every setter of FLAG_KILL (see `Process::kill_pending`).
+        proc.flags.fetch_or(FLAG_KILL, Ordering::AcqRel);
     }
 
     /// Makes sure the process is woken no later than `deadline`. Cheap when a wake-up

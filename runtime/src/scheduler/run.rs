@@ -18,6 +18,7 @@ use crate::kernel::shared::Shared;
 use crate::kernel::signals;
 use crate::process::state::Wait;
 use crate::process::{Held, ProcPtr, Process};
+use crate::stack::{self, DEEP_MARK};
 use crate::unwind::{PanicPayload, classify_exit};
 
 /// Runs one process until it suspends or finishes. The core is borrowed twice:
@@ -48,6 +49,7 @@ pub(crate) fn run_process(cx: &WorkerContext, p: ProcPtr, inherit: bool) {
     cx.current.set(Some(p));
     let (co, step) = co.resume();
     cx.current.set(None);
+    let check = context::disarm_stack_check();
     // SAFETY: the process switched out (or finished) and is still Running (or
     // Exiting): this scheduler holds it again (holder 2), and the process's own
     // `Held`s ended before it switched.
@@ -61,12 +63,15 @@ pub(crate) fn run_process(cx: &WorkerContext, p: ProcPtr, inherit: bool) {
         }
         match step {
             Step::Suspended(s) => {
-                held.owned().coroutine = co;
+                let owned = held.owned();
+                owned.coroutine = co;
+                owned.stack_check = check;
                 suspended(&cx.shared, core, p, s);
             }
             Step::Finished(outcome, stack) => {
-                cx.shared
-                    .give_back_stack(core.as_deref_mut(), stack.into_slot());
+                // The check dropped to the red zone: the process passed its deep mark.
+                let deep = check == held.owned().stack_red;
+                cx.shared.give_back_stack(core.as_deref_mut(), stack, deep);
                 match outcome {
                     Outcome::Exit(reason) => cx.shared.retire(core, held, reason),
                     Outcome::Hibernate(entry) => hibernated(&cx.shared, core, held, entry),
@@ -120,6 +125,8 @@ fn prepare(
             .store(core.index as u32, Ordering::Relaxed);
         publish_switch(&cx.shared, core, Some(proc));
     }
+    let owned = held.owned();
+    context::arm_stack_check(owned.stack_check, owned.stack_red);
     Some(co)
 }
 
@@ -179,11 +186,17 @@ fn start_coroutine(
     core: Option<&mut Core>,
     held: &mut Held<'_>,
 ) -> Option<ProcessCoroutine> {
-    let slot = shared.take_stack(core)?;
-    let stack = shared.stacks.stack(slot);
+    let class = held.process().stack_class.load(Ordering::Relaxed);
+    let slot = shared.take_stack(core, class)?;
+    let stack = shared.stacks.stack(class, slot);
     held.process().hibernated.store(false, Ordering::Relaxed);
     let owned = held.owned();
-    owned.stack_top = corosensei::stack::Stack::base(&stack).get();
+    let top = corosensei::stack::Stack::base(&stack).get();
+    let usable = stack.usable();
+    owned.stack_top = top;
+    owned.stack_red = top - usable + stack::red_zone(usable);
+    // The deep mark, unless the stack is so small that the red zone is above it.
+    owned.stack_check = (top - DEEP_MARK.min(usable)).max(owned.stack_red);
     let entry = owned.entry.take();
     Some(ProcessCoroutine::new(stack, move |y| {
         process_main(y, entry)

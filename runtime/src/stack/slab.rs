@@ -1,4 +1,5 @@
-//! The stack slab: chunk mappings, guard installation, and the pool of free stacks.
+//! One size class of the stack slab: chunk mappings, guard installation, and the
+//! free stacks of that size. [`super::pool::StackPool`] holds one [`Slab`] per class.
 
 use std::io;
 use std::ptr;
@@ -10,10 +11,19 @@ use corosensei::stack::{Stack, StackPointer};
 use super::guard;
 use super::page::page_size;
 
-/// Stacks per mapping. 1,024 × 64 KiB = 64 MiB of address space per chunk: large
-/// enough that a million stacks need ~1,000 mappings, small enough that a runtime with
-/// few processes reserves little.
+/// Stacks per mapping, at most. 1,024 × 256 KiB = 256 MiB of address space per chunk:
+/// large enough that a million stacks need ~1,000 mappings, small enough that a
+/// runtime with few processes reserves little.
 pub(crate) const STACKS_PER_CHUNK: usize = 1024;
+
+/// Address space a chunk of a large class aims at: a class of 8 MiB stacks maps 32
+/// per chunk rather than reserving 8 GiB for its first process.
+const CHUNK_BYTES: usize = 256 * 1024 * 1024;
+
+/// Stacks per chunk of a class with slots of `slot_size` bytes.
+fn stacks_per_chunk(slot_size: usize) -> usize {
+    (CHUNK_BYTES / slot_size).clamp(16, STACKS_PER_CHUNK)
+}
 
 /// With `mprotect` guards each stack costs two mappings; stop well below the default
 /// `vm.max_map_count` (65,530) so the rest of the program keeps room for its own.
@@ -29,7 +39,7 @@ const MADV_GUARD_INSTALL: libc::c_int = 102;
 /// `process_madvise` takes at most this many ranges per call (`UIO_MAXIOV`).
 const IOV_MAX: usize = 1024;
 
-/// Stacks [`StackPool::trim`] takes out of the pool at a time (see there).
+/// Stacks [`Slab::trim`] takes out of the pool at a time (see there).
 const TRIM_BATCH: usize = 1024;
 
 /// How guard pages are made, chosen once per OS process by probing the kernel.
@@ -133,23 +143,29 @@ struct Chunk {
     len: usize,
 }
 
-/// A stack taken from the pool: the slot's lowest address. The slot is
-/// `[guard page][usable stack]`; the stack grows down from the slot's top.
+/// A stack taken from the pool: the slot's lowest address and its size class. The
+/// slot is `[guard page][usable stack]`; the stack grows down from the slot's top.
 #[derive(Debug)]
 pub(crate) struct PooledStack {
     slot: usize,
     slot_size: usize,
+    class: u8,
 }
 
 impl PooledStack {
-    /// The slot address, to give the stack back with `StackPool::release_batch`.
-    pub(crate) fn into_slot(self) -> usize {
-        self.slot
+    /// The size class and slot address, to give the stack back to its class.
+    pub(crate) fn into_slot(self) -> (u8, usize) {
+        (self.class, self.slot)
+    }
+
+    /// Usable bytes (the slot without its guard page).
+    pub(crate) fn usable(&self) -> usize {
+        self.slot_size - page_size()
     }
 }
 
 // SAFETY: the slot is `slot_size` bytes of a live chunk mapping whose lowest page is a
-// guard page (installed before the slot is handed out, see `StackPool::map_chunk`);
+// guard page (installed before the slot is handed out, see `Slab::map_chunk`);
 // the usable part is at least `MIN_STACK_SIZE` ≥ corosensei's minimum. `base` and
 // `limit` are page-aligned, hence aligned to `STACK_ALIGNMENT`. The chunk outlives
 // every `PooledStack` because the pool unmaps only in `Drop`, after every process (and
@@ -177,10 +193,13 @@ struct PoolInner {
     clean: Vec<usize>,
 }
 
-/// The runtime's stacks. Schedulers keep a small cache each and come here in batches.
+/// The stacks of one size class. Schedulers keep a small cache each of the default
+/// class and come here in batches.
 #[derive(Debug)]
-pub(crate) struct StackPool {
+pub(crate) struct Slab {
+    class: u8,
     slot_size: usize,
+    per_chunk: usize,
     max_stacks: usize,
     /// Stacks carved so far (bounded by `max_stacks` and, for the mprotect tier, the
     /// mapping budget). Relaxed: only read for statistics outside the lock.
@@ -188,15 +207,17 @@ pub(crate) struct StackPool {
     inner: Mutex<PoolInner>,
 }
 
-impl StackPool {
-    /// A pool of stacks with `stack_size` usable bytes (rounded up to pages), for at
-    /// most `max_stacks` simultaneously live stacks.
-    pub(crate) fn new(stack_size: usize, max_stacks: usize) -> StackPool {
+impl Slab {
+    /// Size class `class` of stacks with `stack_size` usable bytes (rounded up to
+    /// pages), for at most `max_stacks` simultaneously live stacks.
+    pub(crate) fn new(class: u8, stack_size: usize, max_stacks: usize) -> Slab {
         let page = page_size();
         let stack_size = stack_size.div_ceil(page) * page;
         guard::install_fault_handler();
-        StackPool {
+        Slab {
+            class,
             slot_size: stack_size + page,
+            per_chunk: stacks_per_chunk(stack_size + page),
             max_stacks,
             carved: AtomicUsize::new(0),
             inner: Mutex::new(PoolInner::default()),
@@ -208,15 +229,26 @@ impl StackPool {
         self.carved.load(Ordering::Relaxed)
     }
 
-    /// Takes up to `want` free stacks into `out`, carving new ones as needed.
+    /// Usable bytes of this class's stacks.
+    pub(crate) fn usable(&self) -> usize {
+        self.slot_size - page_size()
+    }
+
+    /// Takes up to `want` free stacks into `out`, carving new ones as needed;
+    /// `mapped` counts the stacks of every class (for the `mprotect` budget).
     /// Returns how many were added; fewer than `want` only at a limit.
-    pub(crate) fn acquire_batch(&self, out: &mut Vec<usize>, want: usize) -> usize {
+    pub(crate) fn acquire_batch(
+        &self,
+        out: &mut Vec<usize>,
+        want: usize,
+        mapped: &AtomicUsize,
+    ) -> usize {
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         let mut got = 0;
         while got < want {
             let slot = match inner.dirty.pop().or_else(|| inner.clean.pop()) {
                 Some(s) => s,
-                None => match self.carve(&mut inner) {
+                None => match self.carve(&mut inner, mapped) {
                     Some(s) => s,
                     None => break,
                 },
@@ -232,6 +264,7 @@ impl StackPool {
         PooledStack {
             slot,
             slot_size: self.slot_size,
+            class: self.class,
         }
     }
 
@@ -239,6 +272,20 @@ impl StackPool {
     pub(crate) fn release_batch(&self, slots: impl IntoIterator<Item = usize>) {
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         inner.dirty.extend(slots);
+    }
+
+    /// Releases the pages of a free stack `slot` below its top `keep_top` bytes: a
+    /// process went deep on it, and the next one should not inherit that memory.
+    pub(crate) fn release_below(&self, slot: usize, keep_top: usize) {
+        let page = page_size();
+        let len = self.slot_size.saturating_sub(page + keep_top);
+        if len == 0 {
+            return;
+        }
+        // SAFETY: [slot + page, slot + page + len) is the lower part of the usable
+        // stack of a slot of a live chunk; the process that ran on it has finished
+        // (its coroutine returned the stack), so nothing refers to those pages.
+        unsafe { libc::madvise((slot + page) as *mut libc::c_void, len, libc::MADV_DONTNEED) };
     }
 
     /// Releases the pages of pooled stacks beyond `keep` resident ones. Returns how
@@ -297,17 +344,21 @@ impl StackPool {
     }
 
     /// Carves one slot from the current chunk, mapping a new chunk when it is spent.
-    fn carve(&self, inner: &mut PoolInner) -> Option<usize> {
+    fn carve(&self, inner: &mut PoolInner, mapped: &AtomicUsize) -> Option<usize> {
         let carved = self.carved.load(Ordering::Relaxed);
         if carved >= self.max_stacks {
             return None;
         }
         if inner.fresh_left == 0 {
             let tier = guard_tier();
-            if tier == GuardTier::Mprotect && carved >= MPROTECT_STACK_BUDGET {
+            let n = self.per_chunk.min(self.max_stacks - carved);
+            // Relaxed: a budget, not a synchronisation; classes race only by a chunk.
+            if tier == GuardTier::Mprotect
+                && mapped.load(Ordering::Relaxed) + n > MPROTECT_STACK_BUDGET
+            {
                 return None;
             }
-            let n = STACKS_PER_CHUNK.min(self.max_stacks - carved);
+            mapped.fetch_add(n, Ordering::Relaxed);
             let chunk = self.map_chunk(n, tier).ok()?;
             inner.next_fresh = chunk.base;
             inner.fresh_left = n;
@@ -402,7 +453,7 @@ fn process_madvise_all(fd: libc::c_int, iovs: &[libc::iovec], page: usize) -> io
     Ok(())
 }
 
-impl Drop for StackPool {
+impl Drop for Slab {
     fn drop(&mut self) {
         let inner = self.inner.get_mut().unwrap_or_else(|e| e.into_inner());
         for chunk in inner.chunks.drain(..) {
@@ -420,22 +471,24 @@ mod tests {
 
     #[test]
     fn carves_reuses_and_limits() {
-        let pool = StackPool::new(16 * 1024, 3);
+        let pool = Slab::new(0, 16 * 1024, 3);
+        let mapped = AtomicUsize::new(0);
         let mut v = Vec::new();
-        assert_eq!(pool.acquire_batch(&mut v, 5), 3);
+        assert_eq!(pool.acquire_batch(&mut v, 5, &mapped), 3);
         assert_eq!(pool.carved(), 3);
         let first = v[0];
         pool.release_batch(v.drain(..));
-        assert_eq!(pool.acquire_batch(&mut v, 3), 3);
+        assert_eq!(pool.acquire_batch(&mut v, 3, &mapped), 3);
         assert!(v.contains(&first));
         assert_eq!(pool.carved(), 3);
     }
 
     #[test]
     fn stacks_are_writable_and_trim_keeps_them_usable() {
-        let pool = StackPool::new(16 * 1024, 64);
+        let pool = Slab::new(0, 16 * 1024, 64);
+        let mapped = AtomicUsize::new(0);
         let mut v = Vec::new();
-        pool.acquire_batch(&mut v, 8);
+        pool.acquire_batch(&mut v, 8, &mapped);
         for &slot in &v {
             let top = (slot + pool.slot_size - 8) as *mut u64;
             // SAFETY: the top word of a carved, unguarded part of the slot.
@@ -443,7 +496,7 @@ mod tests {
         }
         pool.release_batch(v.drain(..));
         assert_eq!(pool.trim(0), 8);
-        pool.acquire_batch(&mut v, 8);
+        pool.acquire_batch(&mut v, 8, &mapped);
         for &slot in &v {
             let top = (slot + pool.slot_size - 8) as *mut u64;
             // SAFETY: as above; released pages read back as zero.
@@ -476,9 +529,9 @@ mod tests {
 
     #[test]
     fn guard_pages_fault_and_survive_trim() {
-        let pool = StackPool::new(16 * 1024, 64);
+        let pool = Slab::new(0, 16 * 1024, 64);
         let mut v = Vec::new();
-        pool.acquire_batch(&mut v, 64);
+        pool.acquire_batch(&mut v, 64, &AtomicUsize::new(0));
         let slot = v[10];
         // Our fault handler recognises the guard and aborts.
         assert_eq!(child_touching_guard(slot), libc::SIGABRT);

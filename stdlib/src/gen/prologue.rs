@@ -1,5 +1,5 @@
 //! What a behaviour's start is given ([`StartOptions`]: a name, a start timeout,
-//! hibernation after idling, a mailbox limit) and the prologue its new process runs
+//! hibernation after idling, a mailbox limit, a stack size) and the prologue its new process runs
 //! before `init` ([`start_behaviour`]), the one copy every behaviour uses:
 //!
 //! 1. The process is marked with its initial call (the behaviour's type): an
@@ -38,6 +38,7 @@ pub struct StartOptions {
     pub(crate) hibernate_after: Option<Duration>,
     pub(crate) timeout: Option<Duration>,
     pub(crate) mailbox_limit: Option<beamlet_runtime::MailboxLimit>,
+    pub(crate) stack_size: Option<usize>,
 }
 
 impl StartOptions {
@@ -100,6 +101,21 @@ impl StartOptions {
     /// ```
     pub fn mailbox_limit(mut self, limit: beamlet_runtime::MailboxLimit) -> StartOptions {
         self.mailbox_limit = Some(limit);
+        self
+    }
+
+    /// Gives the server (or state machine) a stack of at least `bytes` (see
+    /// [`SpawnOpts::stack_size`](beamlet_runtime::SpawnOpts::stack_size); the
+    /// runtime's default otherwise). A size above
+    /// [`MAX_STACK_SIZE`](beamlet_runtime::MAX_STACK_SIZE) fails the start with
+    /// [`StartError::Spawn`].
+    ///
+    /// ```
+    /// use beamlet_stdlib::gen_server::StartOptions;
+    /// let _opts = StartOptions::new().stack_size(2 << 20);
+    /// ```
+    pub fn stack_size(mut self, bytes: usize) -> StartOptions {
+        self.stack_size = Some(bytes);
         self
     }
 
@@ -187,8 +203,8 @@ pub(crate) fn start_behaviour<F>(
 where
     F: FnOnce(Boot) + Send + 'static,
 {
-    let timeout = opts.timeout;
-    super::start(link, timeout, move |starter| {
+    let (timeout, stack_size) = (opts.timeout, opts.stack_size);
+    super::start_sized(link, timeout, stack_size, move |starter| {
         body(Boot::new(starter, opts, trap, initial_call))
     })
 }
