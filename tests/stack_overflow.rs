@@ -1,5 +1,7 @@
-//! Stack overflow in one process: the guard page is hit and the runtime aborts the OS
-//! process with a message naming the overflowing pid — never silent corruption of a
+//! Stack overflow in one process that never calls the runtime on its way down (a
+//! runtime call in the red zone would end the process alone, see `tests/stacks.rs`):
+//! the guard page is hit and the runtime aborts the OS process with a message naming
+//! the overflowing pid and both likely causes — never silent corruption of a
 //! neighbouring stack, never a hang. Each case runs in a child copy of this test
 //! binary, since the expected outcome is an abort.
 
@@ -68,6 +70,13 @@ fn assert_aborted_naming_pid(case: &str) {
     assert!(
         stderr.contains("beamlet: process <") && stderr.contains("overflowed its stack"),
         "stderr names the process: {stderr}"
+    );
+    assert!(
+        stderr.contains("recurses without bound")
+            && stderr.contains("SpawnOpts::stack_size")
+            && stderr.contains("StartOptions::stack_size")
+            && stderr.contains("RuntimeBuilder::stack_size"),
+        "stderr names both causes and the options: {stderr}"
     );
 }
 

@@ -11,8 +11,12 @@
 //! 3. Each scheduler thread runs with an alternate signal stack ([`AltStack`]), so the
 //!    handler can run even though the faulting stack is exhausted.
 //! 4. On a fault, the handler looks the address up in the table. If it falls in the
-//!    guard page of a slot it writes `beamlet: process <R.I.S> overflowed its stack`
-//!    to stderr with `write(2)` (async-signal-safe, no allocation) and aborts.
+//!    guard page of a slot it writes `beamlet: process <R.I.S> overflowed its stack`,
+//!    with both likely causes (unbounded recursion, or a stack too small, and the
+//!    options that size it), to stderr with `write(2)` (async-signal-safe, no
+//!    allocation) and aborts. Only code that never calls the runtime on its way down
+//!    gets here: a runtime call in the red zone ends the process alone first
+//!    (see `scheduler::context::spend`).
 //!    Otherwise it hands the signal to the previous handler.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -187,7 +191,7 @@ extern "C" fn on_fault(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut l
 
 /// Writes the overflow report without allocating.
 fn report_overflow(stack_size: usize) {
-    let mut buf = [0u8; 160];
+    let mut buf = [0u8; 512];
     let mut n = 0;
     let mut put = |s: &[u8]| {
         for &b in s {
@@ -212,7 +216,12 @@ fn report_overflow(stack_size: usize) {
     }
     put(b" overflowed its stack (");
     put(itoa(stack_size / 1024, &mut [0; 20]));
-    put(b" KiB); aborting. Raise RuntimeBuilder::stack_size.\n");
+    put(
+        b" KiB) without calling the runtime on the way down; aborting. Either it \
+        recurses without bound (fix the recursion), or its stack is too small: give it \
+        a bigger one with SpawnOpts::stack_size or StartOptions::stack_size, or every \
+        process with RuntimeBuilder::stack_size.\n",
+    );
     // SAFETY: write(2) on stderr with a buffer we own; async-signal-safe.
     unsafe { libc::write(2, buf.as_ptr().cast(), n) };
 }
