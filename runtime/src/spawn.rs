@@ -7,6 +7,8 @@
 //! child can never exit unobserved and no message escapes its limit (see
 //! `kernel::spawn`).
 
+use std::num::NonZeroUsize;
+
 use crate::error::SpawnError;
 use crate::kernel::spawn::Birth;
 use crate::mailbox::limit::MailboxLimit;
@@ -89,7 +91,10 @@ where
         monitor,
         priority: opts.priority,
         mailbox_limit: opts.mailbox_limit,
-        stack_size: opts.stack_size,
+        // A request of 0 bytes gets the smallest class, as one of 1 byte does.
+        stack_size: opts
+            .stack_size
+            .map(|b| NonZeroUsize::MIN.saturating_add(b.saturating_sub(1))),
         exit_hooks: Vec::new(),
     };
     current::spawn(Box::new(f), birth).map(|pid| (pid, monitor))

@@ -17,6 +17,7 @@
 //! No stack is taken here: a process gets one when it first runs (`scheduler::run`),
 //! of the size class chosen here (the spawn options' stack size, else the default).
 
+use std::num::NonZeroUsize;
 use std::sync::atomic::Ordering;
 
 use super::core::Core;
@@ -36,8 +37,9 @@ pub(crate) struct Birth {
     pub(crate) monitor: Option<MonitorRef>,
     pub(crate) priority: Option<Priority>,
     pub(crate) mailbox_limit: Option<MailboxLimit>,
-    /// Usable stack bytes at least (`None`: the runtime's default).
-    pub(crate) stack_size: Option<usize>,
+    /// Usable stack bytes at least (`None`: the runtime's default). Non-zero so
+    /// that the option is one word: `Birth` is moved by value down the spawn path.
+    pub(crate) stack_size: Option<NonZeroUsize>,
     /// Run by the scheduler after the process has exited (`Runtime::block_on`).
     pub(crate) exit_hooks: Vec<ExitHook>,
 }
@@ -71,7 +73,7 @@ impl Shared {
         }
         let class = match birth.stack_size {
             None => self.stacks.default_class(),
-            Some(b) => self.stacks.class_for(b).ok_or(SpawnError::StackSize(b))?,
+            Some(b) => (self.stacks.class_for(b.get())).ok_or(SpawnError::StackSize(b.get()))?,
         };
         // The limit is on live processes; slots and stacks have slack for the
         // per-core caches (see `slack`), so they never run out first.

@@ -243,28 +243,36 @@ pub(crate) fn set_budget(n: i32) {
     compiler_fence(Ordering::SeqCst);
 }
 
-/// Arms the stack check for the process about to be resumed: `check` as it left it
-/// (its deep mark, or its red zone if it went deep), `red` its red zone's top.
+/// Enters the slice of the process about to be resumed: a fresh budget if `budget`
+/// is given (else the slice goes on), and its stack check armed with `check` as it
+/// left it (its deep mark, or its red zone if it went deep) and `red`, its red
+/// zone's top. Returns the budget. One call per resume, with [`leave_slice`].
 #[inline(never)]
-pub(crate) fn arm_stack_check(check: usize, red: usize) {
-    SLICE.with(|s| {
+pub(crate) fn enter_slice(budget: Option<i32>, check: usize, red: usize) -> i32 {
+    let v = SLICE.with(|s| {
+        if let Some(b) = budget {
+            s.budget.set(b);
+        }
         s.check.set(check);
         s.red.set(red);
         s.overflow.set(false);
+        s.budget.get()
     });
     compiler_fence(Ordering::SeqCst);
+    v
 }
 
-/// Disarms the stack check after the process switched out; returns its `check`
-/// (equal to its red zone's top if it went below its deep mark).
+/// Leaves the slice after the process switched out: disarms the stack check and
+/// returns the budget left and the process's `check` (equal to its red zone's top
+/// if it went below its deep mark).
 #[inline(never)]
-pub(crate) fn disarm_stack_check() -> usize {
-    let check = SLICE.with(|s| {
+pub(crate) fn leave_slice() -> (i32, usize) {
+    let v = SLICE.with(|s| {
         s.red.set(0);
-        s.check.replace(0)
+        (s.budget.get(), s.check.replace(0))
     });
     compiler_fence(Ordering::SeqCst);
-    check
+    v
 }
 
 /// Whether a runtime call of the running process found its stack in the red zone.

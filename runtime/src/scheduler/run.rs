@@ -28,7 +28,7 @@ pub(crate) fn run_process(cx: &WorkerContext, p: ProcPtr, inherit: bool) {
     proc.state.transition_to_running();
     // This scheduler's `Held` lives in this block only: it ends before the resume,
     // and a new one is made after the process switched out.
-    let co = {
+    let (co, budget_before) = {
         // SAFETY: the process is Running and this scheduler moved it there, so it is
         // holder 2 of `process::held`, and no other `Held` of it is alive.
         let mut held = unsafe { Held::assume(proc) };
@@ -39,22 +39,21 @@ pub(crate) fn run_process(cx: &WorkerContext, p: ProcPtr, inherit: bool) {
             }
         }
         match cx.with_core(|core| prepare(cx, core, &mut held, inherit)) {
-            Some(co) => co,
+            Some(prepared) => prepared,
             None => {
                 return cx.with_core(|core| cx.shared.retire(core, held, ExitReason::SystemLimit));
             }
         }
     };
-    let budget_before = context::budget();
     cx.current.set(Some(p));
     let (co, step) = co.resume();
     cx.current.set(None);
-    let check = context::disarm_stack_check();
+    let (budget_after, check) = context::leave_slice();
     // SAFETY: the process switched out (or finished) and is still Running (or
     // Exiting): this scheduler holds it again (holder 2), and the process's own
     // `Held`s ended before it switched.
     let mut held = unsafe { Held::assume(proc) };
-    let spent = (budget_before - context::budget()).max(0) as u64;
+    let spent = (budget_before - budget_after).max(0) as u64;
     let total = proc.reductions.load(Ordering::Relaxed) + spent;
     proc.reductions.store(total, Ordering::Relaxed);
     cx.with_core(|mut core| {
@@ -105,29 +104,28 @@ fn wake_hibernated<'a>(cx: &WorkerContext, mut held: Held<'a>) -> Option<Held<'a
 }
 
 /// Gets a Running process ready to resume: its coroutine (built on a fresh stack
-/// if it has none), its slice, and the published switch. `None` if no stack.
+/// if it has none), its slice and stack check (returning the slice's budget), and
+/// the published switch. `None` if no stack.
 fn prepare(
     cx: &WorkerContext,
     mut core: Option<&mut Core>,
     held: &mut Held<'_>,
     inherit: bool,
-) -> Option<ProcessCoroutine> {
+) -> Option<(ProcessCoroutine, i32)> {
     let proc = held.process();
     let co = match held.owned().coroutine.take() {
         Some(co) => co,
         None => start_coroutine(&cx.shared, core.as_deref_mut(), held)?,
     };
-    if !inherit {
-        context::set_budget(cx.shared.config.reductions);
-    }
     if let Some(core) = core {
         proc.last_scheduler
             .store(core.index as u32, Ordering::Relaxed);
         publish_switch(&cx.shared, core, Some(proc));
     }
     let owned = held.owned();
-    context::arm_stack_check(owned.stack_check, owned.stack_red);
-    Some(co)
+    let budget = (!inherit).then_some(cx.shared.config.reductions);
+    let budget = context::enter_slice(budget, owned.stack_check, owned.stack_red);
+    Some((co, budget))
 }
 
 /// Publishes entering (`Some`) or leaving (`None`) a process: the switch counter is

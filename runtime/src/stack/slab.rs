@@ -143,24 +143,38 @@ struct Chunk {
     len: usize,
 }
 
-/// A stack taken from the pool: the slot's lowest address and its size class. The
-/// slot is `[guard page][usable stack]`; the stack grows down from the slot's top.
+/// A stack taken from the pool: the slot's lowest address, and its size and size
+/// class. The slot is `[guard page][usable stack]`; the stack grows down from the
+/// slot's top.
+///
+/// Two words, as before there were classes: the class is kept in the low bits of the
+/// slot size (a multiple of the page size, so its low 12 bits are free). A third
+/// word grows the coroutine and the result of every resume; with it (and a two-word
+/// stack size in `Birth`) `micro`'s `spawn_exit` measured ~8% slower, without them
+/// as before.
 #[derive(Debug)]
 pub(crate) struct PooledStack {
     slot: usize,
-    slot_size: usize,
-    class: u8,
+    /// `slot_size | class`.
+    sized: usize,
 }
 
+/// The bits of `PooledStack::sized` that hold the class.
+const CLASS_BITS: usize = 0xff;
+
 impl PooledStack {
+    fn slot_size(&self) -> usize {
+        self.sized & !CLASS_BITS
+    }
+
     /// The size class and slot address, to give the stack back to its class.
     pub(crate) fn into_slot(self) -> (u8, usize) {
-        (self.class, self.slot)
+        ((self.sized & CLASS_BITS) as u8, self.slot)
     }
 
     /// Usable bytes (the slot without its guard page).
     pub(crate) fn usable(&self) -> usize {
-        self.slot_size - page_size()
+        self.slot_size() - page_size()
     }
 }
 
@@ -172,7 +186,7 @@ impl PooledStack {
 // so every coroutine) of the runtime is gone.
 unsafe impl Stack for PooledStack {
     fn base(&self) -> StackPointer {
-        StackPointer::new(self.slot + self.slot_size).expect("slot address is non-zero")
+        StackPointer::new(self.slot + self.slot_size()).expect("slot address is non-zero")
     }
 
     fn limit(&self) -> StackPointer {
@@ -261,10 +275,10 @@ impl Slab {
 
     /// Wraps a slot taken with `acquire_batch` as a corosensei stack.
     pub(crate) fn stack(&self, slot: usize) -> PooledStack {
+        debug_assert_eq!(self.slot_size & CLASS_BITS, 0, "slot sizes are whole pages");
         PooledStack {
             slot,
-            slot_size: self.slot_size,
-            class: self.class,
+            sized: self.slot_size | usize::from(self.class),
         }
     }
 
