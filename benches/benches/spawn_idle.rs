@@ -1,7 +1,8 @@
 //! spawn_idle: the cost of spawning many processes that then sit idle, what each idle
 //! process costs in memory, and the cost of waking each one to exit.
 //!
-//! Usage: `spawn_idle [N=1000000] [HIB=0] [SCHEDULERS=0]`. The root process spawns N
+//! Usage: `spawn_idle [N=1000000] [HIB=0] [SCHEDULERS=0] [STACK_KIB=0]` (STACK_KIB sets
+//! the runtime's `stack_size`; 0: the default). The root process spawns N
 //! processes; each bumps a shared counter and blocks in `receive` (HIB=1: calls
 //! `hibernate`, giving its stack back, and receives in the continuation). Spawn time
 //! runs until all N have started. After a short settling pause (so that schedulers go
@@ -9,8 +10,10 @@
 //! Then each process is sent one message, and exit time runs until the live process
 //! count is back to the root alone.
 //!
-//! Keys: `spawn_us_per_proc`, `bytes_per_proc`, `exit_us_per_proc`; `rss_kib` is the
-//! RSS while all N are alive.
+//! Keys: `spawn_us_per_proc`, `bytes_per_proc`, `exit_us_per_proc`,
+//! `pte_bytes_per_proc` (the page-table increase over N: a touched stack page needs
+//! its share of a page table, which grows with the spacing of the stacks, and is not
+//! in the RSS); `rss_kib` is the RSS while all N are alive.
 //!
 //! Guards against regressions in spawn cost (slot and stack allocation, run-queue
 //! pushes), per-process memory (process record, first stack page, mailbox) and the
@@ -21,7 +24,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use beamlet::{Pid, Runtime, hibernate, receive, self_pid, send, sleep, spawn, yield_now};
-use beamlet_benches::{Report, arg, expect_ok, fail, fixed, ns_per, rss_kib, runtime, shutdown};
+use beamlet_benches::{
+    Report, arg, expect_ok, fail, fixed, ns_per, pte_kib, rss_kib, runtime, shutdown,
+    with_schedulers,
+};
 
 /// How long the root sleeps after all processes started, before reading the RSS.
 const SETTLE: Duration = Duration::from_millis(200);
@@ -35,12 +41,23 @@ struct Measured {
     exit: Duration,
     rss_before_kib: u64,
     rss_alive_kib: u64,
+    pte_before_kib: u64,
+    pte_alive_kib: u64,
 }
 
 fn main() {
     let n = arg(0, "N", 1_000_000);
     let hib = arg(1, "HIB", 0) != 0;
-    let rt = Arc::new(runtime(arg(2, "SCHEDULERS", 0)));
+    let stack_kib = arg(3, "STACK_KIB", 0) as usize;
+    let rt = Arc::new(match stack_kib {
+        0 => runtime(arg(2, "SCHEDULERS", 0)),
+        k => with_schedulers(
+            Runtime::builder().stack_size(k * 1024),
+            arg(2, "SCHEDULERS", 0),
+        )
+        .build()
+        .unwrap_or_else(|e| fail(format_args!("building the runtime: {e}"))),
+    });
     let handle = rt.clone();
     let m = expect_ok(rt.block_on(move || measure(&handle, n, hib)));
     let rt = Arc::try_unwrap(rt).unwrap_or_else(|_| fail("the runtime is still shared"));
@@ -49,13 +66,23 @@ fn main() {
 }
 
 fn report(n: u64, m: &Measured) {
-    let grown = m.rss_alive_kib.saturating_sub(m.rss_before_kib) as f64 * 1024.0;
-    let bytes_per_proc = if n == 0 { 0.0 } else { grown / n as f64 };
+    let per = |kib: u64| {
+        if n == 0 {
+            0.0
+        } else {
+            kib as f64 * 1024.0 / n as f64
+        }
+    };
+    let bytes_per_proc = per(m.rss_alive_kib.saturating_sub(m.rss_before_kib));
     Report::new("spawn_idle", n, m.spawn + m.exit)
         .rss_kib(m.rss_alive_kib)
         .key("spawn_us_per_proc", fixed(ns_per(m.spawn, n) / 1e3, 3))
         .key("bytes_per_proc", fixed(bytes_per_proc, 0))
         .key("exit_us_per_proc", fixed(ns_per(m.exit, n) / 1e3, 3))
+        .key(
+            "pte_bytes_per_proc",
+            fixed(per(m.pte_alive_kib.saturating_sub(m.pte_before_kib)), 0),
+        )
         .print();
 }
 
@@ -66,6 +93,7 @@ fn measure(rt: &Runtime, n: u64, hib: bool) -> Measured {
     // Filled up front so that the pid vector's pages are in the baseline RSS.
     let mut pids = vec![self_pid(); n];
     let rss_before_kib = rss_kib();
+    let pte_before_kib = pte_kib();
     let t = Instant::now();
     spawn_all(&mut pids, hib);
     wait_until(|| STARTED.load(Ordering::Acquire) >= n);
@@ -73,6 +101,7 @@ fn measure(rt: &Runtime, n: u64, hib: bool) -> Measured {
     eprintln!("spawn_idle: {n} processes started; settling");
     sleep(SETTLE);
     let rss_alive_kib = rss_kib();
+    let pte_alive_kib = pte_kib();
     let t = Instant::now();
     wake_all(&pids);
     wait_until(|| rt.process_count() <= baseline);
@@ -81,6 +110,8 @@ fn measure(rt: &Runtime, n: u64, hib: bool) -> Measured {
         exit: t.elapsed(),
         rss_before_kib,
         rss_alive_kib,
+        pte_before_kib,
+        pte_alive_kib,
     }
 }
 

@@ -113,6 +113,12 @@ pub fn rss_kib() -> u64 {
     status_kib("VmRSS")
 }
 
+/// The OS process's page tables in KiB (`VmPTE`): not in the RSS, but memory each
+/// touched stack page's share of a page table costs.
+pub fn pte_kib() -> u64 {
+    status_kib("VmPTE")
+}
+
 /// The OS process's peak resident set size in KiB (`VmHWM`).
 pub fn hwm_kib() -> u64 {
     status_kib("VmHWM")
