@@ -339,3 +339,64 @@ fn red_zone_covers_the_unwind() {
 }
 
 static BELOW: AtomicUsize = AtomicUsize::new(0);
+
+/// Whether the page holding `addr` is resident.
+fn resident(addr: usize) -> bool {
+    let page = 4096;
+    let mut vec = 0u8;
+    // SAFETY: mincore only reads the page tables of our own mapping (the stack slab,
+    // which outlives the runtime's processes) and writes one byte to `vec`.
+    let rc = unsafe { libc::mincore((addr & !(page - 1)) as *mut libc::c_void, page, &mut vec) };
+    assert_eq!(rc, 0, "mincore: {}", std::io::Error::last_os_error());
+    vec & 1 != 0
+}
+
+/// Recurses `levels` levels of 1 KiB, calling the runtime at each; at the bottom,
+/// reports the address of its deepest frame to `root` and waits for a go.
+fn deep_then_wait(levels: u32, root: Pid) {
+    let mut frame = [levels as u8; 1024];
+    std::hint::black_box(&mut frame);
+    reduce(1);
+    if levels == 0 {
+        send(root, frame.as_ptr() as usize).unwrap();
+        receive::<()>();
+        return;
+    }
+    deep_then_wait(levels - 1, root);
+    std::hint::black_box(&frame);
+}
+
+#[test]
+fn a_deep_process_gives_its_low_pages_back_when_its_stack_is_pooled() {
+    let rt = rt();
+    rt.block_on(|| {
+        let root = self_pid();
+        // More deep processes at once than the schedulers' caches keep deep stacks
+        // for, all ~150 KiB deep (well below the 64 KiB deep mark).
+        let pids: Vec<Pid> = (0..40)
+            .map(|_| {
+                beamlet::spawn_monitor(move || deep_then_wait(150, root))
+                    .unwrap()
+                    .0
+            })
+            .collect();
+        let deepest: Vec<usize> = (0..40).map(|_| receive::<usize>()).collect();
+        assert!(deepest.iter().all(|&a| resident(a)));
+        for &p in &pids {
+            send(p, ()).unwrap();
+        }
+        for _ in 0..40 {
+            assert_eq!(receive::<Down>().reason, ExitReason::Normal);
+        }
+        // Idle schedulers return their cached stacks to the pool, releasing the low
+        // pages of the deep ones (the 10 s bound only turns a failure into a report).
+        let mut waited = 0;
+        while deepest.iter().any(|&a| resident(a)) {
+            assert!(waited < 1000, "deep pages still resident after 10 s");
+            beamlet::sleep(Duration::from_millis(10));
+            waited += 1;
+        }
+    })
+    .unwrap();
+    let _ = rt.shutdown();
+}

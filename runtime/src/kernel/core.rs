@@ -15,6 +15,9 @@ use crate::timer::wheel::Wheel;
 pub(crate) const SLOT_CACHE: usize = 512;
 /// Free stacks kept per core before returning half to the pool.
 pub(crate) const STACK_CACHE: usize = 256;
+/// Cached stacks per core that may keep the low pages a deep process touched (see
+/// `Shared::give_back_stack`): 8 × at most 192 KiB of a default stack ≈ 1.5 MiB.
+pub(crate) const DEEP_CACHED: usize = 8;
 
 /// Per-core counters, read by `Runtime::stats`.
 #[derive(Debug, Default, Clone, Copy)]
@@ -46,6 +49,8 @@ pub(crate) struct Core {
     pub(crate) free_slots: Vec<u32>,
     /// Free stacks cached for first runs here (at most `STACK_CACHE` plus a batch).
     pub(crate) free_stacks: Vec<usize>,
+    /// How many of `free_stacks` carry the deep tag (at most `DEEP_CACHED`).
+    pub(crate) deep_stacks: usize,
     /// Xorshift state for picking a steal victim.
     pub(crate) rng: u32,
     /// Scheduling rounds so far (the injector is looked at first every so often).
@@ -67,6 +72,7 @@ impl Core {
             dead_timers: 0,
             free_slots: Vec::new(),
             free_stacks: Vec::new(),
+            deep_stacks: 0,
             rng: 0x9e37_79b9 ^ (index as u32).wrapping_mul(0x85eb_ca6b) | 1,
             tick: 0,
             stats: CoreStats::default(),

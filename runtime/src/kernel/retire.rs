@@ -18,12 +18,16 @@
 
 use std::sync::atomic::Ordering;
 
-use super::core::{Core, SLOT_CACHE, STACK_CACHE};
+use super::core::{Core, DEEP_CACHED, SLOT_CACHE, STACK_CACHE};
 use super::shared::Shared;
 use super::{exit_report, signals};
 use crate::exit::ExitReason;
 use crate::process::Held;
 use crate::stack::{DEEP_MARK, PooledStack};
+
+/// Tag on a cached slot whose process went below the deep mark: its low pages are
+/// still resident. Slots are page-aligned, so bit 0 is free.
+const DEEP_TAG: usize = 1;
 
 impl Shared {
     /// Retires an exited process that the caller (its scheduler) holds.
@@ -93,7 +97,11 @@ impl Shared {
                 if core.free_stacks.is_empty() {
                     self.stacks.acquire_batch(class, &mut core.free_stacks, 32);
                 }
-                core.free_stacks.pop()
+                let slot = core.free_stacks.pop()?;
+                if slot & DEEP_TAG != 0 {
+                    core.deep_stacks -= 1;
+                }
+                Some(slot & !DEEP_TAG)
             }
             _ => {
                 let mut one = Vec::with_capacity(1);
@@ -104,33 +112,62 @@ impl Shared {
     }
 
     /// Gives back the stack of a process that exited or hibernated. `deep`: the
-    /// process went below [`DEEP_MARK`] of it, so the pages below the mark are
-    /// released first and the next process does not inherit them (one `madvise`,
-    /// only for such processes).
+    /// process went below [`DEEP_MARK`] of it. Such a stack keeps its low pages only
+    /// in the core's cache, tagged, and only [`DEEP_CACHED`] of them: the cache is
+    /// LIFO, so a deep process spawned after a deep one reuses its pages without a
+    /// `madvise` and without faulting them in again. Any other has the pages below
+    /// the mark released (one `madvise`) before it is pooled, and so does a tagged
+    /// one when it leaves the cache: the pool never keeps a deep process's pages, and
+    /// reuse does not creep RSS.
     pub(crate) fn give_back_stack(&self, core: Option<&mut Core>, stack: PooledStack, deep: bool) {
         let (class, slot) = stack.into_slot();
-        if deep {
-            self.stacks.release_below(class, slot, DEEP_MARK);
-        }
         match core {
             Some(core) if class == self.stacks.default_class() => {
+                let slot = match deep {
+                    true if core.deep_stacks < DEEP_CACHED => {
+                        core.deep_stacks += 1;
+                        slot | DEEP_TAG
+                    }
+                    true => {
+                        self.stacks.release_below(class, slot, DEEP_MARK);
+                        slot
+                    }
+                    false => slot,
+                };
                 core.free_stacks.push(slot);
                 if core.free_stacks.len() > STACK_CACHE {
-                    let at = core.free_stacks.len() / 2;
-                    self.stacks
-                        .release_batch(class, core.free_stacks.drain(at..));
+                    self.uncache_stacks(core, core.free_stacks.len() / 2);
                 }
             }
-            _ => self.stacks.release_batch(class, [slot]),
+            _ => {
+                if deep {
+                    self.stacks.release_below(class, slot, DEEP_MARK);
+                }
+                self.stacks.release_batch(class, [slot]);
+            }
         }
+    }
+
+    /// Returns the core's cached stacks from index `at` on to the pool, releasing
+    /// the low pages of the tagged ones first.
+    fn uncache_stacks(&self, core: &mut Core, at: usize) {
+        let class = self.stacks.default_class();
+        for slot in &mut core.free_stacks[at..] {
+            if *slot & DEEP_TAG != 0 {
+                *slot &= !DEEP_TAG;
+                core.deep_stacks -= 1;
+                self.stacks.release_below(class, *slot, DEEP_MARK);
+            }
+        }
+        self.stacks
+            .release_batch(class, core.free_stacks.drain(at..));
     }
 
     /// Returns a core's cached slots and stacks to the shared pools, so memory can be
     /// trimmed and other cores can use them.
     pub(crate) fn release_caches(&self, core: &mut Core) {
         if !core.free_stacks.is_empty() {
-            let class = self.stacks.default_class();
-            self.stacks.release_batch(class, core.free_stacks.drain(..));
+            self.uncache_stacks(core, 0);
         }
         if !core.free_slots.is_empty() {
             self.table.release_batch(core.free_slots.drain(..));

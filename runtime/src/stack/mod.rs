@@ -46,8 +46,8 @@
 //! A process takes a stack when it first runs and returns it when it exits or
 //! hibernates. Returned stacks keep their resident pages above [`DEEP_MARK`] and go
 //! to a per-scheduler cache (default class) or their class's pool, so steady-state
-//! spawning makes no syscall; a process that went below the mark has the pages below
-//! it released first. Stacks
+//! spawning makes no syscall; the pages below the mark that a deep process touched
+//! are released before the stack is pooled. Stacks
 //! idle in the shared pool beyond [`KEEP_RESIDENT`] have their pages released with
 //! `MADV_DONTNEED` when a scheduler goes idle, so memory returns to the OS after a
 //! burst of processes ends.
@@ -57,8 +57,10 @@
 /// versions, so processes that fit in that cost exactly what they did. A process that
 /// went deeper (seen by the stack check of its runtime calls, see
 /// `scheduler::context::spend`) has the pages below the mark released with one
-/// `madvise(MADV_DONTNEED)` when its stack returns to the pool, so reuse does not
-/// creep RSS.
+/// `madvise(MADV_DONTNEED)` before its stack goes to the pool, so reuse does not
+/// creep RSS; a few such stacks per scheduler keep them while in its cache, so that
+/// one deep process after another does not fault them in each time (see
+/// `Shared::give_back_stack`).
 pub(crate) const DEEP_MARK: usize = 64 * 1024;
 
 /// Bytes at the bottom of a stack that a runtime call refuses to enter: a process
