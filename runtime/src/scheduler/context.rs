@@ -198,19 +198,45 @@ pub(crate) fn current_pid_for_signal() -> Option<Pid> {
 /// with `StackOverflow` instead.
 #[inline(never)]
 pub(crate) fn spend(n: i32) -> i32 {
-    let probe = 0u8;
-    let sp = std::ptr::addr_of!(probe) as usize;
-    let left = SLICE.with(|s| {
+    let sp = stack_pointer();
+    let (left, low) = SLICE.with(|s| {
         let v = s.budget.get().saturating_sub(n);
         s.budget.set(v);
-        if sp < s.check.get() {
-            stack_low(s, sp, v)
-        } else {
-            v
-        }
+        (v, sp < s.check.get())
     });
     compiler_fence(Ordering::SeqCst);
-    left
+    // A tail call, so that the common path saves no registers.
+    if low { stack_low(sp, left) } else { left }
+}
+
+/// The current stack pointer. Read from the register where we can: the address of a
+/// local costs a stack frame and a store, a quarter of `reduce(1)`'s time (`micro`).
+#[inline(always)]
+fn stack_pointer() -> usize {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let sp: usize;
+        // SAFETY: copies the stack pointer register into a general register; reads
+        // and writes no memory and changes no flags.
+        unsafe {
+            std::arch::asm!("mov {}, rsp", out(reg) sp, options(nomem, nostack, preserves_flags))
+        };
+        sp
+    }
+    #[cfg(target_arch = "aarch64")]
+    {
+        let sp: usize;
+        // SAFETY: as above, for aarch64's `sp`.
+        unsafe {
+            std::arch::asm!("mov {}, sp", out(reg) sp, options(nomem, nostack, preserves_flags))
+        };
+        sp
+    }
+    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+    {
+        let probe = 0u8;
+        std::hint::black_box(std::ptr::addr_of!(probe)) as usize
+    }
 }
 
 /// The stack pointer is below the slice's check: the deep mark the first time (the
@@ -219,13 +245,17 @@ pub(crate) fn spend(n: i32) -> i32 {
 /// its destructors may call the runtime, and a second unwind would abort.
 #[cold]
 #[inline(never)]
-fn stack_low(s: &Slice, sp: usize, left: i32) -> i32 {
-    s.check.set(s.red.get());
-    if sp < s.red.get() && !std::thread::panicking() {
-        s.overflow.set(true);
-        return left.min(0);
-    }
-    left
+fn stack_low(sp: usize, left: i32) -> i32 {
+    let overflow = SLICE.with(|s| {
+        s.check.set(s.red.get());
+        let overflow = sp < s.red.get() && !std::thread::panicking();
+        if overflow {
+            s.overflow.set(true);
+        }
+        overflow
+    });
+    compiler_fence(Ordering::SeqCst);
+    if overflow { left.min(0) } else { left }
 }
 
 /// Reductions left in the slice.
