@@ -50,10 +50,6 @@ pub(crate) struct Owned {
     pub(crate) kill_reason: Option<ExitReason>,
     /// The top of the current stack, to publish how much of it is in use.
     pub(crate) stack_top: usize,
-    /// The current stack's red zone top and the stack check to arm at the next
-    /// resume (see `scheduler::context::spend`).
-    pub(crate) stack_red: usize,
-    pub(crate) stack_check: usize,
     /// Active aliases: messages sent to any other alias of this process are dropped.
     pub(crate) aliases: HashSet<Ref, IdBuild>,
     /// Counted messages ever taken off the inbound (see [`crate::mailbox::limit`]).
@@ -76,8 +72,6 @@ impl Owned {
             exit_hooks: Vec::new(),
             kill_reason: None,
             stack_top: 0,
-            stack_red: 0,
-            stack_check: 0,
             aliases: HashSet::default(),
             drained: 0,
             timers: OwnTimers::default(),
@@ -119,6 +113,13 @@ pub(crate) struct Process {
     /// The size class of its stack, set at spawn (Relaxed: read by its scheduler
     /// after the spawn's queue push, and by `process_info`).
     pub(crate) stack_class: std::sync::atomic::AtomicU8,
+    /// How far below the stack's top its red zone begins, and the stack check to arm
+    /// at the next resume (see `scheduler::context::spend`), in KiB (a stack is at
+    /// most 8 MiB, and both are whole KiB). Touched only by the process's holder
+    /// (Relaxed); here and this small because they fit the record's padding: two
+    /// words in `Owned` grew every record by 32 bytes.
+    pub(crate) stack_red: std::sync::atomic::AtomicU16,
+    pub(crate) stack_check: std::sync::atomic::AtomicU16,
     owned: UnsafeCell<Owned>,
 }
 
@@ -201,6 +202,8 @@ impl Process {
             meter: Meter::new(),
             priority: std::sync::atomic::AtomicU8::new(1),
             stack_class: std::sync::atomic::AtomicU8::new(0),
+            stack_red: std::sync::atomic::AtomicU16::new(0),
+            stack_check: std::sync::atomic::AtomicU16::new(0),
             owned: UnsafeCell::new(Owned::new()),
         }
     }

@@ -64,12 +64,14 @@ pub(crate) fn run_process(cx: &WorkerContext, p: ProcPtr, inherit: bool) {
             Step::Suspended(s) => {
                 let owned = held.owned();
                 owned.coroutine = co;
-                owned.stack_check = check;
+                let left = ((owned.stack_top - check) / 1024) as u16;
+                proc.stack_check.store(left, Ordering::Relaxed);
                 suspended(&cx.shared, core, p, s);
             }
             Step::Finished(outcome, stack) => {
                 // The check dropped to the red zone: the process passed its deep mark.
-                let deep = check == held.owned().stack_red;
+                let red = usize::from(proc.stack_red.load(Ordering::Relaxed)) * 1024;
+                let deep = check == held.owned().stack_top - red;
                 cx.shared.give_back_stack(core.as_deref_mut(), stack, deep);
                 match outcome {
                     Outcome::Exit(reason) => cx.shared.retire(core, held, reason),
@@ -124,7 +126,10 @@ fn prepare(
     }
     let owned = held.owned();
     let budget = (!inherit).then_some(cx.shared.config.reductions);
-    let budget = context::enter_slice(budget, owned.stack_check, owned.stack_red);
+    let check = usize::from(proc.stack_check.load(Ordering::Relaxed)) * 1024;
+    let red = usize::from(proc.stack_red.load(Ordering::Relaxed)) * 1024;
+    let top = owned.stack_top;
+    let budget = context::enter_slice(budget, top - check, top - red);
     Some((co, budget))
 }
 
@@ -184,17 +189,20 @@ fn start_coroutine(
     core: Option<&mut Core>,
     held: &mut Held<'_>,
 ) -> Option<ProcessCoroutine> {
-    let class = held.process().stack_class.load(Ordering::Relaxed);
+    let proc = held.process();
+    let class = proc.stack_class.load(Ordering::Relaxed);
     let slot = shared.take_stack(core, class)?;
     let stack = shared.stacks.stack(class, slot);
-    held.process().hibernated.store(false, Ordering::Relaxed);
-    let owned = held.owned();
-    let top = corosensei::stack::Stack::base(&stack).get();
+    proc.hibernated.store(false, Ordering::Relaxed);
+    // Whole KiB: usable is whole pages, and the red zone a quarter of that at most.
     let usable = stack.usable();
-    owned.stack_top = top;
-    owned.stack_red = top - usable + stack::red_zone(usable);
+    let red = usable - stack::red_zone(usable);
+    proc.stack_red.store((red / 1024) as u16, Ordering::Relaxed);
     // The deep mark, unless the stack is so small that the red zone is above it.
-    owned.stack_check = (top - DEEP_MARK.min(usable)).max(owned.stack_red);
+    let check = DEEP_MARK.min(red) / 1024;
+    proc.stack_check.store(check as u16, Ordering::Relaxed);
+    let owned = held.owned();
+    owned.stack_top = corosensei::stack::Stack::base(&stack).get();
     let entry = owned.entry.take();
     Some(ProcessCoroutine::new(stack, move |y| {
         process_main(y, entry)
