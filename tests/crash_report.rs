@@ -69,6 +69,40 @@ fn a_panicking_process_is_reported_even_when_monitored() {
     );
 }
 
+/// Recurses with a 1 KiB frame, calling the runtime at each level, until the
+/// red-zone check ends the process.
+fn overflow(depth: u64) -> u64 {
+    let frame = std::hint::black_box([depth as u8; 1024]);
+    beamlet::reduce(1);
+    if depth == u64::MAX {
+        return 0;
+    }
+    overflow(depth + 1) + u64::from(frame[0])
+}
+
+#[test]
+fn a_stack_overflow_caught_at_a_runtime_call_is_reported() {
+    let (rt, reports) = recording();
+    let pid = rt
+        .block_on(|| {
+            let (pid, _) = spawn_monitor(|| {
+                overflow(0);
+            })
+            .unwrap();
+            assert_eq!(wait_down().reason, ExitReason::StackOverflow);
+            pid
+        })
+        .unwrap();
+    let _ = rt.shutdown();
+    let reports = reports.lock().unwrap();
+    assert_eq!(reports.len(), 1, "{reports:?}");
+    assert_eq!(
+        (reports[0].kind, reports[0].pid),
+        (ReportKind::ProcessError, pid)
+    );
+    assert_eq!(reports[0].reason, ExitReason::StackOverflow);
+}
+
 #[test]
 fn orderly_exits_own_reasons_and_kills_from_outside_are_not_reported() {
     let (rt, reports) = recording();

@@ -3,7 +3,8 @@
 //!
 //! 1. A process killed from outside (by an exit signal, or by the runtime's
 //!    shutdown: its kill flag is set) gets none: nothing in it saw an exception,
-//!    as on the BEAM.
+//!    as on the BEAM. A stack overflow caught by the red-zone check is raised as a
+//!    kill but is the process's own: it is reported.
 //! 2. A process started by a behaviour (an initial call is set) gets a crash report
 //!    for any reason but `normal`, `shutdown` and `{shutdown, _}`.
 //! 3. A plain process gets the error report for a panic or a stack overflow only
@@ -22,7 +23,9 @@ pub(crate) fn for_exit(
     pid: Pid,
     reason: &ExitReason,
 ) -> Option<Report> {
-    if proc.kill_pending() {
+    // A stack overflow caught at a runtime call is raised as a kill, but it is the
+    // process's own failure: it is reported like a panic.
+    if proc.kill_pending() && !matches!(reason, ExitReason::StackOverflow) {
         return None;
     }
     match owned.initial_call {
