@@ -47,7 +47,7 @@
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
-use beamlet_runtime::{Exit, ExitReason, Message, Pid, ReportKind, self_pid, send, send_after};
+use beamlet_runtime::{Exit, ExitReason, Message, Pid, self_pid, send, send_after};
 
 use super::report;
 use super::{
@@ -297,14 +297,7 @@ impl DynamicSupervisor {
         let Some(mut child) = self.running.remove(&pid) else {
             return NoReply::Ok;
         };
-        if report::reports_exit(child.spec.restart, &reason) {
-            report::child(
-                ReportKind::ChildTerminated,
-                reason.clone(),
-                &child.spec,
-                Some(pid),
-            );
-        }
+        report::child_exited(&child.spec, pid, &reason);
         if !child.spec.restart.restarts_after(&reason) {
             return NoReply::Ok;
         }

@@ -24,8 +24,16 @@ use crate::r#gen::StartError;
 pub struct ReachedMaxRestartIntensity;
 
 /// Whether a child's own exit with `reason` is reported (`child_terminated`).
-pub(crate) fn reports_exit(restart: Restart, reason: &ExitReason) -> bool {
+fn reports_exit(restart: Restart, reason: &ExitReason) -> bool {
     restart == Restart::Permanent || !reason.is_orderly()
+}
+
+/// Writes the `child_terminated` report of `spec`'s child `pid`, which exited on its
+/// own with `reason`, if that exit is reported.
+pub(crate) fn child_exited(spec: &ChildSpec, pid: Pid, reason: &ExitReason) {
+    if reports_exit(spec.restart, reason) {
+        child(ReportKind::ChildTerminated, reason.clone(), spec, Some(pid));
+    }
 }
 
 /// Whether a child its supervisor stopped exited as it should: `shutdown`, or

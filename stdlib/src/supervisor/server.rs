@@ -12,7 +12,7 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::time::{Duration, Instant};
 
-use beamlet_runtime::{Exit, ExitReason, Message, Pid, ReportKind, self_pid, send, send_after};
+use beamlet_runtime::{Exit, ExitReason, Message, Pid, self_pid, send, send_after};
 
 use super::children::{Child, Children};
 use super::report;
@@ -366,14 +366,7 @@ impl Supervisor {
         };
         self.children.set_pid(i, ChildPid::Undefined);
         let child = self.children.get_mut(i);
-        if report::reports_exit(child.spec.restart, &reason) {
-            report::child(
-                ReportKind::ChildTerminated,
-                reason.clone(),
-                &child.spec,
-                Some(pid),
-            );
-        }
+        report::child_exited(&child.spec, pid, &reason);
         if !child.spec.restart.restarts_after(&reason) {
             let significant = child.spec.significant;
             if child.spec.restart == Restart::Temporary {
