@@ -25,6 +25,7 @@
 //! onto the receiver's single inbound stack.
 //!
 //! - [`node`]: the type-erased envelope with its intrusive link.
+//! - [`pool`]: per-thread free lists of small envelope blocks.
 //! - [`inbound`]: [`Inbound`](inbound::Inbound)(inbound::Inbound), the senders' side.
 //! - [`queue`]: [`Queue`](queue::Queue), the receiver's side.
 //! - [`limit`]: the lock-free length count and admission under a limit.
@@ -32,4 +33,5 @@
 pub(crate) mod inbound;
 pub(crate) mod limit;
 pub(crate) mod node;
+pub(crate) mod pool;
 pub(crate) mod queue;

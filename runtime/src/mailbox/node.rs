@@ -4,10 +4,15 @@
 //! carries the link used by both mailbox queues, the serial of the process the message
 //! was sent to (stale messages for a previous occupant of a slot are dropped), and a
 //! static vtable with the value's `TypeId` and drop function. A `Node` owns one
-//! envelope and is the only way to reach its value.
+//! envelope and is the only way to reach its value. Small envelopes live in blocks
+//! recycled through per-thread free lists ([`super::pool`]), larger ones are boxed.
 
+use std::alloc::Layout;
 use std::any::TypeId;
+use std::mem::MaybeUninit;
 use std::ptr::NonNull;
+
+use super::pool;
 
 /// What a node carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,6 +58,47 @@ trait HasVTable {
     const VTABLE: VTable;
 }
 
+/// Where envelopes of a type live: a pooled block's size class, or `None` for a
+/// `Box` of their own.
+trait Placed {
+    const CLASS: Option<usize>;
+}
+
+impl<T> Placed for Envelope<T> {
+    const CLASS: Option<usize> = pool::class_of(Layout::new::<Envelope<T>>());
+}
+
+/// Moves `env` into a pooled block or a box; returns its header.
+fn place<T>(env: Envelope<T>) -> NonNull<Header> {
+    let Some(class) = <Envelope<T> as Placed>::CLASS else {
+        return NonNull::from(Box::leak(Box::new(env))).cast();
+    };
+    let Some(block) = pool::take(class) else {
+        std::alloc::handle_alloc_error(pool::block_layout(class))
+    };
+    let p = block.cast::<Envelope<T>>();
+    // SAFETY: the block is ours, at least as large as an `Envelope<T>` and aligned
+    // for it (`class_of` checks both); it is uninitialised, so it is written whole.
+    unsafe { p.as_ptr().write(env) };
+    p.cast()
+}
+
+/// Frees the memory of an envelope whose value was dropped or moved out.
+///
+/// # Safety
+///
+/// `p` must come from `place::<T>` and its value must be dead; `p` is not used after.
+unsafe fn unplace<T>(p: NonNull<Envelope<T>>) {
+    match <Envelope<T> as Placed>::CLASS {
+        // SAFETY: per the contract the block came from `pool::take(class)` (the
+        // class is a constant of `T`) and nothing uses it any more.
+        Some(class) => unsafe { pool::give(class, p.cast()) },
+        // SAFETY: per the contract `p` was leaked from a `Box<Envelope<T>>`; its
+        // value is dead, so it is freed as uninitialised memory.
+        None => drop(unsafe { Box::from_raw(p.as_ptr().cast::<MaybeUninit<Envelope<T>>>()) }),
+    }
+}
+
 impl<T: Send + 'static> HasVTable for T {
     const VTABLE: VTable = VTable {
         type_id: TypeId::of::<T>,
@@ -63,11 +109,17 @@ impl<T: Send + 'static> HasVTable for T {
 
 /// # Safety
 ///
-/// `h` must come from `Box::<Envelope<T>>::into_raw` and not be used afterwards.
+/// `h` must be the header of an owned envelope made by `place::<T>`, not used
+/// afterwards.
 unsafe fn drop_envelope<T>(h: NonNull<Header>) {
-    // SAFETY: per the contract, `h` is the start of an owned, boxed `Envelope<T>`
-    // (the header is its first field of a repr(C) struct).
-    drop(unsafe { Box::from_raw(h.as_ptr().cast::<Envelope<T>>()) });
+    let p = h.cast::<Envelope<T>>();
+    // SAFETY: per the contract, `h` is the start of an owned `Envelope<T>` (the header
+    // is the first field of a repr(C) struct): its value is dropped once, then its
+    // memory freed.
+    unsafe {
+        std::ptr::drop_in_place(&raw mut (*p.as_ptr()).value);
+        unplace(p);
+    }
 }
 
 /// An owned envelope.
@@ -85,7 +137,7 @@ impl Node {
 
     /// Boxes `value` into an envelope of the given kind.
     pub(crate) fn with_kind<T: Send + 'static>(value: T, kind: Kind) -> Node {
-        let b = Box::new(Envelope {
+        Node(place(Envelope {
             header: Header {
                 next: std::ptr::null_mut(),
                 serial: 0,
@@ -95,8 +147,7 @@ impl Node {
                 vtable: &<T as HasVTable>::VTABLE,
             },
             value,
-        });
-        Node(NonNull::from(Box::leak(b)).cast())
+        }))
     }
 
     /// The name of the value's type.
@@ -149,11 +200,15 @@ impl Node {
         if !self.is::<T>() {
             return Err(self);
         }
-        let raw = self.into_raw().as_ptr().cast::<Envelope<T>>();
-        // SAFETY: the type check proves `raw` is an owned, boxed `Envelope<T>`; it was
-        // released from the Node so it is freed exactly once, here.
-        let b = unsafe { Box::from_raw(raw) };
-        Ok(b.value)
+        let p = self.into_raw().cast::<Envelope<T>>();
+        // SAFETY: the type check proves `p` is an owned `Envelope<T>` made by
+        // `place`; released from the Node, its value is moved out and its memory
+        // freed exactly once, here.
+        unsafe {
+            let value = std::ptr::read(&raw const (*p.as_ptr()).value);
+            unplace(p);
+            Ok(value)
+        }
     }
 
     /// Releases ownership; the caller must rebuild the node with `from_raw`.
