@@ -135,9 +135,13 @@ fn report() -> Report {
     receive_timeout::<Report>(PATIENCE).expect("a report")
 }
 
+/// The pid child `id` reported when it started. Taken by id: a child whose observer
+/// is a relay ([`killer`]) reports through it, so its report may come after that of
+/// a sibling started later.
 fn started(id: &'static str) -> Pid {
-    match report() {
-        Report::Started(got, pid) if got == id => pid,
+    let is_it = |r: &Report| matches!(r, Report::Started(got, _) if *got == id);
+    match beamlet::receive_match_timeout(is_it, PATIENCE) {
+        Some(Report::Started(_, pid)) => pid,
         other => panic!("expected {id} to start, got {other:?}"),
     }
 }
