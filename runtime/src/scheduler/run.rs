@@ -22,8 +22,16 @@ use crate::stack::{self, DEEP_MARK};
 use crate::unwind::{PanicPayload, classify_exit};
 
 /// Runs one process until it suspends or finishes. The core is borrowed twice:
-/// once to prepare the process, once to put it away; never while it runs.
-pub(crate) fn run_process(cx: &WorkerContext, p: ProcPtr, inherit: bool) {
+/// once to prepare the process, once to put it away; never while it runs. `then`
+/// runs on the core in the second borrow (the worker picks its next process there,
+/// saving a borrow per switch); its result, or `None` if the thread had no core then
+/// or the process never ran.
+pub(crate) fn run_process<R>(
+    cx: &WorkerContext,
+    p: ProcPtr,
+    inherit: bool,
+    then: impl FnOnce(&mut Core) -> R,
+) -> Option<R> {
     let proc = p.get();
     proc.state.transition_to_running();
     // This scheduler's `Held` lives in this block only: it ends before the resume,
@@ -35,13 +43,14 @@ pub(crate) fn run_process(cx: &WorkerContext, p: ProcPtr, inherit: bool) {
         if proc.hibernated.load(Ordering::Relaxed) {
             match wake_hibernated(cx, held) {
                 Some(h) => held = h,
-                None => return,
+                None => return None,
             }
         }
         match cx.with_core(|core| prepare(cx, core, &mut held, inherit)) {
             Some(prepared) => prepared,
             None => {
-                return cx.with_core(|core| cx.shared.retire(core, held, ExitReason::SystemLimit));
+                cx.with_core(|core| cx.shared.retire(core, held, ExitReason::SystemLimit));
+                return None;
             }
         }
     };
@@ -66,7 +75,7 @@ pub(crate) fn run_process(cx: &WorkerContext, p: ProcPtr, inherit: bool) {
                 owned.coroutine = co;
                 let left = ((owned.stack_top - check) / 1024) as u16;
                 proc.stack_check.store(left, Ordering::Relaxed);
-                suspended(&cx.shared, core, p, s);
+                suspended(&cx.shared, core.as_deref_mut(), p, s);
             }
             Step::Finished(outcome, stack) => {
                 // The check dropped to the red zone: the process passed its deep mark.
@@ -74,12 +83,15 @@ pub(crate) fn run_process(cx: &WorkerContext, p: ProcPtr, inherit: bool) {
                 let deep = check == held.owned().stack_top - red;
                 cx.shared.give_back_stack(core.as_deref_mut(), stack, deep);
                 match outcome {
-                    Outcome::Exit(reason) => cx.shared.retire(core, held, reason),
-                    Outcome::Hibernate(entry) => hibernated(&cx.shared, core, held, entry),
+                    Outcome::Exit(reason) => cx.shared.retire(core.as_deref_mut(), held, reason),
+                    Outcome::Hibernate(entry) => {
+                        hibernated(&cx.shared, core.as_deref_mut(), held, entry)
+                    }
                 }
             }
         }
-    });
+        core.map(then)
+    })
 }
 
 /// A hibernated process was woken: act on its signals here, without giving it a

@@ -109,7 +109,9 @@ pub(crate) fn thread_main(cx: &WorkerContext, seed: u64) {
             });
             match picked {
                 // The slice was set by `next`: the process inherits it.
-                Some(p) => run::run_process(cx, p, true),
+                Some(p) => {
+                    let _ = run::run_process(cx, p, true, |_| ());
+                }
                 None => park(cx),
             }
         }

@@ -22,6 +22,7 @@ use crossbeam_utils::Backoff;
 use super::context::{self, WorkerContext};
 use super::run;
 use crate::kernel::core::Core;
+use crate::kernel::deliver::Placement;
 use crate::kernel::shared::Shared;
 use crate::process::ProcPtr;
 use crate::stack::KEEP_RESIDENT;
@@ -44,6 +45,8 @@ pub(crate) fn thread_main(cx: &WorkerContext, first: Option<usize>) {
         cx.adopt(i);
     }
     context::enter(cx, || {
+        // What the last process's put-away chose next (see `run::run_process`).
+        let mut picked: Option<Option<(ProcPtr, bool)>> = None;
         // Acquire pairs with the shutdown's SeqCst store: a thread that sees it stops.
         while !cx.shared.stopping.load(Ordering::Acquire) {
             if cx.core_index().is_none() {
@@ -53,20 +56,31 @@ pub(crate) fn thread_main(cx: &WorkerContext, first: Option<usize>) {
                 }
                 continue;
             }
-            let picked = cx.with_core(|core| {
-                let core = core?;
-                core.tick = core.tick.wrapping_add(1);
-                fire_timers(&cx.shared, core);
-                Some(pick(&cx.shared, core))
-            });
-            match picked {
-                Some(Some((p, inherit))) => run::run_process(cx, p, inherit),
+            let now = picked
+                .take()
+                .or_else(|| cx.with_core(|core| core.map(|c| next(&cx.shared, c))));
+            match now {
+                Some(Some((p, inherit))) => {
+                    picked = run::run_process(cx, p, inherit, |c| next(&cx.shared, c));
+                }
                 Some(None) => idle(cx),
                 None => {}
             }
         }
+        // A process chosen as the loop stopped goes back to a queue, not nowhere.
+        if let Some(Some((p, _))) = picked {
+            cx.with_core(|core| cx.shared.schedule(core, p, Placement::Back));
+        }
         release_core_caches(cx);
     });
+}
+
+/// One scheduling round on the core: count it, fire due timers, choose the next
+/// process (`None`: nothing to run).
+fn next(shared: &Shared, core: &mut Core) -> Option<(ProcPtr, bool)> {
+    core.tick = core.tick.wrapping_add(1);
+    fire_timers(shared, core);
+    pick(shared, core)
 }
 
 /// Asks the kernel for precise timer wake-ups on this thread (the default 50 µs slack
