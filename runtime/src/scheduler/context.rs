@@ -60,6 +60,7 @@ impl WorkerContext {
     /// coroutine and step (~100 bytes), which a call copied with `memcpy` (58
     /// instructions a ping-pong round trip). It reads no thread-local, so inlining
     /// it caches nothing across a switch.
+    #[inline(always)]
     pub(crate) fn with_core<R>(&self, f: impl FnOnce(Option<&mut Core>) -> R) -> R {
         let Some((index, epoch)) = self.core.get() else {
             return f(None);
