@@ -226,13 +226,7 @@ where
     if server == self_pid() {
         return Err(CallError::CalledSelf);
     }
-    let mark = mailbox_mark();
-    let mref = beamlet_runtime::monitor(server);
-    let from = From {
-        alias: alias(),
-        tag: mref,
-        _reply: PhantomData,
-    };
+    let (mark, mref, from) = reply_address(server);
     // A send to a dead server fails, but the monitor already queued its `Down`. A
     // request refused by a full mailbox would never be answered: give up at once.
     let outcome = match beamlet_runtime::send(server, request(from)) {
@@ -249,6 +243,22 @@ where
         let _ = wait_down_for(mark, mref, Some(Duration::ZERO));
     }
     outcome
+}
+
+/// Steps 2–3 of the call protocol, shared with [`request::send_request`]: a mark
+/// before anything can arrive, a monitor of `server` (its `Down` also answers a
+/// dead server) and an alias, which with the monitor's reference as tag is the
+/// request's reply address.
+#[inline]
+pub(crate) fn reply_address<R>(server: Pid) -> (MailboxMark, MonitorRef, From<R>) {
+    let mark = mailbox_mark();
+    let mref = beamlet_runtime::monitor(server);
+    let from = From {
+        alias: alias(),
+        tag: mref,
+        _reply: PhantomData,
+    };
+    (mark, mref, from)
 }
 
 fn wait_reply<R: Send + 'static>(

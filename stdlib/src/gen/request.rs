@@ -5,7 +5,7 @@
 //!
 //! # Request protocol
 //!
-//! 1. [`send_request`] takes a [`mailbox_mark`] (the reply and the `Down` come
+//! 1. [`send_request`] takes a [`mailbox_mark`](beamlet_runtime::mailbox_mark) (the reply and the `Down` come
 //!    after it), monitors the server (a dead or unknown server yields a `Down` with
 //!    `NoProc` at once) and creates an [`Alias`] for the reply, then sends the
 //!    request carrying a [`From`] (the alias, the monitor's reference as the tag),
@@ -37,8 +37,8 @@ use std::marker::PhantomData;
 use std::time::Duration;
 
 use beamlet_runtime::{
-    Alias, Down, ExitReason, MailboxMark, Message, MonitorRef, Pid, SendError, alias, demonitor,
-    mailbox_mark, message_queue_len, receive_select, unalias,
+    Alias, Down, ExitReason, MailboxMark, Message, MonitorRef, Pid, SendError, demonitor,
+    message_queue_len, receive_select, unalias,
 };
 
 use super::{CallError, From, Reply, bounded, wait_down_for};
@@ -128,13 +128,7 @@ where
     M: Send + 'static,
     R: Send + 'static,
 {
-    let mark = mailbox_mark();
-    let mref = beamlet_runtime::monitor(server);
-    let from = From {
-        alias: alias(),
-        tag: mref,
-        _reply: PhantomData,
-    };
+    let (mark, mref, from) = super::reply_address(server);
     // A send to a dead server fails, but the monitor already queued its `Down`. A
     // request shed by a full mailbox would never be answered: say so through the
     // alias (never shed), for whoever looks for the response.
