@@ -55,7 +55,7 @@ pub(crate) fn run_process<R>(
         }
     };
     cx.current.set(Some(p));
-    let (co, step) = co.resume();
+    let (mut co, step) = co.resume();
     cx.current.set(None);
     let (budget_after, check) = context::leave_slice();
     // SAFETY: the process switched out (or finished) and is still Running (or
@@ -72,7 +72,9 @@ pub(crate) fn run_process<R>(
         match step {
             Step::Suspended(s) => {
                 let owned = held.owned();
-                owned.coroutine = co;
+                // Taken through a reference: the closure stays small enough to be
+                // passed without a `memcpy` of the coroutine (see `with_core`).
+                owned.coroutine = co.take();
                 let left = ((owned.stack_top - check) / 1024) as u16;
                 proc.stack_check.store(left, Ordering::Relaxed);
                 suspended(&cx.shared, core.as_deref_mut(), p, s);
