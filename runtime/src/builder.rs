@@ -43,6 +43,10 @@ pub struct RuntimeBuilder {
     simulation: Option<u64>,
     reports: ReportSink,
     max_spare_threads: usize,
+    #[cfg(feature = "tokio")]
+    tokio: Option<tokio::runtime::Handle>,
+    #[cfg(feature = "tokio")]
+    tokio_threads: usize,
 }
 
 impl RuntimeBuilder {
@@ -209,6 +213,43 @@ impl RuntimeBuilder {
         self
     }
 
+    /// The tokio runtime whose handle is entered while a process polls a future
+    /// ([`block_on_future`](crate::block_on_future)), so that futures needing tokio's
+    /// reactor or timers work inside processes (feature `tokio`). Without this
+    /// setting the runtime attaches to the tokio runtime `build` is called in, if
+    /// any, and otherwise starts one of its own on the first poll
+    /// ([`tokio_threads`](Self::tokio_threads) workers), shut down with it.
+    ///
+    /// ```
+    /// let tokio_rt = tokio::runtime::Runtime::new().unwrap();
+    /// let rt = beamlet_runtime::Runtime::builder()
+    ///     .tokio_handle(tokio_rt.handle().clone())
+    ///     .build()
+    ///     .unwrap();
+    /// let slept = rt.block_on(|| {
+    ///     beamlet_runtime::block_on_future(async {
+    ///         tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+    ///         "slept"
+    ///     })
+    /// });
+    /// assert_eq!(slept.unwrap(), "slept");
+    /// rt.shutdown();
+    /// ```
+    #[cfg(feature = "tokio")]
+    pub fn tokio_handle(mut self, handle: tokio::runtime::Handle) -> Self {
+        self.tokio = Some(handle);
+        self
+    }
+
+    /// Worker threads of the tokio runtime this runtime starts when it has none to
+    /// attach to (default 1: it only drives the reactor and timers of futures that
+    /// processes poll; zero is taken as one). Feature `tokio`.
+    #[cfg(feature = "tokio")]
+    pub fn tokio_threads(mut self, n: usize) -> Self {
+        self.tokio_threads = n;
+        self
+    }
+
     fn validate(&self) -> Result<Config, BuildError> {
         if cfg!(panic = "abort") {
             return Err(BuildError::PanicAbort);
@@ -257,6 +298,13 @@ impl RuntimeBuilder {
             simulation: self.simulation,
             reports: self.reports.clone(),
             max_spare_threads: self.max_spare_threads,
+            #[cfg(feature = "tokio")]
+            tokio: self
+                .tokio
+                .clone()
+                .or_else(|| tokio::runtime::Handle::try_current().ok()),
+            #[cfg(feature = "tokio")]
+            tokio_threads: self.tokio_threads,
         })
     }
 
@@ -290,6 +338,10 @@ impl Default for RuntimeBuilder {
             simulation: None,
             reports: ReportSink::Auto,
             max_spare_threads: DEFAULT_MAX_SPARE_THREADS,
+            #[cfg(feature = "tokio")]
+            tokio: None,
+            #[cfg(feature = "tokio")]
+            tokio_threads: 1,
         }
     }
 }

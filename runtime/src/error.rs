@@ -319,3 +319,22 @@ impl std::fmt::Display for DirtyError {
 }
 
 impl std::error::Error for DirtyError {}
+
+/// A wait with a timeout ended at the timeout, unfinished
+/// ([`block_on_future_timeout`](crate::block_on_future_timeout)).
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(beamlet_runtime::Elapsed.to_string(), "beamlet: the wait timed out");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Elapsed;
+
+impl fmt::Display for Elapsed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("beamlet: the wait timed out")
+    }
+}
+
+impl std::error::Error for Elapsed {}

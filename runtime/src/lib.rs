@@ -127,6 +127,7 @@ mod spawn;
 mod time;
 // L5 services
 mod dirty;
+mod future;
 pub mod net;
 // L6 facade
 mod builder;
@@ -141,10 +142,11 @@ pub use builder::RuntimeBuilder;
 pub use control::{NoSwitch, catch_exit, hibernate, reduce, self_pid, set_priority, yield_now};
 pub use dirty::{dirty_cpu, dirty_io};
 pub use error::{
-    BuildError, DirtyError, LinkError, RegisterError, SendError, SpawnError, UnknownName,
+    BuildError, DirtyError, Elapsed, LinkError, RegisterError, SendError, SpawnError, UnknownName,
     Unsimulated,
 };
 pub use exit::{Down, Exit, ExitReason, PanicReason, Term};
+pub use future::{block_on_future, block_on_future_timeout};
 pub use info::{process_info, processes};
 pub use kernel::info::{ProcessInfo, ProcessStatus};
 pub use limits::{

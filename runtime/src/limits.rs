@@ -13,6 +13,7 @@
 //! | `receive` (each message examined) | 1 |
 //! | `send_after`, `cancel_timer`, `sleep` | [`TIMER_COST`] (2) |
 //! | a socket call | [`IO_COST`] (5) |
+//! | each poll of a future (`block_on_future`) | [`FUTURE_COST`] (2) |
 //! | `reduce(n)` | n |
 //! | `yield_now` | the rest of the slice |
 
@@ -69,3 +70,7 @@ pub(crate) const TIMER_COST: i32 = 2;
 
 /// Reductions one socket operation costs (a system call or two).
 pub(crate) const IO_COST: i32 = 5;
+
+/// Reductions one poll of a future costs (`block_on_future`): the poll itself is the
+/// future's own work, which the runtime cannot see.
+pub(crate) const FUTURE_COST: i32 = 2;

@@ -386,6 +386,8 @@ impl Runtime {
         shared.dirty_cpu.stop(grace);
         shared.dirty_io.stop(grace);
         shared.reactor.stop(grace);
+        #[cfg(feature = "tokio")]
+        shared.tokio.shutdown();
         runtimes::remove(shared.id);
         if leaked {
             // A thread is still running a stuck process on one of our stacks: keep

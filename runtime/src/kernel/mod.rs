@@ -36,3 +36,5 @@ pub(crate) mod signals;
 pub(crate) mod spawn;
 pub(crate) mod timer_action;
 pub(crate) mod timers;
+#[cfg(feature = "tokio")]
+pub(crate) mod tokio_link;

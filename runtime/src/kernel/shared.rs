@@ -64,6 +64,12 @@ pub(crate) struct Config {
     pub(crate) reports: ReportSink,
     /// Spare scheduler threads the system monitor may start, in all.
     pub(crate) max_spare_threads: usize,
+    /// The tokio runtime to attach to (see `kernel::tokio_link`).
+    #[cfg(feature = "tokio")]
+    pub(crate) tokio: Option<tokio::runtime::Handle>,
+    /// Worker threads of a tokio runtime started by this one.
+    #[cfg(feature = "tokio")]
+    pub(crate) tokio_threads: usize,
 }
 
 /// State shared by all schedulers of one runtime.
@@ -119,6 +125,9 @@ pub(crate) struct Shared {
     pub(crate) dirty_io: Arc<DirtyPool>,
     /// The network reactor (see [`crate::io`]).
     pub(crate) reactor: Arc<Reactor>,
+    /// The tokio runtime futures are polled in (see [`super::tokio_link`]).
+    #[cfg(feature = "tokio")]
+    pub(crate) tokio: super::tokio_link::TokioLink,
 }
 
 impl Shared {
@@ -175,6 +184,12 @@ impl Shared {
             dirty_cpu: pool(dirty_cpu, "cpu")?,
             dirty_io: pool(dirty_io, "io")?,
             reactor,
+            #[cfg(feature = "tokio")]
+            tokio: super::tokio_link::TokioLink::new(
+                config.tokio.clone(),
+                config.tokio_threads,
+                config.thread_name.clone(),
+            ),
             config,
         });
         Ok((shared, poll))
