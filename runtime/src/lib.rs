@@ -131,6 +131,8 @@ mod future;
 pub mod net;
 // L6 facade
 mod builder;
+mod entry;
+mod handle;
 mod runtime;
 
 pub use alias::{Alias, alias, unalias};
@@ -141,12 +143,14 @@ pub use backpressure::{
 pub use builder::RuntimeBuilder;
 pub use control::{NoSwitch, catch_exit, hibernate, reduce, self_pid, set_priority, yield_now};
 pub use dirty::{dirty_cpu, dirty_io};
+pub use entry::run;
 pub use error::{
     BuildError, DirtyError, Elapsed, LinkError, RegisterError, SendError, SpawnError, UnknownName,
     Unsimulated,
 };
 pub use exit::{Down, Exit, ExitReason, PanicReason, Term};
 pub use future::{block_on_future, block_on_future_timeout};
+pub use handle::{ProcessJoin, RuntimeHandle};
 pub use info::{process_info, processes};
 pub use kernel::info::{ProcessInfo, ProcessStatus};
 pub use limits::{

@@ -9,13 +9,14 @@
 //!    stuck in a process is left running, and its runtime's memory is leaked).
 //! 3. Stop the dirty pools and the reactor, and leave the list of runtimes.
 
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crate::error::{BuildError, RegisterError, SendError, SpawnError, UnknownName};
 use crate::exit::ExitReason;
+use crate::handle::RuntimeHandle;
 use crate::kernel::info::ProcessInfo;
 use crate::kernel::runtimes;
 use crate::kernel::shared::Shared;
@@ -294,43 +295,17 @@ impl Runtime {
             context::current_process().is_none(),
             "beamlet: block_on called from inside a process"
         );
-        let value: Arc<Mutex<Option<T>>> = Arc::new(Mutex::new(None));
-        let done = Arc::new(Outcome::<T> {
-            result: Mutex::new(None),
-            ready: Condvar::new(),
-        });
-        let v = value.clone();
-        let entry = Box::new(move || {
-            let r = f();
-            *v.lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
-        });
-        let d = done.clone();
-        let hook = Box::new(move |reason: &ExitReason| {
-            let v = value.lock().unwrap_or_else(|e| e.into_inner()).take();
-            let r = match v {
-                Some(v) if reason.is_normal() => Ok(v),
-                _ => Err(reason.clone()),
-            };
-            *d.result.lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
-            d.ready.notify_all();
-        });
-        let birth = Birth {
-            exit_hooks: vec![hook],
-            ..Birth::default()
-        };
-        if let Err(e) = self.shared.spawn(None, entry, birth) {
-            return Err(match e {
-                SpawnError::SystemLimit | SpawnError::StackSize(_) => ExitReason::SystemLimit,
-                SpawnError::RuntimeGone | SpawnError::NotInProcess => ExitReason::NoProc,
-            });
+        match self.handle().run(f) {
+            Ok(join) => RuntimeHandle::wait(join),
+            Err(SpawnError::SystemLimit | SpawnError::StackSize(_)) => Err(ExitReason::SystemLimit),
+            Err(SpawnError::RuntimeGone | SpawnError::NotInProcess) => Err(ExitReason::NoProc),
         }
-        let mut g = done.result.lock().unwrap_or_else(|e| e.into_inner());
-        loop {
-            if let Some(r) = g.take() {
-                return r;
-            }
-            g = done.ready.wait(g).unwrap_or_else(|e| e.into_inner());
-        }
+    }
+
+    /// A handle on this runtime for other threads and async code (see
+    /// [`RuntimeHandle`]).
+    pub fn handle(&self) -> RuntimeHandle {
+        RuntimeHandle::new(self.shared.clone())
     }
 
     /// Stops the runtime: kills every live process, waits (up to the shutdown
@@ -403,12 +378,6 @@ impl Runtime {
 fn far_or(from: Instant, t: Duration) -> Instant {
     from.checked_add(t)
         .unwrap_or_else(|| from + Duration::from_secs(100 * 365 * 24 * 3600))
-}
-
-/// Where `block_on` waits for the root process's result.
-struct Outcome<T> {
-    result: Mutex<Option<Result<T, ExitReason>>>,
-    ready: Condvar,
 }
 
 impl Drop for Runtime {

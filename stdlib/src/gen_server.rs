@@ -125,6 +125,7 @@
 //! rt.shutdown();
 //! ```
 
+mod async_call;
 mod cast_gate;
 mod server;
 
@@ -141,6 +142,7 @@ pub use crate::r#gen::request::{
 };
 pub use crate::r#gen::{CallError, DEFAULT_CALL_TIMEOUT, From, StartError, StartOptions, reply};
 use crate::name::Name;
+pub use async_call::{CallFuture, call_async, call_async_timeout};
 pub use cast_gate::{CastGate, CastMode};
 pub use server::Timeout;
 use server::{CallMsg, CastMsg};
