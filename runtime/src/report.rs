@@ -35,9 +35,15 @@
 //! Elixir's console backend does. Through `log`, every report is one `error` record
 //! of target `beamlet::crash` whose key-values carry the fields (`kind`, `pid`,
 //! `name`, `reason`, and the kind's own, such as `last_message` or `child_id`).
+//! Under the `tracing` feature, `Auto` prefers a `tracing` subscriber interested in
+//! that target: each report is then one `error` event with the same fields,
+//! structured ([`ReportSink::Tracing`]).
 
 use std::fmt;
 use std::sync::Arc;
+
+#[cfg(feature = "tracing")]
+mod tracing_events;
 
 use crate::exit::ExitReason;
 use crate::pid::Pid;
@@ -231,9 +237,15 @@ impl log::kv::Source for Fields<'_> {
 #[derive(Clone, Default)]
 #[non_exhaustive]
 pub enum ReportSink {
-    /// Through `log` if a logger is enabled for [`TARGET`] at `error`, else stderr.
+    /// Through `tracing` if the feature is on and a subscriber is interested in
+    /// [`TARGET`] at `error`; else through `log` if a logger is enabled for it; else
+    /// stderr.
     #[default]
     Auto,
+    /// Always as `tracing` events (feature `tracing`; nothing is written if no
+    /// subscriber is installed).
+    #[cfg(feature = "tracing")]
+    Tracing,
     /// Always through `log` (nothing is written if no logger is installed).
     Log,
     /// Always to stderr, one write per report.
@@ -259,6 +271,10 @@ impl ReportSink {
     /// Writes `report` here.
     pub(crate) fn write(&self, report: &Report) {
         match self {
+            #[cfg(feature = "tracing")]
+            ReportSink::Auto if tracing_events::enabled() => tracing_events::write(report),
+            #[cfg(feature = "tracing")]
+            ReportSink::Tracing => tracing_events::write(report),
             ReportSink::Auto if log::log_enabled!(target: TARGET, log::Level::Error) => {
                 to_log(report)
             }
@@ -274,6 +290,8 @@ impl fmt::Debug for ReportSink {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             ReportSink::Auto => "Auto",
+            #[cfg(feature = "tracing")]
+            ReportSink::Tracing => "Tracing",
             ReportSink::Log => "Log",
             ReportSink::Stderr => "Stderr",
             ReportSink::Off => "Off",

@@ -148,15 +148,32 @@ fn can_hand_off(shared: &Shared) -> bool {
 }
 
 fn report(shared: &Shared, pid: Pid, duration: Duration) {
-    log::warn!(
-        target: "beamlet::sysmon",
-        "long_schedule: process {pid} ran {} ms without a switch",
-        duration.as_millis()
-    );
+    warn_long_schedule(pid, duration);
     let subscriber = *shared.sys_monitor.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(to) = subscriber {
         let _ = shared.deliver(None, to, Node::new(LongSchedule { pid, duration }));
     }
+}
+
+/// Says that `pid` ran too long: as a `tracing` event with `pid` and `duration_ms`
+/// when the feature is on and a subscriber wants it, else through `log`.
+fn warn_long_schedule(pid: Pid, duration: Duration) {
+    let ms = u64::try_from(duration.as_millis()).unwrap_or(u64::MAX);
+    #[cfg(feature = "tracing")]
+    if tracing::enabled!(target: "beamlet::sysmon", tracing::Level::WARN) {
+        tracing::warn!(
+            target: "beamlet::sysmon",
+            event = "long_schedule",
+            pid = %pid,
+            duration_ms = ms,
+            "long_schedule: process {pid} ran {ms} ms without a switch"
+        );
+        return;
+    }
+    log::warn!(
+        target: "beamlet::sysmon",
+        "long_schedule: process {pid} ran {ms} ms without a switch"
+    );
 }
 
 /// Gives core `i` (whose lease the monitor now holds) to a spare thread, starting
