@@ -22,14 +22,21 @@ use tracing::field::{Field, Visit};
 use tracing_subscriber::layer::{Context, SubscriberExt};
 use tracing_subscriber::{Layer, Registry};
 
-/// One recorded event: its target and fields (values as displayed).
+/// One recorded event: its target and fields (values as displayed), the span that
+/// was current on its thread and the thread's name.
 #[derive(Debug, Clone)]
 struct Recorded {
     target: String,
     fields: BTreeMap<String, String>,
+    span: Option<u64>,
+    thread: Option<String>,
 }
 
 static EVENTS: Mutex<Vec<Recorded>> = Mutex::new(Vec::new());
+/// A span made: its id, its contextual parent's and its `pid` field.
+type SpanMade = (u64, Option<u64>, Option<String>);
+
+static SPANS: Mutex<Vec<SpanMade>> = Mutex::new(Vec::new());
 
 struct Recorder;
 
@@ -44,14 +51,37 @@ impl Visit for Fields<'_> {
     }
 }
 
-impl<S: tracing::Subscriber> Layer<S> for Recorder {
-    fn on_event(&self, event: &tracing::Event<'_>, _: Context<'_, S>) {
+impl<S> Layer<S> for Recorder
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+{
+    fn on_event(&self, event: &tracing::Event<'_>, ctx: Context<'_, S>) {
         let mut fields = BTreeMap::new();
         event.record(&mut Fields(&mut fields));
         EVENTS.lock().unwrap().push(Recorded {
             target: event.metadata().target().to_owned(),
             fields,
+            span: ctx.lookup_current().map(|s| s.id().into_u64()),
+            thread: std::thread::current().name().map(str::to_owned),
         });
+    }
+
+    fn on_new_span(
+        &self,
+        attrs: &tracing::span::Attributes<'_>,
+        id: &tracing::span::Id,
+        ctx: Context<'_, S>,
+    ) {
+        let mut fields = BTreeMap::new();
+        attrs.record(&mut Fields(&mut fields));
+        let parent = ctx
+            .span(id)
+            .and_then(|s| s.parent())
+            .map(|p| p.id().into_u64());
+        SPANS
+            .lock()
+            .unwrap()
+            .push((id.into_u64(), parent, fields.remove("pid")));
     }
 }
 
@@ -189,4 +219,88 @@ fn a_long_schedule_is_a_sysmon_event_with_its_duration() {
     assert_eq!(e["event"], "long_schedule");
     let ms: u64 = e["duration_ms"].parse().unwrap();
     assert!(ms >= 20, "{e:?}");
+}
+
+/// The span made for `pid`, and its parent.
+fn span_of(pid: Pid) -> (u64, Option<u64>) {
+    let pid = pid.to_string();
+    let spans = SPANS.lock().unwrap();
+    let (id, parent, _) = spans
+        .iter()
+        .find(|s| s.2.as_deref() == Some(pid.as_str()))
+        .unwrap_or_else(|| panic!("no span for {pid}"));
+    (*id, *parent)
+}
+
+#[test]
+fn a_process_span_is_current_for_its_events_on_every_thread_it_runs_on() {
+    install();
+    let rt = Runtime::builder()
+        .schedulers(2)
+        .process_spans(true)
+        .long_schedule(Duration::from_millis(5))
+        .build()
+        .unwrap();
+    let probe = rt
+        .block_on(|| {
+            let probe = spawn(|| {
+                let mut threads = std::collections::HashSet::new();
+                // A process that blocks its thread sits before the probe in its run
+                // queue: the probe is stolen by the other scheduler, or its queue is
+                // handed to a spare thread. Either way it resumes on another thread.
+                for round in 0..50 {
+                    tracing::info!(target: "probe", round);
+                    threads.insert(std::thread::current().name().map(str::to_owned));
+                    if threads.len() > 1 {
+                        break;
+                    }
+                    spawn(|| std::thread::sleep(Duration::from_millis(30))).unwrap();
+                    beamlet::yield_now();
+                }
+            })
+            .unwrap();
+            let _ = monitor(probe);
+            receive::<Down>();
+            probe
+        })
+        .unwrap();
+    let _ = rt.shutdown();
+    let (span, _) = span_of(probe);
+    let events: Vec<Recorded> = EVENTS
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|e| e.target == "probe")
+        .cloned()
+        .collect();
+    let threads: std::collections::HashSet<_> = events.iter().map(|e| e.thread.clone()).collect();
+    assert!(threads.len() > 1, "the probe never migrated: {events:?}");
+    for e in &events {
+        assert_eq!(e.span, Some(span), "{e:?}");
+    }
+}
+
+#[test]
+fn a_spawned_process_span_is_a_child_of_its_spawners() {
+    install();
+    let rt = Runtime::builder()
+        .schedulers(2)
+        .process_spans(true)
+        .build()
+        .unwrap();
+    let (parent, child) = rt
+        .block_on(|| {
+            let me = self_pid();
+            let parent = spawn(move || {
+                let child = spawn(|| {}).unwrap();
+                send(me, child).unwrap();
+            })
+            .unwrap();
+            (parent, receive::<Pid>())
+        })
+        .unwrap();
+    let _ = rt.shutdown();
+    let (parent_span, _) = span_of(parent);
+    let (_, child_parent) = span_of(child);
+    assert_eq!(child_parent, Some(parent_span));
 }

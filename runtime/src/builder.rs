@@ -47,6 +47,8 @@ pub struct RuntimeBuilder {
     tokio: Option<tokio::runtime::Handle>,
     #[cfg(feature = "tokio")]
     tokio_threads: usize,
+    #[cfg(feature = "tracing")]
+    process_spans: bool,
 }
 
 impl RuntimeBuilder {
@@ -250,6 +252,23 @@ impl RuntimeBuilder {
         self
     }
 
+    /// Gives every process a `tracing` span, `process` with its `pid` (target
+    /// `beamlet::process`; feature `tracing`), made when it is spawned — its parent
+    /// is the spawner's span, so spans follow the process tree — and entered by the
+    /// scheduler each time the process resumes, on whichever thread that is, so
+    /// events the process emits carry it and a subscriber's per-thread state stays
+    /// right across migrations. Off by default: it costs a span per spawn and an
+    /// enter and exit per switch when a subscriber records spans.
+    ///
+    /// A span the process enters itself (`span.enter()`) must not be held across a
+    /// call that can switch, like a `MutexGuard` (see the crate's rules): wrap the
+    /// work in `span.in_scope(...)` between such calls instead.
+    #[cfg(feature = "tracing")]
+    pub fn process_spans(mut self, on: bool) -> Self {
+        self.process_spans = on;
+        self
+    }
+
     fn validate(&self) -> Result<Config, BuildError> {
         if cfg!(panic = "abort") {
             return Err(BuildError::PanicAbort);
@@ -305,6 +324,8 @@ impl RuntimeBuilder {
                 .or_else(|| tokio::runtime::Handle::try_current().ok()),
             #[cfg(feature = "tokio")]
             tokio_threads: self.tokio_threads,
+            #[cfg(feature = "tracing")]
+            process_spans: self.process_spans,
         })
     }
 
@@ -342,6 +363,8 @@ impl Default for RuntimeBuilder {
             tokio: None,
             #[cfg(feature = "tokio")]
             tokio_threads: 1,
+            #[cfg(feature = "tracing")]
+            process_spans: false,
         }
     }
 }

@@ -47,6 +47,10 @@ impl Shared {
             self.config.reports.write(&report);
         }
         owned.initial_call = None;
+        #[cfg(feature = "tracing")]
+        {
+            owned.span = None;
+        }
         owned.queue.clear();
         owned.entry = None;
         owned.kill_reason = None;

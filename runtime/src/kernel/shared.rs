@@ -70,6 +70,9 @@ pub(crate) struct Config {
     /// Worker threads of a tokio runtime started by this one.
     #[cfg(feature = "tokio")]
     pub(crate) tokio_threads: usize,
+    /// Whether each process gets a `tracing` span, entered while it runs.
+    #[cfg(feature = "tracing")]
+    pub(crate) process_spans: bool,
 }
 
 /// State shared by all schedulers of one runtime.

@@ -98,6 +98,13 @@ impl Shared {
         // core's cache of it), so this thread is its only holder (step 2).
         let mut held = unsafe { Held::assume(p) };
         let pid = prepare(&mut held, self.id, entry, birth);
+        #[cfg(feature = "tracing")]
+        if self.config.process_spans {
+            // Made on the spawner's thread, so its parent is the span entered there:
+            // the spawning process's own, when a process spawns.
+            held.owned().span =
+                Some(tracing::info_span!(target: "beamlet::process", "process", pid = %pid));
+        }
         p.stack_class.store(class, Ordering::Relaxed);
         p.inbound.reopen();
         p.state.transition_to_spawned();

@@ -60,6 +60,10 @@ pub(crate) struct Owned {
     /// Set by a behaviour's start ([`crate::report`]): its abnormal exit gets a
     /// crash report naming this, instead of the plain process error report.
     pub(crate) initial_call: Option<&'static str>,
+    /// The process's `tracing` span (`RuntimeBuilder::process_spans`), entered by
+    /// the scheduler on each resume and closed when the process exits.
+    #[cfg(feature = "tracing")]
+    pub(crate) span: Option<tracing::Span>,
 }
 
 impl Owned {
@@ -76,6 +80,8 @@ impl Owned {
             drained: 0,
             timers: OwnTimers::default(),
             initial_call: None,
+            #[cfg(feature = "tracing")]
+            span: None,
         }
     }
 }

@@ -54,14 +54,25 @@ pub(crate) fn run_process<R>(
             }
         }
     };
+    #[cfg(feature = "tracing")]
+    let span = span_of(proc);
     cx.current.set(Some(p));
-    let (mut co, step) = co.resume();
+    let (mut co, step) = {
+        // Entered on this thread for this slice only (the guard is the thread's).
+        #[cfg(feature = "tracing")]
+        let _entered = span.as_ref().map(tracing::Span::enter);
+        co.resume()
+    };
     cx.current.set(None);
     let (budget_after, check) = context::leave_slice();
     // SAFETY: the process switched out (or finished) and is still Running (or
     // Exiting): this scheduler holds it again (holder 2), and the process's own
     // `Held`s ended before it switched.
     let mut held = unsafe { Held::assume(proc) };
+    #[cfg(feature = "tracing")]
+    {
+        held.owned().span = span;
+    }
     let spent = (budget_before - budget_after).max(0) as u64;
     let total = proc.reductions.load(Ordering::Relaxed) + spent;
     proc.reductions.store(total, Ordering::Relaxed);
@@ -94,6 +105,15 @@ pub(crate) fn run_process<R>(
         }
         core.map(then)
     })
+}
+
+/// Takes the process's span out of its record for the slice (put back after it).
+#[cfg(feature = "tracing")]
+fn span_of(proc: &Process) -> Option<tracing::Span> {
+    // SAFETY: called by the scheduler running `proc` (holder 2 of `process::held`)
+    // between its borrows, before the resume: no other `Held` of it is alive.
+    let mut held = unsafe { Held::assume(proc) };
+    held.owned().span.take()
 }
 
 /// A hibernated process was woken: act on its signals here, without giving it a
