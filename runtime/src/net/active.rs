@@ -26,7 +26,7 @@ use std::time::Duration;
 
 use super::socket::SocketId;
 use super::tcp::{StreamInner, TcpStream, current_pid};
-use super::wait::outside_process;
+use super::wait::{self, outside_process};
 use crate::io::reactor::{Dir, Pump, RegState, Wake};
 use crate::mailbox::node::Node;
 use crate::pid::Pid;
@@ -320,12 +320,19 @@ impl TcpStream {
     /// [`TcpError`] before it if a read fails). While active, [`read`](TcpStream::read)
     /// is refused. Writes work in any mode.
     ///
-    /// The owner is the process that connected or accepted the stream, until
-    /// [`controlling_process`](TcpStream::controlling_process) hands it on.
+    /// The calling process becomes the stream's owner, the one that receives the
+    /// messages: whoever turns active mode on gets the data, so a stream accepted by
+    /// one process and moved into another works as it reads. (On the BEAM the
+    /// controlling process stays the acceptor until `gen_tcp:controlling_process/2`;
+    /// in Rust, holding the stream is what entitles a process to it.) Messages
+    /// already delivered to a previous owner stay in its mailbox; to hand a stream
+    /// on while data is flowing without losing any, the owner calls
+    /// [`controlling_process`](TcpStream::controlling_process), which moves them.
     ///
     /// # Errors
     ///
-    /// `NotConnected` if the stream already delivered [`TcpClosed`].
+    /// `NotConnected` if the stream already delivered [`TcpClosed`]; `Unsupported`
+    /// outside a process of the stream's runtime (there is no mailbox to deliver to).
     ///
     /// # Examples
     ///
@@ -350,8 +357,9 @@ impl TcpStream {
     /// ```
     pub fn set_active(&self, mode: Active) -> io::Result<()> {
         let inner = &self.inner;
+        let me = wait::current(inner.io.runtime())?.pid();
         let mut st = inner.io.lock();
-        let owner = st.owner;
+        st.owner = Some(me);
         let ready = st.ready & Dir::Read.ready_mask() != 0;
         if st.active.is_none() {
             st.active = Some(Box::new(ActiveState {
@@ -371,9 +379,7 @@ impl TcpStream {
         pump.set_mode(mode);
         drop(st);
         if now_passive {
-            if let Some(owner) = owner {
-                let _ = send(owner, TcpPassive { socket: inner.id });
-            }
+            let _ = send(me, TcpPassive { socket: inner.id });
         }
         if mode != Active::Off && ready {
             inner.io.kick();
@@ -382,14 +388,21 @@ impl TcpStream {
     }
 
     /// Makes `pid` the stream's owner (as `gen_tcp:controlling_process/2`): active-mode
-    /// messages go to it from now on. Messages for this stream already in the caller's
-    /// mailbox are moved to `pid` first, so `pid` sees the data in order. Send the
-    /// `TcpStream` itself to `pid` as well, so that it can use and close it.
+    /// messages go to it from now on, in the mode the stream is in. If the caller is
+    /// the owner, the messages for this stream already in its mailbox are moved to
+    /// `pid` first, so `pid` sees the data in order: this is the way to hand on a
+    /// stream while it is active. Send the `TcpStream` itself to `pid` as well, so
+    /// that it can use and close it.
+    ///
+    /// Unlike on the BEAM, any process holding the stream may call this (as any may
+    /// take the stream over with [`set_active`](TcpStream::set_active)): holding the
+    /// stream is the right to it. A caller that is not the owner has no messages of
+    /// the stream to move; those already delivered to the previous owner stay there.
     ///
     /// # Errors
     ///
-    /// `PermissionDenied` if the caller is not the owner; `InvalidInput` if `pid`
-    /// belongs to another runtime; `Unsupported` outside a process.
+    /// `InvalidInput` if `pid` belongs to another runtime; `Unsupported` outside a
+    /// process.
     ///
     /// # Examples
     ///
@@ -426,15 +439,10 @@ impl TcpStream {
         }
         let paused = {
             let mut st = self.inner.io.lock();
-            if st.owner != Some(me) {
-                return Err(io::Error::new(
-                    io::ErrorKind::PermissionDenied,
-                    "beamlet: only the owner can hand a socket on",
-                ));
-            }
+            let was_owner = st.owner == Some(me);
             st.owner = Some(pid);
             match state(&mut st) {
-                Some(p) if pid != me => std::mem::replace(&mut p.mode, Active::Off),
+                Some(p) if was_owner && pid != me => std::mem::replace(&mut p.mode, Active::Off),
                 _ => return Ok(()),
             }
         };

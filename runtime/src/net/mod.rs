@@ -3,7 +3,9 @@
 //! polls the sockets (mio, edge-triggered) and wakes the processes waiting on them;
 //! the wait/wake protocol and its lock reasoning are in `crate::io`.
 //! Active mode ([`TcpStream::set_active`]) delivers a
-//! socket's data to its owner's mailbox instead, as the BEAM's `{active, once}`.
+//! socket's data to its owner's mailbox instead, as the BEAM's `{active, once}`; the
+//! owner is the process that last called `set_active` (or was named by
+//! [`TcpStream::controlling_process`]).
 //!
 //! ```
 //! use std::io::{Read, Write};
