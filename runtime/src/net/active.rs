@@ -15,6 +15,11 @@
 //! while it was passive is read when it becomes active: `set_active` puts it on the
 //! backlog and wakes the reactor.
 //!
+//! With a packet type set ([`TcpStream::set_packet`]) the pump reads into the
+//! stream's framer (`net::packet`) and delivers whole packets, one message each; a
+//! packet left there when the count runs out is delivered after the next
+//! `set_active`, which wakes the reactor for it even if the socket has nothing new.
+//!
 //! Flow control is the BEAM's: `Once` delivers one message and turns passive; `N(n)`
 //! delivers up to `n` more, then turns passive and sends [`TcpPassive`]. Data that
 //! is not read stays in the kernel's buffer, and TCP's window pushes back on the peer.
@@ -33,7 +38,8 @@ use crate::pid::Pid;
 use crate::receive::{Message, receive_select};
 use crate::send::send;
 
-/// Reads of one socket per reactor round at most.
+/// Steps (a packet from the framer, or one read) of one socket per reactor round at
+/// most.
 pub(crate) const PUMP_READS: usize = 16;
 
 /// How a socket delivers incoming data (see [`TcpStream::set_active`]).
@@ -99,8 +105,9 @@ pub enum Active {
 pub struct TcpData {
     /// The socket the data came from.
     pub socket: SocketId,
-    /// The bytes, as one read returned them (message boundaries of the peer are not
-    /// kept: TCP is a byte stream).
+    /// The bytes: in [`Packet::Raw`](crate::net::Packet::Raw) as one read returned
+    /// them (message boundaries of the peer are not kept: TCP is a byte stream);
+    /// with [`set_packet`](TcpStream::set_packet), one whole packet.
     pub data: Vec<u8>,
 }
 
@@ -191,49 +198,35 @@ pub(crate) struct ActiveState {
     closed: bool,
 }
 
-/// What one read of an active socket gave.
+/// What one step of the pump gave.
 enum Got {
+    /// A packet (in raw mode: what one read returned).
     Data(Vec<u8>),
+    /// Bytes went into the framer, or the read was interrupted: step again.
+    More,
     Eof,
     Blocked,
     Failed(io::ErrorKind),
 }
 
 impl Pump for ActiveState {
-    /// Reads the socket and delivers to its owner, at most [`PUMP_READS`] times.
+    /// Reads the socket and delivers to its owner, at most [`PUMP_READS`] steps.
     /// Runs on the reactor thread only, with the registration locked.
     fn pump(&mut self, st: &mut RegState, owner: Pid, wake: &dyn Wake, scratch: &mut [u8]) -> bool {
         for _ in 0..PUMP_READS {
-            let ready = st.ready & Dir::Read.ready_mask() != 0;
-            if !ready || self.closed || self.mode == Active::Off {
+            if self.closed || self.mode == Active::Off {
                 return false;
             }
             let id = self.stream.id;
-            let got = match (&self.stream.sock).read(scratch) {
-                Ok(0) => Got::Eof,
-                Ok(n) => Got::Data(scratch[..n].to_vec()),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => Got::Blocked,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => Got::Failed(e.kind()),
-            };
-            // `WouldBlock`, or a short read, drained the socket. The reactor is the
-            // only dispatcher, so no event can slip in between: clearing is safe.
-            match &got {
-                Got::Blocked => {
-                    st.clear_now(Dir::Read);
-                    return false;
-                }
-                Got::Data(d) if d.len() < scratch.len() => st.clear_now(Dir::Read),
-                _ => {}
-            }
-            let delivered = match got {
+            let delivered = match self.step(st, scratch) {
                 Got::Data(data) => {
                     deliver(wake, owner, TcpData { socket: id, data })
                         && self.count_down(wake, owner)
                 }
+                Got::More => continue,
+                Got::Blocked => return false,
                 Got::Eof => self.close(wake, owner, None),
                 Got::Failed(kind) => self.close(wake, owner, Some(kind)),
-                Got::Blocked => unreachable!("returned above"),
             };
             if !delivered {
                 self.set_mode(Active::Off);
@@ -241,6 +234,58 @@ impl Pump for ActiveState {
             }
         }
         true
+    }
+}
+
+impl ActiveState {
+    /// One step: a packet already in the framer, else one read of the socket. A
+    /// raw stream with nothing buffered skips the framer (and its lock).
+    fn step(&mut self, st: &mut RegState, scratch: &mut [u8]) -> Got {
+        let stream = &*self.stream;
+        let mut framer = stream
+            .framed
+            .load(Ordering::Acquire)
+            .then(|| stream.framer());
+        if let Some(f) = &mut framer {
+            match f.next_packet() {
+                Ok(Some(p)) => return Got::Data(p),
+                Err(e) => return Got::Failed(e.into_read_error().kind()),
+                Ok(None) if f.at_end() => return Got::Eof,
+                Ok(None) => {}
+            }
+        }
+        if st.ready & Dir::Read.ready_mask() == 0 {
+            return Got::Blocked;
+        }
+        match (&stream.sock).read(scratch) {
+            Ok(0) => match &mut framer {
+                Some(f) => {
+                    f.mark_eof();
+                    Got::More
+                }
+                None => Got::Eof,
+            },
+            Ok(n) => {
+                // A short read drained the socket. The reactor is the only
+                // dispatcher, so no event can slip in between: clearing is safe.
+                if n < scratch.len() {
+                    st.clear_now(Dir::Read);
+                }
+                match &mut framer {
+                    Some(f) => {
+                        f.push(&scratch[..n]);
+                        Got::More
+                    }
+                    None => Got::Data(scratch[..n].to_vec()),
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                st.clear_now(Dir::Read);
+                Got::Blocked
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => Got::More,
+            Err(e) => Got::Failed(e.kind()),
+        }
     }
 }
 
@@ -381,7 +426,8 @@ impl TcpStream {
         if now_passive {
             let _ = send(me, TcpPassive { socket: inner.id });
         }
-        if mode != Active::Off && ready {
+        // Whole packets may wait in the framer even with nothing more to read.
+        if mode != Active::Off && (ready || inner.framed.load(Ordering::Acquire)) {
             inner.io.kick();
         }
         Ok(())
@@ -449,7 +495,8 @@ impl TcpStream {
         // Paused: no delivery can overtake the messages moved here.
         forward(self.inner.id, pid);
         let mut st = self.inner.io.lock();
-        let ready = st.ready & Dir::Read.ready_mask() != 0;
+        let ready =
+            st.ready & Dir::Read.ready_mask() != 0 || self.inner.framed.load(Ordering::Acquire);
         if let Some(p) = state(&mut st) {
             if p.mode == Active::Off && !p.closed {
                 p.mode = paused;

@@ -5,7 +5,10 @@
 //! Active mode ([`TcpStream::set_active`]) delivers a
 //! socket's data to its owner's mailbox instead, as the BEAM's `{active, once}`; the
 //! owner is the process that last called `set_active` (or was named by
-//! [`TcpStream::controlling_process`]).
+//! [`TcpStream::controlling_process`]). A stream can cut its bytes into packets
+//! ([`TcpStream::set_packet`]: length-prefixed or lines, as `{packet, N}` and
+//! `{packet, line}`), read whole with [`TcpStream::read_packet`] or delivered one
+//! message per packet in active mode.
 //!
 //! ```
 //! use std::io::{Read, Write};
@@ -24,7 +27,9 @@
 //! ```
 
 mod active;
+mod framed;
 mod listener;
+mod packet;
 mod socket;
 mod tcp;
 mod udp;
@@ -32,6 +37,7 @@ mod wait;
 
 pub use active::{Active, TcpClosed, TcpData, TcpError, TcpPassive};
 pub use listener::TcpListener;
+pub use packet::{Packet, PacketError};
 pub use socket::SocketId;
 pub use tcp::TcpStream;
 pub use udp::UdpSocket;

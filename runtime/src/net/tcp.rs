@@ -3,12 +3,13 @@
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
-use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use mio::Interest;
 
+use super::packet::Framer;
 use super::socket::SocketId;
 use super::wait::{self, Timeout, current, deadline, io_loop};
 use crate::io::reactor::{Dir, IoHandle};
@@ -60,6 +61,12 @@ pub(crate) struct StreamInner {
     /// Whether active mode is on; written under the registration lock, read by the
     /// passive calls to refuse themselves.
     pub(crate) active: AtomicBool,
+    /// The packet framing and the bytes it holds (see [`super::packet`]); locked
+    /// through [`StreamInner::framer`] only, alone or inside the registration lock.
+    pub(crate) framer: Mutex<Framer>,
+    /// Whether reads must go through the framer (not raw, or bytes buffered): kept
+    /// by the framer guard, read without the lock by the raw fast paths.
+    pub(crate) framed: AtomicBool,
     read_timeout: Timeout,
     write_timeout: Timeout,
 }
@@ -85,6 +92,8 @@ impl TcpStream {
             io,
             id: SocketId::next(),
             active: AtomicBool::new(false),
+            framer: Mutex::default(),
+            framed: AtomicBool::new(false),
             read_timeout: Timeout::default(),
             write_timeout: Timeout::default(),
         };
@@ -213,6 +222,13 @@ impl TcpStream {
         let len = buf.len();
         let inner = &*self.inner;
         inner.check_passive()?;
+        // Bytes a packet read left behind come first.
+        if inner.framed.load(Ordering::Acquire) {
+            let n = inner.framer().take_bytes(buf);
+            if n > 0 || len == 0 {
+                return Ok(n);
+            }
+        }
         // And at every try: active mode may be switched on while this waits.
         let op = || {
             inner.check_passive()?;
@@ -573,8 +589,8 @@ impl StreamInner {
     }
 
     /// Passive calls are refused while active mode delivers the data as messages.
-    fn check_passive(&self) -> io::Result<()> {
-        if self.active.load(std::sync::atomic::Ordering::Acquire) {
+    pub(crate) fn check_passive(&self) -> io::Result<()> {
+        if self.active.load(Ordering::Acquire) {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 "beamlet: read on a socket in active mode (its data arrives as messages)",
