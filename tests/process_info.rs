@@ -1,10 +1,13 @@
-//! Introspection: `processes`, `process_info`, runtime statistics.
+//! Introspection: `processes`, `process_count`, `process_info` (with the spawn site
+//! and the label), runtime statistics.
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use beamlet::{
-    ProcessStatus, Runtime, hibernate, monitor, process_info, processes, receive, receive_timeout,
-    register, self_pid, send, sleep, spawn, spawn_link, trap_exit,
+    Down, Pid, ProcessStatus, Report, ReportKind, ReportSink, Runtime, SpawnOpts, hibernate,
+    monitor, process_count, process_info, processes, receive, receive_timeout, register, self_pid,
+    send, set_label, sleep, spawn, spawn_link, spawn_monitor, spawn_opt, trap_exit,
 };
 
 fn rt() -> Runtime {
@@ -85,4 +88,116 @@ fn dead_pids_have_no_info_and_runtime_stats_add_up() {
     assert_eq!(stats.run_queue_lengths, vec![0, 0]);
     assert!(rt.processes().is_empty());
     let _ = rt.shutdown();
+}
+
+/// Waits for a `()`, so that the process stays alive while it is looked at.
+fn park() {
+    receive::<()>();
+}
+
+#[test]
+fn process_count_is_callable_inside_a_process_and_follows_spawns_and_exits() {
+    let rt = rt();
+    rt.block_on(|| {
+        assert_eq!(process_count(), 1, "the caller counts");
+        let children: Vec<Pid> = (0..10).map(|_| spawn(park).unwrap()).collect();
+        assert_eq!(process_count(), 11);
+        assert_eq!(process_count(), processes().len());
+        for &c in &children {
+            monitor(c);
+            send(c, ()).unwrap();
+        }
+        for _ in &children {
+            receive_timeout::<Down>(Duration::from_secs(20)).expect("a Down");
+        }
+        assert_eq!(process_count(), 1);
+    })
+    .unwrap();
+    assert_eq!(rt.process_count(), 0);
+    let _ = rt.shutdown();
+}
+
+#[test]
+fn process_info_names_the_spawn_site_of_every_spawn_function() {
+    let rt = rt();
+    let outside = rt.spawn(park).unwrap();
+    let outside_line = line!() - 1;
+    let root_line = line!() + 1;
+    rt.block_on(move || {
+        let me = process_info(self_pid())
+            .unwrap()
+            .spawned_at
+            .expect("a site");
+        assert_eq!(
+            (me.file(), me.line()),
+            (file!(), root_line),
+            "block_on's caller"
+        );
+        let plain = spawn(park).unwrap();
+        let plain_line = line!() - 1;
+        let linked = spawn_link(park).unwrap();
+        let linked_line = line!() - 1;
+        let (monitored, _) = spawn_monitor(park).unwrap();
+        let monitored_line = line!() - 1;
+        let (opt, _) = spawn_opt(park, SpawnOpts::default()).unwrap();
+        let opt_line = line!() - 1;
+        for (pid, line) in [
+            (outside, outside_line),
+            (plain, plain_line),
+            (linked, linked_line),
+            (monitored, monitored_line),
+            (opt, opt_line),
+        ] {
+            let site = process_info(pid).unwrap().spawned_at.expect("a site");
+            assert_eq!((site.file(), site.line()), (file!(), line), "{pid}");
+            assert!(site.column() > 1);
+            send(pid, ()).unwrap();
+        }
+    })
+    .unwrap();
+    let _ = rt.shutdown();
+}
+
+#[test]
+fn a_label_shows_in_process_info_and_in_the_crash_report() {
+    let reports: Arc<Mutex<Vec<Report>>> = Arc::default();
+    let sink = reports.clone();
+    let rt = Runtime::builder()
+        .schedulers(2)
+        .reports(ReportSink::custom(move |r| {
+            sink.lock().unwrap().push(r.clone())
+        }))
+        .build()
+        .unwrap();
+    let (pid, line) = rt
+        .block_on(|| {
+            assert_eq!(process_info(self_pid()).unwrap().label, None);
+            let me = self_pid();
+            let line = line!() + 1;
+            let (pid, _) = spawn_monitor(move || {
+                set_label("first");
+                set_label(format!("worker {}", 7)); // replaces the first
+                send(me, ()).unwrap();
+                receive::<()>();
+                panic!("labelled crash");
+            })
+            .unwrap();
+            receive::<()>();
+            let info = process_info(pid).unwrap();
+            assert_eq!(info.label.as_deref(), Some("worker 7"));
+            send(pid, ()).unwrap();
+            receive_timeout::<Down>(Duration::from_secs(20)).expect("a Down");
+            (pid, line)
+        })
+        .unwrap();
+    let _ = rt.shutdown();
+    let reports = reports.lock().unwrap();
+    let r = reports
+        .iter()
+        .find(|r| r.pid == pid)
+        .expect("the crash is reported");
+    assert_eq!(r.kind, ReportKind::ProcessError);
+    assert_eq!(r.get("label"), Some("worker 7"));
+    let site = r.get("spawned_at").expect("the spawn site");
+    assert!(site.starts_with(&format!("{}:{line}:", file!())), "{site}");
 }

@@ -28,6 +28,7 @@ use crate::runtime::Runtime;
 ///     })
 /// }
 /// ```
+#[track_caller]
 pub fn run<F, T>(root: F) -> ExitCode
 where
     F: FnOnce() -> T + Send + 'static,
@@ -48,6 +49,7 @@ impl RuntimeBuilder {
     ///     .run(|| -> Result<(), String> { Err("no config file".into()) });
     /// assert_eq!(format!("{code:?}"), format!("{:?}", ExitCode::FAILURE));
     /// ```
+    #[track_caller]
     pub fn run<F, T>(self, root: F) -> ExitCode
     where
         F: FnOnce() -> T + Send + 'static,

@@ -101,8 +101,10 @@ impl RuntimeHandle {
     /// # Errors
     ///
     /// As [`spawn`](fn@crate::spawn); [`SpawnError::RuntimeGone`] after shutdown.
+    #[track_caller]
     pub fn spawn<F: FnOnce() + Send + 'static>(&self, f: F) -> Result<Pid, SpawnError> {
-        self.shared.spawn(None, Box::new(f), Birth::default())
+        let birth = Birth::at(std::panic::Location::caller());
+        self.shared.spawn(None, Box::new(f), birth)
     }
 
     /// Sends a message to a process (as [`send`](fn@crate::send)).
@@ -132,6 +134,7 @@ impl RuntimeHandle {
     /// assert!(r.unwrap_err().is_panic());
     /// rt.shutdown();
     /// ```
+    #[track_caller]
     pub fn run<F, T>(&self, f: F) -> Result<ProcessJoin<T>, SpawnError>
     where
         F: FnOnce() -> T + Send + 'static,
@@ -146,8 +149,8 @@ impl RuntimeHandle {
         let s = slot.clone();
         let hook = Box::new(move |reason: &ExitReason| finish(&s, reason));
         let birth = Birth {
-            exit_hooks: vec![hook],
-            ..Birth::default()
+            exit_hook: Some(hook),
+            ..Birth::at(std::panic::Location::caller())
         };
         let pid = self.shared.spawn(None, entry, birth)?;
         Ok(ProcessJoin { pid, slot })

@@ -151,7 +151,7 @@ pub use error::{
 pub use exit::{Down, Exit, ExitReason, PanicReason, Term};
 pub use future::{block_on_future, block_on_future_timeout};
 pub use handle::{ProcessJoin, RuntimeHandle};
-pub use info::{process_info, processes};
+pub use info::{process_count, process_info, processes, set_label};
 pub use kernel::info::{ProcessInfo, ProcessStatus};
 pub use limits::{
     DEFAULT_DIRTY_IO, DEFAULT_LONG_SCHEDULE, DEFAULT_MAX_PROCESSES, DEFAULT_MAX_SPARE_THREADS,

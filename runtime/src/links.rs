@@ -227,8 +227,7 @@ fn monitor_as(pid: Pid, name: Option<Arc<str>>) -> MonitorRef {
         let mut relations = me.process().relations();
         relations.monitors.insert(m, pid);
         if let Some(name) = &name {
-            let names = relations.monitor_names.get_or_insert_with(Default::default);
-            names.insert(m, name.clone());
+            relations.rare().monitor_names.insert(m, name.clone());
         }
     }
     let sig = Signal::Monitor {

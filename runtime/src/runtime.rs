@@ -182,8 +182,10 @@ impl Runtime {
     /// assert_eq!(pid.runtime_id(), rt.id());
     /// rt.shutdown();
     /// ```
+    #[track_caller]
     pub fn spawn<F: FnOnce() + Send + 'static>(&self, f: F) -> Result<Pid, SpawnError> {
-        self.shared.spawn(None, Box::new(f), Birth::default())
+        let birth = Birth::at(std::panic::Location::caller());
+        self.shared.spawn(None, Box::new(f), birth)
     }
 
     /// Sends a message to a process from outside the runtime.
@@ -245,7 +247,7 @@ impl Runtime {
 
     /// Number of live processes.
     pub fn process_count(&self) -> usize {
-        self.shared.live.load(Ordering::Acquire)
+        self.shared.process_count()
     }
 
     /// Runtime-wide counters.
@@ -286,6 +288,7 @@ impl Runtime {
     ///
     /// The process's exit reason if it panicked or was killed; `SystemLimit` if it
     /// could not be spawned.
+    #[track_caller]
     pub fn block_on<F, T>(&self, f: F) -> Result<T, ExitReason>
     where
         F: FnOnce() -> T + Send + 'static,

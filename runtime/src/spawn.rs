@@ -6,8 +6,15 @@
 //! priority, its mailbox limit — is set before it can run or be sent to, so the
 //! child can never exit unobserved and no message escapes its limit (see
 //! `kernel::spawn`).
+//!
+//! Every spawn function is `#[track_caller]`: the process records where it was
+//! spawned (file, line and column of the call), for
+//! [`ProcessInfo::spawned_at`](crate::ProcessInfo::spawned_at) and crash reports,
+//! at the cost of one store. A wrapper of its own that spawns should be
+//! `#[track_caller]` too, so that the site is its caller's.
 
 use std::num::NonZeroUsize;
+use std::panic::Location;
 
 use crate::error::SpawnError;
 use crate::kernel::spawn::Birth;
@@ -76,6 +83,7 @@ pub struct SpawnOpts {
 ///
 /// With `link` or `monitor`, when called outside a process (there is nobody to
 /// relate the child to).
+#[track_caller]
 pub fn spawn_opt<F>(f: F, opts: SpawnOpts) -> Result<(Pid, Option<MonitorRef>), SpawnError>
 where
     F: FnOnce() + Send + 'static,
@@ -95,7 +103,8 @@ where
         stack_size: opts
             .stack_size
             .map(|b| NonZeroUsize::MIN.saturating_add(b.saturating_sub(1))),
-        exit_hooks: Vec::new(),
+        exit_hook: None,
+        site: Some(Location::caller()),
     };
     current::spawn(Box::new(f), birth).map(|pid| (pid, monitor))
 }
@@ -126,11 +135,12 @@ where
 /// assert_eq!(n, 42);
 /// rt.shutdown();
 /// ```
+#[track_caller]
 pub fn spawn<F>(f: F) -> Result<Pid, SpawnError>
 where
     F: FnOnce() + Send + 'static,
 {
-    current::spawn(Box::new(f), Birth::default())
+    current::spawn(Box::new(f), Birth::at(Location::caller()))
 }
 
 /// Spawns a process linked to the caller; the link exists before the child runs.
@@ -149,6 +159,7 @@ where
 /// }).unwrap();
 /// rt.shutdown();
 /// ```
+#[track_caller]
 pub fn spawn_link<F: FnOnce() + Send + 'static>(f: F) -> Result<Pid, SpawnError> {
     let opts = SpawnOpts {
         link: true,
@@ -162,6 +173,7 @@ pub fn spawn_link<F: FnOnce() + Send + 'static>(f: F) -> Result<Pid, SpawnError>
 /// # Errors
 ///
 /// As [`spawn`](fn@crate::spawn).
+#[track_caller]
 pub fn spawn_monitor<F: FnOnce() + Send + 'static>(f: F) -> Result<(Pid, MonitorRef), SpawnError> {
     let opts = SpawnOpts {
         monitor: true,
@@ -190,6 +202,7 @@ pub fn spawn_monitor<F: FnOnce() + Send + 'static>(f: F) -> Result<(Pid, Monitor
 /// }).unwrap();
 /// rt.shutdown();
 /// ```
+#[track_caller]
 pub fn spawn_link_monitor<F: FnOnce() + Send + 'static>(
     f: F,
 ) -> Result<(Pid, MonitorRef), SpawnError> {
@@ -219,6 +232,7 @@ pub fn spawn_link_monitor<F: FnOnce() + Send + 'static>(
 /// }).unwrap();
 /// rt.shutdown();
 /// ```
+#[track_caller]
 pub fn spawn_priority<F>(priority: Priority, f: F) -> Result<Pid, SpawnError>
 where
     F: FnOnce() + Send + 'static,
@@ -252,6 +266,7 @@ where
 /// }).unwrap();
 /// rt.shutdown();
 /// ```
+#[track_caller]
 pub fn spawn_limited<F>(limit: MailboxLimit, f: F) -> Result<Pid, SpawnError>
 where
     F: FnOnce() + Send + 'static,
@@ -264,6 +279,7 @@ where
 }
 
 /// `spawn_opt` with `monitor` set: the reference is always there.
+#[track_caller]
 fn spawn_monitored<F>(f: F, opts: SpawnOpts) -> Result<(Pid, MonitorRef), SpawnError>
 where
     F: FnOnce() + Send + 'static,

@@ -32,8 +32,12 @@ pub(crate) fn for_exit(
         Some(call) if !reason.is_orderly() => Some(crash_report(proc, owned, pid, reason, call)),
         Some(_) => None,
         None if matches!(reason, ExitReason::Panic(_) | ExitReason::StackOverflow) => {
-            let name = proc.relations().name.clone();
-            Some(Report::new(ReportKind::ProcessError, pid, reason.clone()).name(name))
+            let (name, label) = {
+                let rel = proc.relations();
+                (rel.name.clone(), rel.label().map(Box::from))
+            };
+            let report = Report::new(ReportKind::ProcessError, pid, reason.clone()).name(name);
+            Some(origin(report, proc, label))
         }
         None => None,
     }
@@ -46,18 +50,18 @@ fn crash_report(
     reason: &ExitReason,
     initial_call: &'static str,
 ) -> Report {
-    let (name, links) = {
+    let (name, label, links) = {
         let rel = proc.relations();
         let mut links: Vec<Pid> = rel.links.iter().copied().collect();
         links.sort_unstable();
-        (rel.name.clone(), links)
+        (rel.name.clone(), rel.label().map(Box::from), links)
     };
     let links = links
         .iter()
         .map(Pid::to_string)
         .collect::<Vec<_>>()
         .join(", ");
-    Report::new(ReportKind::Crash, pid, reason.clone())
+    let report = Report::new(ReportKind::Crash, pid, reason.clone())
         .name(name)
         .field("initial_call", initial_call)
         .field("links", format_args!("[{links}]"))
@@ -65,5 +69,20 @@ fn crash_report(
         .field(
             "trap_exit",
             proc.trap_exit.load(std::sync::atomic::Ordering::Relaxed),
-        )
+        );
+    origin(report, proc, label)
+}
+
+/// Adds where the process came from: its label (if it set one) and its spawn site.
+/// Cheap enough for every report: a clone of a short string and a formatted
+/// location, at a crash only.
+fn origin(report: Report, proc: &Process, label: Option<Box<str>>) -> Report {
+    let report = match label {
+        Some(l) => report.field("label", l),
+        None => report,
+    };
+    match proc.spawn_site() {
+        Some(site) => report.field("spawned_at", site),
+        None => report,
+    }
 }

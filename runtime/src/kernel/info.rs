@@ -2,6 +2,7 @@
 //! they are read from published state, without interrupting the process (its owned
 //! fields are never read; only atomics and its relations' lock).
 
+use std::panic::Location;
 use std::sync::atomic::Ordering;
 
 use super::shared::Shared;
@@ -65,6 +66,15 @@ pub struct ProcessInfo {
     pub scheduler: usize,
     /// Its priority.
     pub priority: Priority,
+    /// Where it was spawned: the file, line and column of the `spawn` call (every
+    /// spawn function is `#[track_caller]`), as `initial_call` names the function on
+    /// the BEAM. A process started through a wrapper that is not `#[track_caller]`
+    /// shows the wrapper's call. `None` only for a process spawned by the runtime
+    /// itself.
+    pub spawned_at: Option<&'static Location<'static>>,
+    /// The label it gave itself with [`set_label`](crate::set_label) (as OTP 27's
+    /// `proc_lib:set_label/1`).
+    pub label: Option<String>,
 }
 
 impl Shared {
@@ -81,6 +91,16 @@ impl Shared {
         let alive = p.serial.load(Ordering::Acquire) == pid.serial
             && !matches!(p.state.load(), FREE | EXITING);
         alive.then_some(len)
+    }
+
+    /// Live processes (as `Runtime::process_count`).
+    pub(crate) fn process_count(&self) -> usize {
+        self.live.load(Ordering::Acquire)
+    }
+
+    /// Sets the label of `p`, the calling process.
+    pub(crate) fn set_label(p: &Process, label: String) {
+        p.relations().rare().label = Some(label.into_boxed_str());
     }
 
     pub(crate) fn processes(&self) -> Vec<Pid> {
@@ -130,6 +150,8 @@ impl Shared {
             trap_exit: p.trap_exit.load(Ordering::Relaxed),
             scheduler: p.last_scheduler.load(Ordering::Relaxed) as usize,
             priority: Priority::from_u8(p.priority.load(Ordering::Relaxed)),
+            spawned_at: p.spawn_site(),
+            label: rel.label().map(str::to_owned),
         })
     }
 }

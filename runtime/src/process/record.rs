@@ -11,8 +11,9 @@
 
 use std::cell::UnsafeCell;
 use std::collections::{HashMap, HashSet};
+use std::panic::Location;
 use std::ptr::NonNull;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::state::{EXITING, FREE, RunState};
@@ -126,6 +127,11 @@ pub(crate) struct Process {
     /// words in `Owned` grew every record by 32 bytes.
     pub(crate) stack_red: std::sync::atomic::AtomicU16,
     pub(crate) stack_check: std::sync::atomic::AtomicU16,
+    /// Where the process was spawned (`#[track_caller]`), null if unknown: set by
+    /// the spawner before the pid is published, read by `process_info` (Relaxed,
+    /// best-effort as the other published fields). A pointer to a `'static`
+    /// location, so that a spawn pays one store.
+    pub(crate) spawn_site: AtomicPtr<Location<'static>>,
     owned: UnsafeCell<Owned>,
 }
 
@@ -165,21 +171,39 @@ pub(crate) struct Relations {
     pub(crate) monitors: HashMap<MonitorRef, Pid, IdBuild>,
     /// Monitors on this process: reference → watcher.
     pub(crate) monitored_by: HashMap<MonitorRef, Pid, IdBuild>,
-    /// The names of the monitors in `monitors` that were set by name, for their
-    /// `Down`. Boxed and rare: a process that never monitors by name pays a word.
-    #[allow(
-        clippy::box_collection,
-        reason = "one word in every process record instead of a map's four"
-    )]
-    pub(crate) monitor_names: Option<Box<HashMap<MonitorRef, Arc<str>, IdBuild>>>,
+    /// What few processes have (monitors by name, a label). Boxed: a process that
+    /// has none pays a word, and the record stays within its 512 bytes (so that
+    /// the exit path's move of the relations stays inline, not a `memcpy` call).
+    pub(crate) rare: Option<Box<Rare>>,
     pub(crate) name: Option<Arc<str>>,
+}
+
+/// The rarely used relations of a process (see `Relations::rare`).
+#[derive(Debug, Default)]
+pub(crate) struct Rare {
+    /// The names of the monitors in `monitors` that were set by name, for their
+    /// `Down`.
+    pub(crate) monitor_names: HashMap<MonitorRef, Arc<str>, IdBuild>,
+    /// The label the process gave itself (`set_label`, as OTP 27's
+    /// `proc_lib:set_label/1`), for `process_info` and reports.
+    pub(crate) label: Option<Box<str>>,
 }
 
 impl Relations {
     /// Forgets a monitor this process holds; its name, if it was set by name.
     pub(crate) fn forget_monitor(&mut self, m: &MonitorRef) -> Option<Option<Arc<str>>> {
         let _pid = self.monitors.remove(m)?;
-        Some(self.monitor_names.as_mut().and_then(|n| n.remove(m)))
+        Some(self.rare.as_mut().and_then(|r| r.monitor_names.remove(m)))
+    }
+
+    /// The rare relations, made on first use.
+    pub(crate) fn rare(&mut self) -> &mut Rare {
+        self.rare.get_or_insert_with(Box::default)
+    }
+
+    /// The label, if the process set one.
+    pub(crate) fn label(&self) -> Option<&str> {
+        self.rare.as_ref()?.label.as_deref()
     }
 }
 
@@ -210,8 +234,23 @@ impl Process {
             stack_class: std::sync::atomic::AtomicU8::new(0),
             stack_red: std::sync::atomic::AtomicU16::new(0),
             stack_check: std::sync::atomic::AtomicU16::new(0),
+            spawn_site: AtomicPtr::new(std::ptr::null_mut()),
             owned: UnsafeCell::new(Owned::new()),
         }
+    }
+
+    /// Where the current occupant was spawned, if known.
+    pub(crate) fn spawn_site(&self) -> Option<&'static Location<'static>> {
+        // SAFETY: the pointer is null or was made from a `&'static Location` in
+        // `set_spawn_site`, so it is valid for ever.
+        unsafe { self.spawn_site.load(Ordering::Relaxed).as_ref() }
+    }
+
+    /// Records where the process being spawned was spawned (the spawner, before
+    /// the pid is published).
+    pub(crate) fn set_spawn_site(&self, site: Option<&'static Location<'static>>) {
+        let ptr = site.map_or(std::ptr::null_mut(), |l| std::ptr::from_ref(l).cast_mut());
+        self.spawn_site.store(ptr, Ordering::Relaxed);
     }
 
     /// The pid of the current occupant.
