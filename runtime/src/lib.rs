@@ -129,6 +129,7 @@ mod time;
 mod dirty;
 mod future;
 pub mod net;
+mod os_signal;
 // L6 facade
 mod builder;
 mod entry;
@@ -160,6 +161,7 @@ pub use limits::{
 };
 pub use links::{demonitor, exit, exit_pid, link, monitor, monitor_name, trap_exit, unlink};
 pub use names::{register, registered, registered_name, send_named, unregister, whereis};
+pub use os_signal::{OsSignal, OsSignalReceived, forward_os_signals};
 pub use pid::{MonitorRef, Pid, Ref};
 pub use preemptible::{Preemptible, PreemptibleIter};
 pub use priority::Priority;

@@ -22,8 +22,9 @@
 //!                stop
 //! the top supervisor exits on its own ──> prep_stop, stop, then by the restart type:
 //!     Temporary: reported │ Transient: reported if Normal, else halt │ Permanent: halt
-//! halt (also stop_system) ──> every running application stopped, newest first;
-//!     await_halt / run return; every other process of the runtime is killed
+//! halt (also stop_system, and SIGTERM/SIGINT after stop_on_signals) ──> every
+//!     running application stopped, newest first; await_halt / run return; every
+//!     other process of the runtime is killed
 //! ```
 //!
 //! # The protocol
@@ -98,6 +99,7 @@
 mod controller;
 mod deps;
 mod master;
+mod signals;
 mod spec;
 
 use std::any::Any;
@@ -112,6 +114,7 @@ use beamlet_runtime::{
 use crate::r#gen::{CallError, StartError, StartOptions};
 use crate::gen_server::{self, ServerRef};
 use controller::{Controller, HaltNotice, NAME, Request, Response};
+pub use signals::stop_on_signals;
 pub use spec::{Application, EnvValue, RestartType};
 use spec::{Callback, Spec};
 
