@@ -47,7 +47,7 @@ fn set_active_in_the_process_the_stream_moved_to_makes_it_the_owner() {
     run(|| {
         let (client, server) = pair();
         let me = self_pid();
-        let handler = spawn(move || {
+        spawn(move || {
             server.set_active(Active::On).unwrap();
             send(me, ()).unwrap();
             send(me, Got(collect(5))).unwrap();
@@ -59,7 +59,6 @@ fn set_active_in_the_process_the_stream_moved_to_makes_it_the_owner() {
         let Got(got) = beamlet::receive_timeout::<Got>(PATIENCE).expect("the handler reports");
         assert_eq!(got, b"hello");
         assert!(!has_data(), "nothing was delivered to the acceptor");
-        let _ = handler;
     });
 }
 
