@@ -13,6 +13,8 @@
 //! cargo run --release --example app_tree
 //! ```
 
+mod common;
+
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -188,6 +190,11 @@ fn start_use_stop() {
 }
 
 fn main() {
+    common::no_args(
+        "app_tree",
+        "app_tree: two applications, `store` depending on `logger`, each a supervision tree:\n\
+         started in dependency order, listed, stopped, then booted as permanent applications.",
+    );
     start_use_stop();
     println!("run logger, store and flaky as permanent applications:");
     let rt = Runtime::builder().build().expect("runtime");

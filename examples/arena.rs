@@ -32,6 +32,8 @@
 //! Statistics travel with the bullets' reports: each region keeps its own counters,
 //! which only it writes, and the root reads them once a second.
 
+mod common;
+
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -41,6 +43,7 @@ use beamlet::otp::dynamic_supervisor::{self, DynamicOptions};
 use beamlet::otp::gen_server::{self, GenServer, Init, NoReply, ServerRef};
 use beamlet::otp::supervisor::ChildSpec;
 use beamlet::{ExitReason, Message, Pid, Runtime, self_pid, send, send_after, spawn};
+use common::cli::Param;
 
 /// Bullet ticks per second.
 const TICKS_PER_SEC: u32 = 30;
@@ -70,15 +73,26 @@ struct Options {
 
 fn options() -> Options {
     let ci = std::env::var_os("BEAMLET_CI").is_some();
-    let args: Vec<u64> = std::env::args()
-        .skip(1)
-        .map(|a| a.replace('_', "").parse().expect("arguments are integers"))
-        .collect();
     let (seconds, bullets) = if ci { (2, 2_000) } else { (20, 100_000) };
+    let [seconds, bullets, schedulers] = common::cli::ints(
+        "arena",
+        "arena: a game server where every player and every bullet is a process.\n\n\
+         Environment: BEAMLET_CI=1 makes the defaults 2 s and 2,000 bullets.",
+        [
+            Param::new("SECONDS", seconds, "how long the game runs").min(1),
+            Param::new("BULLETS", bullets, "bullets in flight to aim for").min(1),
+            Param::new(
+                "SCHEDULERS",
+                0,
+                "scheduler threads, 0 for one per available core",
+            ),
+        ],
+        false,
+    );
     Options {
-        seconds: args.first().copied().unwrap_or(seconds).max(1),
-        bullets: args.get(1).copied().unwrap_or(bullets).max(1),
-        schedulers: args.get(2).map_or(0, |&s| s as usize),
+        seconds,
+        bullets,
+        schedulers: schedulers as usize,
     }
 }
 

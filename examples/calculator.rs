@@ -6,6 +6,8 @@
 //! cargo run --release --example calculator
 //! ```
 
+mod common;
+
 use std::time::Duration;
 
 use beamlet::otp::gen_server::{self, CallReply, From, GenServer, Init, NoReply};
@@ -168,6 +170,11 @@ fn as_gen_server() {
 }
 
 fn main() {
+    common::no_args(
+        "calculator",
+        "calculator: a server loop written by hand with spawn, send and receive, then the same\n\
+         server as a GenServer.",
+    );
     let rt = Runtime::builder().build().expect("runtime");
     rt.block_on(|| {
         by_hand();

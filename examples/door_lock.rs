@@ -17,6 +17,8 @@
 //! cargo run --release --example door_lock
 //! ```
 
+mod common;
+
 use std::time::Duration;
 
 use beamlet::otp::gen_statem::{
@@ -181,6 +183,11 @@ fn state(lock: MachineRef<CodeLock>) -> String {
 }
 
 fn main() {
+    common::no_args(
+        "door_lock",
+        "door_lock: the gen_statem docs' code lock as a GenStateMachine, one function per state.\n\n\
+         Environment: BEAMLET_CI=1 shortens the timeouts.",
+    );
     let ci = std::env::var("BEAMLET_CI").is_ok_and(|v| v == "1");
     let open_time = Duration::from_millis(if ci { 100 } else { 400 });
     let rt = Runtime::builder().build().expect("runtime");

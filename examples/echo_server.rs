@@ -17,11 +17,14 @@
 //! that each gets back exactly what it sent, prints a summary and exits with status 0
 //! (1 if anything went wrong).
 
+mod common;
+
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use beamlet::net::{TcpListener, TcpStream};
 use beamlet::{Runtime, receive_timeout, self_pid, send, spawn};
+use common::cli::Param;
 
 /// Clients of the self-test, and messages each sends.
 const CLIENTS: usize = 10;
@@ -32,14 +35,20 @@ const PATIENCE: Duration = Duration::from_secs(10);
 
 fn main() {
     let ci = std::env::var("BEAMLET_CI").is_ok_and(|v| v == "1");
-    let port = match std::env::args().nth(1) {
-        Some(p) => p.parse::<u16>().unwrap_or_else(|_| {
-            eprintln!("usage: echo_server [PORT]  (got {p:?})");
-            std::process::exit(2)
-        }),
-        None if ci => 0,
-        None => 7878,
-    };
+    let [port] = common::cli::ints(
+        "echo_server",
+        "echo_server: a TCP echo server on 127.0.0.1, a process per connection\n\
+         (try: nc 127.0.0.1 7878).\n\n\
+         Environment: BEAMLET_CI=1 runs a self-test against the server instead, then exits.",
+        [Param::new(
+            "PORT",
+            if ci { 0 } else { 7878 },
+            "the port (0: any free one)",
+        )
+        .max(65535)],
+        false,
+    );
+    let port = u16::try_from(port).expect("PORT is at most 65535");
     let rt = Runtime::builder().build().unwrap_or_else(|e| {
         eprintln!("echo_server: cannot start the runtime: {e}");
         std::process::exit(1)

@@ -16,6 +16,8 @@
 //! cargo run --release --example egg_timer
 //! ```
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
@@ -145,6 +147,11 @@ fn ms(n: u64) -> Duration {
 }
 
 fn main() {
+    common::no_args(
+        "egg_timer",
+        "egg_timer: named alarms kept in a GenServer, each fired by send_after.\n\n\
+         Environment: BEAMLET_CI=1 shortens the timers.",
+    );
     let rt = Runtime::builder().build().expect("runtime");
     rt.block_on(|| {
         let me = self_pid();

@@ -15,6 +15,8 @@
 //! cargo run --release --example event_log
 //! ```
 
+mod common;
+
 use beamlet::otp::gen_event::{
     self, CallHandled, EventHandler, EventManager, Handled, HandlerExit, HandlerId, Init, Previous,
     Removal, SwapTo,
@@ -133,6 +135,10 @@ fn error(log: EventManager<Log>, s: &str) {
 }
 
 fn main() {
+    common::no_args(
+        "event_log",
+        "event_log: an event log as a GenEvent manager with console and counting handlers.",
+    );
     let rt = Runtime::builder().build().expect("runtime");
     rt.block_on(|| {
         let console = HandlerId::<Console>::new();

@@ -9,6 +9,8 @@
 //! cargo run --release --example kv_store
 //! ```
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -94,6 +96,10 @@ fn get(kv: ServerRef<KvStore>, k: &str) -> Option<String> {
 }
 
 fn main() {
+    common::no_args(
+        "kv_store",
+        "kv_store: a key-value store as a GenServer (calls and casts).",
+    );
     let rt = Runtime::builder().build().expect("runtime");
     rt.block_on(|| {
         println!("1. start the store, registered as \"kv\"");

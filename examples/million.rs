@@ -14,10 +14,15 @@
 //! With `hibernate`, each server hibernates between requests: it holds no stack while
 //! it waits, which is where most of an idle process's memory goes.
 
+mod common;
+
 use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
 
-use beamlet::{Pid, Runtime, hibernate, receive, self_pid, send, spawn};
+use beamlet::{
+    DEFAULT_MAX_PROCESSES, MAX_PROCESSES, Pid, Runtime, hibernate, receive, self_pid, send, spawn,
+};
+use common::cli::{Param, Spec, Switch};
 
 /// A request to a server: reply to `from` with the counter plus `add`.
 struct Bump {
@@ -62,18 +67,35 @@ struct Options {
 }
 
 fn options() -> Options {
-    let args: Vec<String> = std::env::args().skip(1).collect();
     let ci = std::env::var_os("BEAMLET_CI").is_some();
-    let n =
-        args.first()
-            .and_then(|a| a.parse().ok())
-            .unwrap_or(if ci { 20_000 } else { 1_000_000 });
-    let schedulers = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(0);
-    let hibernate = args.iter().any(|a| a == "hibernate");
+    let params = [
+        Param::new("N", if ci { 20_000 } else { 1_000_000 }, "processes")
+            .min(1)
+            .max(MAX_PROCESSES as u64 - 1),
+        Param::new(
+            "SCHEDULERS",
+            0,
+            "scheduler threads, 0 for one per available core",
+        ),
+    ];
+    let switches = [Switch {
+        name: "hibernate",
+        help: "servers hibernate between requests (also the bare word `hibernate`)",
+    }];
+    let parsed = Spec {
+        name: "million",
+        about: "million: N tiny stateful servers: spawn them, message every one, memory per\n\
+                process, then stop them all.\n\n\
+                Environment: BEAMLET_CI=1 makes the default N 20,000.",
+        params: &params,
+        switches: &switches,
+        bench: false,
+    }
+    .parse();
     Options {
-        n,
-        schedulers,
-        hibernate,
+        n: parsed.values[0] as usize,
+        schedulers: parsed.values[1] as usize,
+        hibernate: parsed.switches[0],
     }
 }
 
@@ -118,7 +140,8 @@ fn progress(label: &str, done: usize, total: usize, started: Instant) {
 
 fn main() {
     let opts = options();
-    let mut builder = Runtime::builder();
+    // The servers and the root: past the default limit, raise it to fit.
+    let mut builder = Runtime::builder().max_processes((opts.n + 1).max(DEFAULT_MAX_PROCESSES));
     if opts.schedulers > 0 {
         builder = builder.schedulers(opts.schedulers);
     }

@@ -5,6 +5,8 @@
 //! cargo run --release --example ping_pong
 //! ```
 
+mod common;
+
 use std::time::{Duration, Instant};
 
 use beamlet::{Pid, Runtime, receive, self_pid, send, spawn};
@@ -57,6 +59,11 @@ fn rally(max: u32, quiet: bool) -> u32 {
 }
 
 fn main() {
+    common::no_args(
+        "ping_pong",
+        "ping_pong: two processes batting a ball, then how many round trips a pair makes in a second.\n\n\
+         Environment: BEAMLET_CI=1 counts for 100 ms instead of 1 s.",
+    );
     let ci = std::env::var_os("BEAMLET_CI").is_some();
     let rt = Runtime::builder().build().expect("runtime");
     rt.block_on(move || {

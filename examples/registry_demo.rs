@@ -11,6 +11,8 @@
 //!
 //! Run with `cargo run --example registry_demo`.
 
+mod common;
+
 use std::time::Duration;
 
 use beamlet::otp::registry::{Keys, Registry};
@@ -32,6 +34,10 @@ struct News {
 const WAIT: Duration = Duration::from_secs(5);
 
 fn main() {
+    common::no_args(
+        "registry_demo",
+        "registry_demo: topic pub/sub through a duplicate-key Registry.",
+    );
     let rt = Runtime::builder().build().expect("a runtime");
     rt.block_on(run).expect("the demo ran");
     let _ = rt.shutdown();

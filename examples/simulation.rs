@@ -17,6 +17,8 @@
 //! cargo run --release --example simulation
 //! ```
 
+mod common;
+
 use std::time::{Duration, Instant};
 
 use beamlet::otp::gen_server::{self, CallReply, From, GenServer, Init, NoReply};
@@ -81,6 +83,11 @@ fn scenario(seed: u64) -> (u64, Duration) {
 }
 
 fn main() {
+    common::no_args(
+        "simulation",
+        "simulation: a lost-update race found by trying seeds in simulation mode, then replayed.\n\n\
+         Environment: BEAMLET_CI=1 tries fewer seeds.",
+    );
     let seeds = if std::env::var_os("BEAMLET_CI").is_some() {
         50
     } else {

@@ -10,6 +10,8 @@
 //! cargo run --release --example stack
 //! ```
 
+mod common;
+
 use std::time::Duration;
 
 use beamlet::otp::gen_server::{
@@ -65,6 +67,10 @@ fn wait_restart(old: ServerRef<Stack>) {
 }
 
 fn main() {
+    common::no_args(
+        "stack",
+        "stack: a stack as a GenServer under a supervisor: push is a cast, pop a call.",
+    );
     let rt = Runtime::builder().build().expect("runtime");
     rt.block_on(|| {
         println!("1. a supervisor starts the stack with [\"hello\"]");

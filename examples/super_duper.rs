@@ -13,6 +13,8 @@
 //! cargo run --release --example super_duper
 //! ```
 
+mod common;
+
 use std::time::Duration;
 
 use beamlet::otp::dynamic_supervisor::{self, DynamicOptions};
@@ -166,6 +168,11 @@ fn dynamic() {
 }
 
 fn main() {
+    common::no_args(
+        "super_duper",
+        "super_duper: character servers under each supervisor strategy, then a DynamicSupervisor\n\
+         adding and removing them.",
+    );
     let rt = Runtime::builder().build().expect("runtime");
     rt.block_on(|| {
         for strategy in [

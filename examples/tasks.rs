@@ -10,6 +10,8 @@
 //! cargo run --release --example tasks
 //! ```
 
+mod common;
+
 use std::time::{Duration, Instant};
 
 use beamlet::otp::agent::Agent;
@@ -17,6 +19,7 @@ use beamlet::otp::task::{self, StreamOptions, Supervisor};
 use beamlet::{Runtime, sleep};
 
 fn main() {
+    common::no_args("tasks", "tasks: Elixir's Task and Agent, step by step.");
     let rt = Runtime::builder().build().expect("runtime builds");
     let outcome = rt.block_on(|| {
         async_and_await();

@@ -19,7 +19,9 @@ use beamlet::ExitReason;
 use beamlet::otp::gen_event::{
     self, CallHandled, EventHandler, EventManager, Handled, HandlerId, Init, Removal,
 };
-use beamlet_benches::{Report, Timed, arg, expect_ok, fail, fixed, runtime, shutdown};
+use beamlet_benches::{
+    Param, Report, SCHEDULERS, Timed, args, expect_ok, fail, fixed, runtime, shutdown,
+};
 
 /// Counts events.
 struct Counter(u64);
@@ -48,10 +50,17 @@ impl EventHandler<u64> for Counter {
 }
 
 fn main() {
-    let h = arg(0, "H", 100).max(1);
-    let e = arg(1, "E", 100_000).max(1);
-    let sync = arg(2, "SYNC", 1000).max(1);
-    let rt = runtime(arg(3, "SCHEDULERS", 0));
+    let [h, e, sync, schedulers] = args(
+        "event_fanout",
+        "event_fanout: E events notified to a GenEvent manager with H counting handlers.",
+        [
+            Param::new("H", 100, "handlers").min(1),
+            Param::new("E", 100_000, "events").min(1),
+            Param::new("SYNC", 1000, "every SYNC-th event is a sync_notify").min(1),
+            SCHEDULERS,
+        ],
+    );
+    let rt = runtime(schedulers);
     let t = expect_ok(rt.block_on(move || run(h, e, sync)));
     shutdown(rt);
     let secs = t.elapsed.as_secs_f64().max(1e-9);

@@ -19,17 +19,25 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use beamlet::{receive, reduce, self_pid, send, sleep, spawn, yield_now};
-use beamlet_benches::{Report, arg, expect_ok, fail, fixed, runtime, shutdown};
+use beamlet_benches::{Param, Report, SCHEDULERS, args, expect_ok, fail, fixed, runtime, shutdown};
 
 /// The ticker's nap.
 const NAP: Duration = Duration::from_millis(1);
 
 fn main() {
-    let h = arg(0, "H", 8);
-    let ms = arg(1, "MS", 2000);
-    let y = arg(2, "Y", 0) != 0;
-    let pay = arg(3, "PAY", 1) != 0;
-    let rt = runtime(arg(4, "SCHEDULERS", 0));
+    let [h, ms, y, pay, schedulers] = args(
+        "fairness",
+        "fairness: how late a 1 ms ticker wakes while H hogs keep every scheduler busy.",
+        [
+            Param::new("H", 8, "hog processes"),
+            Param::new("MS", 2000, "how long the ticker runs, in ms"),
+            Param::new("Y", 0, "1: the ticker yields once after each wake-up").max(1),
+            Param::new("PAY", 1, "1: hogs call reduce(1) each iteration; 0: never").max(1),
+            SCHEDULERS,
+        ],
+    );
+    let (y, pay) = (y != 0, pay != 0);
+    let rt = runtime(schedulers);
     let start = Instant::now();
     let mut late = expect_ok(rt.block_on(move || run(h, ms, y, pay)));
     let elapsed = start.elapsed();

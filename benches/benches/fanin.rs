@@ -13,12 +13,21 @@
 use std::time::Instant;
 
 use beamlet::{Pid, receive, self_pid, send, spawn};
-use beamlet_benches::{Report, Timed, arg, expect_ok, fail, fixed, runtime, shutdown};
+use beamlet_benches::{
+    Param, Report, SCHEDULERS, Timed, args, expect_ok, fail, fixed, runtime, shutdown,
+};
 
 fn main() {
-    let k = arg(0, "K", 1_000);
-    let l = arg(1, "L", 1_000);
-    let rt = runtime(arg(2, "SCHEDULERS", 0));
+    let [k, l, schedulers] = args(
+        "fanin",
+        "fanin: K senders each sending L messages to one receiver.",
+        [
+            Param::new("K", 1_000, "sender processes"),
+            Param::new("L", 1_000, "messages per sender"),
+            SCHEDULERS,
+        ],
+    );
+    let rt = runtime(schedulers);
     let t = expect_ok(rt.block_on(move || run(k, l)));
     shutdown(rt);
     let rate = (k * l) as f64 / t.elapsed.as_secs_f64().max(1e-9);

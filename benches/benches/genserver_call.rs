@@ -41,7 +41,10 @@ impl GenServer for Counter {
 }
 
 fn main() {
-    calls::main::<Handle>("genserver_call");
+    calls::main::<Handle>(
+        "genserver_call",
+        "genserver_call: C clients making M synchronous calls in total to one counter GenServer.",
+    );
 }
 
 /// The benchmark's handle on the counter.

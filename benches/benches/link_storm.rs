@@ -13,11 +13,15 @@
 use std::time::{Duration, Instant};
 
 use beamlet::{ExitReason, Pid, exit_pid, receive, self_pid, send, spawn, spawn_link};
-use beamlet_benches::{Report, Timed, arg, expect_ok, fail, runtime, shutdown};
+use beamlet_benches::{Param, Report, SCHEDULERS, Timed, args, expect_ok, fail, runtime, shutdown};
 
 fn main() {
-    let n = arg(0, "N", 100_000);
-    let rt = runtime(arg(1, "SCHEDULERS", 0));
+    let [n, schedulers] = args(
+        "link_storm",
+        "link_storm: N processes linked to one head; kill the head, time until all are dead.",
+        [Param::new("N", 100_000, "linked processes"), SCHEDULERS],
+    );
+    let rt = runtime(schedulers);
     let head = expect_ok(rt.block_on(move || build(n)));
     let t = Instant::now();
     expect_ok(rt.block_on(move || exit_pid(head, ExitReason::Kill)));

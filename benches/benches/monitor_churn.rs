@@ -11,11 +11,20 @@
 use std::time::Instant;
 
 use beamlet::{ExitReason, demonitor, exit_pid, monitor, receive, spawn};
-use beamlet_benches::{Report, Timed, arg, expect_ok, fail, fixed, ns_per, runtime, shutdown};
+use beamlet_benches::{
+    Param, Report, SCHEDULERS, Timed, args, expect_ok, fail, fixed, ns_per, runtime, shutdown,
+};
 
 fn main() {
-    let n = arg(0, "N", 1_000_000);
-    let rt = runtime(arg(1, "SCHEDULERS", 0));
+    let [n, schedulers] = args(
+        "monitor_churn",
+        "monitor_churn: N monitor + demonitor(flush) pairs on one live process.",
+        [
+            Param::new("N", 1_000_000, "monitor/demonitor pairs"),
+            SCHEDULERS,
+        ],
+    );
+    let rt = runtime(schedulers);
     let t = expect_ok(rt.block_on(move || run(n)));
     shutdown(rt);
     Report::new("monitor_churn", n, t.elapsed)

@@ -27,7 +27,9 @@ use beamlet::{
     Alias, Down, ExitReason, MailboxLimit, OverflowPolicy, Pid, SendError, alias,
     message_queue_len, monitor, receive, receive_any, self_pid, send, spawn, spawn_limited,
 };
-use beamlet_benches::{Report, Timed, arg, expect_ok, fail, hwm_kib, runtime, shutdown};
+use beamlet_benches::{
+    Param, Report, SCHEDULERS, Timed, args, expect_ok, fail, hwm_kib, runtime, shutdown,
+};
 
 /// A message of 64 bytes.
 type Payload = [u64; 8];
@@ -64,12 +66,35 @@ struct Outcome {
 }
 
 fn main() {
-    let policy = arg(0, "POLICY", 1);
-    let p = arg(1, "P", 8);
-    let m = arg(2, "M", 50_000);
-    let max = arg(3, "MAX", 1_000) as usize;
-    let work = arg(4, "WORK", 500);
-    let rt = runtime(arg(5, "SCHEDULERS", 0));
+    let [policy, p, m, max, work, schedulers] = args(
+        "overload",
+        "overload: P producers flooding one slow consumer, under a back-pressure POLICY.",
+        [
+            Param::new(
+                "POLICY",
+                1,
+                "0 unbounded, 1 DropNewest, 2 DropOldest, 3 Kill, 4 CastGate",
+            )
+            .max(4),
+            Param::new("P", 8, "producer processes"),
+            Param::new("M", 50_000, "messages per producer"),
+            Param::new(
+                "MAX",
+                1_000,
+                "the mailbox limit (POLICY 4: the gate's threshold)",
+            )
+            .min(1)
+            .max(u32::MAX as u64),
+            Param::new(
+                "WORK",
+                500,
+                "loop iterations the consumer spends per message",
+            ),
+            SCHEDULERS,
+        ],
+    );
+    let max = max as usize;
+    let rt = runtime(schedulers);
     let stats = Arc::new(Stats::default());
     let st = stats.clone();
     let out = expect_ok(rt.block_on(move || match policy {

@@ -13,7 +13,9 @@
 use std::time::Instant;
 
 use beamlet::{Pid, receive, self_pid, send, spawn};
-use beamlet_benches::{Report, Timed, arg, expect_ok, fail, fixed, ns_per, runtime, shutdown};
+use beamlet_benches::{
+    Param, Report, SCHEDULERS, Timed, args, expect_ok, fail, fixed, ns_per, runtime, shutdown,
+};
 
 /// Untimed round trips played first.
 const WARMUP: u64 = 10_000;
@@ -30,8 +32,12 @@ enum Ping {
 struct Pong;
 
 fn main() {
-    let m = arg(0, "M", 1_000_000);
-    let rt = runtime(arg(1, "SCHEDULERS", 0));
+    let [m, schedulers] = args(
+        "pingpong",
+        "pingpong: M round trips between two processes (after 10,000 untimed ones).",
+        [Param::new("M", 1_000_000, "round trips"), SCHEDULERS],
+    );
+    let rt = runtime(schedulers);
     let t = expect_ok(rt.block_on(move || run(m)));
     shutdown(rt);
     Report::new("pingpong", m, t.elapsed)

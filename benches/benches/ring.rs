@@ -15,7 +15,9 @@
 use std::time::Instant;
 
 use beamlet::{Pid, receive, self_pid, send, spawn};
-use beamlet_benches::{Report, Timed, arg, expect_ok, fail, fixed, ns_per, runtime, shutdown};
+use beamlet_benches::{
+    Param, Report, SCHEDULERS, Timed, args, expect_ok, fail, fixed, ns_per, runtime, shutdown,
+};
 
 /// What ring members receive once they know their successor.
 enum Msg {
@@ -29,9 +31,16 @@ enum Msg {
 struct Done;
 
 fn main() {
-    let n = arg(0, "N", 10_000).max(1);
-    let m = arg(1, "M", 100);
-    let rt = runtime(arg(2, "SCHEDULERS", 0));
+    let [n, m, schedulers] = args(
+        "ring",
+        "ring: a token passed M times round a ring of N processes.",
+        [
+            Param::new("N", 10_000, "processes in the ring").min(1),
+            Param::new("M", 100, "times the token goes round"),
+            SCHEDULERS,
+        ],
+    );
+    let rt = runtime(schedulers);
     let hops = n * m;
     let t = expect_ok(rt.block_on(move || run(n, hops)));
     shutdown(rt);

@@ -18,18 +18,27 @@ use std::time::Instant;
 
 use beamlet::{DEFAULT_MAX_PROCESSES, Pid, Runtime, receive, self_pid, send, spawn};
 use beamlet_benches::{
-    Report, Timed, arg, expect_ok, fail, fixed, hwm_kib, shutdown, with_schedulers,
+    Param, Report, SCHEDULERS, Timed, args, expect_ok, fail, fixed, hwm_kib, shutdown,
+    with_schedulers,
 };
 
 /// Children per inner node.
 const WIDTH: u64 = 10;
 
 fn main() {
-    let n = arg(0, "N", 1_000_000);
+    let [n, schedulers] = args(
+        "skynet",
+        "skynet: a tree of processes, 10 children each, summing the numbers of N leaves.",
+        [
+            Param::new("N", 1_000_000, "leaves, a power of ten"),
+            SCHEDULERS,
+        ],
+    );
     if !is_power_of_ten(n) {
-        fail(format_args!("N must be a power of ten, got {n}"));
+        eprintln!("skynet: N must be a power of ten, got {n} (see --help)");
+        std::process::exit(2);
     }
-    let rt = runtime_for(n, arg(1, "SCHEDULERS", 0));
+    let rt = runtime_for(n, schedulers);
     let (sum, t) = expect_ok(rt.block_on(move || run(n)));
     let hwm = hwm_kib();
     shutdown(rt);

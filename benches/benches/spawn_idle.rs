@@ -25,8 +25,8 @@ use std::time::{Duration, Instant};
 
 use beamlet::{Pid, Runtime, hibernate, receive, self_pid, send, sleep, spawn, yield_now};
 use beamlet_benches::{
-    Report, arg, expect_ok, fail, fixed, ns_per, pte_kib, rss_kib, runtime, shutdown,
-    with_schedulers,
+    Param, Report, SCHEDULERS, args, expect_ok, fail, fixed, ns_per, pte_kib, rss_kib, runtime,
+    shutdown, with_schedulers,
 };
 
 /// How long the root sleeps after all processes started, before reading the RSS.
@@ -46,17 +46,32 @@ struct Measured {
 }
 
 fn main() {
-    let n = arg(0, "N", 1_000_000);
-    let hib = arg(1, "HIB", 0) != 0;
-    let stack_kib = arg(3, "STACK_KIB", 0) as usize;
+    let [n, hib, schedulers, stack_kib] = args(
+        "spawn_idle",
+        "spawn_idle: spawn N processes that block in receive; memory per idle process; wake them all.",
+        [
+            Param::new("N", 1_000_000, "processes"),
+            Param::new(
+                "HIB",
+                0,
+                "1: the processes hibernate and receive in the continuation",
+            )
+            .max(1),
+            SCHEDULERS,
+            Param::new(
+                "STACK_KIB",
+                0,
+                "the runtime's stack_size in KiB (0: the default)",
+            )
+            .max(u32::MAX as u64),
+        ],
+    );
+    let (hib, stack_kib) = (hib != 0, stack_kib as usize);
     let rt = Arc::new(match stack_kib {
-        0 => runtime(arg(2, "SCHEDULERS", 0)),
-        k => with_schedulers(
-            Runtime::builder().stack_size(k * 1024),
-            arg(2, "SCHEDULERS", 0),
-        )
-        .build()
-        .unwrap_or_else(|e| fail(format_args!("building the runtime: {e}"))),
+        0 => runtime(schedulers),
+        k => with_schedulers(Runtime::builder().stack_size(k * 1024), schedulers)
+            .build()
+            .unwrap_or_else(|e| fail(format_args!("building the runtime: {e}"))),
     });
     let handle = rt.clone();
     let m = expect_ok(rt.block_on(move || measure(&handle, n, hib)));

@@ -19,18 +19,31 @@ use std::time::{Duration, Instant};
 
 use beamlet::{Down, Pid, Runtime, receive, reduce, self_pid, send, sleep, spawn_monitor};
 use beamlet_benches::{
-    Report, arg, expect_ok, fail, fixed, hwm_kib, ns_per, rss_kib, shutdown, with_schedulers,
+    Param, Report, SCHEDULERS, args, expect_ok, fail, fixed, hwm_kib, ns_per, rss_kib, shutdown,
+    with_schedulers,
 };
 
 /// How long the root sleeps after the last exit, before reading the RSS.
 const SETTLE: Duration = Duration::from_millis(200);
 
 fn main() {
-    let n = arg(0, "N", 10_000);
-    let c = arg(1, "C", 1_000).max(1);
-    let kib = arg(2, "KIB", 200);
-    let mut builder = with_schedulers(Runtime::builder(), arg(3, "SCHEDULERS", 0));
-    let stack_kib = arg(4, "STACK_KIB", 0);
+    let [n, c, kib, schedulers, stack_kib] = args(
+        "stack_reuse",
+        "stack_reuse: N processes, C at a time, each KIB deep in 1 KiB frames; the RSS kept after.",
+        [
+            Param::new("N", 10_000, "processes in all"),
+            Param::new("C", 1_000, "processes alive at a time (a wave)").min(1),
+            Param::new("KIB", 200, "stack depth of each, in 1 KiB frames"),
+            SCHEDULERS,
+            Param::new(
+                "STACK_KIB",
+                0,
+                "the runtime's stack_size in KiB (0: the default)",
+            )
+            .max(u32::MAX as u64),
+        ],
+    );
+    let mut builder = with_schedulers(Runtime::builder(), schedulers);
     if stack_kib > 0 {
         builder = builder.stack_size(stack_kib as usize * 1024);
     }

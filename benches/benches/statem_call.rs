@@ -58,7 +58,10 @@ impl GenStateMachine for Counter {
 }
 
 fn main() {
-    calls::main::<Handle>("statem_call");
+    calls::main::<Handle>(
+        "statem_call",
+        "statem_call: C clients making M synchronous calls in total to one counter GenStateMachine.",
+    );
 }
 
 /// The benchmark's handle on the counter.

@@ -27,7 +27,9 @@ use beamlet::otp::ServerRef;
 use beamlet::otp::gen_server;
 use beamlet::otp::supervisor::{self, ChildSpec, Supervisor, SupervisorFlags};
 use beamlet::{ExitReason, Pid, ReportSink, Runtime, receive, self_pid, send, spawn_link, unlink};
-use beamlet_benches::{Report, Timed, arg, expect_ok, fail, fixed, shutdown, with_schedulers};
+use beamlet_benches::{
+    Param, Report, SCHEDULERS, Timed, args, expect_ok, fail, fixed, shutdown, with_schedulers,
+};
 
 /// Untimed restarts played first.
 const WARMUP: u64 = 1_000;
@@ -39,13 +41,21 @@ struct Up(Pid);
 struct Crash;
 
 fn main() {
-    let n = arg(0, "N", 10_000);
-    let r = arg(1, "R", 10_000).max(1);
-    let sink = match arg(3, "REPORTS", 0) {
+    let [n, r, schedulers, reports] = args(
+        "supervisor_restart",
+        "supervisor_restart: R restarts of a crashing child beside N idle siblings.",
+        [
+            Param::new("N", 10_000, "idle children beside the crasher"),
+            Param::new("R", 10_000, "timed restarts").min(1),
+            SCHEDULERS,
+            Param::new("REPORTS", 0, "1: write the crash reports to stderr; 0: off").max(1),
+        ],
+    );
+    let sink = match reports {
         0 => ReportSink::Off,
         _ => ReportSink::Auto,
     };
-    let builder = with_schedulers(Runtime::builder(), arg(2, "SCHEDULERS", 0)).reports(sink);
+    let builder = with_schedulers(Runtime::builder(), schedulers).reports(sink);
     let rt = builder
         .build()
         .unwrap_or_else(|e| fail(format_args!("building the runtime: {e}")));

@@ -15,12 +15,21 @@
 use std::time::Instant;
 
 use beamlet::otp::task::{self, Task};
-use beamlet_benches::{Report, Timed, arg, expect_ok, fail, fixed, ns_per, runtime, shutdown};
+use beamlet_benches::{
+    Param, Report, SCHEDULERS, Timed, args, expect_ok, fail, fixed, ns_per, runtime, shutdown,
+};
 
 fn main() {
-    let n = arg(0, "N", 1_000_000);
-    let b = arg(1, "B", 1).max(1);
-    let rt = runtime(arg(2, "SCHEDULERS", 0));
+    let [n, b, schedulers] = args(
+        "task_await",
+        "task_await: N tasks spawned and awaited, in rounds of B.",
+        [
+            Param::new("N", 1_000_000, "tasks"),
+            Param::new("B", 1, "tasks per round (1: one at a time)").min(1),
+            SCHEDULERS,
+        ],
+    );
+    let rt = runtime(schedulers);
     let t = expect_ok(rt.block_on(move || run(n, b)));
     shutdown(rt);
     let rate = n as f64 / t.elapsed.as_secs_f64().max(1e-9);

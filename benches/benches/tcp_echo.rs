@@ -23,7 +23,9 @@ use std::time::Instant;
 
 use beamlet::net::{TcpListener, TcpStream};
 use beamlet::{ExitReason, Pid, Runtime, exit_pid, receive, self_pid, send, spawn};
-use beamlet_benches::{Report, Timed, arg, expect_ok, fail, fixed, runtime, shutdown};
+use beamlet_benches::{
+    Param, Report, SCHEDULERS, Timed, args, expect_ok, fail, fixed, runtime, shutdown,
+};
 
 /// Bytes per message.
 const SIZE: usize = 64;
@@ -45,9 +47,16 @@ struct Measured {
 }
 
 fn main() {
-    let c = arg(0, "C", 1000);
-    let m = arg(1, "M", 100);
-    let rt = Arc::new(runtime(arg(2, "SCHEDULERS", 0)));
+    let [c, m, schedulers] = args(
+        "tcp_echo",
+        "tcp_echo: C clients each making M round trips of 64 bytes to a loopback echo server.",
+        [
+            Param::new("C", 1000, "client processes (connections)").min(1),
+            Param::new("M", 100, "round trips per client").min(1),
+            SCHEDULERS,
+        ],
+    );
+    let rt = Arc::new(runtime(schedulers));
     let handle = rt.clone();
     let mut r = expect_ok(rt.block_on(move || run(&handle, c, m)));
     let rt = Arc::try_unwrap(rt).unwrap_or_else(|_| fail("the runtime is still shared"));

@@ -25,7 +25,9 @@ use std::time::{Duration, Instant};
 
 use beamlet::net::{TcpListener, TcpStream};
 use beamlet::{ExitReason, Runtime, exit_pid, sleep, spawn, yield_now};
-use beamlet_benches::{Report, arg, expect_ok, fail, fixed, ns_per, rss_kib, runtime, shutdown};
+use beamlet_benches::{
+    Param, Report, SCHEDULERS, args, expect_ok, fail, fixed, ns_per, rss_kib, runtime, shutdown,
+};
 
 /// How long the root sleeps after all connections are idle, before reading the RSS.
 const SETTLE: Duration = Duration::from_millis(200);
@@ -42,8 +44,15 @@ struct Measured {
 }
 
 fn main() {
-    let n = arg(0, "N", 9000);
-    let rt = Arc::new(runtime(arg(1, "SCHEDULERS", 0)));
+    let [n, schedulers] = args(
+        "tcp_idle",
+        "tcp_idle: N idle loopback connections, a server process blocked in read on each.",
+        [
+            Param::new("N", 9000, "connections (needs about 2N file descriptors)"),
+            SCHEDULERS,
+        ],
+    );
+    let rt = Arc::new(runtime(schedulers));
     let handle = rt.clone();
     let m = expect_ok(rt.block_on(move || measure(&handle, n)));
     let rt = Arc::try_unwrap(rt).unwrap_or_else(|_| fail("the runtime is still shared"));

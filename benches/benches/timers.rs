@@ -14,7 +14,9 @@
 use std::time::{Duration, Instant};
 
 use beamlet::{Pid, receive, self_pid, send, sleep, spawn};
-use beamlet_benches::{Report, Timed, arg, expect_ok, fail, fixed, runtime, shutdown};
+use beamlet_benches::{
+    Param, Report, SCHEDULERS, Timed, args, expect_ok, fail, fixed, runtime, shutdown,
+};
 
 /// The sleep each process repeats.
 const NAP: Duration = Duration::from_millis(1);
@@ -23,9 +25,16 @@ const NAP: Duration = Duration::from_millis(1);
 struct Samples(Vec<u64>);
 
 fn main() {
-    let n = arg(0, "N", 100_000);
-    let k = arg(1, "K", 10);
-    let rt = runtime(arg(2, "SCHEDULERS", 0));
+    let [n, k, schedulers] = args(
+        "timers",
+        "timers: N processes each sleeping 1 ms K times; how late they wake.",
+        [
+            Param::new("N", 100_000, "sleeping processes"),
+            Param::new("K", 10, "sleeps per process"),
+            SCHEDULERS,
+        ],
+    );
+    let rt = runtime(schedulers);
     let (mut late, t) = expect_ok(rt.block_on(move || run(n, k)));
     shutdown(rt);
     late.sort_unstable();

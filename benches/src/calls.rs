@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use beamlet::{receive, self_pid, send, spawn};
 
-use crate::{Report, Timed, arg, expect_ok, fail, fixed, runtime, shutdown};
+use crate::{Param, Report, SCHEDULERS, Timed, args, expect_ok, fail, fixed, runtime, shutdown};
 
 /// A counting server as the call benchmarks see it: a copyable handle whose
 /// `call(n)` adds `n` and returns the new total.
@@ -21,13 +21,21 @@ pub trait Counter: Copy + Send + 'static {
     fn stop(self);
 }
 
-/// The whole benchmark: reads `[C=100] [M=1000000] [SCHEDULERS=0]`, runs the clients
+/// The whole benchmark: reads `[C=100] [M=1000000] [SCHEDULERS=0]` (`about` is the
+/// `--help` text's first line), runs the clients
 /// in a fresh runtime, checks the count and prints the line `bench=<name> ...` with
 /// `m` and `calls_per_sec`.
-pub fn main<S: Counter>(name: &'static str) {
-    let c = arg(0, "C", 100).max(1);
-    let m = arg(1, "M", 1_000_000);
-    let rt = runtime(arg(2, "SCHEDULERS", 0));
+pub fn main<S: Counter>(name: &'static str, about: &str) {
+    let [c, m, schedulers] = args(
+        name,
+        about,
+        [
+            Param::new("C", 100, "client processes").min(1),
+            Param::new("M", 1_000_000, "calls in total, shared among the clients"),
+            SCHEDULERS,
+        ],
+    );
+    let rt = runtime(schedulers);
     let t = expect_ok(rt.block_on(move || run::<S>(c, m)));
     shutdown(rt);
     let rate = m as f64 / t.elapsed.as_secs_f64().max(1e-9);

@@ -1,8 +1,8 @@
 //! Shared helpers for the benchmark binaries: argument parsing, RSS, the result line.
 //!
 //! Every benchmark in this crate is a `harness = false` binary that takes its sizes as
-//! positional arguments (ignoring anything that starts with `-`, such as the `--bench`
-//! flag cargo adds) and prints exactly one line to stdout:
+//! positional arguments or as `--name VALUE` (see [`cli`]; `--help` lists them, and
+//! the `--bench` flag cargo adds is ignored) and prints exactly one line to stdout:
 //!
 //! ```text
 //! bench=<name> impl=beamlet n=<N> secs=<s> rss_kib=<KiB> <key>=<value>...
@@ -12,36 +12,29 @@
 //! result lines. See `benches/README.md` for the benchmarks and how to compare runs.
 
 pub mod calls;
+pub mod cli;
 pub mod results;
+
+pub use cli::Param;
 
 use std::fmt::Display;
 use std::time::{Duration, Instant};
 
 use beamlet::{ExitReason, Runtime};
 
-/// The positional (non-flag) command-line arguments, program name excluded.
-fn positional() -> Vec<String> {
-    std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with('-'))
-        .collect()
-}
+/// The optional last argument of every benchmark: scheduler threads.
+pub const SCHEDULERS: Param = Param::new(
+    "SCHEDULERS",
+    0,
+    "scheduler threads, 0 for one per available core",
+);
 
-/// The `index`-th positional argument as an integer, or `default` when absent.
-///
-/// Exits the program with status 2 and a message on stderr if the argument is present
-/// but not a non-negative integer (underscores are allowed: `1_000_000`).
-pub fn arg(index: usize, name: &str, default: u64) -> u64 {
-    match positional().get(index) {
-        None => default,
-        Some(s) => s.replace('_', "").parse().unwrap_or_else(|_| {
-            eprintln!(
-                "argument {} ({name}): expected an integer, got {s:?}",
-                index + 1
-            );
-            std::process::exit(2)
-        }),
-    }
+/// Parses a benchmark's command line: integer `params` by position or as
+/// `--name VALUE`, `--help`, and the `--bench` flag cargo adds (ignored); returns the
+/// values in order. A bad value prints the error and exits with status 2 (see
+/// [`cli`]).
+pub fn args<const P: usize>(name: &str, about: &str, params: [Param; P]) -> [u64; P] {
+    cli::ints(name, about, params, true)
 }
 
 /// Builds a runtime with the default settings, or with `schedulers` scheduler threads

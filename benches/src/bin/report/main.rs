@@ -30,6 +30,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use beamlet_benches::results;
 
 /// What the command line asked for.
+#[derive(Debug, PartialEq)]
 enum Mode {
     /// Run the plan (`quick`: the short one) and draw the charts.
     Run { quick: bool },
@@ -47,19 +48,64 @@ fn main() {
     }
 }
 
+/// The usage line, for errors and the help.
+const USAGE: &str = "Usage: report [--quick] | --compare OLD.txt NEW.txt | --charts RESULTS.txt";
+
+/// The `--help` text.
+const HELP: &str = "report: runs the scheduler benchmarks over a range of sizes, saves the result
+lines in benches/results/ and draws the charts into docs/bench/.
+
+Usage: report [--quick] | --compare OLD.txt NEW.txt | --charts RESULTS.txt
+
+Options:
+  (none)                   the full plan: sizes 10^3..10^6, 3 runs each
+  --quick                  sizes up to 10^5, 1 run each
+  --compare OLD NEW        each key's old and new median and new/old, run by run
+  --charts RESULTS         redraw the charts from a saved results file
+  -h, --help               print this help
+";
+
+/// The mode the command line asks for; prints the help (status 0) or the error
+/// (status 2) and exits instead when that is what it asks for.
 fn mode() -> Mode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let strs: Vec<&str> = args.iter().map(String::as_str).collect();
-    match strs.as_slice() {
-        [] => Mode::Run { quick: false },
-        ["--quick"] => Mode::Run { quick: true },
-        ["--compare", old, new] => Mode::Compare(old.into(), new.into()),
-        ["--charts", file] => Mode::Charts(file.into()),
-        _ => {
-            eprintln!("usage: report [--quick] | --compare OLD.txt NEW.txt | --charts RESULTS.txt");
+    match parse_mode(std::env::args_os().skip(1)) {
+        Ok(Some(mode)) => mode,
+        Ok(None) => {
+            print!("{HELP}");
+            std::process::exit(0)
+        }
+        Err(e) => {
+            eprintln!("report: {e}\n{USAGE}\n(see --help)");
             std::process::exit(2)
         }
     }
+}
+
+/// Parses `args` (the program name excluded); `None` for `--help`.
+fn parse_mode<I>(args: I) -> Result<Option<Mode>, lexopt::Error>
+where
+    I: IntoIterator,
+    I::Item: Into<std::ffi::OsString>,
+{
+    use lexopt::Arg::{Long, Short};
+    let mut lexer = lexopt::Parser::from_args(args);
+    let mut mode = None;
+    while let Some(arg) = lexer.next()? {
+        let next = match arg {
+            Short('h') | Long("help") => return Ok(None),
+            Long("quick") => Mode::Run { quick: true },
+            Long("compare") => {
+                let old = lexer.value()?;
+                Mode::Compare(old.into(), lexer.value()?.into())
+            }
+            Long("charts") => Mode::Charts(lexer.value()?.into()),
+            other => return Err(other.unexpected()),
+        };
+        if mode.replace(next).is_some() {
+            return Err("--quick, --compare and --charts exclude each other".into());
+        }
+    }
+    Ok(Some(mode.unwrap_or(Mode::Run { quick: false })))
 }
 
 fn read(path: &Path) -> String {
@@ -345,5 +391,27 @@ mod tests {
             csv(text),
             "bench,args,rep,key,value\nring,\"10,2\",3,n,10\nring,\"10,2\",3,ns_per_hop,5.5\n"
         );
+    }
+
+    #[test]
+    fn command_line_modes() {
+        let parse = |args: &[&str]| parse_mode(args.iter().copied());
+        assert_eq!(parse(&[]).unwrap(), Some(Mode::Run { quick: false }));
+        assert_eq!(
+            parse(&["--quick"]).unwrap(),
+            Some(Mode::Run { quick: true })
+        );
+        assert_eq!(
+            parse(&["--compare", "a", "b"]).unwrap(),
+            Some(Mode::Compare("a".into(), "b".into()))
+        );
+        assert_eq!(
+            parse(&["--charts", "r"]).unwrap(),
+            Some(Mode::Charts("r".into()))
+        );
+        assert_eq!(parse(&["--help"]).unwrap(), None);
+        assert!(parse(&["--compare", "a"]).is_err());
+        assert!(parse(&["--quick", "--charts", "r"]).is_err());
+        assert!(parse(&["quick"]).is_err());
     }
 }
