@@ -9,7 +9,7 @@
 //!
 //! Keys: `wakeups`, `p50_us`, `p99_us`, `max_us`, `pay`, and the rest of the lateness
 //! distribution for charts (`benches/src/bin/report`): `p10_us`, `p25_us`, `p75_us`,
-//! `p90_us`, `p999_us`.
+//! `p90_us`, `p999_us` (nearest-rank percentiles, see `beamlet_benches::latency`).
 //!
 //! Guards against regressions in preemption: the reduction budget (PAY=1), the
 //! system monitor and core hand-off (PAY=0), and timer firing under load.
@@ -19,7 +19,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use beamlet::{receive, reduce, self_pid, send, sleep, spawn, yield_now};
-use beamlet_benches::{Param, Report, SCHEDULERS, args, expect_ok, fail, fixed, runtime, shutdown};
+use beamlet_benches::latency::{Latency, us};
+use beamlet_benches::{Param, Report, SCHEDULERS, args, expect_ok, fail, runtime, shutdown};
 
 /// The ticker's nap.
 const NAP: Duration = Duration::from_millis(1);
@@ -39,24 +40,17 @@ fn main() {
     let (y, pay) = (y != 0, pay != 0);
     let rt = runtime(schedulers);
     let start = Instant::now();
-    let mut late = expect_ok(rt.block_on(move || run(h, ms, y, pay)));
+    let late = Latency::from_ns(expect_ok(rt.block_on(move || run(h, ms, y, pay))));
     let elapsed = start.elapsed();
     shutdown(rt);
-    late.sort_unstable();
-    let pct =
-        |q: f64| late.get(((late.len() as f64 * q) as usize).min(late.len().saturating_sub(1)));
-    let us = |v: Option<&u64>| fixed(v.copied().unwrap_or(0) as f64 / 1e3, 1);
-    Report::new("fairness", h, elapsed)
-        .key("wakeups", late.len())
-        .key("p50_us", us(pct(0.50)))
-        .key("p99_us", us(pct(0.99)))
-        .key("max_us", us(late.last()))
+    let report = Report::new("fairness", h, elapsed).key("wakeups", late.count());
+    late.keys_us(report, "", &["50", "99"])
         .key("pay", u8::from(pay))
-        .key("p10_us", us(pct(0.10)))
-        .key("p25_us", us(pct(0.25)))
-        .key("p75_us", us(pct(0.75)))
-        .key("p90_us", us(pct(0.90)))
-        .key("p999_us", us(pct(0.999)))
+        .key("p10_us", us(late.quantile_ns(0.10)))
+        .key("p25_us", us(late.quantile_ns(0.25)))
+        .key("p75_us", us(late.quantile_ns(0.75)))
+        .key("p90_us", us(late.quantile_ns(0.90)))
+        .key("p999_us", us(late.quantile_ns(0.999)))
         .print();
 }
 

@@ -9,7 +9,8 @@
 //! the next, and records each round trip's time. Time runs from the start signal
 //! until the root has every client's samples.
 //!
-//! Keys: `rt_per_sec` (C×M over the time), `p99_us` (over all C×M round trips),
+//! Keys: `rt_per_sec` (C×M over the time), `p50_us`, `p99_us`, `max_us` (over all
+//! C×M round trips; nearest-rank percentiles, see `beamlet_benches::latency`),
 //! `events_per_poll` (readiness events per reactor `epoll_wait` in the timed part:
 //! how well the reactor thread's hand-off is amortised under load).
 //!
@@ -23,6 +24,7 @@ use std::time::Instant;
 
 use beamlet::net::{TcpListener, TcpStream};
 use beamlet::{ExitReason, Pid, Runtime, exit_pid, receive, self_pid, send, spawn};
+use beamlet_benches::latency::Latency;
 use beamlet_benches::{
     Param, Report, SCHEDULERS, Timed, args, expect_ok, fail, fixed, runtime, shutdown,
 };
@@ -58,16 +60,16 @@ fn main() {
     );
     let rt = Arc::new(runtime(schedulers));
     let handle = rt.clone();
-    let mut r = expect_ok(rt.block_on(move || run(&handle, c, m)));
+    let r = expect_ok(rt.block_on(move || run(&handle, c, m)));
     let rt = Arc::try_unwrap(rt).unwrap_or_else(|_| fail("the runtime is still shared"));
     shutdown(rt);
-    r.samples.sort_unstable();
     let rate = (c * m) as f64 / r.timed.elapsed.as_secs_f64();
-    let p99 = r.samples[(r.samples.len() * 99 / 100).min(r.samples.len() - 1)];
-    Report::new("tcp_echo", c, r.timed.elapsed)
+    let round_trips = Latency::from_ns(r.samples);
+    let report = Report::new("tcp_echo", c, r.timed.elapsed)
         .rss_kib(r.timed.rss_kib)
-        .key("rt_per_sec", fixed(rate, 0))
-        .key("p99_us", fixed(p99 as f64 / 1e3, 1))
+        .key("rt_per_sec", fixed(rate, 0));
+    round_trips
+        .keys_us(report, "", &["50", "99"])
         .key("events_per_poll", fixed(r.events_per_poll, 1))
         .print();
 }

@@ -5,7 +5,8 @@
 //! 1 ms), and finally sends its K samples to the root. Time runs from before the
 //! first spawn until the root has every process's samples.
 //!
-//! Keys: `total_ms`, `late_mean_us`, `late_p99_us` (over all N×K sleeps).
+//! Keys: `total_ms`, `late_mean_us`, `late_p99_us`, `late_max_us` (over all N×K
+//! sleeps; nearest-rank percentiles, see `beamlet_benches::latency`).
 //!
 //! Guards against regressions in the per-core timer wheels (insert, poll, cascade),
 //! in parking until the next deadline (timer slack, oversleeping), and in the run
@@ -14,6 +15,7 @@
 use std::time::{Duration, Instant};
 
 use beamlet::{Pid, receive, self_pid, send, sleep, spawn};
+use beamlet_benches::latency::Latency;
 use beamlet_benches::{
     Param, Report, SCHEDULERS, Timed, args, expect_ok, fail, fixed, runtime, shutdown,
 };
@@ -35,18 +37,14 @@ fn main() {
         ],
     );
     let rt = runtime(schedulers);
-    let (mut late, t) = expect_ok(rt.block_on(move || run(n, k)));
+    let (late, t) = expect_ok(rt.block_on(move || run(n, k)));
     shutdown(rt);
-    late.sort_unstable();
-    Report::new("timers", n, t.elapsed)
+    let late = Latency::from_ns(late);
+    let report = Report::new("timers", n, t.elapsed)
         .rss_kib(t.rss_kib)
         .key("total_ms", fixed(t.elapsed.as_secs_f64() * 1e3, 1))
-        .key("late_mean_us", fixed(mean(&late) / 1e3, 1))
-        .key(
-            "late_p99_us",
-            fixed(percentile(&late, 0.99) as f64 / 1e3, 1),
-        )
-        .print();
+        .key("late_mean_us", fixed(late.mean_ns() / 1e3, 1));
+    late.keys_us(report, "late_", &["99"]).print();
 }
 
 /// The root process: spawns the sleepers and gathers their samples.
@@ -76,20 +74,4 @@ fn nap_lateness() -> u64 {
     sleep(NAP);
     let late = t.elapsed().saturating_sub(NAP);
     u64::try_from(late.as_nanos()).unwrap_or(u64::MAX)
-}
-
-fn mean(xs: &[u64]) -> f64 {
-    if xs.is_empty() {
-        return 0.0;
-    }
-    xs.iter().map(|&x| x as f64).sum::<f64>() / xs.len() as f64
-}
-
-/// The `q` quantile of sorted `xs` (nearest rank), 0 if empty.
-fn percentile(sorted: &[u64], q: f64) -> u64 {
-    if sorted.is_empty() {
-        return 0;
-    }
-    let rank = (q * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
 }

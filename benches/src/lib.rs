@@ -13,6 +13,7 @@
 
 pub mod calls;
 pub mod cli;
+pub mod latency;
 pub mod results;
 
 pub use cli::Param;
@@ -167,7 +168,7 @@ pub struct Report {
     n: u64,
     secs: Duration,
     rss_kib: Option<u64>,
-    keys: Vec<(&'static str, String)>,
+    keys: Vec<(String, String)>,
 }
 
 impl Report {
@@ -189,8 +190,8 @@ impl Report {
     }
 
     /// Appends `key=value`.
-    pub fn key(mut self, key: &'static str, value: impl Display) -> Report {
-        self.keys.push((key, value.to_string()));
+    pub fn key(mut self, key: impl Into<String>, value: impl Display) -> Report {
+        self.keys.push((key.into(), value.to_string()));
         self
     }
 
