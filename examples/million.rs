@@ -23,6 +23,7 @@ use beamlet::{
     DEFAULT_MAX_PROCESSES, MAX_PROCESSES, Pid, Runtime, hibernate, receive, self_pid, send, spawn,
 };
 use common::cli::{Param, Spec, Switch};
+use common::memory::rss_kib;
 
 /// A request to a server: reply to `from` with the counter plus `add`.
 struct Bump {
@@ -97,15 +98,6 @@ fn options() -> Options {
         schedulers: parsed.values[1] as usize,
         hibernate: parsed.switches[0],
     }
-}
-
-fn rss_kib() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next()?.parse().ok())
-        .unwrap_or(0)
 }
 
 /// A one-line progress bar on stderr, redrawn in place. When stderr is not a

@@ -14,9 +14,11 @@
 pub mod calls;
 pub mod cli;
 pub mod latency;
+pub mod memory;
 pub mod results;
 
 pub use cli::Param;
+pub use memory::{hwm_kib, pte_kib, rss_kib};
 
 use std::fmt::Display;
 use std::time::{Duration, Instant};
@@ -90,32 +92,6 @@ pub fn expect_ok<T>(r: Result<T, ExitReason>) -> T {
 pub fn fail(msg: impl Display) -> ! {
     eprintln!("benchmark failed: {msg}");
     std::process::exit(1)
-}
-
-/// A field of `/proc/self/status` in KiB (`VmRSS`, `VmHWM`), or 0 if unavailable.
-fn status_kib(field: &str) -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))
-        .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
-        .unwrap_or(0)
-}
-
-/// The OS process's current resident set size in KiB (`VmRSS`).
-pub fn rss_kib() -> u64 {
-    status_kib("VmRSS")
-}
-
-/// The OS process's page tables in KiB (`VmPTE`): not in the RSS, but memory each
-/// touched stack page's share of a page table costs.
-pub fn pte_kib() -> u64 {
-    status_kib("VmPTE")
-}
-
-/// The OS process's peak resident set size in KiB (`VmHWM`).
-pub fn hwm_kib() -> u64 {
-    status_kib("VmHWM")
 }
 
 /// A timed section's duration and the RSS right after it (taken before tear-down, so
@@ -219,13 +195,6 @@ impl Report {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn reads_own_memory() {
-        let rss = rss_kib();
-        assert!(rss > 0);
-        assert!(hwm_kib() >= rss);
-    }
 
     #[test]
     fn per_item_handles_zero() {

@@ -1,6 +1,7 @@
-//! What the examples share: the command-line parser of the benchmarks
-//! (`benches/src/cli.rs`), included here by path so that there is one copy of it and
-//! it stays out of the library (it is no part of beamlet's API).
+//! What the examples share with the benchmarks: the command-line parser
+//! (`benches/src/cli.rs`) and the memory readers (`benches/src/memory.rs`: RSS, peak
+//! RSS, available memory), included here by path so that there is one copy of each
+//! and they stay out of the library (they are no part of beamlet's API).
 //!
 //! Each example declares `mod common;` and uses the part it needs.
 
@@ -10,6 +11,9 @@
 
 #[path = "../../benches/src/cli.rs"]
 pub mod cli;
+
+#[path = "../../benches/src/memory.rs"]
+pub mod memory;
 
 /// Parses the command line of an example that takes no arguments: `--help` prints
 /// `about`, anything else is an error (status 2).
