@@ -1,7 +1,8 @@
 //! The main demo: a million tiny stateful servers.
 //!
 //! Spawns N processes (default 1,000,000), each a small server holding a counter;
-//! sends every one a request and gathers the replies; shows progress while it works;
+//! sends every one a request and gathers the replies; shows progress while it works
+//! (progress bars on stderr when it is a terminal);
 //! prints spawn rate, message rate, memory per process and total time; then stops
 //! them all and shows the memory going back.
 //!
@@ -16,7 +17,7 @@
 
 mod common;
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
 use beamlet::{
@@ -24,6 +25,7 @@ use beamlet::{
 };
 use common::cli::{Param, Spec, Switch};
 use common::memory::rss_kib;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 
 /// A request to a server: reply to `from` with the counter plus `add`.
 struct Bump {
@@ -100,34 +102,33 @@ fn options() -> Options {
     }
 }
 
-/// A one-line progress bar on stderr, redrawn in place. When stderr is not a
-/// terminal (a CI log, a pipe), carriage returns would pile up into one long line,
-/// so only each phase's final state is printed, as a plain line.
-fn progress(label: &str, done: usize, total: usize, started: Instant) {
-    let stderr = std::io::stderr();
-    let tty = stderr.is_terminal();
-    if !tty && done < total {
-        return;
-    }
-    let width = 40;
-    let filled = done * width / total.max(1);
-    let rate = done as f64 / started.elapsed().as_secs_f64().max(1e-9);
-    let bar = format!(
-        "  {label:<10} [{}{}] {done:>9}/{total} {:>8.0}/s",
-        "#".repeat(filled),
-        " ".repeat(width - filled),
-        rate
-    );
-    let mut out = stderr.lock();
-    if tty {
-        let _ = write!(out, "\r{bar}");
-        if done == total {
-            let _ = writeln!(out);
-        }
+/// Items between two updates of a progress bar: often enough to look live, rare
+/// enough that the bar's clock reads cost nothing next to a spawn.
+const PROGRESS_EVERY: usize = 4096;
+
+/// A progress bar for one phase of `total` items, on stderr. Hidden when stderr is
+/// not a terminal: in a CI log or a pipe the redraws would pile up as noise (the
+/// summary on stdout has each phase's rate).
+fn progress(label: &'static str, total: usize) -> ProgressBar {
+    let target = if std::io::stderr().is_terminal() {
+        ProgressDrawTarget::stderr()
     } else {
-        let _ = writeln!(out, "{bar}");
-    }
-    let _ = out.flush();
+        ProgressDrawTarget::hidden()
+    };
+    let style = ProgressStyle::with_template(
+        "  {prefix:<10} [{bar:40}] {human_pos:>9}/{human_len} {rate:>12} {elapsed}",
+    )
+    .expect("the template is valid")
+    .with_key(
+        "rate",
+        |state: &ProgressState, w: &mut dyn std::fmt::Write| {
+            let _ = write!(w, "{:.0}/s", state.per_sec());
+        },
+    )
+    .progress_chars("#>-");
+    ProgressBar::with_draw_target(Some(total as u64), target)
+        .with_style(style)
+        .with_prefix(label)
 }
 
 fn main() {
@@ -189,6 +190,7 @@ struct DemoReport {
 fn run(n: usize, hib: bool, base: u64) -> DemoReport {
     let me = self_pid();
     let t = Instant::now();
+    let bar = progress("spawn", n);
     let mut pids = Vec::with_capacity(n);
     for i in 0..n {
         let pid = if hib {
@@ -197,35 +199,39 @@ fn run(n: usize, hib: bool, base: u64) -> DemoReport {
             spawn(|| server(0))
         };
         pids.push(pid.expect("spawn"));
-        if i % 50_000 == 0 || i + 1 == n {
-            progress("spawn", i + 1, n, t);
+        if i % PROGRESS_EVERY == 0 {
+            bar.set_position(i as u64);
         }
     }
+    bar.finish();
     let spawn_rate = n as f64 / t.elapsed().as_secs_f64();
     let t = Instant::now();
     let mut sum = 0;
     let window = 10_000;
-    for (i, chunk) in pids.chunks(window).enumerate() {
+    let bar = progress("messages", n);
+    for chunk in pids.chunks(window) {
         for &pid in chunk {
             send(pid, Bump { from: me, add: 1 }).expect("alive");
         }
         for _ in chunk {
             sum += receive::<Count>().0;
         }
-        progress("messages", (i * window + chunk.len()).min(n), n, t);
+        bar.inc(chunk.len() as u64);
     }
+    bar.finish();
     assert_eq!(sum, n as u64, "every server answered once");
     let msg_rate = n as f64 / t.elapsed().as_secs_f64();
     beamlet::sleep(Duration::from_millis(200));
     let alive_kib = rss_kib();
     let bytes_per_proc = alive_kib.saturating_sub(base) * 1024 / n.max(1) as u64;
-    let t = Instant::now();
+    let bar = progress("stop", n);
     for (i, &pid) in pids.iter().enumerate() {
         let _ = send(pid, Stop);
-        if i % 50_000 == 0 || i + 1 == n {
-            progress("stop", i + 1, n, t);
+        if i % PROGRESS_EVERY == 0 {
+            bar.set_position(i as u64);
         }
     }
+    bar.finish();
     DemoReport {
         spawn_rate,
         msg_rate,
