@@ -14,6 +14,16 @@
 //!
 //! With `hibernate`, each server hibernates between requests: it holds no stack while
 //! it waits, which is where most of an idle process's memory goes.
+//!
+//! Before it starts, the demo says how much memory N processes need (measured: about
+//! 4.8 GiB for 10^6, see [`BYTES_PER_PROCESS`]) and checks it against the machine's
+//! available memory (`MemAvailable`, of which it plans to use nine tenths):
+//!
+//! - with the default N, when memory is short it runs the largest N that fits
+//!   instead, and says so;
+//! - with an N given on the command line (`-- 2000000`, `--n 2000000`), it refuses
+//!   (status 1) rather than push a shared machine into swap or the OOM killer, unless
+//!   `--force` is given, which runs it anyway after a warning.
 
 mod common;
 
@@ -24,7 +34,7 @@ use beamlet::{
     DEFAULT_MAX_PROCESSES, MAX_PROCESSES, Pid, Runtime, hibernate, receive, self_pid, send, spawn,
 };
 use common::cli::{Param, Spec, Switch};
-use common::memory::rss_kib;
+use common::memory::{self, rss_kib};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 
 /// A request to a server: reply to `from` with the counter plus `add`.
@@ -65,8 +75,12 @@ fn hibernating_server(n: u64) -> ! {
 
 struct Options {
     n: usize,
+    /// N was given on the command line (not the default).
+    n_given: bool,
     schedulers: usize,
     hibernate: bool,
+    /// Run an explicit N even when memory looks short.
+    force: bool,
 }
 
 fn options() -> Options {
@@ -81,14 +95,22 @@ fn options() -> Options {
             "scheduler threads, 0 for one per available core",
         ),
     ];
-    let switches = [Switch {
-        name: "hibernate",
-        help: "servers hibernate between requests (also the bare word `hibernate`)",
-    }];
+    let switches = [
+        Switch {
+            name: "hibernate",
+            help: "servers hibernate between requests (also the bare word `hibernate`)",
+        },
+        Switch {
+            name: "force",
+            help: "run an N given here even if it needs more memory than is available",
+        },
+    ];
     let parsed = Spec {
         name: "million",
         about: "million: N tiny stateful servers: spawn them, message every one, memory per\n\
                 process, then stop them all.\n\n\
+                The memory N needs is checked first: a default N too large is lowered to\n\
+                fit, a given one refused unless --force.\n\n\
                 Environment: BEAMLET_CI=1 makes the default N 20,000.",
         params: &params,
         switches: &switches,
@@ -97,8 +119,132 @@ fn options() -> Options {
     .parse();
     Options {
         n: parsed.values[0] as usize,
+        n_given: parsed.given[0],
         schedulers: parsed.values[1] as usize,
         hibernate: parsed.switches[0],
+        force: parsed.switches[1],
+    }
+}
+
+/// Memory one process of the demo costs, in bytes, measured from the peak RSS
+/// (`VmHWM`) and page tables (`VmPTE`) of whole runs at N = 10^5 and 10^6 (2026-12-04,
+/// default 256 KiB stacks): 4,630 B resident per process (its record, the touched
+/// page of its stack, its slot in the pid vector) and 520 B of page tables (not in
+/// the RSS, but memory all the same). 10^6 processes: 4.3 GiB resident plus 0.5 GiB
+/// of page tables.
+const BYTES_PER_PROCESS: u64 = 5_150;
+/// The same for a hibernating server (measured at 10^6: 560 B resident, page tables
+/// next to nothing; rounded up): it keeps no stack while it waits.
+const BYTES_PER_HIBERNATED: u64 = 600;
+/// What the demo needs besides its processes: the runtime, its threads' stacks, the
+/// binary (the RSS before the first spawn is 2-3 MiB), with room to spare.
+const BASE_BYTES: u64 = 32 << 20;
+
+/// The memory `n` processes need, in bytes.
+fn memory_need(n: usize, hibernate: bool) -> u64 {
+    let per = if hibernate {
+        BYTES_PER_HIBERNATED
+    } else {
+        BYTES_PER_PROCESS
+    };
+    BASE_BYTES + n as u64 * per
+}
+
+/// What to run, given what memory allows.
+#[derive(Debug, PartialEq, Eq)]
+enum Plan {
+    /// N fits (or the available memory is unknown): run it.
+    Run,
+    /// The default N does not fit: run this smaller one.
+    Shrink(usize),
+    /// A given N does not fit: refuse (unless forced).
+    Refuse,
+}
+
+/// Decides for `n` processes with `available` bytes of available memory (0:
+/// unknown), of which the demo plans to use nine tenths.
+fn plan(n: usize, hibernate: bool, n_given: bool, available: u64) -> Plan {
+    let budget = available / 10 * 9;
+    if available == 0 || memory_need(n, hibernate) <= budget {
+        return Plan::Run;
+    }
+    if n_given {
+        return Plan::Refuse;
+    }
+    let per = memory_need(1, hibernate) - BASE_BYTES;
+    Plan::Shrink(round_down(budget.saturating_sub(BASE_BYTES) / per) as usize)
+}
+
+/// `x` rounded down to two significant digits (734,212 to 730,000), so that the N
+/// the demo picks reads as a chosen size.
+fn round_down(x: u64) -> u64 {
+    let mut unit = 1;
+    while x / unit >= 100 {
+        unit *= 10;
+    }
+    x / unit * unit
+}
+
+/// Bytes in GiB with one decimal, or in MiB below 1 GiB.
+fn gib(bytes: u64) -> String {
+    if bytes < 1 << 30 {
+        return format!("{} MiB", bytes.div_ceil(1 << 20));
+    }
+    format!("{:.1} GiB", bytes as f64 / (1u64 << 30) as f64)
+}
+
+/// States the memory N needs and returns the N to run, lowered to fit when it was
+/// the default; exits with status 1 when a given N does not fit and `--force` is
+/// not set, or when memory is too short for any N.
+fn checked_n(opts: &Options) -> usize {
+    let available = memory::available_kib() * 1024;
+    let need = memory_need(opts.n, opts.hibernate);
+    let seen = if available == 0 {
+        "available memory unknown (no MemAvailable in /proc/meminfo)".to_string()
+    } else {
+        format!("{} available", gib(available))
+    };
+    println!(
+        "memory: {} processes need about {} ({} B each); {seen}",
+        opts.n,
+        gib(need),
+        need.saturating_sub(BASE_BYTES) / opts.n as u64
+    );
+    match plan(opts.n, opts.hibernate, opts.n_given, available) {
+        Plan::Run => opts.n,
+        Plan::Shrink(0) => {
+            eprintln!("million: not enough memory for even one process; stopping");
+            std::process::exit(1)
+        }
+        Plan::Shrink(n) => {
+            println!(
+                "memory: too little for {}; running N = {n} instead (about {}); \
+                 give N to choose another",
+                opts.n,
+                gib(memory_need(n, opts.hibernate))
+            );
+            n
+        }
+        Plan::Refuse if opts.force => {
+            eprintln!(
+                "million: warning: N = {} needs about {}, more than nine tenths of the {} \
+                 available; running anyway (--force): expect swapping or the OOM killer",
+                opts.n,
+                gib(need),
+                gib(available)
+            );
+            opts.n
+        }
+        Plan::Refuse => {
+            eprintln!(
+                "million: N = {} needs about {}, more than nine tenths of the {} available; \
+                 give a smaller N, or --force to try anyway",
+                opts.n,
+                gib(need),
+                gib(available)
+            );
+            std::process::exit(1)
+        }
     }
 }
 
@@ -132,7 +278,8 @@ fn progress(label: &'static str, total: usize) -> ProgressBar {
 }
 
 fn main() {
-    let opts = options();
+    let mut opts = options();
+    opts.n = checked_n(&opts);
     // The servers and the root: past the default limit, raise it to fit.
     let mut builder = Runtime::builder().max_processes((opts.n + 1).max(DEFAULT_MAX_PROCESSES));
     if opts.schedulers > 0 {
@@ -237,5 +384,55 @@ fn run(n: usize, hib: bool, base: u64) -> DemoReport {
         msg_rate,
         bytes_per_proc,
         alive_kib,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GIB: u64 = 1 << 30;
+
+    #[test]
+    fn a_million_needs_about_4_8_gib() {
+        let need = memory_need(1_000_000, false);
+        assert!((4 * GIB + GIB * 7 / 10..5 * GIB).contains(&need), "{need}");
+        assert!(memory_need(1_000_000, true) < GIB);
+    }
+
+    #[test]
+    fn fits_runs_as_asked() {
+        assert_eq!(plan(1_000_000, false, false, 20 * GIB), Plan::Run);
+        assert_eq!(plan(1_000_000, false, true, 20 * GIB), Plan::Run);
+        // Unknown available memory: no check.
+        assert_eq!(plan(1_000_000, false, true, 0), Plan::Run);
+    }
+
+    #[test]
+    fn short_memory_lowers_the_default_and_refuses_a_given_n() {
+        let Plan::Shrink(n) = plan(1_000_000, false, false, 2 * GIB) else {
+            panic!("the default N is lowered");
+        };
+        assert!(memory_need(n, false) <= 2 * GIB / 10 * 9);
+        assert!(n >= 300_000, "{n}");
+        assert_eq!(n as u64, round_down(n as u64));
+        assert_eq!(plan(1_000_000, false, true, 2 * GIB), Plan::Refuse);
+        // Hibernating servers fit where plain ones do not.
+        assert_eq!(plan(1_000_000, true, true, 2 * GIB), Plan::Run);
+        assert_eq!(plan(1_000_000, false, false, 1 << 20), Plan::Shrink(0));
+    }
+
+    #[test]
+    fn sizes_read_well() {
+        assert_eq!(gib(4_832_000_000), "4.5 GiB");
+        assert_eq!(gib(memory_need(20_000, false)), "131 MiB");
+    }
+
+    #[test]
+    fn rounds_to_two_digits() {
+        assert_eq!(round_down(734_212), 730_000);
+        assert_eq!(round_down(99), 99);
+        assert_eq!(round_down(1_000), 1_000);
+        assert_eq!(round_down(0), 0);
     }
 }
