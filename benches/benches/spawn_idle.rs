@@ -25,8 +25,8 @@ use std::time::{Duration, Instant};
 
 use beamlet::{Pid, Runtime, hibernate, receive, self_pid, send, sleep, spawn, yield_now};
 use beamlet_benches::{
-    Param, Report, SCHEDULERS, args, expect_ok, fail, fixed, ns_per, pte_kib, rss_kib, runtime,
-    shutdown, with_schedulers,
+    Param, Report, SCHEDULERS, args, expect_ok, fail, fixed, note, ns_per, pte_kib, rss_kib,
+    runtime, shutdown, with_schedulers,
 };
 
 /// How long the root sleeps after all processes started, before reading the RSS.
@@ -113,7 +113,7 @@ fn measure(rt: &Runtime, n: u64, hib: bool) -> Measured {
     spawn_all(&mut pids, hib);
     wait_until(|| STARTED.load(Ordering::Acquire) >= n);
     let spawn = t.elapsed();
-    eprintln!("spawn_idle: {n} processes started; settling");
+    note(format_args!("spawn_idle: {n} processes started; settling"));
     sleep(SETTLE);
     let rss_alive_kib = rss_kib();
     let pte_alive_kib = pte_kib();

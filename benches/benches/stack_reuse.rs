@@ -19,8 +19,8 @@ use std::time::{Duration, Instant};
 
 use beamlet::{Down, Pid, Runtime, receive, reduce, self_pid, send, sleep, spawn_monitor};
 use beamlet_benches::{
-    Param, Report, SCHEDULERS, args, expect_ok, fail, fixed, hwm_kib, ns_per, rss_kib, shutdown,
-    with_schedulers,
+    Param, Report, SCHEDULERS, args, expect_ok, fail, fixed, hwm_kib, note, ns_per, rss_kib,
+    shutdown, with_schedulers,
 };
 
 /// How long the root sleeps after the last exit, before reading the RSS.
@@ -92,7 +92,7 @@ fn run(n: u64, c: u64, kib: u64) -> (u64, u64, Duration) {
         left -= wave;
     }
     let elapsed = t.elapsed();
-    eprintln!("stack_reuse: {n} processes done; settling");
+    note(format_args!("stack_reuse: {n} processes done; settling"));
     sleep(SETTLE);
     (before, rss_kib(), elapsed)
 }

@@ -26,7 +26,7 @@ use beamlet::net::{TcpListener, TcpStream};
 use beamlet::{ExitReason, Pid, Runtime, exit_pid, receive, self_pid, send, spawn};
 use beamlet_benches::latency::Latency;
 use beamlet_benches::{
-    Param, Report, SCHEDULERS, Timed, args, expect_ok, fail, fixed, runtime, shutdown,
+    Param, Report, SCHEDULERS, Timed, args, expect_ok, fail, fixed, note, runtime, shutdown,
 };
 
 /// Bytes per message.
@@ -87,7 +87,9 @@ fn run(rt: &Runtime, c: u64, m: u64) -> Measured {
         spawn(move || client(addr, root, m)).unwrap_or_else(|e| fail(e));
     }
     let clients: Vec<Pid> = (0..c).map(|_| receive::<Ready>().0).collect();
-    eprintln!("tcp_echo: {c} clients connected; timing {m} round trips each");
+    note(format_args!(
+        "tcp_echo: {c} clients connected; timing {m} round trips each"
+    ));
     let before = rt.stats();
     let t = Instant::now();
     for &p in &clients {

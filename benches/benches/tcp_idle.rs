@@ -26,7 +26,8 @@ use std::time::{Duration, Instant};
 use beamlet::net::{TcpListener, TcpStream};
 use beamlet::{ExitReason, Runtime, exit_pid, sleep, spawn, yield_now};
 use beamlet_benches::{
-    Param, Report, SCHEDULERS, args, expect_ok, fail, fixed, ns_per, rss_kib, runtime, shutdown,
+    Param, Report, SCHEDULERS, args, expect_ok, fail, fixed, note, ns_per, rss_kib, runtime,
+    shutdown,
 };
 
 /// How long the root sleeps after all connections are idle, before reading the RSS.
@@ -85,7 +86,7 @@ fn measure(rt: &Runtime, n: u64) -> Measured {
     }
     wait_until(|| BLOCKED.load(Ordering::Acquire) >= n);
     let connect = t.elapsed();
-    eprintln!("tcp_idle: {n} connections idle; settling");
+    note(format_args!("tcp_idle: {n} connections idle; settling"));
     sleep(SETTLE);
     let rss_idle_kib = rss_kib();
     let t = Instant::now();

@@ -8,8 +8,8 @@
 //! bench=<name> impl=beamlet n=<N> secs=<s> rss_kib=<KiB> <key>=<value>...
 //! ```
 //!
-//! Progress and diagnostics go to stderr, so `cargo bench ... 2>/dev/null` leaves only
-//! result lines. See `benches/README.md` for the benchmarks and how to compare runs.
+//! Progress notes ([`note`], only when stderr is a terminal) and diagnostics go to
+//! stderr, so `cargo bench ... 2>/dev/null` leaves only result lines. See `benches/README.md` for the benchmarks and how to compare runs.
 
 pub mod calls;
 pub mod cli;
@@ -21,6 +21,7 @@ pub use cli::Param;
 pub use memory::{hwm_kib, pte_kib, rss_kib};
 
 use std::fmt::Display;
+use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
 use beamlet::{ExitReason, Runtime};
@@ -78,6 +79,16 @@ pub fn shutdown(rt: Runtime) {
             "warning: shutdown killed {} process(es), {} stuck",
             report.killed, report.stuck
         );
+    }
+}
+
+/// Prints a progress note (`spawn_idle: 1000000 processes started; settling`) on
+/// stderr when stderr is a terminal: someone watching a long run sees its phases,
+/// while logs and the report (which keeps a failed run's last stderr line) get only
+/// warnings and failures.
+pub fn note(msg: impl Display) {
+    if std::io::stderr().is_terminal() {
+        eprintln!("{msg}");
     }
 }
 

@@ -23,11 +23,13 @@
 mod charts;
 mod plan;
 
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use beamlet_benches::results;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 /// What the command line asked for.
 #[derive(Debug, PartialEq)]
@@ -138,34 +140,44 @@ fn run_report(quick: bool) {
     let txt = dir.join(format!("{name}.txt"));
     let mut text = header(&stamp, quick);
     let total: usize = plan.iter().map(|p| p.reps).sum();
+    let bar = progress_bar(total);
     let mut done = 0;
     for step in &plan {
         for rep in 1..=step.reps {
             done += 1;
-            eprint!(
-                "[{done:>3}/{total}] {:<12} {:<24} rep {rep} ... ",
+            let run = format!(
+                "[{done:>3}/{total}] {:<12} {:<24} rep {rep}",
                 step.bench,
                 step.args.join(" ")
             );
+            bar.set_message(format!("{} {}", step.bench, step.args.join(" ")));
             let t = Instant::now();
-            match run_one(&binaries, step) {
+            let outcome = match run_one(&binaries, step) {
                 Ok(line) => {
-                    eprintln!("{:.1} s", t.elapsed().as_secs_f64());
                     text.push_str(&format!("{line} args={} rep={rep}\n", step.args.join(",")));
+                    format!("{:.1} s", t.elapsed().as_secs_f64())
                 }
                 Err(why) => {
-                    eprintln!("FAILED");
                     text.push_str(&format!(
                         "# failed: {} {}: {why}\n",
                         step.bench,
                         step.args.join(" ")
                     ));
+                    "FAILED".to_string()
                 }
+            };
+            // One line a run, also without a terminal: the log of what ran and failed.
+            if bar.is_hidden() {
+                eprintln!("{run} ... {outcome}");
+            } else {
+                bar.println(format!("{run} ... {outcome}"));
             }
+            bar.inc(1);
             // Saved after every run, so an interrupted report keeps what it measured.
             std::fs::write(&txt, &text).expect("writing the results file");
         }
     }
+    bar.finish_and_clear();
     text.push_str(&format!(
         "# finished in {:.0} s, load average {}\n",
         started.elapsed().as_secs_f64(),
@@ -183,6 +195,22 @@ fn run_report(quick: bool) {
 }
 
 /// The results file's header: when, which commit, which machine.
+/// The whole plan's progress (runs done, elapsed, time left) under the per-run
+/// lines, on stderr; hidden when stderr is not a terminal.
+fn progress_bar(total: usize) -> ProgressBar {
+    let target = if std::io::stderr().is_terminal() {
+        ProgressDrawTarget::stderr()
+    } else {
+        ProgressDrawTarget::hidden()
+    };
+    let style = ProgressStyle::with_template(
+        "[{bar:40}] {pos}/{len} runs, {elapsed} elapsed, ~{eta} left: {msg}",
+    )
+    .expect("the template is valid")
+    .progress_chars("#>-");
+    ProgressBar::with_draw_target(Some(total as u64), target).with_style(style)
+}
+
 fn header(stamp: &str, quick: bool) -> String {
     let commit = Command::new("git")
         .args(["rev-parse", "--short", "HEAD"])
