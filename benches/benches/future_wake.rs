@@ -20,16 +20,25 @@ use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use beamlet::block_on_future;
-use beamlet_benches::{Report, arg, expect_ok, fixed, ns_per, runtime, shutdown};
+use beamlet_benches::{
+    Param, Report, SCHEDULERS, args, expect_ok, fixed, ns_per, runtime, shutdown,
+};
 
 fn main() {
-    let m = arg(0, "M", 1_000_000);
-    let w = arg(1, "W", 100_000);
-    let rt = runtime(arg(2, "SCHEDULERS", 0));
+    let [m, w, schedulers] = args(
+        "future_wake",
+        "future_wake: M futures ready at once, then W wake round trips with a plain thread.",
+        [
+            Param::new("M", 1_000_000, "futures that are ready at once"),
+            Param::new("W", 100_000, "wake round trips with a plain thread"),
+            SCHEDULERS,
+        ],
+    );
+    let rt = runtime(schedulers);
     let (ready, wake) = expect_ok(rt.block_on(move || (ready_loop(m), wake_loop(w))));
     shutdown(rt);
     Report::new("future_wake", m, ready + wake)
-        .rss_kib(beamlet_benches::rss_kib())
+        .rss_kib(beamlet_benches::memory::rss_kib())
         .key("ready_ns", fixed(ns_per(ready, m), 1))
         .key("w", w)
         .key("wake_rt_ns", fixed(ns_per(wake, w), 1))
