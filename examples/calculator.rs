@@ -8,10 +8,11 @@
 
 mod common;
 
+use std::process::ExitCode;
 use std::time::Duration;
 
 use beamlet::otp::gen_server::{self, CallReply, From, GenServer, Init, NoReply};
-use beamlet::{Pid, Runtime, receive, receive_match_timeout, self_pid, send, spawn};
+use beamlet::{Pid, receive, receive_match_timeout, self_pid, send, spawn};
 
 /// The functional core: reducers over the calculator's number, no processes.
 mod core {
@@ -169,18 +170,15 @@ fn as_gen_server() {
     println!("   clear -> state {:?}", gen_server::call(calc, ()));
 }
 
-fn main() {
+fn main() -> ExitCode {
     common::no_args(
         "calculator",
         "calculator: a server loop written by hand with spawn, send and receive, then the same\n\
          server as a GenServer.",
     );
-    let rt = Runtime::builder().build().expect("runtime");
-    rt.block_on(|| {
+    beamlet::run(|| {
         by_hand();
         as_gen_server();
+        println!("done");
     })
-    .expect("calculator");
-    let _ = rt.shutdown();
-    println!("done");
 }

@@ -19,13 +19,14 @@
 
 mod common;
 
+use std::process::ExitCode;
 use std::time::Duration;
 
 use beamlet::otp::gen_statem::{
     self, Action, Enter, Event, GenStateMachine, Init, MachineRef, StartOptions, StateFn,
     Transition,
 };
-use beamlet::{ExitReason, Pid, Runtime, receive, self_pid, send};
+use beamlet::{ExitReason, Pid, receive, self_pid, send};
 
 /// The lock's data.
 struct CodeLock {
@@ -182,7 +183,7 @@ fn state(lock: MachineRef<CodeLock>) -> String {
     gen_statem::call(lock, Ask::State).expect("the lock answers")
 }
 
-fn main() {
+fn main() -> ExitCode {
     common::no_args(
         "door_lock",
         "door_lock: the gen_statem docs' code lock as a GenStateMachine, one function per state.\n\n\
@@ -190,8 +191,7 @@ fn main() {
     );
     let ci = std::env::var("BEAMLET_CI").is_ok_and(|v| v == "1");
     let open_time = Duration::from_millis(if ci { 100 } else { 400 });
-    let rt = Runtime::builder().build().expect("runtime");
-    rt.block_on(move || {
+    beamlet::run(move || {
         println!("1. start the lock with code [1, 2, 3, 4]");
         let opts = StartOptions::new().name("code_lock");
         let args = (vec![1, 2, 3, 4], self_pid(), open_time);
@@ -221,8 +221,6 @@ fn main() {
 
         println!("7. stop the lock");
         gen_statem::stop(lock, ExitReason::Normal, Duration::from_secs(5)).expect("stops");
+        println!("done");
     })
-    .expect("the example's process");
-    let _ = rt.shutdown();
-    println!("done");
 }

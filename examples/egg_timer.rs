@@ -19,6 +19,7 @@
 mod common;
 
 use std::collections::BTreeMap;
+use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use beamlet::otp::gen_server::{
@@ -26,8 +27,7 @@ use beamlet::otp::gen_server::{
 };
 use beamlet::otp::supervisor::{self, ChildSpec, SupervisorFlags};
 use beamlet::{
-    ExitReason, Message, Runtime, TimerRef, cancel_timer, receive, self_pid, send, send_after,
-    sleep,
+    ExitReason, Message, TimerRef, cancel_timer, receive, self_pid, send, send_after, sleep,
 };
 
 /// What an alarm does when it rings.
@@ -146,14 +146,13 @@ fn ms(n: u64) -> Duration {
     Duration::from_millis(if ci { n / 10 } else { n })
 }
 
-fn main() {
+fn main() -> ExitCode {
     common::no_args(
         "egg_timer",
         "egg_timer: named alarms kept in a GenServer, each fired by send_after.\n\n\
          Environment: BEAMLET_CI=1 shortens the timers.",
     );
-    let rt = Runtime::builder().build().expect("runtime");
-    rt.block_on(|| {
+    beamlet::run(|| {
         let me = self_pid();
         println!("1. a supervisor starts the egg timer, registered as \"eggs\"");
         let spec = ChildSpec::worker("eggs", || {
@@ -214,8 +213,6 @@ fn main() {
         if let Ok(Reply::Status(rows)) = gen_server::call(fresh, Call::Status) {
             println!("   the new timer has {} alarms", rows.len());
         }
+        println!("done");
     })
-    .expect("the example's process");
-    let _ = rt.shutdown();
-    println!("done");
 }

@@ -21,7 +21,8 @@ use beamlet::otp::gen_event::{
     self, CallHandled, EventHandler, EventManager, Handled, HandlerExit, HandlerId, Init, Previous,
     Removal, SwapTo,
 };
-use beamlet::{Runtime, receive};
+use beamlet::receive;
+use std::process::ExitCode;
 
 /// A log event.
 #[derive(Debug, Clone)]
@@ -134,13 +135,12 @@ fn error(log: EventManager<Log>, s: &str) {
     gen_event::notify(log, Log::Error(s.to_owned()));
 }
 
-fn main() {
+fn main() -> ExitCode {
     common::no_args(
         "event_log",
         "event_log: an event log as a GenEvent manager with console and counting handlers.",
     );
-    let rt = Runtime::builder().build().expect("runtime");
-    rt.block_on(|| {
+    beamlet::run(|| {
         let console = HandlerId::<Console>::new();
         let counts = HandlerId::<Counts>::new();
 
@@ -192,6 +192,4 @@ fn main() {
         )
         .unwrap();
     })
-    .expect("root process");
-    assert_eq!(rt.shutdown().stuck, 0);
 }

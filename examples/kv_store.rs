@@ -12,13 +12,14 @@
 mod common;
 
 use std::collections::BTreeMap;
+use std::process::ExitCode;
 use std::time::Duration;
 
+use beamlet::ExitReason;
 use beamlet::otp::gen_server::{
     self, CallReply, From, GenServer, Init, NoReply, ServerRef, StartOptions,
 };
 use beamlet::otp::sys;
-use beamlet::{ExitReason, Runtime};
 
 /// The store: a map from keys to values.
 #[derive(Debug, Clone, Default)]
@@ -95,13 +96,12 @@ fn get(kv: ServerRef<KvStore>, k: &str) -> Option<String> {
     }
 }
 
-fn main() {
+fn main() -> ExitCode {
     common::no_args(
         "kv_store",
         "kv_store: a key-value store as a GenServer (calls and casts).",
     );
-    let rt = Runtime::builder().build().expect("runtime");
-    rt.block_on(|| {
+    beamlet::run(|| {
         println!("1. start the store, registered as \"kv\"");
         let opts = StartOptions::new().name("kv");
         let kv = gen_server::start_link_with::<KvStore>((), opts).expect("start");
@@ -134,8 +134,6 @@ fn main() {
         gen_server::stop(kv, ExitReason::Normal, Duration::from_secs(5)).expect("stop");
         let after = gen_server::call_named::<KvStore>("kv", Read::Keys);
         println!("   a call after the stop: {after:?}");
+        println!("done");
     })
-    .expect("the example's process");
-    let _ = rt.shutdown();
-    println!("done");
 }

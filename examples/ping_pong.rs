@@ -7,9 +7,10 @@
 
 mod common;
 
+use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use beamlet::{Pid, Runtime, receive, self_pid, send, spawn};
+use beamlet::{Pid, receive, self_pid, send, spawn};
 
 /// The ball, carrying who hit it and how many hits so far.
 struct Ball {
@@ -58,15 +59,14 @@ fn rally(max: u32, quiet: bool) -> u32 {
     max
 }
 
-fn main() {
+fn main() -> ExitCode {
     common::no_args(
         "ping_pong",
         "ping_pong: two processes batting a ball, then how many round trips a pair makes in a second.\n\n\
          Environment: BEAMLET_CI=1 counts for 100 ms instead of 1 s.",
     );
     let ci = std::env::var_os("BEAMLET_CI").is_some();
-    let rt = Runtime::builder().build().expect("runtime");
-    rt.block_on(move || {
+    beamlet::run(move || {
         println!("-- a short rally");
         rally(6, false);
         println!("-- how many hits in {} ms?", if ci { 100 } else { 1000 });
@@ -78,8 +78,6 @@ fn main() {
         }
         let rate = hits as f64 / start.elapsed().as_secs_f64();
         println!("   {hits} hits, {rate:.0} hits per second");
+        println!("done");
     })
-    .expect("ping pong");
-    let _ = rt.shutdown();
-    println!("done");
 }

@@ -13,12 +13,12 @@
 
 mod common;
 
+use std::process::ExitCode;
 use std::time::Duration;
 
 use beamlet::otp::registry::{Keys, Registry};
 use beamlet::{
-    Down, ExitReason, Pid, Runtime, exit_pid, monitor, receive, receive_timeout, self_pid, send,
-    spawn,
+    Down, ExitReason, Pid, exit_pid, monitor, receive, receive_timeout, self_pid, send, spawn,
 };
 
 /// Topic name → subscriber name.
@@ -33,14 +33,12 @@ struct News {
 
 const WAIT: Duration = Duration::from_secs(5);
 
-fn main() {
+fn main() -> ExitCode {
     common::no_args(
         "registry_demo",
         "registry_demo: topic pub/sub through a duplicate-key Registry.",
     );
-    let rt = Runtime::builder().build().expect("a runtime");
-    rt.block_on(run).expect("the demo ran");
-    let _ = rt.shutdown();
+    beamlet::run(run)
 }
 
 fn run() {

@@ -12,13 +12,14 @@
 
 mod common;
 
+use std::process::ExitCode;
 use std::time::Duration;
 
 use beamlet::otp::gen_server::{
     self, CallError, CallReply, From, GenServer, Init, NoReply, ServerRef, StartOptions,
 };
 use beamlet::otp::supervisor::{self, ChildSpec, SupervisorFlags};
-use beamlet::{Runtime, sleep};
+use beamlet::sleep;
 
 /// The stack's elements, top last.
 struct Stack(Vec<String>);
@@ -66,13 +67,12 @@ fn wait_restart(old: ServerRef<Stack>) {
     }
 }
 
-fn main() {
+fn main() -> ExitCode {
     common::no_args(
         "stack",
         "stack: a stack as a GenServer under a supervisor: push is a cast, pop a call.",
     );
-    let rt = Runtime::builder().build().expect("runtime");
-    rt.block_on(|| {
+    beamlet::run(|| {
         println!("1. a supervisor starts the stack with [\"hello\"]");
         let stack = ChildSpec::worker("stack", || {
             let opts = StartOptions::new().name("stack");
@@ -100,8 +100,6 @@ fn main() {
         println!("   pop() = {:?}", pop());
         let counts = supervisor::count_children(sup).expect("counts");
         println!("   children: {} running of {}", counts.active, counts.specs);
+        println!("done");
     })
-    .expect("the example's process");
-    let _ = rt.shutdown();
-    println!("done");
 }

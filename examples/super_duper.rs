@@ -15,6 +15,7 @@
 
 mod common;
 
+use std::process::ExitCode;
 use std::time::Duration;
 
 use beamlet::otp::dynamic_supervisor::{self, DynamicOptions};
@@ -23,7 +24,7 @@ use beamlet::otp::gen_server::{
 };
 use beamlet::otp::registry::{Keys, Registry};
 use beamlet::otp::supervisor::{self, ChildSpec, Strategy, SupervisorFlags};
-use beamlet::{ExitReason, Pid, Runtime, sleep};
+use beamlet::{ExitReason, Pid, sleep};
 
 /// A character: a name and what it says.
 struct Character {
@@ -167,14 +168,13 @@ fn dynamic() {
     println!("   {} character(s) left", counts.active);
 }
 
-fn main() {
+fn main() -> ExitCode {
     common::no_args(
         "super_duper",
         "super_duper: character servers under each supervisor strategy, then a DynamicSupervisor\n\
          adding and removing them.",
     );
-    let rt = Runtime::builder().build().expect("runtime");
-    rt.block_on(|| {
+    beamlet::run(|| {
         for strategy in [
             Strategy::OneForOne,
             Strategy::OneForAll,
@@ -183,8 +183,6 @@ fn main() {
             under(strategy);
         }
         dynamic();
+        println!("done");
     })
-    .expect("the example's process");
-    let _ = rt.shutdown();
-    println!("done");
 }
