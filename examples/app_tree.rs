@@ -19,7 +19,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use beamlet::otp::application::{self, Application, RestartType};
-use beamlet::otp::gen_server::{self, CallReply, From, GenServer, Init, ServerRef, StartOptions};
+use beamlet::otp::gen_server::{self, CallReply, Caller, GenServer, Init, ServerRef, StartOptions};
 use beamlet::otp::supervisor::{self, ChildSpec, SupervisorFlags};
 use beamlet::{ExitReason, Pid, Runtime, receive, send_after, spawn_link};
 
@@ -40,7 +40,7 @@ impl GenServer for Writer {
         Init::Ok(Writer)
     }
 
-    fn handle_call(&mut self, line: String, _: From<()>) -> CallReply<(), ()> {
+    fn handle_call(&mut self, line: String, _: Caller<()>) -> CallReply<(), ()> {
         println!("    [log] {line}");
         CallReply::Reply(())
     }
@@ -98,7 +98,7 @@ impl GenServer for Table {
         Init::Ok(Table(HashMap::new()))
     }
 
-    fn handle_call(&mut self, op: Op, _: From<Option<String>>) -> CallReply<Option<String>, ()> {
+    fn handle_call(&mut self, op: Op, _: Caller<Option<String>>) -> CallReply<Option<String>, ()> {
         match op {
             Op::Put(k, v) => {
                 log(format!("put {k} = {v}"));

@@ -11,7 +11,7 @@ mod common;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use beamlet::otp::gen_server::{self, CallReply, From, GenServer, Init, NoReply};
+use beamlet::otp::gen_server::{self, CallReply, Caller, GenServer, Init, NoReply};
 use beamlet::{Pid, receive, receive_match_timeout, self_pid, send, spawn};
 
 /// The functional core: reducers over the calculator's number, no processes.
@@ -115,7 +115,7 @@ impl GenServer for Calculator {
         Init::Ok(Calculator(initial))
     }
 
-    fn handle_call(&mut self, _: (), _: From<f64>) -> CallReply<f64, ()> {
+    fn handle_call(&mut self, _: (), _: Caller<f64>) -> CallReply<f64, ()> {
         CallReply::Reply(self.0)
     }
 

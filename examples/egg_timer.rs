@@ -23,7 +23,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use beamlet::otp::gen_server::{
-    self, CallReply, From, GenServer, Init, NoReply, ServerRef, StartOptions,
+    self, CallReply, Caller, GenServer, Init, NoReply, ServerRef, StartOptions,
 };
 use beamlet::otp::supervisor::{self, ChildSpec, SupervisorFlags};
 use beamlet::{
@@ -102,7 +102,7 @@ impl GenServer for EggTimer {
         }
     }
 
-    fn handle_call(&mut self, call: Call, _: From<Reply>) -> CallReply<Reply, ()> {
+    fn handle_call(&mut self, call: Call, _: Caller<Reply>) -> CallReply<Reply, ()> {
         CallReply::Reply(match call {
             Call::Status => Reply::Status(self.status()),
             Call::Cancel(name) => Reply::Cancelled(self.cancel(&name)),

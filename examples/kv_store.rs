@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use beamlet::ExitReason;
 use beamlet::otp::gen_server::{
-    self, CallReply, From, GenServer, Init, NoReply, ServerRef, StartOptions,
+    self, CallReply, Caller, GenServer, Init, NoReply, ServerRef, StartOptions,
 };
 use beamlet::otp::sys;
 
@@ -60,7 +60,7 @@ impl GenServer for KvStore {
         Init::Ok(KvStore::default())
     }
 
-    fn handle_call(&mut self, read: Read, _: From<Answer>) -> CallReply<Answer, ()> {
+    fn handle_call(&mut self, read: Read, _: Caller<Answer>) -> CallReply<Answer, ()> {
         CallReply::Reply(match read {
             Read::Get(k) => Answer::Value(self.map.get(&k).cloned()),
             Read::Keys => Answer::Keys(self.map.keys().cloned().collect()),

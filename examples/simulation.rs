@@ -21,7 +21,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use beamlet::otp::gen_server::{self, CallReply, From, GenServer, Init, NoReply};
+use beamlet::otp::gen_server::{self, CallReply, Caller, GenServer, Init, NoReply};
 use beamlet::{Runtime, now, receive, self_pid, send, sleep, spawn};
 
 /// The shared counter.
@@ -43,7 +43,7 @@ impl GenServer for Counter {
         Init::Ok(Counter(0))
     }
 
-    fn handle_call(&mut self, Get::Value: Get, _: From<u64>) -> CallReply<u64, ()> {
+    fn handle_call(&mut self, Get::Value: Get, _: Caller<u64>) -> CallReply<u64, ()> {
         CallReply::Reply(self.0)
     }
 

@@ -16,7 +16,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use beamlet::otp::gen_server::{
-    self, CallError, CallReply, From, GenServer, Init, NoReply, ServerRef, StartOptions,
+    self, CallError, CallReply, Caller, GenServer, Init, NoReply, ServerRef, StartOptions,
 };
 use beamlet::otp::supervisor::{self, ChildSpec, SupervisorFlags};
 use beamlet::sleep;
@@ -40,7 +40,7 @@ impl GenServer for Stack {
         Init::Ok(Stack(items))
     }
 
-    fn handle_call(&mut self, _: Pop, _: From<String>) -> CallReply<String, ()> {
+    fn handle_call(&mut self, _: Pop, _: Caller<String>) -> CallReply<String, ()> {
         // As the cookbook's `[head | tail]` match: an empty stack crashes the server.
         let top = self.0.pop().expect("pop from an empty stack");
         CallReply::Reply(top)

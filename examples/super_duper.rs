@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use beamlet::otp::dynamic_supervisor::{self, DynamicOptions};
 use beamlet::otp::gen_server::{
-    self, CallReply, From, GenServer, Init, NoReply, ServerRef, StartOptions,
+    self, CallReply, Caller, GenServer, Init, NoReply, ServerRef, StartOptions,
 };
 use beamlet::otp::registry::{Keys, Registry};
 use beamlet::otp::supervisor::{self, ChildSpec, Strategy, SupervisorFlags};
@@ -51,7 +51,7 @@ impl GenServer for Character {
         Init::Ok(Character { says })
     }
 
-    fn handle_call(&mut self, _: Say, _: From<String>) -> CallReply<String, ()> {
+    fn handle_call(&mut self, _: Say, _: Caller<String>) -> CallReply<String, ()> {
         CallReply::Reply(self.says.clone())
     }
 

@@ -1,7 +1,7 @@
 //! Tasks and agents: Elixir's `Task` and `Agent`, step by step.
 //!
-//! 1. `task::spawn` two slow computations and `await` both: they run concurrently.
-//! 2. A task under a task supervisor crashes; `async_nolink` makes `await` report
+//! 1. `task::spawn` two slow computations and `wait` for both: they run concurrently.
+//! 2. A task under a task supervisor crashes; `spawn_nolink` makes `wait` report
 //!    the crash as an error instead of taking the caller down.
 //! 3. `async_stream` over 1..=20 with at most 4 tasks alive at once, in order.
 //! 4. An `Agent` as a counter, shared by the stream's tasks.
@@ -22,7 +22,7 @@ fn main() {
     common::no_args("tasks", "tasks: Elixir's Task and Agent, step by step.");
     let rt = Runtime::builder().build().expect("runtime builds");
     let outcome = rt.block_on(|| {
-        async_and_await();
+        spawn_and_wait();
         crash_reported();
         stream_with_a_counter();
     });
@@ -34,7 +34,7 @@ fn main() {
 }
 
 /// Step 1: two tasks of 200 ms each finish together, in about 200 ms.
-fn async_and_await() {
+fn spawn_and_wait() {
     let start = Instant::now();
     let slow_square = |x: u64| {
         move || {
@@ -45,7 +45,7 @@ fn async_and_await() {
     let a = task::spawn(slow_square(6)).expect("spawn");
     let b = task::spawn(slow_square(7)).expect("spawn");
     println!("1. started two tasks: {:?} and {:?}", a.pid(), b.pid());
-    let (x, y) = (a.r#await().expect("a"), b.r#await().expect("b"));
+    let (x, y) = (a.wait().expect("a"), b.wait().expect("b"));
     println!(
         "   awaited {x} and {y} after {} ms (they ran side by side)",
         start.elapsed().as_millis()
@@ -56,11 +56,11 @@ fn async_and_await() {
 fn crash_reported() {
     let sup = Supervisor::start_link().expect("task supervisor");
     let t = sup
-        .async_nolink(|| -> u64 { panic!("division by zero, on purpose") })
+        .spawn_nolink(|| -> u64 { panic!("division by zero, on purpose") })
         .expect("start the task");
-    match t.r#await() {
+    match t.wait() {
         Ok(v) => println!("2. unexpected value {v}"),
-        Err(e) => println!("2. the supervised task crashed and await said: {e}"),
+        Err(e) => println!("2. the supervised task crashed and wait said: {e}"),
     }
 }
 

@@ -5,7 +5,7 @@
 //! once, and the gen_server `CastGate` bounding a server's queue without losing or
 //! reordering a cast.
 
-use beamlet::otp::gen_server::{self, CallReply, CastGate, From, GenServer, Init, NoReply};
+use beamlet::otp::gen_server::{self, CallReply, Caller, CastGate, GenServer, Init, NoReply};
 use beamlet::{
     Alias, Down, Exit, ExitReason, MailboxLimit, OverflowPolicy, Pid, SendError, alias, link,
     message_queue_len, message_queue_len_of, monitor, process_info, receive_timeout, self_pid,
@@ -221,7 +221,7 @@ impl GenServer for Slow {
         NoReply::Ok
     }
 
-    fn handle_call(&mut self, _: (), _: From<Self::Reply>) -> CallReply<Self::Reply, ()> {
+    fn handle_call(&mut self, _: (), _: Caller<Self::Reply>) -> CallReply<Self::Reply, ()> {
         CallReply::Reply((std::mem::take(&mut self.handled), self.peak))
     }
 }

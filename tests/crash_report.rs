@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use beamlet::otp::gen_event::{self, EventHandler, Handled, HandlerId, Removal};
-use beamlet::otp::gen_server::{self, CallError, CallReply, From, GenServer, Init, NoReply};
+use beamlet::otp::gen_server::{self, CallError, CallReply, Caller, GenServer, Init, NoReply};
 use beamlet::otp::gen_statem::{self, Event, GenStateMachine, Transition};
 use beamlet::otp::supervisor::{self, ChildSpec, Restart, Shutdown, SupervisorFlags};
 use beamlet::{
@@ -137,7 +137,7 @@ impl GenServer for Fragile {
         Init::Ok(Fragile)
     }
 
-    fn handle_call(&mut self, what: &'static str, _: From<()>) -> CallReply<(), ()> {
+    fn handle_call(&mut self, what: &'static str, _: Caller<()>) -> CallReply<(), ()> {
         panic!("server blew up on {what}")
     }
 

@@ -33,7 +33,7 @@ fn idle(id: &str) -> ChildSpec {
 /// A child that traps exits and ignores them: only a kill ends it.
 fn stubborn(id: &str) -> ChildSpec {
     ChildSpec::worker(id, || {
-        beamlet::otp::r#gen::start(true, None, |starter| {
+        beamlet::otp::behaviour::start(true, None, |starter| {
             trap_exit(true);
             starter.ack();
             loop {

@@ -9,7 +9,7 @@ mod common;
 use std::collections::HashSet;
 
 use beamlet::otp::gen_server::{
-    self, CallError, CallReply, From, GenServer, Init, NoReply, ServerRef, StartError,
+    self, CallError, CallReply, Caller, GenServer, Init, NoReply, ServerRef, StartError,
 };
 use beamlet::otp::gen_statem::{self, Enter, Event, GenStateMachine, MachineRef, Transition};
 use beamlet::otp::supervisor::{self, ChildSpec, Supervisor, SupervisorFlags};
@@ -167,7 +167,7 @@ impl GenServer for Faulty {
         }
     }
 
-    fn handle_call(&mut self, cmd: Cmd, _: From<u32>) -> CallReply<u32, ()> {
+    fn handle_call(&mut self, cmd: Cmd, _: Caller<u32>) -> CallReply<u32, ()> {
         match cmd {
             Cmd::Echo(n) => CallReply::Reply(n),
             Cmd::Panic => panic!("boom in handle_call"),

@@ -15,7 +15,8 @@ use std::time::Duration;
 
 use beamlet::otp::dynamic_supervisor::{self, DynamicOptions};
 use beamlet::otp::gen_server::{
-    self, CallError, CallReply, From, GenServer, Init, NoReply, ServerRef, StartError, StartOptions,
+    self, CallError, CallReply, Caller, GenServer, Init, NoReply, ServerRef, StartError,
+    StartOptions,
 };
 use beamlet::otp::supervisor::{
     self, ChildPid, ChildSpec, FailedToStartChild, Restart, Shutdown, Supervisor, SupervisorError,
@@ -93,7 +94,7 @@ impl GenServer for Worker {
         })
     }
 
-    fn handle_call(&mut self, (): (), _: From<()>) -> CallReply<(), ()> {
+    fn handle_call(&mut self, (): (), _: Caller<()>) -> CallReply<(), ()> {
         if self.fault == Fault::CallBlocks {
             block(self.id, self.observer);
         }

@@ -71,7 +71,7 @@ struct Probe {
     owner: Pid,
     tag: &'static str,
     count: u64,
-    /// Every `From` event seen, in order.
+    /// Every `Caller` event seen, in order.
     log: Vec<(u64, u64)>,
 }
 

@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use beamlet::otp::gen_server::{
-    self, CallError, CallReply, CheckResponse, CollectionCheck, CollectionResponse, From,
+    self, CallError, CallReply, Caller, CheckResponse, CollectionCheck, CollectionResponse,
     GenServer, Init, NoReply, ReqIdCollection, RequestId, ServerRef, StartOptions,
 };
 use beamlet::otp::gen_statem::{self, Event, GenStateMachine, MachineRef, Transition};
@@ -40,7 +40,7 @@ enum Op {
 
 /// A server that answers at once, or holds requests and answers them later in
 /// reverse order.
-struct Holder(Vec<(From<u32>, u32)>);
+struct Holder(Vec<(Caller<u32>, u32)>);
 
 impl GenServer for Holder {
     type Args = ();
@@ -53,7 +53,7 @@ impl GenServer for Holder {
         Init::Ok(Holder(Vec::new()))
     }
 
-    fn handle_call(&mut self, op: Op, from: From<u32>) -> CallReply<u32, ()> {
+    fn handle_call(&mut self, op: Op, from: Caller<u32>) -> CallReply<u32, ()> {
         match op {
             Op::Echo(n) => CallReply::Reply(n),
             Op::Hold(n) => {
@@ -71,7 +71,7 @@ impl GenServer for Holder {
             Op::Block(until) => {
                 // A monitor's `Down` is a signal: a full mailbox cannot shed it.
                 let m = monitor(until);
-                send(from.caller(), "blocked").unwrap();
+                send(from.pid(), "blocked").unwrap();
                 let _ = receive_match(|d: &Down| d.monitor == m);
                 CallReply::Reply(0)
             }
@@ -378,7 +378,7 @@ fn a_collection_checks_received_messages() {
 /// the response comes to its `handle_info` (OTP's asynchronous server pattern).
 struct Proxy {
     backend: ServerRef<Holder>,
-    pending: Vec<(RequestId<u32>, From<u32>)>,
+    pending: Vec<(RequestId<u32>, Caller<u32>)>,
 }
 
 impl GenServer for Proxy {
@@ -393,7 +393,7 @@ impl GenServer for Proxy {
         Init::Ok(Proxy { backend, pending })
     }
 
-    fn handle_call(&mut self, n: u32, from: From<u32>) -> CallReply<u32, ()> {
+    fn handle_call(&mut self, n: u32, from: Caller<u32>) -> CallReply<u32, ()> {
         let req = gen_server::send_request(self.backend, Op::Hold(n));
         self.pending.push((req, from));
         CallReply::NoReply
@@ -447,7 +447,7 @@ impl GenServer for Sleepy {
         Init::Ok(Sleepy)
     }
 
-    fn handle_call(&mut self, d: Duration, _: From<Duration>) -> CallReply<Duration, ()> {
+    fn handle_call(&mut self, d: Duration, _: Caller<Duration>) -> CallReply<Duration, ()> {
         sleep(d);
         CallReply::Reply(d)
     }
@@ -491,7 +491,7 @@ fn a_reply_racing_the_receive_timeout_is_taken_or_dropped_under_every_seed() {
 }
 
 /// A state machine that echoes calls, or holds them until released.
-struct Machine(Vec<(From<u32>, u32)>);
+struct Machine(Vec<(Caller<u32>, u32)>);
 
 impl GenStateMachine for Machine {
     type Args = ();

@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use beamlet::otp::gen_server::{
-    self, CallError, CallReply, From, GenServer, Init, NoReply, ServerRef, StartError,
+    self, CallError, CallReply, Caller, GenServer, Init, NoReply, ServerRef, StartError,
     StartOptions, Timeout,
 };
 use beamlet::otp::sys;
@@ -119,7 +119,7 @@ impl GenServer for Probe {
         }
     }
 
-    fn handle_call(&mut self, req: Req, from: From<Reply>) -> CallReply<Reply, Cont> {
+    fn handle_call(&mut self, req: Req, from: Caller<Reply>) -> CallReply<Reply, Cont> {
         match req {
             Req::Get => CallReply::Reply(Reply::N(self.n)),
             Req::Add(k) => {

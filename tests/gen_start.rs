@@ -3,7 +3,7 @@
 
 mod common;
 
-use beamlet::otp::r#gen;
+use beamlet::otp::behaviour;
 use beamlet::{Exit, ExitReason, exit, receive_timeout, trap_exit};
 use common::{PATIENCE, run};
 
@@ -21,7 +21,7 @@ fn a_child_dying_right_after_its_ack_was_started() {
         for i in 0..STARTS {
             let reason = ExitReason::custom(format!("died after ack {i}"));
             let died = reason.clone();
-            let started = r#gen::start(true, None, move |starter| {
+            let started = behaviour::start(true, None, move |starter| {
                 starter.ack();
                 exit(died)
             });

@@ -10,7 +10,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use beamlet::otp::gen_statem::{
-    self, Action, CallError, Enter, Event, From, GenStateMachine, Init, MachineRef, StartError,
+    self, Action, CallError, Caller, Enter, Event, GenStateMachine, Init, MachineRef, StartError,
     StartOptions, Transition,
 };
 use beamlet::otp::sys;
@@ -41,9 +41,9 @@ enum Step {
     /// The next state enter calls ask to be repeated this many times.
     RepeatEnter(u32),
     Hibernate,
-    /// Keep the call's `From` and do not reply now.
+    /// Keep the call's `Caller` and do not reply now.
     DeferReply,
-    /// Reply this to the kept `From`.
+    /// Reply this to the kept `Caller`.
     ReleaseReply(u32),
     NoReply,
     Stop(ExitReason),
@@ -87,7 +87,7 @@ enum Report {
 
 struct Probe {
     owner: Pid,
-    deferred: Option<From<u32>>,
+    deferred: Option<Caller<u32>>,
     repeat_enter: u32,
 }
 
@@ -98,7 +98,7 @@ impl Probe {
 
     /// The transition a script asks for: the first state step decides the kind,
     /// the others become actions in order.
-    fn run(&mut self, n: u32, steps: Vec<Step>, from: Option<From<u32>>) -> Transition<Self> {
+    fn run(&mut self, n: u32, steps: Vec<Step>, from: Option<Caller<u32>>) -> Transition<Self> {
         let mut answer = from.map(|f| (f, n));
         let mut t = Transition::keep_state();
         for s in &steps {
@@ -131,7 +131,7 @@ impl Probe {
                     t
                 }
                 Step::ReleaseReply(v) => {
-                    gen_statem::reply(self.deferred.take().expect("a kept From"), v);
+                    gen_statem::reply(self.deferred.take().expect("a kept Caller"), v);
                     t
                 }
                 Step::NoReply => {

@@ -3,7 +3,7 @@
 use std::time::{Duration, Instant};
 
 use beamlet::otp::gen_server::{
-    self, CallError, CallReply, From, GenServer, Init, NoReply, StartError, StartOptions,
+    self, CallError, CallReply, Caller, GenServer, Init, NoReply, StartError, StartOptions,
 };
 use beamlet::otp::registry::{Keys, Registry, RegistryError};
 use beamlet::otp::sys;
@@ -309,7 +309,7 @@ impl GenServer for Counter {
         }
     }
 
-    fn handle_call(&mut self, _: (), _: From<u64>) -> CallReply<u64, ()> {
+    fn handle_call(&mut self, _: (), _: Caller<u64>) -> CallReply<u64, ()> {
         CallReply::Reply(self.0)
     }
 

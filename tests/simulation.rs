@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use beamlet::otp::gen_server::ServerRef;
-use beamlet::otp::gen_server::{self, CallError, CallReply, From, GenServer, Init, NoReply};
+use beamlet::otp::gen_server::{self, CallError, CallReply, Caller, GenServer, Init, NoReply};
 use beamlet::otp::supervisor::{self, ChildSpec, Strategy, Supervisor, SupervisorFlags};
 use beamlet::{
     Down, Exit, ExitReason, Pid, Runtime, dirty_cpu, exit_pid, is_alive, message_queue_len,
@@ -210,7 +210,7 @@ impl GenServer for Mute {
     fn init((): ()) -> Init<Self, ()> {
         Init::Ok(Mute)
     }
-    fn handle_call(&mut self, (): (), _: From<()>) -> CallReply<(), ()> {
+    fn handle_call(&mut self, (): (), _: Caller<()>) -> CallReply<(), ()> {
         CallReply::NoReply
     }
 }
@@ -438,7 +438,7 @@ impl GenServer for Slow {
     fn init((): ()) -> Init<Self, ()> {
         Init::Ok(Slow)
     }
-    fn handle_call(&mut self, delay: Duration, _: From<Duration>) -> CallReply<Duration, ()> {
+    fn handle_call(&mut self, delay: Duration, _: Caller<Duration>) -> CallReply<Duration, ()> {
         sleep(delay);
         CallReply::Reply(delay)
     }

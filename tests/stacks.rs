@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use beamlet::otp::gen_server::{self, CallReply, From, GenServer, Init, StartOptions};
+use beamlet::otp::gen_server::{self, CallReply, Caller, GenServer, Init, StartOptions};
 use beamlet::otp::supervisor::{self, ChildSpec, SupervisorFlags};
 use beamlet::{
     Down, Exit, ExitReason, Pid, Runtime, SpawnOpts, monitor, process_info, receive,
@@ -108,7 +108,7 @@ impl GenServer for Deep {
         Init::Ok(Deep)
     }
 
-    fn handle_call(&mut self, depth: u32, _: From<u64>) -> CallReply<u64, ()> {
+    fn handle_call(&mut self, depth: u32, _: Caller<u64>) -> CallReply<u64, ()> {
         match depth {
             u32::MAX => CallReply::Reply(recurse_calling_the_runtime(0)),
             d => CallReply::Reply(recurse(d)),

@@ -365,7 +365,7 @@ fn a_child_that_ignores_shutdown_is_killed_after_its_timeout() {
     rt.block_on(|| {
         // Started synchronously, so that it traps exits before the shutdown comes.
         let stubborn = ChildSpec::worker("stubborn", || {
-            beamlet::otp::r#gen::start(true, None, |starter| {
+            beamlet::otp::behaviour::start(true, None, |starter| {
                 trap_exit(true);
                 starter.ack();
                 loop {

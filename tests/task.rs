@@ -37,16 +37,16 @@ fn wait_dead(pid: Pid) {
 }
 
 #[test]
-fn await_returns_the_value_and_leaves_the_mailbox_empty() {
+fn wait_returns_the_value_and_leaves_the_mailbox_empty() {
     run(|| {
         let t = task::spawn(|| String::from("value")).unwrap();
-        assert_eq!(t.r#await(), Ok(String::from("value")));
+        assert_eq!(t.wait(), Ok(String::from("value")));
         assert_eq!(message_queue_len(), 0);
     });
 }
 
 #[test]
-fn await_many_returns_results_in_the_order_of_the_tasks() {
+fn wait_many_returns_results_in_the_order_of_the_tasks() {
     run(|| {
         let me = self_pid();
         let tasks: Vec<Task<u32>> = (0..5).map(|_| waiting_task(me)).collect();
@@ -57,32 +57,32 @@ fn await_many_returns_results_in_the_order_of_the_tasks() {
             send(pid, i as u32).unwrap();
             wait_dead(pid);
         }
-        assert_eq!(task::await_many(tasks, PATIENCE), Ok(vec![0, 2, 4, 6, 8]));
+        assert_eq!(task::wait_many(tasks, PATIENCE), Ok(vec![0, 2, 4, 6, 8]));
     });
 }
 
 #[test]
-fn await_many_reports_a_crash_and_kills_the_others() {
+fn wait_many_reports_a_crash_and_kills_the_others() {
     run(|| {
         trap_exit(true);
         let me = self_pid();
         let stuck = waiting_task(me);
         let stuck_pid = receive::<Pid>();
         let crash = task::spawn(|| -> u32 { panic!("one failed") }).unwrap();
-        let r = task::await_many(vec![stuck, crash], PATIENCE);
+        let r = task::wait_many(vec![stuck, crash], PATIENCE);
         assert!(is_panic_with(&r, "one failed"), "{r:?}");
         assert!(!is_alive(stuck_pid));
     });
 }
 
 #[test]
-fn a_nolink_task_that_panics_gives_await_an_exit_error() {
+fn a_nolink_task_that_panics_gives_wait_an_exit_error() {
     run(|| {
         let sup = Supervisor::start_link().unwrap();
         let t = sup
-            .async_nolink(|| -> u32 { panic!("nolink boom") })
+            .spawn_nolink(|| -> u32 { panic!("nolink boom") })
             .unwrap();
-        let r = t.r#await();
+        let r = t.wait();
         assert!(is_panic_with(&r, "nolink boom"), "{r:?}");
         // The caller was not linked: it lives, traps nothing, and its mailbox is clean.
         assert_eq!(message_queue_len(), 0);
@@ -95,7 +95,7 @@ fn a_linked_task_that_panics_gives_a_trapping_owner_an_exit_error() {
     run(|| {
         trap_exit(true);
         let t = task::spawn(|| -> u32 { panic!("linked boom") }).unwrap();
-        let r = t.r#await();
+        let r = t.wait();
         assert!(is_panic_with(&r, "linked boom"), "{r:?}");
         // The link's `Exit` for the reported crash was removed.
         assert!(receive_timeout::<Exit>(Duration::ZERO).is_none());
@@ -108,7 +108,7 @@ fn a_trapping_owner_gets_no_exit_message_for_a_task_that_completed() {
         trap_exit(true);
         let t = task::spawn(|| 3u8).unwrap();
         let pid = t.pid();
-        assert_eq!(t.r#await(), Ok(3));
+        assert_eq!(t.wait(), Ok(3));
         wait_dead(pid);
         assert!(receive_timeout::<Exit>(Duration::from_millis(5)).is_none());
     });
@@ -119,8 +119,8 @@ fn a_linked_task_that_panics_kills_an_owner_that_does_not_trap() {
     run(|| {
         let (owner, _) = spawn_monitor(|| {
             let t = task::spawn(|| -> u32 { panic!("takes the owner down") }).unwrap();
-            let _ = t.r#await();
-            unreachable!("the link ends the owner before await returns");
+            let _ = t.wait();
+            unreachable!("the link ends the owner before wait returns");
         })
         .unwrap();
         let down = receive::<Down>();
@@ -134,12 +134,12 @@ fn a_linked_task_that_panics_kills_an_owner_that_does_not_trap() {
 }
 
 #[test]
-fn await_timeout_kills_the_task_and_returns_timeout() {
+fn wait_timeout_kills_the_task_and_returns_timeout() {
     run(|| {
         let t = waiting_task(self_pid());
         let pid = receive::<Pid>();
         assert_eq!(
-            t.await_timeout(Duration::from_millis(20)),
+            t.wait_timeout(Duration::from_millis(20)),
             Err(TaskError::Timeout)
         );
         assert!(!is_alive(pid));
@@ -149,25 +149,28 @@ fn await_timeout_kills_the_task_and_returns_timeout() {
 }
 
 #[test]
-fn yield_leaves_the_task_running_and_await_collects_later() {
+fn try_wait_leaves_the_task_running_and_wait_collects_later() {
     run(|| {
         let mut t = waiting_task(self_pid());
         let pid = receive::<Pid>();
-        assert_eq!(t.yield_timeout(Duration::from_millis(5)), None);
+        assert_eq!(t.try_wait_timeout(Duration::from_millis(5)), None);
         assert!(is_alive(pid));
         send(pid, 21u32).unwrap();
-        assert_eq!(t.await_timeout(PATIENCE), Ok(42));
+        assert_eq!(t.wait_timeout(PATIENCE), Ok(42));
     });
 }
 
 #[test]
-fn yield_returns_the_result_once_then_taken() {
+fn try_wait_returns_the_result_once_then_taken() {
     run(|| {
         let mut t = waiting_task(self_pid());
         send(receive::<Pid>(), 5u32).unwrap();
-        assert_eq!(t.yield_timeout(PATIENCE), Some(Ok(10)));
-        assert_eq!(t.yield_timeout(Duration::ZERO), Some(Err(TaskError::Taken)));
-        assert_eq!(t.r#await(), Err(TaskError::Taken));
+        assert_eq!(t.try_wait_timeout(PATIENCE), Some(Ok(10)));
+        assert_eq!(
+            t.try_wait_timeout(Duration::ZERO),
+            Some(Err(TaskError::Taken))
+        );
+        assert_eq!(t.wait(), Err(TaskError::Taken));
     });
 }
 
@@ -224,7 +227,7 @@ fn only_the_owner_may_collect_a_task() {
         let t = task::spawn(|| 1u8).unwrap();
         let other = spawn(move || {
             let mut t = receive::<Task<u8>>();
-            let r = t.yield_timeout(Duration::ZERO);
+            let r = t.try_wait_timeout(Duration::ZERO);
             send(owner, r).unwrap();
             send(owner, t).unwrap();
         })
@@ -234,7 +237,7 @@ fn only_the_owner_may_collect_a_task() {
         let caller = other;
         assert_eq!(r, Some(Err(TaskError::NotOwner { owner, caller })));
         let t = receive::<Task<u8>>();
-        assert_eq!(t.r#await(), Ok(1));
+        assert_eq!(t.wait(), Ok(1));
     });
 }
 
@@ -421,13 +424,13 @@ fn exit_and_wait(pid: Pid) {
 }
 
 #[test]
-fn supervised_async_is_linked_to_its_owner_and_awaitable() {
+fn supervised_async_is_linked_to_its_owner_and_waitable() {
     run(|| {
         trap_exit(true);
         let sup = Supervisor::start_link().unwrap();
-        assert_eq!(sup.r#async(|| 5u8).unwrap().r#await(), Ok(5));
-        let t = sup.r#async(|| -> u8 { panic!("supervised boom") }).unwrap();
-        let r = t.r#await();
+        assert_eq!(sup.spawn(|| 5u8).unwrap().wait(), Ok(5));
+        let t = sup.spawn(|| -> u8 { panic!("supervised boom") }).unwrap();
+        let r = t.wait();
         assert!(is_panic_with(&r, "supervised boom"), "{r:?}");
         assert!(is_alive(sup.pid()));
         assert!(receive_timeout::<Exit>(Duration::ZERO).is_none());
@@ -439,7 +442,7 @@ fn shutting_down_a_supervised_linked_task_spares_its_owner() {
     run(|| {
         let sup = Supervisor::start_link().unwrap();
         for how in [Shutdown::BrutalKill, Shutdown::Timeout(PATIENCE)] {
-            let t = sup.r#async(receive::<u8>).unwrap();
+            let t = sup.spawn(receive::<u8>).unwrap();
             let pid = t.pid();
             assert_eq!(t.shutdown(how), None, "{how:?}");
             assert!(!is_alive(pid));
@@ -496,7 +499,7 @@ fn a_full_task_supervisor_refuses_stream_items() {
 }
 
 #[test]
-fn yield_many_gives_what_is_in_and_leaves_the_rest_running() {
+fn try_wait_many_gives_what_is_in_and_leaves_the_rest_running() {
     run(|| {
         let me = self_pid();
         let quick = task::spawn(|| 1u32).unwrap();
@@ -504,11 +507,11 @@ fn yield_many_gives_what_is_in_and_leaves_the_rest_running() {
         let slow = waiting_task(me);
         let slow_pid = receive::<Pid>();
         let mut tasks = vec![quick, slow];
-        let first = task::yield_many(&mut tasks, Duration::from_millis(5));
+        let first = task::try_wait_many(&mut tasks, Duration::from_millis(5));
         assert_eq!(first, [Some(Ok(1)), None]);
         assert!(is_alive(slow_pid));
         send(slow_pid, 4u32).unwrap();
-        let second = task::yield_many(&mut tasks, PATIENCE);
+        let second = task::try_wait_many(&mut tasks, PATIENCE);
         assert_eq!(second, [Some(Err(TaskError::Taken)), Some(Ok(8))]);
     });
 }

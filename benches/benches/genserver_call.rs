@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use beamlet::ExitReason;
 use beamlet::otp::CallError;
-use beamlet::otp::gen_server::{self, CallReply, From, GenServer, Init, ServerRef};
+use beamlet::otp::gen_server::{self, CallReply, Caller, GenServer, Init, ServerRef};
 use beamlet_benches::{calls, fail};
 
 /// The counter: every call adds `n` and returns the total.
@@ -34,7 +34,7 @@ impl GenServer for Counter {
         Init::Ok(Counter(0))
     }
 
-    fn handle_call(&mut self, n: u64, _: From<u64>) -> CallReply<u64, ()> {
+    fn handle_call(&mut self, n: u64, _: Caller<u64>) -> CallReply<u64, ()> {
         self.0 += n;
         CallReply::Reply(self.0)
     }

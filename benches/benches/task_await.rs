@@ -3,7 +3,7 @@
 //! Usage: `task_await [N=1000000] [B=1] [SCHEDULERS=0]`. The root runs N tasks in
 //! rounds of B: each round spawns B tasks with `task::spawn` (Elixir's
 //! `Task.async`: linked, monitored, replying to an alias), each returning its
-//! number, then awaits them in order with `r#await`. The sum of the results is
+//! number, then awaits them in order with `wait`. The sum of the results is
 //! checked.
 //!
 //! Keys: `tasks_per_sec` (N over the elapsed time), `us_per_task`.
@@ -53,7 +53,7 @@ fn run(n: u64, b: u64) -> Timed {
             .collect();
         for t in tasks {
             sum += t
-                .r#await()
+                .wait()
                 .unwrap_or_else(|e| fail(format_args!("await: {e}")));
         }
         next += round;

@@ -50,8 +50,8 @@ use std::time::Duration;
 
 use beamlet_runtime::{ExitReason, Pid};
 
-use crate::r#gen::{CallError, DEFAULT_CALL_TIMEOUT, StartError, StartOptions};
-use crate::gen_server::{self, CallReply, From, GenServer, Init, NoReply, ServerRef};
+use crate::behaviour::{CallError, DEFAULT_CALL_TIMEOUT, StartError, StartOptions};
+use crate::gen_server::{self, CallReply, Caller, GenServer, Init, NoReply, ServerRef};
 use crate::name::Name;
 use crate::supervisor::ChildSpec;
 
@@ -75,7 +75,7 @@ impl<S: Send + 'static> GenServer for AgentServer<S> {
         Init::Ok(AgentServer(make()))
     }
 
-    fn handle_call(&mut self, f: CallFn<S>, _: From<Self::Reply>) -> CallReply<Self::Reply, ()> {
+    fn handle_call(&mut self, f: CallFn<S>, _: Caller<Self::Reply>) -> CallReply<Self::Reply, ()> {
         CallReply::Reply(f(&mut self.0))
     }
 

@@ -111,7 +111,7 @@ use beamlet_runtime::{
     Down, ExitReason, Message, Pid, Runtime, demonitor, monitor, receive_select,
 };
 
-use crate::r#gen::{CallError, StartError, StartOptions};
+use crate::behaviour::{CallError, StartError, StartOptions};
 use crate::gen_server::{self, ServerRef};
 use controller::{Controller, HaltNotice, NAME, Request, Response};
 pub use signals::stop_on_signals;

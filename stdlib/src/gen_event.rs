@@ -19,7 +19,7 @@
 //!
 //! # The manager
 //!
-//! 1. [`start`] / [`start_link`] spawn the manager through [`gen`](mod@crate::gen)'s
+//! 1. [`start`] / [`start_link`] spawn the manager through [`behaviour`]'s
 //!    start protocol; it traps exits and registers its name if given
 //!    ([`name`](crate::name); `AlreadyStarted` if taken). It starts with no handler.
 //! 2. Handlers are kept most recently added first, as OTP does: an event runs
@@ -29,10 +29,10 @@
 //!    one's place when a callback swaps, and goes first after [`swap_handler`].
 //! 3. [`notify`] is an ordinary message (so events from one sender are handled in
 //!    the order sent); [`sync_notify`] returns once every handler has handled the
-//!    event; every other operation is a call (see [`gen`](mod@crate::gen)) without
+//!    event; every other operation is a call (see [`behaviour`]) without
 //!    timeout (OTP's `infinity`), except [`call`], which waits 5 s by default.
 //! 4. Every callback runs through the one dispatch point of the behaviours,
-//!    [`gen`](mod@crate::gen)'s `try_dispatch`: a panic (or an `exit`) in a handler removes that
+//!    [`behaviour`]'s `try_dispatch`: a panic (or an `exit`) in a handler removes that
 //!    handler only — its `terminate` runs with [`Removal::Crashed`] — and the
 //!    manager and the other handlers go on. A panic in `init` fails the add; a
 //!    panic in `terminate` becomes the result of a delete ([`HandlerError::Crashed`]).
@@ -123,8 +123,8 @@ use std::time::Duration;
 
 use beamlet_runtime::{ExitReason, Message, Pid};
 
-use crate::r#gen::{self};
-pub use crate::r#gen::{CallError, DEFAULT_CALL_TIMEOUT, StartError};
+use crate::behaviour::{self};
+pub use crate::behaviour::{CallError, DEFAULT_CALL_TIMEOUT, StartError};
 use crate::name::Name;
 use handler::{AnyBox, erase_swap, unbox};
 pub use id::{AnyHandlerId, HandlerExit, HandlerId, RemoveReason};
@@ -404,7 +404,7 @@ pub fn notify<E: Send + 'static>(manager: EventManager<E>, event: E) {
 ///
 /// [`CallError`] if the manager is not running or dies meanwhile.
 pub fn sync_notify<E: Send + 'static>(manager: EventManager<E>, event: E) -> Result<(), CallError> {
-    r#gen::call(manager.pid, |from| Request::SyncNotify(event, from), None)
+    behaviour::call(manager.pid, |from| Request::SyncNotify(event, from), None)
 }
 
 /// Installs the handler `id`, initialised with `args` (as
@@ -474,7 +474,7 @@ fn add<E: Send + 'static, H: EventHandler<E>>(
         supervisor,
         from,
     };
-    r#gen::call(manager.pid, request, None)?
+    behaviour::call(manager.pid, request, None)?
 }
 
 /// Removes the handler `id`, running its `terminate` with
@@ -494,7 +494,7 @@ pub fn delete_handler<E: Send + 'static, H: EventHandler<E>>(
     let id = id.any();
     let args: AnyBox = Box::new(args);
     let request = |from| Request::<E>::Delete { id, args, from };
-    let terminated = r#gen::call(manager.pid, request, None)??;
+    let terminated = behaviour::call(manager.pid, request, None)??;
     Ok(unbox::<H::Terminated>(terminated))
 }
 
@@ -574,7 +574,7 @@ fn swap<E: Send + 'static, H: EventHandler<E>>(
         supervisor,
         from,
     };
-    r#gen::call(manager.pid, request, None)?
+    behaviour::call(manager.pid, request, None)?
 }
 
 /// Calls the handler `id` and waits up to [`DEFAULT_CALL_TIMEOUT`] for its reply (as
@@ -627,7 +627,7 @@ pub fn call_timeout<E: Send + 'static, H: EventHandler<E>>(
     let id = id.any();
     let request: AnyBox = Box::new(request);
     let message = |from| Request::<E>::Call { id, request, from };
-    let reply = r#gen::call(manager.pid, message, Some(timeout))??;
+    let reply = behaviour::call(manager.pid, message, Some(timeout))??;
     Ok(unbox::<H::Reply>(reply))
 }
 
@@ -640,5 +640,5 @@ pub fn call_timeout<E: Send + 'static, H: EventHandler<E>>(
 pub fn which_handlers<E: Send + 'static>(
     manager: EventManager<E>,
 ) -> Result<Vec<AnyHandlerId>, CallError> {
-    r#gen::call(manager.pid, Request::<E>::WhichHandlers, None)
+    behaviour::call(manager.pid, Request::<E>::WhichHandlers, None)
 }

@@ -7,9 +7,9 @@
 //! start / start_link ──> init(Args) ──> Init::Ok(State) | Init::Timeout | Init::Hibernate
 //!                                       | Init::Continue | Init::Ignore | Init::Stop(Reason)
 //!
-//! call(Server, Request) ──> handle_call(&mut State, Request, From)
+//! call(Server, Request) ──> handle_call(&mut State, Request, Caller)
 //!     ──> CallReply::Reply(R) | ReplyTimeout | ReplyHibernate | ReplyContinue
-//!         | NoReply (reply later with reply(From, R)) | NoReplyTimeout | NoReplyHibernate
+//!         | NoReply (reply later with reply(Caller, R)) | NoReplyTimeout | NoReplyHibernate
 //!         | NoReplyContinue | Stop(Reason, R) | StopNoReply(Reason)
 //!
 //! cast(Server, Msg)     ──> handle_cast(&mut State, Msg)       ──> NoReply::*
@@ -27,7 +27,7 @@
 //! # The generic loop
 //!
 //! 1. The starter spawns the server linked (`start_link`) or not (`start`) and waits
-//!    (see [`gen`](mod@crate::gen)'s start protocol). The server, in the prologue
+//!    (see [`behaviour`]'s start protocol). The server, in the prologue
 //!    every behaviour shares, sets its mailbox limit if given, traps exits if
 //!    [`GenServer::TRAP_EXIT`] is set (or `init` calls `trap_exit(true)`), registers
 //!    its name if given (local or via, see [`name`](crate::name); `AlreadyStarted`
@@ -37,7 +37,7 @@
 //!    message (see [`sys`](crate::sys)), an `Exit` from the parent, or anything else
 //!    (for `handle_info`). While suspended it takes only system messages and the
 //!    parent's `Exit`.
-//! 3. Every callback runs through one dispatch point, [`gen`](mod@crate::gen)'s `try_dispatch` (the runtime's
+//! 3. Every callback runs through one dispatch point, [`behaviour`]'s `try_dispatch` (the runtime's
 //!    `catch_exit`), which turns a panic into the exit reason `Panic` and an `exit`
 //!    into its reason; then `terminate` runs, as for a stop (OTP's `catch`).
 //! 4. The callback's result says what next: wait (optionally up to a timeout, after
@@ -79,7 +79,7 @@
 //!   arrive type-erased in `handle_info` as a [`Message`].
 //! - Results are enums rather than tuples; the state is `&mut self` rather than
 //!   returned.
-//! - `ignore` is `Err(StartError::Ignore)` from the start functions (see [`gen`](mod@crate::gen)).
+//! - `ignore` is `Err(StartError::Ignore)` from the start functions (see [`behaviour`]).
 //! - A failed `init` removes the link before the server exits, so the caller of
 //!   `start_link` gets the error as a value and no exit signal.
 //! - `hibernate` called directly from inside a callback leaves the loop for its
@@ -91,7 +91,7 @@
 //! # Example
 //!
 //! ```
-//! use beamlet_stdlib::gen_server::{self, CallReply, From, GenServer, Init, NoReply};
+//! use beamlet_stdlib::gen_server::{self, CallReply, Caller, GenServer, Init, NoReply};
 //! use beamlet_runtime::Runtime;
 //!
 //! struct Counter(u64);
@@ -106,7 +106,7 @@
 //!     fn init(start: u64) -> Init<Self, ()> {
 //!         Init::Ok(Counter(start))
 //!     }
-//!     fn handle_call(&mut self, _: (), _: From<u64>) -> CallReply<u64, ()> {
+//!     fn handle_call(&mut self, _: (), _: Caller<u64>) -> CallReply<u64, ()> {
 //!         CallReply::Reply(self.0)
 //!     }
 //!     fn handle_cast(&mut self, n: u64) -> NoReply<()> {
@@ -135,12 +135,14 @@ use std::time::Duration;
 
 use beamlet_runtime::{ExitReason, Message, Pid};
 
-use crate::r#gen;
-pub use crate::r#gen::request::{
+use crate::behaviour;
+pub use crate::behaviour::request::{
     CheckResponse, CollectionCheck, CollectionResponse, ReqIdCollection, RequestId, check_response,
     receive_response, wait_response,
 };
-pub use crate::r#gen::{CallError, DEFAULT_CALL_TIMEOUT, From, StartError, StartOptions, reply};
+pub use crate::behaviour::{
+    CallError, Caller, DEFAULT_CALL_TIMEOUT, StartError, StartOptions, reply,
+};
 use crate::name::Name;
 pub use async_call::{CallFuture, call_async, call_async_timeout};
 pub use cast_gate::{CastGate, CastMode};
@@ -178,7 +180,7 @@ pub trait GenServer: Sized + Send + 'static {
     fn handle_call(
         &mut self,
         request: Self::Call,
-        from: From<Self::Reply>,
+        from: Caller<Self::Reply>,
     ) -> CallReply<Self::Reply, Self::Continue> {
         let _ = (request, from);
         panic!(
@@ -271,7 +273,7 @@ pub enum CallReply<R, C> {
     ReplyHibernate(R),
     /// Reply and run `handle_continue`.
     ReplyContinue(R, C),
-    /// No reply now: [`reply`] later with the `From`.
+    /// No reply now: [`reply`] later with the `Caller`.
     NoReply,
     /// No reply now; a [`Timeout`] comes if nothing arrives within the duration.
     NoReplyTimeout(Duration),
@@ -511,12 +513,12 @@ pub fn call<S: GenServer>(server: ServerRef<S>, request: S::Call) -> Result<S::R
 ///
 /// ```
 /// # use std::time::Duration;
-/// # use beamlet_stdlib::gen_server::{self, CallError, CallReply, From, GenServer, Init};
+/// # use beamlet_stdlib::gen_server::{self, CallError, CallReply, Caller, GenServer, Init};
 /// struct Mute;
 /// impl GenServer for Mute {
 ///     type Args = (); type Call = (); type Reply = (); type Cast = (); type Continue = ();
 ///     fn init(_: ()) -> Init<Self, ()> { Init::Ok(Mute) }
-///     fn handle_call(&mut self, _: (), _: From<()>) -> CallReply<(), ()> { CallReply::NoReply }
+///     fn handle_call(&mut self, _: (), _: Caller<()>) -> CallReply<(), ()> { CallReply::NoReply }
 /// }
 /// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
@@ -531,7 +533,7 @@ pub fn call_timeout<S: GenServer>(
     request: S::Call,
     timeout: Duration,
 ) -> Result<S::Reply, CallError> {
-    r#gen::call(server.pid, |from| CallMsg { from, request }, Some(timeout))
+    behaviour::call(server.pid, |from| CallMsg { from, request }, Some(timeout))
 }
 
 /// Calls the server registered as `name` (resolved at the time of the call): a local
@@ -564,17 +566,17 @@ pub fn call_named<S: GenServer>(
 /// Sends a call request without waiting for the reply (as
 /// `gen_server:send_request/2`): collect the reply later with [`wait_response`],
 /// [`receive_response`] or [`check_response`] (see
-/// [`gen::request`](crate::gen::request) for the protocol). Never blocks; a dead
+/// [`behaviour::request`] for the protocol). Never blocks; a dead
 /// server's error comes with the response.
 ///
 /// ```
 /// # use std::time::Duration;
-/// # use beamlet_stdlib::gen_server::{self, CallError, CallReply, From, GenServer, Init};
+/// # use beamlet_stdlib::gen_server::{self, CallError, CallReply, Caller, GenServer, Init};
 /// struct Double;
 /// impl GenServer for Double {
 ///     type Args = (); type Call = u32; type Reply = u32; type Cast = (); type Continue = ();
 ///     fn init(_: ()) -> Init<Self, ()> { Init::Ok(Double) }
-///     fn handle_call(&mut self, n: u32, _: From<u32>) -> CallReply<u32, ()> { CallReply::Reply(2 * n) }
+///     fn handle_call(&mut self, n: u32, _: Caller<u32>) -> CallReply<u32, ()> { CallReply::Reply(2 * n) }
 /// }
 /// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
@@ -587,7 +589,7 @@ pub fn call_named<S: GenServer>(
 /// rt.shutdown();
 /// ```
 pub fn send_request<S: GenServer>(server: ServerRef<S>, request: S::Call) -> RequestId<S::Reply> {
-    r#gen::request::send_request(server.pid, |from| CallMsg { from, request })
+    behaviour::request::send_request(server.pid, |from| CallMsg { from, request })
 }
 
 /// [`send_request`] to the server registered as `name`, resolved now; if no process
@@ -615,7 +617,7 @@ pub fn send_request_named<S: GenServer>(
 ) -> RequestId<S::Reply> {
     // Nobody has the name: monitoring no process yields `NoProc` at once.
     let pid = name.into().whereis().unwrap_or(Pid::NO_PROCESS);
-    r#gen::request::send_request(pid, |from| CallMsg { from, request })
+    behaviour::request::send_request(pid, |from| CallMsg { from, request })
 }
 
 /// [`send_request`], adding the request to `reqids` with `label` (as
@@ -623,12 +625,12 @@ pub fn send_request_named<S: GenServer>(
 ///
 /// ```
 /// # use std::time::Duration;
-/// # use beamlet_stdlib::gen_server::{self, CallReply, CollectionResponse, From, GenServer, Init, ReqIdCollection};
+/// # use beamlet_stdlib::gen_server::{self, CallReply, CollectionResponse, Caller, GenServer, Init, ReqIdCollection};
 /// struct Double;
 /// impl GenServer for Double {
 ///     type Args = (); type Call = u32; type Reply = u32; type Cast = (); type Continue = ();
 ///     fn init(_: ()) -> Init<Self, ()> { Init::Ok(Double) }
-///     fn handle_call(&mut self, n: u32, _: From<u32>) -> CallReply<u32, ()> { CallReply::Reply(2 * n) }
+///     fn handle_call(&mut self, n: u32, _: Caller<u32>) -> CallReply<u32, ()> { CallReply::Reply(2 * n) }
 /// }
 /// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
 /// rt.block_on(|| {

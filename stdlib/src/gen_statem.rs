@@ -9,7 +9,7 @@
 //!                                       | Init::Ignore | Init::Stop(Reason)
 //!
 //! an event ──> handle_event(&mut Data, &State, Event) ──> Transition
-//!     Event::Call(Request, From) | Cast(Msg) | Info(Message) | Internal(C)
+//!     Event::Call(Request, Caller) | Cast(Msg) | Info(Message) | Internal(C)
 //!          | Timeout(C) | StateTimeout(C) | GenericTimeout(Name, C)
 //!     Transition::NextState(State, ..) | KeepState(..) | RepeatState(..)
 //!          | Stop(Reason) | StopAndReply(Reason, Replies)
@@ -67,7 +67,7 @@
 //! point shared with [`GenServer`](crate::GenServer), which turns a panic into the
 //! exit reason `Panic` and an `exit` into its reason; `terminate` then runs.
 //! Starting (with a name, a start timeout, `hibernate_after`, a mailbox limit: the
-//! prologue shared by every behaviour, see [`gen`](mod@crate::gen)) and stopping
+//! prologue shared by every behaviour, see [`behaviour`]) and stopping
 //! follow [`gen_server`](crate::gen_server).
 //!
 //! # Departures from OTP, for Rust's typing
@@ -149,13 +149,13 @@ use std::time::Duration;
 
 use beamlet_runtime::{ExitReason, Pid};
 
-use crate::r#gen;
-pub use crate::r#gen::StartOptions;
-pub use crate::r#gen::request::{
+use crate::behaviour;
+pub use crate::behaviour::StartOptions;
+pub use crate::behaviour::request::{
     CheckResponse, CollectionCheck, CollectionResponse, ReqIdCollection, RequestId, check_response,
     receive_response, wait_response,
 };
-pub use crate::r#gen::{CallError, DEFAULT_CALL_TIMEOUT, From, StartError, reply};
+pub use crate::behaviour::{CallError, Caller, DEFAULT_CALL_TIMEOUT, StartError, reply};
 use crate::name::Name;
 pub use event::{Action, Event, TimerOp};
 use machine::{CallMsg, CastMsg, Current};
@@ -429,13 +429,13 @@ pub fn call_timeout<M: GenStateMachine>(
     request: M::Call,
     timeout: Duration,
 ) -> Result<M::Reply, CallError> {
-    r#gen::call(machine.pid, |from| CallMsg { from, request }, Some(timeout))
+    behaviour::call(machine.pid, |from| CallMsg { from, request }, Some(timeout))
 }
 
 /// Sends an `Event::Call` without waiting for the reply (as
 /// `gen_statem:send_request/2`): collect it later with [`wait_response`],
 /// [`receive_response`] or [`check_response`] (see
-/// [`gen::request`](crate::gen::request) for the protocol). Never blocks; a dead
+/// [`behaviour::request`] for the protocol). Never blocks; a dead
 /// machine's error comes with the response.
 ///
 /// ```
@@ -465,7 +465,7 @@ pub fn send_request<M: GenStateMachine>(
     machine: MachineRef<M>,
     request: M::Call,
 ) -> RequestId<M::Reply> {
-    r#gen::request::send_request(machine.pid, |from| CallMsg { from, request })
+    behaviour::request::send_request(machine.pid, |from| CallMsg { from, request })
 }
 
 /// [`send_request`], adding the request to `reqids` with `label` (as

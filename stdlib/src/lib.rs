@@ -1,6 +1,7 @@
 //! OTP behaviours for beamlet, built as ordinary processes on `beamlet-runtime`.
 //!
-//! - [`gen`](mod@crate::gen): the call protocol and the synchronous start shared by the behaviours.
+//! - [`behaviour`]: the call protocol ([`Caller`](behaviour::Caller), OTP's `From`) and the
+//!   synchronous start shared by the behaviours (OTP's `gen` and `proc_lib`).
 //! - [`gen_server`]: generic servers ([`GenServer`]).
 //! - [`gen_statem`]: generic state machines ([`GenStateMachine`]): postponing,
 //!   inserted events, event / state / generic timeouts, state enter calls.
@@ -22,7 +23,7 @@
 
 pub mod agent;
 pub mod application;
-pub mod r#gen;
+pub mod behaviour;
 pub mod gen_event;
 pub mod gen_server;
 pub mod gen_statem;
@@ -38,6 +39,6 @@ pub mod task;
 pub use supervisor::dynamic as dynamic_supervisor;
 
 pub use beamlet_runtime as runtime;
-pub use r#gen::{CallError, StartError};
+pub use behaviour::{CallError, StartError};
 pub use gen_server::{GenServer, ServerRef};
 pub use gen_statem::{GenStateMachine, MachineRef};

@@ -77,7 +77,7 @@ use std::sync::Arc;
 
 use beamlet_runtime::{Pid, is_alive, self_pid};
 
-use crate::r#gen::{StartError, StartOptions};
+use crate::behaviour::{StartError, StartOptions};
 use crate::gen_server::{self, ServerRef};
 use crate::name::{Name, NameError, ViaName};
 use crate::supervisor::ChildSpec;
@@ -467,13 +467,13 @@ where
     /// `call_named`/`cast_named` to reach the server.
     ///
     /// ```
-    /// use beamlet_stdlib::gen_server::{self, CallReply, From, GenServer, Init, StartOptions};
+    /// use beamlet_stdlib::gen_server::{self, CallReply, Caller, GenServer, Init, StartOptions};
     /// use beamlet_stdlib::registry::{Keys, Registry};
     /// struct Nop;
     /// impl GenServer for Nop {
     ///     type Args = (); type Call = (); type Reply = (); type Cast = (); type Continue = ();
     ///     fn init(_: ()) -> Init<Self, ()> { Init::Ok(Nop) }
-    ///     fn handle_call(&mut self, _: (), _: From<()>) -> CallReply<(), ()> { CallReply::Reply(()) }
+    ///     fn handle_call(&mut self, _: (), _: Caller<()>) -> CallReply<(), ()> { CallReply::Reply(()) }
     /// }
     /// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
     /// rt.block_on(|| {

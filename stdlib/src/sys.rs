@@ -2,7 +2,7 @@
 //! (and so every supervisor), every state machine and every event manager answers
 //! them inside its generic loop, whatever its callbacks.
 //!
-//! 1. Each function is a call (see [`gen`](mod@crate::gen)) carrying a system message
+//! 1. Each function is a call (see [`behaviour`]) carrying a system message
 //!    with a [`DEFAULT_CALL_TIMEOUT`].
 //! 2. The loop handles the message itself; callbacks do not see it.
 //! 3. While suspended a server takes only system messages (and its parent's `Exit`);
@@ -24,7 +24,7 @@ use std::time::Instant;
 
 use beamlet_runtime::{ExitReason, Pid};
 
-use crate::r#gen::{self, CallError, DEFAULT_CALL_TIMEOUT, From};
+use crate::behaviour::{self, CallError, Caller, DEFAULT_CALL_TIMEOUT};
 
 /// A typed handle on a process whose generic loop keeps a state of type
 /// [`State`](StateHandle::State), which [`get_state`] and [`replace_state`] reach:
@@ -57,7 +57,7 @@ pub(crate) mod sealed {
 
 /// A system message.
 pub(crate) struct SysMsg {
-    pub(crate) from: From<SysReply>,
+    pub(crate) from: Caller<SysReply>,
     pub(crate) op: SysOp,
 }
 
@@ -146,7 +146,7 @@ pub(crate) fn answer(
 }
 
 fn sys_call(server: Pid, op: SysOp) -> Result<SysReply, CallError> {
-    r#gen::call(
+    behaviour::call(
         server,
         |from| SysMsg { from, op },
         Some(DEFAULT_CALL_TIMEOUT),
@@ -162,12 +162,12 @@ fn sys_call(server: Pid, op: SysOp) -> Result<SysReply, CallError> {
 ///
 /// ```
 /// # use std::time::Duration;
-/// # use beamlet_stdlib::gen_server::{self, CallError, CallReply, From, GenServer, Init};
+/// # use beamlet_stdlib::gen_server::{self, CallError, CallReply, Caller, GenServer, Init};
 /// # struct Echo;
 /// # impl GenServer for Echo {
 /// #     type Args = (); type Call = u8; type Reply = u8; type Cast = (); type Continue = ();
 /// #     fn init(_: ()) -> Init<Self, ()> { Init::Ok(Echo) }
-/// #     fn handle_call(&mut self, n: u8, _: From<u8>) -> CallReply<u8, ()> { CallReply::Reply(n) }
+/// #     fn handle_call(&mut self, n: u8, _: Caller<u8>) -> CallReply<u8, ()> { CallReply::Reply(n) }
 /// # }
 /// use beamlet_stdlib::sys;
 /// let rt = beamlet_runtime::Runtime::builder().build().unwrap();

@@ -13,11 +13,11 @@
 //!    inside the function (it then exits with that reason). After a value it
 //!    unlinks from its owner and exits normally.
 //! 3. The owner collects the outcome with
-//!    [`Task::r#await`](struct.Task.html#method.await) (default 5000 ms),
-//!    [`Task::r#yield`](struct.Task.html#method.yield) (a bounded look that
+//!    [`Task::wait`] (default 5000 ms),
+//!    [`Task::try_wait`] (a bounded look that
 //!    leaves the task running), [`Task::shutdown`] (stop it, but keep a result
-//!    that came meanwhile), [`Task::ignore`] (detach it), [`await_many`] or
-//!    [`yield_many`]. Each takes whichever comes first of the outcome message and
+//!    that came meanwhile), [`Task::ignore`] (detach it), [`wait_many`] or
+//!    [`try_wait_many`]. Each takes whichever comes first of the outcome message and
 //!    the monitor's `Down`; once settled, the monitor is gone (its `Down`
 //!    flushed), the alias is off (a late message is dropped by the runtime), and
 //!    an `Exit` message the link left in a trapping owner's mailbox for a crash
@@ -28,28 +28,33 @@
 //!
 //! As in Elixir, `spawn` links the task to its owner, so **a task that crashes
 //! kills an owner that does not trap exits**, with the task's exit reason, before
-//! `await` can return: a crash is not silently turned into a value. To get a crash
+//! `wait` can return: a crash is not silently turned into a value. To get a crash
 //! as an `Err(TaskError::Exit(reason))` instead:
 //!
 //! - trap exits in the owner (`trap_exit(true)`): the crash then arrives as a
-//!   message and `await` reports it (and removes that `Exit` message); or
+//!   message and `wait` reports it (and removes that `Exit` message); or
 //! - start the task unlinked under a task [`Supervisor`] with
-//!   [`Supervisor::async_nolink`]: the natural way to run work that may fail.
+//!   [`Supervisor::spawn_nolink`]: the natural way to run work that may fail.
 //!
 //! # Departures from Elixir, for Rust
 //!
+//! - The names: `await` and `yield` are Rust keywords, and `async` too, so
+//!   Elixir's `Task.await` is [`Task::wait`], `Task.yield` is [`Task::try_wait`]
+//!   (it may come back empty-handed and keeps the task), `Task.await_many` and
+//!   `Task.yield_many` are [`wait_many`] and [`try_wait_many`], `Task.async` is
+//!   [`spawn`], and `Task.Supervisor.async` / `async_nolink` are
+//!   [`Supervisor::spawn`] / [`Supervisor::spawn_nolink`].
 //! - Collecting returns typed errors instead of exiting the caller. On a timeout,
-//!   `await` (and `await_many`, and a stream with [`OnTimeout::Exit`]) **kills the
+//!   `wait` (and `wait_many`, and a stream with [`OnTimeout::Exit`]) **kills the
 //!   task** and returns [`TaskError::Timeout`]: in Elixir the caller exits and takes
 //!   the linked task with it; here the caller lives on, so the task is stopped
 //!   instead and nothing is left computing a result nobody can receive. Use
-//!   `yield` to wait without giving up.
+//!   `try_wait` to wait without giving up.
 //! - A task that completed unlinks itself from its owner before exiting, so a
 //!   trapping owner gets no `Exit` message with reason `Normal` for it.
-//! - `await`, `yield` and `shutdown` are methods (`task.r#await()`: `await` and
-//!   `yield` are Rust keywords, hence the raw identifiers). `await`, `shutdown`
-//!   and `ignore` consume the task. After `yield` has returned a result the task is
-//!   finished, and any later collection returns [`TaskError::Taken`].
+//! - `wait`, `try_wait` and `shutdown` are methods. `wait`, `shutdown` and
+//!   `ignore` consume the task. After `try_wait` has returned a result the task
+//!   is finished, and any later collection returns [`TaskError::Taken`].
 //! - Dropping a [`Task`] does not stop it (as in Elixir): it runs on, still linked,
 //!   and its outcome and `Down` are left in the owner's mailbox. Call
 //!   [`Task::ignore`] to detach it cleanly or [`Task::shutdown`] to stop it.
@@ -65,7 +70,7 @@
 //! let sum = rt.block_on(|| {
 //!     let a = task::spawn(|| 20).unwrap();
 //!     let b = task::spawn(|| 22).unwrap();
-//!     a.r#await().unwrap() + b.r#await().unwrap()
+//!     a.wait().unwrap() + b.wait().unwrap()
 //! }).unwrap();
 //! assert_eq!(sum, 42);
 //! rt.shutdown();
@@ -85,13 +90,13 @@ use beamlet_runtime::{
     unalias, unlink,
 };
 
-use crate::r#gen::{self, bounded};
+use crate::behaviour::{self, bounded};
 use crate::supervisor::{ChildSpec, Restart, Shutdown, SupervisorError};
-pub use many::{await_many, yield_many};
+pub use many::{try_wait_many, wait_many};
 pub use stream::{AsyncStream, OnTimeout, StreamOptions, async_stream};
 pub use supervisor::Supervisor;
 
-/// How long [`Task::r#await`](struct.Task.html#method.await), [`Task::r#yield`](struct.Task.html#method.yield) and [`await_many`] wait by default
+/// How long [`Task::wait`], [`Task::try_wait`] and [`wait_many`] wait by default
 /// (Elixir's 5000 ms).
 ///
 /// ```
@@ -121,7 +126,7 @@ pub enum TaskError {
         /// The process that tried to collect.
         caller: Pid,
     },
-    /// The result was already taken by an earlier [`Task::r#yield`](struct.Task.html#method.yield).
+    /// The result was already taken by an earlier [`Task::try_wait`].
     Taken,
     /// The task could not be spawned (only from [`async_stream`], whose items are
     /// spawned as it is consumed).
@@ -164,7 +169,7 @@ enum Start {
     /// the owner has linked to it (if `linked`) and monitored it, so that neither
     /// can miss the task (Elixir's handshake).
     Supervised {
-        /// Whether the owner links to it (`async`, not `async_nolink`).
+        /// Whether the owner links to it (`spawn`, not `spawn_nolink`).
         linked: bool,
     },
 }
@@ -232,11 +237,11 @@ fn await_go(owner: Pid) {
 ///     let t = task::spawn(|| "done").unwrap();
 ///     assert_eq!(t.owner(), beamlet_runtime::self_pid());
 ///     assert_ne!(t.pid(), t.owner());
-///     assert_eq!(t.r#await(), Ok("done"));
+///     assert_eq!(t.wait(), Ok("done"));
 /// }).unwrap();
 /// rt.shutdown();
 /// ```
-#[must_use = "a task's result is lost unless it is awaited, yielded, shut down or ignored"]
+#[must_use = "a task's result is lost unless it is waited for, shut down or ignored"]
 pub struct Task<T> {
     /// The process that started the task; the only one that may collect.
     owner: Pid,
@@ -250,7 +255,7 @@ pub struct Task<T> {
     linked: bool,
     /// The owner's mailbox before the task was spawned: its messages come after.
     mark: MailboxMark,
-    /// `yield` has returned the result; nothing is left to collect.
+    /// `try_wait` has returned the result; nothing is left to collect.
     taken: bool,
     _result: PhantomData<fn() -> T>,
 }
@@ -268,7 +273,7 @@ impl<T> fmt::Debug for Task<T> {
 }
 
 /// Starts a task linked to and monitored by the caller (Elixir's `Task.async`);
-/// collect its result with [`Task::r#await`](struct.Task.html#method.await). See the [module](self) for what a
+/// collect its result with [`Task::wait`]. See the [module](self) for what a
 /// crash does.
 ///
 /// # Errors
@@ -389,7 +394,8 @@ impl<T: Send + 'static> Task<T> {
         self.owner
     }
 
-    /// Waits up to [`DEFAULT_TIMEOUT`] for the result (Elixir's `Task.await`).
+    /// Waits up to [`DEFAULT_TIMEOUT`] for the result (Elixir's `Task.await`;
+    /// `await` is a Rust keyword). On a timeout the task is killed.
     ///
     /// # Errors
     ///
@@ -398,15 +404,15 @@ impl<T: Send + 'static> Task<T> {
     /// `Timeout` (the task is killed), `NotOwner`, `Taken`.
     ///
     /// See the [module](self) for an example.
-    pub fn r#await(self) -> Result<T, TaskError> {
-        self.await_timeout(DEFAULT_TIMEOUT)
+    pub fn wait(self) -> Result<T, TaskError> {
+        self.wait_timeout(DEFAULT_TIMEOUT)
     }
 
-    /// [`r#await`](struct.Task.html#method.await) with a timeout (`Duration::MAX` waits for ever).
+    /// [`wait`](Task::wait) with a timeout (`Duration::MAX` waits for ever).
     ///
     /// # Errors
     ///
-    /// As [`r#await`](struct.Task.html#method.await).
+    /// As [`wait`](Task::wait).
     ///
     /// ```
     /// use std::time::Duration;
@@ -415,12 +421,12 @@ impl<T: Send + 'static> Task<T> {
     /// rt.block_on(|| {
     ///     let slow = task::spawn(|| beamlet_runtime::sleep(Duration::from_secs(60))).unwrap();
     ///     let pid = slow.pid();
-    ///     assert_eq!(slow.await_timeout(Duration::from_millis(10)), Err(TaskError::Timeout));
+    ///     assert_eq!(slow.wait_timeout(Duration::from_millis(10)), Err(TaskError::Timeout));
     ///     assert!(!beamlet_runtime::is_alive(pid));
     /// }).unwrap();
     /// rt.shutdown();
     /// ```
-    pub fn await_timeout(self, timeout: Duration) -> Result<T, TaskError> {
+    pub fn wait_timeout(self, timeout: Duration) -> Result<T, TaskError> {
         self.collectable()?;
         match self.next_event(bounded(Some(timeout))) {
             Some(msg) => self.settle(msg),
@@ -432,15 +438,17 @@ impl<T: Send + 'static> Task<T> {
     }
 
     /// Waits up to [`DEFAULT_TIMEOUT`] for the result without giving up on the
-    /// task (Elixir's `Task.yield`): `None` if it is still running (it keeps
-    /// running, ask again later), `Some` with its result or error otherwise.
+    /// task (Elixir's `Task.yield`; `yield` is a Rust keyword): `None` if it is
+    /// still running (it keeps running, ask again later), `Some` with its result
+    /// or error otherwise. [`try_wait_timeout`](Task::try_wait_timeout) with
+    /// `Duration::ZERO` only looks.
     ///
-    /// See [`yield_timeout`](Task::yield_timeout) for an example.
-    pub fn r#yield(&mut self) -> Option<Result<T, TaskError>> {
-        self.yield_timeout(DEFAULT_TIMEOUT)
+    /// See [`try_wait_timeout`](Task::try_wait_timeout) for an example.
+    pub fn try_wait(&mut self) -> Option<Result<T, TaskError>> {
+        self.try_wait_timeout(DEFAULT_TIMEOUT)
     }
 
-    /// [`r#yield`](struct.Task.html#method.yield) with a timeout (`Duration::MAX` waits for ever).
+    /// [`try_wait`](Task::try_wait) with a timeout (`Duration::MAX` waits for ever).
     ///
     /// ```
     /// use std::time::Duration;
@@ -449,14 +457,14 @@ impl<T: Send + 'static> Task<T> {
     /// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
     /// rt.block_on(|| {
     ///     let mut t = task::spawn(|| receive::<u32>() * 2).unwrap();
-    ///     assert_eq!(t.yield_timeout(Duration::from_millis(5)), None);
+    ///     assert_eq!(t.try_wait_timeout(Duration::from_millis(5)), None);
     ///     send(t.pid(), 21u32).unwrap();
-    ///     assert_eq!(t.yield_timeout(Duration::MAX), Some(Ok(42)));
-    ///     assert_eq!(t.r#await(), Err(TaskError::Taken));
+    ///     assert_eq!(t.try_wait_timeout(Duration::MAX), Some(Ok(42)));
+    ///     assert_eq!(t.wait(), Err(TaskError::Taken));
     /// }).unwrap();
     /// rt.shutdown();
     /// ```
-    pub fn yield_timeout(&mut self, timeout: Duration) -> Option<Result<T, TaskError>> {
+    pub fn try_wait_timeout(&mut self, timeout: Duration) -> Option<Result<T, TaskError>> {
         if let Err(e) = self.collectable() {
             return Some(Err(e));
         }
@@ -507,12 +515,12 @@ impl<T: Send + 'static> Task<T> {
             _ => ExitReason::Shutdown,
         };
         exit_pid(self.pid, signal);
-        let down = match r#gen::wait_down_for(self.mark, self.monitor, wait) {
+        let down = match behaviour::wait_down_for(self.mark, self.monitor, wait) {
             Some(reason) => reason,
             None => {
                 exit_pid(self.pid, ExitReason::Kill);
                 caused = ExitReason::Killed;
-                r#gen::wait_down(self.mark, self.monitor)
+                behaviour::wait_down(self.mark, self.monitor)
             }
         };
         let reply = self.late_reply();
@@ -542,7 +550,7 @@ impl<T: Send + 'static> Task<T> {
     /// rt.shutdown();
     /// ```
     pub fn ignore(mut self) -> Option<Result<T, TaskError>> {
-        let done = self.yield_timeout(Duration::ZERO);
+        let done = self.try_wait_timeout(Duration::ZERO);
         if done.is_none() {
             if self.linked {
                 unlink(self.pid);
@@ -625,7 +633,7 @@ impl<T: Send + 'static> Task<T> {
                 // The task is exiting with `reason`: its link's `Exit` (if any)
                 // comes before its `Down`, so once the `Down` is in, it can go.
                 if !down_seen {
-                    let _ = r#gen::wait_down(self.mark, self.monitor);
+                    let _ = behaviour::wait_down(self.mark, self.monitor);
                 }
                 self.flush_link_exit();
                 unalias(self.reply_to);
@@ -654,7 +662,7 @@ impl<T: Send + 'static> Task<T> {
     /// Removes the `Exit` a linked task's crash left in a trapping owner's mailbox.
     fn flush_link_exit(&self) -> Option<ExitReason> {
         match self.linked {
-            true => r#gen::flush_exit(Some(self.mark), self.pid),
+            true => behaviour::flush_exit(Some(self.mark), self.pid),
             false => None,
         }
     }
@@ -671,7 +679,7 @@ fn kill<T: Send + 'static>(tasks: &[&Task<T>]) {
         exit_pid(t.pid, ExitReason::Kill);
     }
     for t in tasks {
-        let _ = r#gen::wait_down(t.mark, t.monitor);
+        let _ = behaviour::wait_down(t.mark, t.monitor);
         // Unlinked before the kill, so an `Exit` there is from a crash of its own.
         t.flush_link_exit();
         unalias(t.reply_to);

@@ -28,8 +28,8 @@ use beamlet_runtime::{
 use super::deps::{self, OrderError};
 use super::master::{self, MasterStarted, StartFailure, StopApp};
 use super::{AppInfo, Application, ApplicationError, EnvValue, Halt, RestartType, Spec};
-use crate::r#gen::StartError;
-use crate::gen_server::{CallReply, From, GenServer, Init, NoReply};
+use crate::behaviour::StartError;
+use crate::gen_server::{CallReply, Caller, GenServer, Init, NoReply};
 
 /// The controller's registered name.
 pub(super) const NAME: &str = "beamlet_application_controller";
@@ -75,10 +75,10 @@ struct Loaded {
 /// Where a started application is in its life.
 enum Phase {
     /// Its master runs the start function; these callers wait.
-    Starting(Vec<From<Response>>),
+    Starting(Vec<Caller<Response>>),
     Running,
     /// Its master stops the tree; these callers wait.
-    Stopping(Vec<From<Response>>),
+    Stopping(Vec<Caller<Response>>),
 }
 
 /// An application with a master.
@@ -128,7 +128,7 @@ impl GenServer for Controller {
         })
     }
 
-    fn handle_call(&mut self, req: Request, from: From<Response>) -> CallReply<Response, ()> {
+    fn handle_call(&mut self, req: Request, from: Caller<Response>) -> CallReply<Response, ()> {
         let reply = match req {
             Request::Load(app) => Response::Done(self.load(app)),
             Request::Unload(name) => Response::Done(self.unload(&name)),
@@ -153,7 +153,7 @@ impl GenServer for Controller {
                 Response::Done(Ok(()))
             }
             Request::Subscribe => {
-                self.subscribers.push(from.caller());
+                self.subscribers.push(from.pid());
                 Response::Done(Ok(()))
             }
         };
@@ -176,9 +176,9 @@ impl GenServer for Controller {
     }
 }
 
-fn reply_all(waiters: Vec<From<Response>>, result: Result<(), ApplicationError>) {
+fn reply_all(waiters: Vec<Caller<Response>>, result: Result<(), ApplicationError>) {
     for w in waiters {
-        crate::r#gen::reply(w, Response::Done(result.clone()));
+        crate::behaviour::reply(w, Response::Done(result.clone()));
     }
 }
 
@@ -249,7 +249,7 @@ impl Controller {
         &mut self,
         name: String,
         restart: RestartType,
-        from: From<Response>,
+        from: Caller<Response>,
     ) -> Option<Result<(), ApplicationError>> {
         if self.halting.is_some() {
             return Some(Err(ApplicationError::Halting));
@@ -298,7 +298,7 @@ impl Controller {
     }
 
     /// Stops `name`; `None` when the answer comes later.
-    fn stop(&mut self, name: &str, from: From<Response>) -> Option<Result<(), ApplicationError>> {
+    fn stop(&mut self, name: &str, from: Caller<Response>) -> Option<Result<(), ApplicationError>> {
         if !self.loaded.contains_key(name) {
             return Some(Err(ApplicationError::NotLoaded(name.to_owned())));
         }
@@ -364,7 +364,7 @@ impl Controller {
         if let Phase::Starting(waiters) = std::mem::replace(&mut entry.phase, Phase::Running) {
             let mut waiters = waiters.into_iter();
             if let Some(first) = waiters.next() {
-                crate::r#gen::reply(first, Response::Done(Ok(())));
+                crate::behaviour::reply(first, Response::Done(Ok(())));
             }
             let already = Err(ApplicationError::AlreadyStarted(entry.name.clone()));
             reply_all(waiters.collect(), already);

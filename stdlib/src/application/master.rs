@@ -28,8 +28,8 @@ use beamlet_runtime::{
 };
 
 use super::Spec;
-use crate::r#gen::StartError;
-use crate::r#gen::try_dispatch;
+use crate::behaviour::StartError;
+use crate::behaviour::try_dispatch;
 use crate::supervisor::{run_start, shutdown_child};
 
 /// Master → controller: the application's start function succeeded.

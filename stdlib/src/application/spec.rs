@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use beamlet_runtime::{ExitReason, Pid};
 
-use crate::r#gen::StartError;
+use crate::behaviour::StartError;
 use crate::supervisor::{Shutdown, StartFn, start_fn};
 
 /// A value of an application's environment.

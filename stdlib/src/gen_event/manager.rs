@@ -1,10 +1,10 @@
 //! The event manager's process (the steps are in the parent module's header).
 //!
-//! 1. [`start`] runs `init_it` in the new process through [`gen::start`](crate::gen::start),
+//! 1. [`start`] runs `init_it` in the new process through [`behaviour::start`],
 //!    after gen's shared prologue (trap exits, register the name): acknowledge, loop.
 //! 2. [`Manager::run`] takes the oldest message of any type (while suspended, only
 //!    system messages and the parent's `Exit`) and dispatches it by kind.
-//! 3. Every handler callback goes through [`gen`](mod@crate::gen)'s `try_dispatch`; a failure
+//! 3. Every handler callback goes through [`behaviour`]'s `try_dispatch`; a failure
 //!    removes that handler ([`Manager::remove`]), never the manager; a crash is
 //!    reported first ([`Manager::report_crash`]).
 //! 4. Links to supervising processes that supervise no handler any more are
@@ -19,8 +19,10 @@ use beamlet_runtime::{
 
 use super::handler::{AnyBox, ErasedSwap, Installed, Outcome, Started, crashed};
 use super::{AnyHandlerId, HandlerError, HandlerExit, Previous, Removal, RemoveReason};
-use crate::r#gen::report::LastIn;
-use crate::r#gen::{self, Boot, From, StartError, StartOptions, parent_exit, reply, try_dispatch};
+use crate::behaviour::report::LastIn;
+use crate::behaviour::{
+    self, Boot, Caller, StartError, StartOptions, parent_exit, reply, try_dispatch,
+};
 use crate::name::Name;
 use crate::sys::{self, OwnRequest, SysMsg, SysReply};
 
@@ -32,17 +34,17 @@ type HandlerInit<E> = Box<dyn FnOnce() -> Result<Started<E>, HandlerError> + Sen
 
 /// The requests that are calls, each with its reply address.
 pub(crate) enum Request<E> {
-    SyncNotify(E, From<()>),
+    SyncNotify(E, Caller<()>),
     Add {
         id: AnyHandlerId,
         init: HandlerInit<E>,
         supervisor: Option<Pid>,
-        from: From<Result<(), HandlerError>>,
+        from: Caller<Result<(), HandlerError>>,
     },
     Delete {
         id: AnyHandlerId,
         args: AnyBox,
-        from: From<Result<AnyBox, HandlerError>>,
+        from: Caller<Result<AnyBox, HandlerError>>,
     },
     Swap {
         old: AnyHandlerId,
@@ -50,14 +52,14 @@ pub(crate) enum Request<E> {
         new: ErasedSwap<E>,
         /// The new supervisor (`swap_sup_handler`), else the old handler's.
         supervisor: Option<Pid>,
-        from: From<Result<(), HandlerError>>,
+        from: Caller<Result<(), HandlerError>>,
     },
     Call {
         id: AnyHandlerId,
         request: AnyBox,
-        from: From<Result<AnyBox, HandlerError>>,
+        from: Caller<Result<AnyBox, HandlerError>>,
     },
-    WhichHandlers(From<Vec<AnyHandlerId>>),
+    WhichHandlers(Caller<Vec<AnyHandlerId>>),
 }
 
 impl<E> Request<E> {
@@ -65,7 +67,7 @@ impl<E> Request<E> {
     fn last_in(&self) -> LastIn {
         match self {
             Request::SyncNotify(..) => LastIn::Info(std::any::type_name::<E>()),
-            Request::Call { from, .. } => LastIn::Call("a handler call", from.caller()),
+            Request::Call { from, .. } => LastIn::Call("a handler call", from.pid()),
             Request::Add { .. } => LastIn::Event("add_handler"),
             Request::Delete { .. } => LastIn::Event("delete_handler"),
             Request::Swap { .. } => LastIn::Event("swap_handler"),
@@ -80,7 +82,7 @@ pub(crate) fn start<E: Send + 'static>(link: bool, name: Option<Name>) -> Result
         name,
         ..StartOptions::default()
     };
-    r#gen::start_behaviour(link, opts, (true, "gen_event"), init_it::<E>)
+    behaviour::start_behaviour(link, opts, (true, "gen_event"), init_it::<E>)
 }
 
 /// The new process, after the shared prologue (trapping exits, name): acknowledge,
@@ -400,7 +402,7 @@ impl<E: Send + 'static> Manager<E> {
         &mut self,
         id: &AnyHandlerId,
         request: AnyBox,
-        from: From<Result<AnyBox, HandlerError>>,
+        from: Caller<Result<AnyBox, HandlerError>>,
     ) -> bool {
         let Some(i) = self.position(id) else {
             reply(from, Err(HandlerError::NotInstalled));

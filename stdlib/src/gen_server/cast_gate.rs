@@ -8,7 +8,7 @@ use beamlet_runtime::{SendError, message_queue_len_of, send_bounded};
 
 use super::server::{CastMsg, SyncCastMsg};
 use super::{GenServer, ServerRef};
-use crate::r#gen::{self, CallError};
+use crate::behaviour::{self, CallError};
 
 /// How a cast through a [`CastGate`] went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,7 +31,7 @@ pub enum CastMode {
 ///    server's mailbox holds fewer than `sync_threshold` messages, counting and
 ///    deciding in one atomic step. Admitted: the producer goes on at once.
 /// 2. **Refused**: the gate switches to sync mode and the same cast goes as an
-///    acknowledged cast: a [`gen::call`](crate::gen::call) whose request the server
+///    acknowledged cast: a [`behaviour::call`](crate::behaviour::call) whose request the server
 ///    hands to `handle_cast` and then acknowledges. The producer waits for the
 ///    acknowledgement, so it has at most this one message in the server's mailbox.
 /// 3. **Sync mode**: each cast is acknowledged, until the server's queue length
@@ -177,6 +177,6 @@ impl<S: GenServer> CastGate<S> {
                 }
             }
         };
-        r#gen::call(pid, |from| SyncCastMsg { from, msg }, None).map(|()| CastMode::Sync)
+        behaviour::call(pid, |from| SyncCastMsg { from, msg }, None).map(|()| CastMode::Sync)
     }
 }

@@ -1,7 +1,7 @@
 //! The generic loop of a server (the steps are in the parent module's header).
 //!
 //! 1. [`start`] runs `init_it` in the new process through
-//!    [`gen::start`](crate::gen::start), after gen's shared prologue.
+//!    [`behaviour::start`], after gen's shared prologue.
 //! 2. [`Server::run`] loops: act on the last result (`Next`), take a message,
 //!    dispatch it, repeat. Hibernation unwinds the stack and re-enters `run`.
 //! 3. Every callback goes through [`try_dispatch`]; a panic or an `exit` ends the
@@ -15,15 +15,15 @@ use std::time::{Duration, Instant};
 use beamlet_runtime::{ExitReason, Message, Pid, ReportKind, exit, hibernate, receive_select};
 
 use super::{CallReply, GenServer, Init, NoReply};
-use crate::r#gen::report::{self, LastIn};
-use crate::r#gen::{
-    self, Boot, CallError, From, StartError, StartOptions, parent_exit, reply, try_dispatch,
+use crate::behaviour::report::{self, LastIn};
+use crate::behaviour::{
+    self, Boot, CallError, Caller, StartError, StartOptions, parent_exit, reply, try_dispatch,
 };
 use crate::sys::{self, OwnRequest, SysMsg, SysOp, SysReply};
 
 /// The envelope of a call.
 pub(crate) struct CallMsg<Q, R> {
-    pub(crate) from: From<R>,
+    pub(crate) from: Caller<R>,
     pub(crate) request: Q,
 }
 
@@ -33,7 +33,7 @@ pub(crate) struct CastMsg<C>(pub(crate) C);
 /// The envelope of an acknowledged cast ([`CastGate`](super::CastGate) in sync
 /// mode): handled as a cast, then `from` gets `()`.
 pub(crate) struct SyncCastMsg<C> {
-    pub(crate) from: From<()>,
+    pub(crate) from: Caller<()>,
     pub(crate) msg: C,
 }
 
@@ -72,13 +72,13 @@ enum Next<C> {
     Continue(C),
 }
 
-/// Starts a server of type `S` (see [`gen::start`](crate::gen::start)).
+/// Starts a server of type `S` (see [`behaviour::start`]).
 pub(crate) fn start<S: GenServer>(
     link: bool,
     args: S::Args,
     opts: StartOptions,
 ) -> Result<Pid, StartError> {
-    r#gen::start_behaviour(
+    behaviour::start_behaviour(
         link,
         opts,
         (S::TRAP_EXIT, std::any::type_name::<S>()),
@@ -147,7 +147,7 @@ impl<S: GenServer> Server<S> {
     /// Takes the next message (or times out) and handles it.
     fn wait(&mut self, timeout: Option<Duration>) -> Next<S::Continue> {
         // `Duration::MAX` is no timeout (OTP's `infinity`), so `hibernate_after` applies.
-        let timeout = r#gen::bounded(timeout);
+        let timeout = behaviour::bounded(timeout);
         // A suspended server neither times out nor hibernates.
         let limit = match self.suspended {
             true => None,
@@ -220,7 +220,7 @@ impl<S: GenServer> Server<S> {
     fn on_call(&mut self, call: CallMsg<S::Call, S::Reply>) -> Next<S::Continue> {
         self.handled += 1;
         let from = call.from;
-        self.last = LastIn::Call(std::any::type_name::<S::Call>(), from.caller());
+        self.last = LastIn::Call(std::any::type_name::<S::Call>(), from.pid());
         let r = self.invoke(|s| s.handle_call(call.request, from));
         let (value, next) = match r {
             CallReply::Reply(v) => (Some(v), Next::Wait),
@@ -307,7 +307,7 @@ impl<S: GenServer> Server<S> {
 /// Stops `server` through a system message and waits for its exit.
 pub(crate) fn stop(server: Pid, reason: ExitReason, timeout: Duration) -> Result<(), CallError> {
     let op = SysOp::Stop(reason.clone());
-    match r#gen::call::<_, SysReply>(server, |from| SysMsg { from, op }, Some(timeout)) {
+    match behaviour::call::<_, SysReply>(server, |from| SysMsg { from, op }, Some(timeout)) {
         Err(CallError::Exit(r)) if r == reason => Ok(()),
         Err(e) => Err(e),
         Ok(_) => unreachable!("a stopping server does not reply"),

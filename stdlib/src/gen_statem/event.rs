@@ -7,7 +7,7 @@ use std::time::Duration;
 use beamlet_runtime::Message;
 
 use super::GenStateMachine;
-use crate::r#gen::From;
+use crate::behaviour::Caller;
 
 /// An event delivered to [`GenStateMachine::handle_event`] (OTP's event type with its
 /// content).
@@ -27,8 +27,8 @@ use crate::r#gen::From;
 /// ```
 pub enum Event<M: GenStateMachine> {
     /// A [`call`](super::call): answer with [`Action::reply`] (or
-    /// [`reply`](super::reply) later) through the `From`.
-    Call(M::Call, From<M::Reply>),
+    /// [`reply`](super::reply) later) through the `Caller`.
+    Call(M::Call, Caller<M::Reply>),
     /// A [`cast`](super::cast).
     Cast(M::Cast),
     /// Any other message (OTP's `info`), type-erased.
@@ -104,7 +104,7 @@ pub enum TimerOp<C> {
 /// ```
 pub enum Action<M: GenStateMachine> {
     /// Reply to a call now.
-    Reply(From<M::Reply>, M::Reply),
+    Reply(Caller<M::Reply>, M::Reply),
     /// Hibernate before waiting for the next message (ignored while events are
     /// queued, as OTP).
     Hibernate,
@@ -120,7 +120,7 @@ impl<M: GenStateMachine> Action<M> {
     /// Replies `value` to the caller `from`.
     ///
     /// See [`Transition`](super::Transition) for an example.
-    pub fn reply(from: From<M::Reply>, value: M::Reply) -> Action<M> {
+    pub fn reply(from: Caller<M::Reply>, value: M::Reply) -> Action<M> {
         Action::Reply(from, value)
     }
 

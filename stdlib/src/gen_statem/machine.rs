@@ -2,7 +2,7 @@
 //! header).
 //!
 //! 1. [`start`] runs `init_it` in the new process through
-//!    [`gen::start`](crate::gen::start), after gen's shared prologue.
+//!    [`behaviour::start`], after the behaviours' shared prologue.
 //! 2. [`Machine::run`] loops: take the next event (queued, then zero-time timeouts,
 //!    then a message), hand it to `handle_event`, carry out the transition.
 //!    Hibernation unwinds the stack and re-enters `run`.
@@ -19,13 +19,15 @@ use beamlet_runtime::{ExitReason, Message, Pid, ReportKind, exit, hibernate, rec
 use super::event::TimeoutKind;
 use super::timers::{TimerFired, TimerPlan, Timers};
 use super::{Action, Enter, Event, GenStateMachine, Init, Transition, TransitionActions};
-use crate::r#gen::report::{self, LastIn};
-use crate::r#gen::{self, Boot, From, StartError, StartOptions, parent_exit, reply, try_dispatch};
+use crate::behaviour::report::{self, LastIn};
+use crate::behaviour::{
+    self, Boot, Caller, StartError, StartOptions, parent_exit, reply, try_dispatch,
+};
 use crate::sys::{self, OwnRequest, SysMsg, SysReply};
 
 /// The envelope of a call.
 pub(crate) struct CallMsg<Q, R> {
-    pub(crate) from: From<R>,
+    pub(crate) from: Caller<R>,
     pub(crate) request: Q,
 }
 
@@ -71,13 +73,13 @@ struct Machine<M: GenStateMachine> {
     last: LastIn,
 }
 
-/// Starts a machine of type `M` (see [`gen::start`](crate::gen::start)).
+/// Starts a machine of type `M` (see [`behaviour::start`]).
 pub(crate) fn start<M: GenStateMachine>(
     link: bool,
     args: M::Args,
     opts: StartOptions,
 ) -> Result<Pid, StartError> {
-    r#gen::start_behaviour(
+    behaviour::start_behaviour(
         link,
         opts,
         (M::TRAP_EXIT, std::any::type_name::<M>()),
@@ -348,7 +350,7 @@ impl<M: GenStateMachine> Machine<M> {
 /// What the terminating report says of `event`.
 fn last_in<M: GenStateMachine>(event: &Event<M>) -> LastIn {
     match event {
-        Event::Call(_, from) => LastIn::Call(std::any::type_name::<M::Call>(), from.caller()),
+        Event::Call(_, from) => LastIn::Call(std::any::type_name::<M::Call>(), from.pid()),
         Event::Cast(_) => LastIn::Cast(std::any::type_name::<M::Cast>()),
         Event::Info(msg) => LastIn::Info(msg.type_name()),
         Event::Internal(_) => LastIn::Event("internal"),

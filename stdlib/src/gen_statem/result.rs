@@ -6,11 +6,11 @@ use std::fmt;
 use beamlet_runtime::ExitReason;
 
 use super::{Action, Event, GenStateMachine};
-use crate::r#gen::From;
+use crate::behaviour::Caller;
 
 /// A reply sent before a stop (OTP's `reply_action()` in `stop_and_reply`).
 pub type ReplyTo<M> = (
-    From<<M as GenStateMachine>::Reply>,
+    Caller<<M as GenStateMachine>::Reply>,
     <M as GenStateMachine>::Reply,
 );
 
@@ -219,7 +219,7 @@ impl<M: GenStateMachine> Transition<M> {
 
     /// Replies to a call: on a stop, before `terminate` runs (OTP's
     /// `stop_and_reply`), otherwise as [`Action::reply`].
-    pub fn reply(self, from: From<M::Reply>, value: M::Reply) -> Transition<M> {
+    pub fn reply(self, from: Caller<M::Reply>, value: M::Reply) -> Transition<M> {
         match self {
             Transition::Stop(reason) => Transition::StopAndReply(reason, vec![(from, value)]),
             Transition::StopAndReply(reason, mut replies) => {
@@ -366,11 +366,11 @@ impl<M: GenStateMachine> Enter<M> {
     /// #     fn init(_: ()) -> Init<Self> { Init::ok(0, M) }
     /// #     fn handle_event(&mut self, _: &u8, _: Event<Self>) -> Transition<Self> { Transition::keep_state() }
     /// # }
-    /// fn stop_with_reply(from: beamlet_stdlib::gen_statem::From<()>) -> Enter<M> {
+    /// fn stop_with_reply(from: beamlet_stdlib::gen_statem::Caller<()>) -> Enter<M> {
     ///     Enter::stop(beamlet_runtime::ExitReason::Normal).reply(from, ())
     /// }
     /// ```
-    pub fn reply(self, from: From<M::Reply>, value: M::Reply) -> Enter<M> {
+    pub fn reply(self, from: Caller<M::Reply>, value: M::Reply) -> Enter<M> {
         match self {
             Enter::Stop(reason) => Enter::StopAndReply(reason, vec![(from, value)]),
             Enter::StopAndReply(reason, mut replies) => {

@@ -54,8 +54,8 @@ use super::{
     AutoShutdown, ChildCounts, ChildInfo, ChildKind, ChildPid, ChildSpec, Intensity, Response,
     SpecError, SupervisorError, add_restart, check, run_start, shutdown_all, shutdown_child,
 };
-use crate::r#gen::{CallError, StartError, StartOptions};
-use crate::gen_server::{self, CallReply, From, GenServer, Init, NoReply, ServerRef};
+use crate::behaviour::{CallError, StartError, StartOptions};
+use crate::gen_server::{self, CallReply, Caller, GenServer, Init, NoReply, ServerRef};
 
 /// A dynamic supervisor's settings; the default is Elixir's (3 restarts in 5
 /// seconds, no limit on children).
@@ -175,7 +175,11 @@ impl GenServer for DynamicSupervisor {
         })
     }
 
-    fn handle_call(&mut self, req: DynRequest, _: From<DynResponse>) -> CallReply<DynResponse, ()> {
+    fn handle_call(
+        &mut self,
+        req: DynRequest,
+        _: Caller<DynResponse>,
+    ) -> CallReply<DynResponse, ()> {
         CallReply::Reply(match req {
             DynRequest::StartChild(spec) => DynResponse::Started(self.start_new(spec)),
             DynRequest::TerminateChild(pid) => DynResponse::Done(self.terminate_child(pid)),

@@ -103,7 +103,7 @@ pub use spec::{
 };
 pub(crate) use spec::{check, run_start, start_fn};
 
-use crate::r#gen::{CallError, StartError, StartOptions};
+use crate::behaviour::{CallError, StartError, StartOptions};
 use crate::gen_server::{self, ServerRef};
 
 /// What a module-style supervisor `init` returns (OTP's `{ok, {Flags, Specs}}` or

@@ -16,7 +16,7 @@ use beamlet_runtime::{
 };
 
 use super::{ChildSpec, Restart, Shutdown};
-use crate::r#gen::StartError;
+use crate::behaviour::StartError;
 
 /// The reason of a supervisor's `shutdown` report: it exceeded its restart
 /// intensity (OTP's `reached_max_restart_intensity`).

@@ -21,8 +21,8 @@ use super::{
     SpecError, Strategy, SupervisorError, SupervisorFlags, SupervisorInit, add_restart, check,
     run_start, shutdown_child, validate,
 };
-use crate::r#gen::StartError;
-use crate::gen_server::{CallReply, From, GenServer, Init, NoReply};
+use crate::behaviour::StartError;
+use crate::gen_server::{CallReply, Caller, GenServer, Init, NoReply};
 
 /// What [`Supervisor`] starts from: a function run in the supervisor process.
 ///
@@ -193,7 +193,7 @@ impl GenServer for Supervisor {
         Init::Ok(sup)
     }
 
-    fn handle_call(&mut self, req: Request, _: From<Response>) -> CallReply<Response, ()> {
+    fn handle_call(&mut self, req: Request, _: Caller<Response>) -> CallReply<Response, ()> {
         CallReply::Reply(match req {
             Request::StartChild(spec) => Response::Started(self.start_new(spec)),
             Request::TerminateChild(id) => Response::Done(self.terminate_child(&id)),

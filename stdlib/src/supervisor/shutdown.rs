@@ -21,7 +21,7 @@ use beamlet_runtime::{
 };
 
 use super::Shutdown;
-use crate::r#gen::{flush_exit, wait_down, wait_down_for};
+use crate::behaviour::{flush_exit, wait_down, wait_down_for};
 
 /// Stops one child; returns its exit reason.
 pub(crate) fn shutdown_child(pid: Pid, how: Shutdown) -> ExitReason {

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use beamlet_runtime::{ExitReason, Pid};
 
-use crate::r#gen::{StartError, try_dispatch};
+use crate::behaviour::{StartError, try_dispatch};
 
 /// The function that starts a child: runs in the supervisor and returns the pid of
 /// a process linked to it (`Err(StartError::Ignore)` for `ignore`).

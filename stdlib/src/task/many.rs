@@ -6,8 +6,8 @@
 //!    pending (one selective receive over all of them, so a slow first task does
 //!    not delay collecting the others), settling each task as its message comes,
 //!    until all are settled or the shared deadline passes.
-//! 3. `await_many` stops at the first error and kills the tasks still pending, as
-//!    on a timeout; `yield_many` leaves them running.
+//! 3. `wait_many` stops at the first error and kills the tasks still pending, as
+//!    on a timeout; `try_wait_many` leaves them running.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -15,14 +15,14 @@ use std::time::Duration;
 use beamlet_runtime::{Alias, Down, Message, MonitorRef, receive_select};
 
 use super::{Task, TaskError, TaskReply, kill};
-use crate::r#gen::bounded;
+use crate::behaviour::bounded;
 
 /// Awaits every task, up to `timeout` for all of them together (Elixir's
 /// `Task.await_many`); the results are in the order of `tasks`.
 ///
 /// # Errors
 ///
-/// The first error (as [`Task::r#await`](struct.Task.html#method.await)); every
+/// The first error (as [`Task::wait`]); every
 /// task not yet finished is then killed, as on a timeout (Elixir's caller would
 /// exit, taking them with it).
 ///
@@ -34,11 +34,11 @@ use crate::r#gen::bounded;
 ///     let tasks: Vec<_> = (1..=3u64)
 ///         .map(|i| task::spawn(move || { beamlet_runtime::sleep(Duration::from_millis(10 / i)); i }).unwrap())
 ///         .collect();
-///     assert_eq!(task::await_many(tasks, DEFAULT_TIMEOUT), Ok(vec![1, 2, 3]));
+///     assert_eq!(task::wait_many(tasks, DEFAULT_TIMEOUT), Ok(vec![1, 2, 3]));
 /// }).unwrap();
 /// rt.shutdown();
 /// ```
-pub fn await_many<T: Send + 'static>(
+pub fn wait_many<T: Send + 'static>(
     tasks: Vec<Task<T>>,
     timeout: Duration,
 ) -> Result<Vec<T>, TaskError> {
@@ -66,7 +66,7 @@ pub fn await_many<T: Send + 'static>(
 
 /// Waits up to `timeout` (for all of them together) for every task without
 /// giving up on any (Elixir's `Task.yield_many`): one entry per task, in order,
-/// as [`Task::r#yield`](struct.Task.html#method.yield) gives it. Tasks still
+/// as [`Task::try_wait`] gives it. Tasks still
 /// running (`None`) can be yielded again (a task whose result was taken then
 /// gives `Err(Taken)`), awaited or shut down.
 ///
@@ -80,14 +80,14 @@ pub fn await_many<T: Send + 'static>(
 ///         task::spawn(|| 1u8).unwrap(),
 ///         task::spawn(|| beamlet_runtime::receive::<u8>()).unwrap(),
 ///     ];
-///     let got = task::yield_many(&mut tasks, Duration::from_millis(50));
+///     let got = task::try_wait_many(&mut tasks, Duration::from_millis(50));
 ///     assert_eq!(got, [Some(Ok(1)), None]);
 ///     let stuck = tasks.pop().unwrap();
 ///     assert_eq!(stuck.shutdown(Shutdown::BrutalKill), None);
 /// }).unwrap();
 /// rt.shutdown();
 /// ```
-pub fn yield_many<T: Send + 'static>(
+pub fn try_wait_many<T: Send + 'static>(
     tasks: &mut [Task<T>],
     timeout: Duration,
 ) -> Vec<Option<Result<T, TaskError>>> {

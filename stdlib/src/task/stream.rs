@@ -30,7 +30,7 @@ use std::time::{Duration, Instant};
 use beamlet_runtime::{Alias, Down, Message, MonitorRef, receive_select};
 
 use super::{DEFAULT_TIMEOUT, Supervisor, Task, TaskError, TaskReply, kill, spawn};
-use crate::r#gen::bounded;
+use crate::behaviour::bounded;
 
 /// What a stream does when an item's task runs past the timeout.
 ///
@@ -261,7 +261,7 @@ where
             let job = move || f(item);
             let started = match self.via {
                 None => spawn(job).map_err(TaskError::Spawn),
-                Some(sup) => sup.async_nolink(job).map_err(TaskError::Supervisor),
+                Some(sup) => sup.spawn_nolink(job).map_err(TaskError::Supervisor),
             };
             match started {
                 Ok(task) => {

@@ -8,15 +8,15 @@
 //!    restarted, forgotten once it exits) spawned linked to the supervisor, with a
 //!    5000 ms shutdown.
 //! 3. [`Supervisor::start_child`] runs a fire-and-forget task.
-//!    [`Supervisor::r#async`](Supervisor#method.async) runs a task linked to the caller (a crash reaches
+//!    [`Supervisor::spawn`] runs a task linked to the caller (a crash reaches
 //!    the caller, as [`spawn`](super::spawn));
-//!    [`Supervisor::async_nolink`] one that does not: its crash is only reported,
-//!    as `Err(TaskError::Exit(reason))` from `await`. Either way the caller
+//!    [`Supervisor::spawn_nolink`] one that does not: its crash is only reported,
+//!    as `Err(TaskError::Exit(reason))` from `wait`. Either way the caller
 //!    monitors the task and owns the returned [`Task`].
 //!    [`Supervisor::async_stream_nolink`] runs a bounded stream of such unlinked
 //!    tasks.
 //! 4. An awaitable task waits, before running its function, for the caller's
-//!    go-ahead, sent once the caller has linked to it (for `async`) and monitored
+//!    go-ahead, sent once the caller has linked to it (for `spawn`) and monitored
 //!    it; a caller that dies first makes it exit with `Shutdown` (Elixir's
 //!    handshake).
 //!
@@ -29,7 +29,7 @@ use std::sync::Mutex;
 use beamlet_runtime::{Pid, alias, link, mailbox_mark, send, spawn_link, unalias};
 
 use super::{AsyncStream, Go, Start, StreamOptions, Task, body, stream};
-use crate::r#gen::{CallError, StartError, StartOptions};
+use crate::behaviour::{CallError, StartError, StartOptions};
 use crate::gen_server::ServerRef;
 use crate::name::Name;
 use crate::supervisor::dynamic::{self as dynamic_supervisor, DynamicOptions, DynamicSupervisor};
@@ -42,10 +42,10 @@ use crate::supervisor::{ChildSpec, Restart, SupervisorError};
 /// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
 ///     let sup = Supervisor::start_link().unwrap();
-///     let ok = sup.async_nolink(|| 6 * 7).unwrap();
-///     assert_eq!(ok.r#await(), Ok(42));
-///     let crash = sup.async_nolink(|| -> u32 { panic!("boom") }).unwrap();
-///     assert!(matches!(crash.r#await(), Err(TaskError::Exit(r)) if r.is_panic()));
+///     let ok = sup.spawn_nolink(|| 6 * 7).unwrap();
+///     assert_eq!(ok.wait(), Ok(42));
+///     let crash = sup.spawn_nolink(|| -> u32 { panic!("boom") }).unwrap();
+///     assert!(matches!(crash.wait(), Err(TaskError::Exit(r)) if r.is_panic()));
 /// }).unwrap();
 /// rt.shutdown();
 /// ```
@@ -108,7 +108,7 @@ impl Supervisor {
     ///     let spec = Supervisor::child_spec("tasks", DynamicOptions::default(), StartOptions::new().name("app_tasks"));
     ///     supervisor::start_link(vec![spec], SupervisorFlags::default()).unwrap();
     ///     let tasks = Supervisor::whereis("app_tasks").unwrap();
-    ///     assert_eq!(tasks.r#async(|| 1).unwrap().r#await(), Ok(1));
+    ///     assert_eq!(tasks.spawn(|| 1).unwrap().wait(), Ok(1));
     /// }).unwrap();
     /// rt.shutdown();
     /// ```
@@ -169,15 +169,16 @@ impl Supervisor {
     }
 
     /// Starts a task under the supervisor, linked to the caller and owned by it
-    /// (Elixir's `Task.Supervisor.async`): as [`spawn`](super::spawn), but
-    /// supervised (stopped with the supervisor, counted in `max_children`).
+    /// (Elixir's `Task.Supervisor.async`; `async` is a Rust keyword): as
+    /// [`spawn`](super::spawn), but supervised (stopped with the supervisor,
+    /// counted in `max_children`).
     ///
     /// # Errors
     ///
     /// As [`start_child`](Supervisor::start_child).
     ///
     /// See [`child_spec`](Supervisor::child_spec) for an example.
-    pub fn r#async<T, F>(&self, f: F) -> Result<Task<T>, SupervisorError>
+    pub fn spawn<T, F>(&self, f: F) -> Result<Task<T>, SupervisorError>
     where
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
@@ -187,14 +188,14 @@ impl Supervisor {
 
     /// Starts a task under the supervisor, owned by the caller but not linked to
     /// it (Elixir's `Task.Supervisor.async_nolink`): its crash comes back as
-    /// `Err(TaskError::Exit(reason))` from `await`, and does not touch the caller.
+    /// `Err(TaskError::Exit(reason))` from `wait`, and does not touch the caller.
     ///
     /// # Errors
     ///
     /// As [`start_child`](Supervisor::start_child).
     ///
     /// See [`Supervisor`] for an example.
-    pub fn async_nolink<T, F>(&self, f: F) -> Result<Task<T>, SupervisorError>
+    pub fn spawn_nolink<T, F>(&self, f: F) -> Result<Task<T>, SupervisorError>
     where
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
@@ -272,7 +273,7 @@ impl Supervisor {
     /// Starts an awaitable task (see [`Start::Supervised`]): the task waits for
     /// the caller's go-ahead, so the caller links to it (if `linked`) and monitors
     /// it while it is surely alive. (Only a kill from elsewhere can end it first:
-    /// then the link's `NoProc` or the monitor's `Down` says so, and `await`
+    /// then the link's `NoProc` or the monitor's `Down` says so, and `wait`
     /// reports it.)
     fn start_task<T, F>(&self, f: F, linked: bool) -> Result<Task<T>, SupervisorError>
     where
@@ -284,7 +285,7 @@ impl Supervisor {
         match self.start_once(body(f, reply_to, Start::Supervised { linked })) {
             Ok(pid) => {
                 if linked {
-                    // Gone already (killed): the `Down` tells `await`.
+                    // Gone already (killed): the `Down` tells `wait`.
                     let _ = link(pid);
                 }
                 let task = Task::watch(pid, reply_to, linked, mark);

@@ -1,7 +1,8 @@
-//! Plumbing shared by the behaviours (as OTP's `gen` and `proc_lib`): the call
+//! Plumbing shared by the behaviours (OTP's `gen` and `proc_lib` modules; `gen` is
+//! a keyword in Rust 2024, hence the name `behaviour`): the call
 //! protocol, replies, the synchronous start, the start options ([`StartOptions`])
 //! with the prologue every behaviour's new process runs before `init` (mailbox
-//! limit, trapping exits, name registration, then the ack; see `gen/prologue.rs`),
+//! limit, trapping exits, name registration, then the ack; see `behaviour/prologue.rs`),
 //! and the one dispatch point of every callback (`try_dispatch`).
 //!
 //! # Call protocol ([`call`])
@@ -13,7 +14,7 @@
 //!    O(1) however many unrelated messages are queued.
 //! 3. It monitors the server (a dead or unknown server yields a `Down` with
 //!    `NoProc` at once) and creates an [`Alias`]: the reply address.
-//! 4. It sends the request carrying a [`From`] (the alias, and the monitor's
+//! 4. It sends the request carrying a [`Caller`] (the alias, and the monitor's
 //!    reference as the call's tag: unique, and no extra reference to make).
 //! 5. It waits for the reply with that tag or the monitor's `Down`, up to the timeout
 //!    (or returns [`CallError::MailboxFull`] at once if the server's mailbox limit
@@ -64,7 +65,7 @@ pub(crate) use prologue::{Boot, parent_exit, start_behaviour};
 /// The default timeout of a call (as OTP's 5000 ms).
 ///
 /// ```
-/// assert_eq!(beamlet_stdlib::r#gen::DEFAULT_CALL_TIMEOUT.as_millis(), 5000);
+/// assert_eq!(beamlet_stdlib::behaviour::DEFAULT_CALL_TIMEOUT.as_millis(), 5000);
 /// ```
 pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_millis(5000);
 
@@ -84,7 +85,7 @@ pub(crate) fn bounded(timeout: Option<Duration>) -> Option<Duration> {
 /// Why a call got no reply.
 ///
 /// ```
-/// use beamlet_stdlib::r#gen::CallError;
+/// use beamlet_stdlib::behaviour::CallError;
 /// assert_eq!(CallError::Timeout.to_string(), "timeout: no reply in time");
 /// ```
 #[derive(Debug, Clone, PartialEq)]
@@ -116,73 +117,74 @@ impl fmt::Display for CallError {
 
 impl std::error::Error for CallError {}
 
-/// Where to send the reply to a call (OTP's `From`): the caller's alias and the
-/// call's tag. `Copy` and `Send`, so a server can keep it and [`reply`] later, from
+/// Where to send the reply to a call: the caller's alias and the call's tag
+/// (the `From` of OTP's `gen_server:handle_call(Request, From, State)`, named
+/// `Caller` here so that a glob import does not shadow `std::convert::From`). `Copy` and `Send`, so a server can keep it and [`reply`] later, from
 /// any process. Only the first reply reaches the caller: it stops listening then.
 ///
 /// ```
-/// use beamlet_stdlib::r#gen::{call, reply, From};
+/// use beamlet_stdlib::behaviour::{call, reply, Caller};
 /// use beamlet_runtime::{receive, self_pid, send, spawn, Runtime};
 /// let rt = Runtime::builder().build().unwrap();
 /// let r = rt.block_on(|| {
 ///     let server = spawn(|| {
-///         let from = receive::<From<u32>>();
+///         let from = receive::<Caller<u32>>();
 ///         reply(from, 42);
 ///     }).unwrap();
-///     call::<From<u32>, u32>(server, |from| from, None)
+///     call::<Caller<u32>, u32>(server, |from| from, None)
 /// }).unwrap();
 /// assert_eq!(r, Ok(42));
 /// rt.shutdown();
 /// ```
-pub struct From<R> {
+pub struct Caller<R> {
     alias: Alias,
     tag: MonitorRef,
     _reply: PhantomData<fn(R)>,
 }
 
-impl<R> Clone for From<R> {
+impl<R> Clone for Caller<R> {
     fn clone(&self) -> Self {
         *self
     }
 }
 
-impl<R> Copy for From<R> {}
+impl<R> Copy for Caller<R> {}
 
-impl<R> fmt::Debug for From<R> {
+impl<R> fmt::Debug for Caller<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "From({}, {:?})", self.alias.pid(), self.tag)
+        write!(f, "Caller({}, {:?})", self.alias.pid(), self.tag)
     }
 }
 
-// A `From` is an alias and a tag (`PhantomData<fn(R)>`): a server may keep it and
+// A `Caller` is an alias and a tag (`PhantomData<fn(R)>`): a server may keep it and
 // reply from any process or thread, whatever `R` (checked for every `R`).
 const _: () = {
     fn assert_send_sync<T: Send + Sync>() {}
     fn from_is_send_sync<R>() {
-        assert_send_sync::<From<R>>();
+        assert_send_sync::<Caller<R>>();
     }
     let _ = from_is_send_sync::<()>;
 };
 
-impl<R> From<R> {
+impl<R> Caller<R> {
     /// The calling process.
     ///
     /// ```
-    /// # use beamlet_stdlib::r#gen::{call, From};
+    /// # use beamlet_stdlib::behaviour::{call, Caller};
     /// # use beamlet_runtime::{receive, spawn, self_pid, Runtime};
     /// # let rt = Runtime::builder().build().unwrap();
     /// rt.block_on(|| {
     ///     let me = self_pid();
     ///     let s = spawn(move || {
-    ///         let from = receive::<From<()>>();
-    ///         assert_eq!(from.caller(), me);
-    ///         beamlet_stdlib::r#gen::reply(from, ());
+    ///         let from = receive::<Caller<()>>();
+    ///         assert_eq!(from.pid(), me);
+    ///         beamlet_stdlib::behaviour::reply(from, ());
     ///     }).unwrap();
-    ///     call::<From<()>, ()>(s, |f| f, None).unwrap();
+    ///     call::<Caller<()>, ()>(s, |f| f, None).unwrap();
     /// }).unwrap();
     /// # rt.shutdown();
     /// ```
-    pub fn caller(&self) -> Pid {
+    pub fn pid(&self) -> Pid {
         self.alias.pid()
     }
 }
@@ -196,8 +198,8 @@ struct Reply<R> {
 /// Replies to a call (as `gen_server:reply/2`); callable from any process, at any
 /// time. A reply to a caller that gave up (timed out) or died is dropped.
 ///
-/// See [`From`] for an example.
-pub fn reply<R: Send + 'static>(from: From<R>, value: R) {
+/// See [`Caller`] for an example.
+pub fn reply<R: Send + 'static>(from: Caller<R>, value: R) {
     let _ = from.alias.send(Reply {
         tag: from.tag,
         value,
@@ -213,10 +215,10 @@ pub fn reply<R: Send + 'static>(from: From<R>, value: R) {
 /// [`CallError`]: the server is dead, died during the call, did not answer in time,
 /// or is the caller itself.
 ///
-/// See [`From`] for an example.
+/// See [`Caller`] for an example.
 pub fn call<M, R>(
     server: Pid,
-    request: impl FnOnce(From<R>) -> M,
+    request: impl FnOnce(Caller<R>) -> M,
     timeout: Option<Duration>,
 ) -> Result<R, CallError>
 where
@@ -250,10 +252,10 @@ where
 /// dead server) and an alias, which with the monitor's reference as tag is the
 /// request's reply address.
 #[inline]
-pub(crate) fn reply_address<R>(server: Pid) -> (MailboxMark, MonitorRef, From<R>) {
+pub(crate) fn reply_address<R>(server: Pid) -> (MailboxMark, MonitorRef, Caller<R>) {
     let mark = mailbox_mark();
     let mref = beamlet_runtime::monitor(server);
-    let from = From {
+    let from = Caller {
         alias: alias(),
         tag: mref,
         _reply: PhantomData,
@@ -289,7 +291,7 @@ fn wait_reply<R: Send + 'static>(
 /// Why a start failed (or was ignored).
 ///
 /// ```
-/// use beamlet_stdlib::r#gen::StartError;
+/// use beamlet_stdlib::behaviour::StartError;
 /// use beamlet_runtime::ExitReason;
 /// assert_eq!(StartError::Stop(ExitReason::Shutdown).to_string(), "init failed: shutdown");
 /// ```
@@ -338,7 +340,7 @@ struct Ack {
 /// with [`ack`](Starter::ack) once initialised, or end with [`fail`](Starter::fail).
 ///
 /// ```
-/// use beamlet_stdlib::r#gen::start;
+/// use beamlet_stdlib::behaviour::start;
 /// use beamlet_runtime::{receive, self_pid, send, Pid, Runtime};
 /// let rt = Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
@@ -417,7 +419,7 @@ impl Starter {
 /// # Examples
 ///
 /// ```
-/// use beamlet_stdlib::r#gen::{start, StartError};
+/// use beamlet_stdlib::behaviour::{start, StartError};
 /// use beamlet_runtime::{receive, ExitReason, Runtime};
 /// let rt = Runtime::builder().build().unwrap();
 /// rt.block_on(|| {

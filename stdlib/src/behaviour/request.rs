@@ -8,7 +8,7 @@
 //! 1. [`send_request`] takes a [`mailbox_mark`](beamlet_runtime::mailbox_mark) (the reply and the `Down` come
 //!    after it), monitors the server (a dead or unknown server yields a `Down` with
 //!    `NoProc` at once) and creates an [`Alias`] for the reply, then sends the
-//!    request carrying a [`From`] (the alias, the monitor's reference as the tag),
+//!    request carrying a [`Caller`] (the alias, the monitor's reference as the tag),
 //!    as [`call`](super::call) does. It never blocks and never fails: a request
 //!    refused by a full mailbox is reported by a `Failed` message the requester
 //!    sends itself, so every error appears where the response is looked for.
@@ -41,7 +41,7 @@ use beamlet_runtime::{
     message_queue_len, receive_select, unalias,
 };
 
-use super::{CallError, From, Reply, bounded, wait_down_for};
+use super::{CallError, Caller, Reply, bounded, wait_down_for};
 
 /// The handle of one request sent with [`send_request`] (OTP's `request_id()`):
 /// wait for its response with [`wait_response`] or [`receive_response`], or
@@ -50,16 +50,16 @@ use super::{CallError, From, Reply, bounded, wait_down_for};
 ///
 /// ```
 /// use std::time::Duration;
-/// use beamlet_stdlib::r#gen::{From, reply};
-/// use beamlet_stdlib::r#gen::request::{receive_response, send_request};
+/// use beamlet_stdlib::behaviour::{Caller, reply};
+/// use beamlet_stdlib::behaviour::request::{receive_response, send_request};
 /// use beamlet_runtime::{receive, spawn, Runtime};
 /// let rt = Runtime::builder().build().unwrap();
 /// let r = rt.block_on(|| {
 ///     let server = spawn(|| {
-///         let from = receive::<From<u32>>();
+///         let from = receive::<Caller<u32>>();
 ///         reply(from, 42);
 ///     }).unwrap();
-///     let req = send_request::<From<u32>, u32>(server, |from| from);
+///     let req = send_request::<Caller<u32>, u32>(server, |from| from);
 ///     assert_eq!(req.server(), server);
 ///     receive_response(req, Duration::from_secs(5))
 /// }).unwrap();
@@ -123,7 +123,7 @@ struct Failed {
 /// too; the error comes with the response.
 ///
 /// See [`RequestId`] for an example.
-pub fn send_request<M, R>(server: Pid, request: impl FnOnce(From<R>) -> M) -> RequestId<R>
+pub fn send_request<M, R>(server: Pid, request: impl FnOnce(Caller<R>) -> M) -> RequestId<R>
 where
     M: Send + 'static,
     R: Send + 'static,
@@ -212,17 +212,17 @@ fn abandon<R: Send + 'static>(req: &RequestId<R>) -> Option<Result<R, CallError>
 ///
 /// ```
 /// use std::time::Duration;
-/// use beamlet_stdlib::r#gen::{CallError, From, reply};
-/// use beamlet_stdlib::r#gen::request::{send_request, wait_response};
+/// use beamlet_stdlib::behaviour::{CallError, Caller, reply};
+/// use beamlet_stdlib::behaviour::request::{send_request, wait_response};
 /// use beamlet_runtime::{receive, send, spawn, Runtime};
 /// let rt = Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
 ///     let server = spawn(|| {
-///         let from = receive::<From<u32>>();
+///         let from = receive::<Caller<u32>>();
 ///         receive::<()>(); // answers only when told
 ///         reply(from, 7);
 ///     }).unwrap();
-///     let req = send_request::<From<u32>, u32>(server, |from| from);
+///     let req = send_request::<Caller<u32>, u32>(server, |from| from);
 ///     assert_eq!(wait_response(&req, Duration::from_millis(10)), Err(CallError::Timeout));
 ///     send(server, ()).unwrap();
 ///     assert_eq!(wait_response(&req, Duration::from_secs(5)), Ok(7));
@@ -262,7 +262,7 @@ pub fn receive_response<R: Send + 'static>(
 /// What [`check_response`] found in a message.
 ///
 /// ```
-/// use beamlet_stdlib::r#gen::request::CheckResponse;
+/// use beamlet_stdlib::behaviour::request::CheckResponse;
 /// let c: CheckResponse<u32> = CheckResponse::Response(Ok(1));
 /// assert!(matches!(c, CheckResponse::Response(Ok(1))));
 /// ```
@@ -281,14 +281,14 @@ pub enum CheckResponse<R> {
 /// `receive_any`), is the response to `req` (as `gen_server:check_response/2`).
 ///
 /// ```
-/// use beamlet_stdlib::r#gen::{CallError, From, reply};
-/// use beamlet_stdlib::r#gen::request::{check_response, send_request, CheckResponse};
+/// use beamlet_stdlib::behaviour::{CallError, Caller, reply};
+/// use beamlet_stdlib::behaviour::request::{check_response, send_request, CheckResponse};
 /// use beamlet_runtime::{receive, receive_any, self_pid, send, spawn, Runtime};
 /// let rt = Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
-///     let server = spawn(|| reply(receive::<From<u32>>(), 5)).unwrap();
+///     let server = spawn(|| reply(receive::<Caller<u32>>(), 5)).unwrap();
 ///     send(self_pid(), "unrelated").unwrap();
-///     let req = send_request::<From<u32>, u32>(server, |from| from);
+///     let req = send_request::<Caller<u32>, u32>(server, |from| from);
 ///     let CheckResponse::NoReply(m) = check_response(receive_any(), &req) else { panic!() };
 ///     assert!(m.is::<&str>());
 ///     assert!(matches!(check_response(receive_any(), &req), CheckResponse::Response(Ok(5))));
@@ -313,12 +313,12 @@ pub fn check_response<R: Send + 'static>(msg: Message, req: &RequestId<R>) -> Ch
 ///
 /// ```
 /// use std::time::Duration;
-/// use beamlet_stdlib::r#gen::{From, reply};
-/// use beamlet_stdlib::r#gen::request::{send_request, CollectionResponse, ReqIdCollection};
+/// use beamlet_stdlib::behaviour::{Caller, reply};
+/// use beamlet_stdlib::behaviour::request::{send_request, CollectionResponse, ReqIdCollection};
 /// use beamlet_runtime::{receive, spawn, Runtime};
 /// let rt = Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
-///     let echo = || spawn(|| { let (f, n) = receive::<(From<u32>, u32)>(); reply(f, n); }).unwrap();
+///     let echo = || spawn(|| { let (f, n) = receive::<(Caller<u32>, u32)>(); reply(f, n); }).unwrap();
 ///     let mut reqs = ReqIdCollection::new();
 ///     for n in 0..3u32 {
 ///         reqs.add(send_request(echo(), |f| (f, n)), n);
@@ -355,7 +355,7 @@ impl<R, L: fmt::Debug> fmt::Debug for ReqIdCollection<R, L> {
 /// What a wait on a [`ReqIdCollection`] gives.
 ///
 /// ```
-/// use beamlet_stdlib::r#gen::request::CollectionResponse;
+/// use beamlet_stdlib::behaviour::request::CollectionResponse;
 /// let c: CollectionResponse<u32, &str> = CollectionResponse::NoRequest;
 /// assert!(matches!(c, CollectionResponse::NoRequest));
 /// ```
@@ -374,7 +374,7 @@ pub enum CollectionResponse<R, L> {
 /// What [`ReqIdCollection::check_response`] found in a message.
 ///
 /// ```
-/// use beamlet_stdlib::r#gen::request::CollectionCheck;
+/// use beamlet_stdlib::behaviour::request::CollectionCheck;
 /// let c: CollectionCheck<u32, &str> = CollectionCheck::Response(Ok(1), "a");
 /// assert!(matches!(c, CollectionCheck::Response(Ok(1), "a")));
 /// ```
@@ -419,7 +419,7 @@ impl<R: Send + 'static, L> ReqIdCollection<R, L> {
     /// `true` if no request is in the collection.
     ///
     /// ```
-    /// let c = beamlet_stdlib::r#gen::request::ReqIdCollection::<u32, ()>::new();
+    /// let c = beamlet_stdlib::behaviour::request::ReqIdCollection::<u32, ()>::new();
     /// assert!(c.is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
@@ -486,14 +486,14 @@ impl<R: Send + 'static, L> ReqIdCollection<R, L> {
     /// `check_response/3`); `delete` as for [`wait_response`](Self::wait_response).
     ///
     /// ```
-    /// use beamlet_stdlib::r#gen::{From, reply};
-    /// use beamlet_stdlib::r#gen::request::{send_request, CollectionCheck, ReqIdCollection};
+    /// use beamlet_stdlib::behaviour::{Caller, reply};
+    /// use beamlet_stdlib::behaviour::request::{send_request, CollectionCheck, ReqIdCollection};
     /// use beamlet_runtime::{receive, receive_any, spawn, Runtime};
     /// let rt = Runtime::builder().build().unwrap();
     /// rt.block_on(|| {
-    ///     let server = spawn(|| reply(receive::<From<u32>>(), 5)).unwrap();
+    ///     let server = spawn(|| reply(receive::<Caller<u32>>(), 5)).unwrap();
     ///     let mut reqs = ReqIdCollection::new();
-    ///     reqs.add(send_request(server, |from: From<u32>| from), "five");
+    ///     reqs.add(send_request(server, |from: Caller<u32>| from), "five");
     ///     let msg = receive_any();
     ///     assert!(matches!(reqs.check_response(msg, true), CollectionCheck::Response(Ok(5), "five")));
     ///     let other = beamlet_runtime::Message::new(1u8);
