@@ -130,7 +130,9 @@ class Crate:
     def inline_paths(self, module):
         text = self.text[module]
         text = re.sub(r"(pub(\([^)]*\))?\s+)?use\s+[^;]+;", "", text)
-        for m in re.finditer(r"\b(crate|super|self)((::\w+)+)", text):
+        # `$crate::` paths are skipped: an exported macro expands in other crates,
+        # so it can only name the crate's public (facade) paths.
+        for m in re.finditer(r"(?<!\$)\b(crate|super|self)((::\w+)+)", text):
             p = [m.group(1)] + [x for x in m.group(2).split("::") if x]
             if p[0] == "self" and len(p) == 2:
                 continue

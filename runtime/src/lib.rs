@@ -7,7 +7,9 @@
 //!   [`stack`](crate::MIN_STACK_SIZE) sizes), with a mailbox. It is identified by a
 //!   [`Pid`] and ends with an [`ExitReason`]. A panic ends only that process.
 //! - **Messages** are any `Send + 'static` values: [`send`](fn@send), [`receive`](fn@receive),
-//!   [`receive_match`] (selective receive), [`receive_timeout`], [`try_receive`].
+//!   [`receive_match`] (selective receive), [`receive_timeout`], [`try_receive`],
+//!   and [`receive!`](macro@receive) for one of several types, with guards and an
+//!   `after` timeout (Erlang's `receive ... after ... end`).
 //! - **Schedulers**: one OS thread each, with a run queue; idle schedulers steal.
 //!   A process runs for a slice of reductions; runtime calls and [`reduce`] pay for
 //!   them, and a process whose slice is spent goes to the back of the queue.

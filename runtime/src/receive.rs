@@ -1,7 +1,9 @@
 //! Receiving: the receive engine and its forms — [`receive`], [`receive_match`]
 //! (selective receive), [`receive_timeout`], [`try_receive`], [`receive_any`],
 //! [`receive_select`], marks ([`mailbox_mark`], [`receive_match_after`]) — and
-//! [`message_queue_len`].
+//! [`message_queue_len`]. Waiting for one of several message types is
+//! [`receive!`](crate::receive!) (typed arms, guards, `after`), built on
+//! [`receive_select`] (see `receive/arms.rs`).
 //!
 //! # Protocol of a receive ([`receive_node`])
 //!
@@ -12,6 +14,8 @@
 //! 3. If the slice is spent, yield and go to 1.
 //! 4. At the deadline, give up (`None`); else arm a wake-up for it.
 //! 5. Wait (suspend until a message, a signal or the wake-up), then go to 1.
+
+mod arms;
 
 use std::time::{Duration, Instant};
 
