@@ -162,6 +162,7 @@ pub use limits::{
     MAX_STACK_SIZE, MIN_STACK_SIZE,
 };
 pub use links::{demonitor, exit, exit_pid, link, monitor, monitor_name, trap_exit, unlink};
+pub use mailbox::node::Headed;
 pub use names::{register, registered, registered_name, send_named, unregister, whereis};
 pub use os_signal::{OsSignal, OsSignalReceived, forward_os_signals};
 pub use pid::{MonitorRef, Pid, Ref};
@@ -176,7 +177,7 @@ pub use report::{Report, ReportKind, ReportSink};
 pub use reporting::{set_initial_call, write_report};
 pub use runtime::{Runtime, RuntimeStats, ShutdownReport};
 pub use scheduler::sysmon::{LongSchedule, system_monitor};
-pub use send::{is_alive, send};
+pub use send::{is_alive, send, send_headed};
 pub use spawn::{
     SpawnOpts, spawn, spawn_link, spawn_link_monitor, spawn_monitor, spawn_opt, spawn_priority,
 };

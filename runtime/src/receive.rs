@@ -233,6 +233,15 @@ impl Message {
         self.0.downcast_ref()
     }
 
+    /// A copy of the message's head, if it is a [`Headed`](crate::Headed) message
+    /// with a head of type `H` sent with [`send_headed`](crate::send_headed);
+    /// whatever the message's own type.
+    ///
+    /// See [`Headed`](crate::Headed) for an example.
+    pub fn head<H: Copy + 'static>(&self) -> Option<H> {
+        self.0.head()
+    }
+
     /// The message as a `T`, or the message back.
     pub fn downcast<T: 'static>(self) -> Result<T, Message> {
         self.0.downcast().map_err(Message)

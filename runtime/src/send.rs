@@ -1,4 +1,4 @@
-//! Sending: [`send`] and its bounded form, and [`is_alive`].
+//! Sending: [`send`], [`send_headed`] and the bounded form, and [`is_alive`].
 //!
 //! A send is one delivery through the running process's door
 //! (`scheduler::current::deliver_admitted`): a pending kill is raised first, then
@@ -8,7 +8,7 @@
 use crate::error::SendError;
 use crate::limits::SEND_COST;
 use crate::mailbox::limit::Admission;
-use crate::mailbox::node::Node;
+use crate::mailbox::node::{Headed, Node};
 use crate::pid::Pid;
 use crate::scheduler::context::with_runtime_of;
 use crate::scheduler::current::{self, charge};
@@ -43,13 +43,34 @@ pub fn send<M: Send + 'static>(pid: Pid, msg: M) -> Result<(), SendError<M>> {
     send_admitted(pid, msg, Admission::Limited { bound: None })
 }
 
+/// [`send`] with the message's head readable by the receiver without knowing its
+/// type ([`Message::head`](crate::Message::head); see [`Headed`]).
+///
+/// # Errors
+///
+/// As [`send`].
+///
+/// See [`Headed`] for an example.
+pub fn send_headed<M: Headed>(pid: Pid, msg: M) -> Result<(), SendError<M>> {
+    deliver(pid, Node::headed(msg), Admission::Limited { bound: None })
+}
+
 /// Sends subject to `admission`; gives the message back typed.
 pub(crate) fn send_admitted<M: Send + 'static>(
     pid: Pid,
     msg: M,
     admission: Admission,
 ) -> Result<(), SendError<M>> {
-    let r = current::deliver_admitted(pid, Node::new(msg), admission);
+    deliver(pid, Node::new(msg), admission)
+}
+
+/// Delivers `node`, an `M`, subject to `admission`.
+fn deliver<M: Send + 'static>(
+    pid: Pid,
+    node: Node,
+    admission: Admission,
+) -> Result<(), SendError<M>> {
+    let r = current::deliver_admitted(pid, node, admission);
     charge(SEND_COST);
     r.map_err(|refused| refused.into_send_error())
 }

@@ -18,7 +18,11 @@
 //!    reference as the call's tag: unique, and no extra reference to make).
 //! 5. It waits for the reply with that tag or the monitor's `Down`, up to the timeout
 //!    (or returns [`CallError::MailboxFull`] at once if the server's mailbox limit
-//!    refused the request).
+//!    refused the request). A behaviour's own call functions send their envelope
+//!    with its head readable (a `CallHead`, see [`Headed`]): a behaviour that
+//!    does not recognise an envelope answers it at once with
+//!    [`CallError::WrongType`], sent to the alias with the tag, instead of
+//!    handing it to `handle_info` and leaving the caller to its timeout.
 //! 6. Whatever the outcome it unaliases first, so a reply that comes after a
 //!    timeout is dropped by the runtime instead of lingering, then demonitors and
 //!    removes a `Down` that already arrived (looking only after the mark, so this
@@ -54,9 +58,9 @@ use std::marker::PhantomData;
 use std::time::Duration;
 
 use beamlet_runtime::{
-    Alias, Down, Exit, ExitReason, MailboxMark, MonitorRef, Pid, Ref, SendError, SpawnError,
-    SpawnOpts, alias, catch_exit, demonitor, exit, exit_pid, mailbox_mark, message_queue_len,
-    receive_select, self_pid, spawn_opt, unalias, unlink,
+    Alias, Down, Exit, ExitReason, Headed, MailboxMark, Message, MonitorRef, Pid, Ref, SendError,
+    SpawnError, SpawnOpts, alias, catch_exit, demonitor, exit, exit_pid, mailbox_mark,
+    message_queue_len, receive_select, self_pid, send_headed, spawn_opt, unalias, unlink,
 };
 
 pub use prologue::StartOptions;
@@ -101,6 +105,19 @@ pub enum CallError {
     /// The server's mailbox limit refused the request (see
     /// [`beamlet_runtime::backpressure`]): it was shed, and will never be answered.
     MailboxFull,
+    /// The process is a behaviour that takes no requests of this type: a typed
+    /// handle of the wrong type (say a `ServerRef<Counter>` made from the pid of a
+    /// supervisor), or a `gen_server` call to a state machine. The server answers
+    /// at once and carries on; its callbacks never see the request.
+    ///
+    /// A process that is not a behaviour (a plain `spawn`) cannot tell: a call to
+    /// it waits for its timeout, unless the process answers it.
+    WrongType {
+        /// The type of the server that refused (its callback module).
+        server: &'static str,
+        /// The type of the request it was sent.
+        request: &'static str,
+    },
 }
 
 impl fmt::Display for CallError {
@@ -111,6 +128,12 @@ impl fmt::Display for CallError {
             CallError::Timeout => f.write_str("timeout: no reply in time"),
             CallError::CalledSelf => f.write_str("calling_self: a process called itself"),
             CallError::MailboxFull => f.write_str("mailbox_full: the server shed the request"),
+            CallError::WrongType { server, request } => {
+                write!(
+                    f,
+                    "wrong_type: the server {server} takes no requests of type {request}"
+                )
+            }
         }
     }
 }
@@ -187,6 +210,63 @@ impl<R> Caller<R> {
     pub fn pid(&self) -> Pid {
         self.alias.pid()
     }
+
+    /// The head of a call envelope carrying this reply address and a request of
+    /// type `Q`.
+    pub(crate) fn head<Q>(&self) -> CallHead {
+        CallHead {
+            alias: self.alias,
+            tag: self.tag,
+            request: std::any::type_name::<Q>(),
+        }
+    }
+}
+
+/// The head of every behaviour's call envelope, readable whatever the envelope's
+/// type (see [`Headed`]): a server that does not recognise the envelope answers
+/// it with [`CallError::WrongType`] through this, instead of leaving the caller
+/// to its timeout. (OTP's `{'$gen_call', From, Request}` is recognisable by its
+/// tag whatever `Request` is; in Rust the head plays the tag's part.)
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CallHead {
+    alias: Alias,
+    tag: MonitorRef,
+    /// The request's type, for the error.
+    request: &'static str,
+}
+
+/// Answers a call envelope the server `server` does not take (see [`CallHead`]):
+/// the caller's call returns [`CallError::WrongType`].
+pub(crate) fn refuse(head: CallHead, server: &'static str) {
+    let error = CallError::WrongType {
+        server,
+        request: head.request,
+    };
+    let _ = head.alias.send(Failed {
+        tag: head.tag,
+        error,
+    });
+}
+
+/// Answers `msg` with [`CallError::WrongType`] if it is a call envelope (a
+/// behaviour's loop calls this for a message none of its own kinds matched);
+/// `true` if it was one.
+pub(crate) fn refuse_foreign_call(msg: &Message, server: &'static str) -> bool {
+    match msg.head::<CallHead>() {
+        Some(head) => {
+            refuse(head, server);
+            true
+        }
+        None => false,
+    }
+}
+
+/// A call's outcome that is not a reply, sent to the caller's alias with the
+/// call's tag: a request shed by a full mailbox (the requester tells itself, see
+/// [`request`]), or refused by a server of another type ([`refuse`]).
+pub(crate) struct Failed {
+    pub(crate) tag: MonitorRef,
+    pub(crate) error: CallError,
 }
 
 /// The envelope of a reply.
@@ -225,13 +305,40 @@ where
     M: Send + 'static,
     R: Send + 'static,
 {
+    call_via(server, request, timeout, beamlet_runtime::send)
+}
+
+/// [`call`] with a behaviour's call envelope, sent with its [`CallHead`] readable,
+/// so that a server of another type answers [`CallError::WrongType`] at once.
+pub(crate) fn call_server<M, R>(
+    server: Pid,
+    request: impl FnOnce(Caller<R>) -> M,
+    timeout: Option<Duration>,
+) -> Result<R, CallError>
+where
+    M: Headed<Head = CallHead>,
+    R: Send + 'static,
+{
+    call_via(server, request, timeout, send_headed)
+}
+
+fn call_via<M, R>(
+    server: Pid,
+    request: impl FnOnce(Caller<R>) -> M,
+    timeout: Option<Duration>,
+    send: fn(Pid, M) -> Result<(), SendError<M>>,
+) -> Result<R, CallError>
+where
+    M: Send + 'static,
+    R: Send + 'static,
+{
     if server == self_pid() {
         return Err(CallError::CalledSelf);
     }
     let (mark, mref, from) = reply_address(server);
     // A send to a dead server fails, but the monitor already queued its `Down`. A
     // request refused by a full mailbox would never be answered: give up at once.
-    let outcome = match beamlet_runtime::send(server, request(from)) {
+    let outcome = match send(server, request(from)) {
         Err(SendError::MailboxFull(_)) => Err(CallError::MailboxFull),
         _ => wait_reply(mark, mref, bounded(timeout)),
     };
@@ -271,19 +378,24 @@ fn wait_reply<R: Send + 'static>(
     let pred = |m: &beamlet_runtime::Message| {
         m.downcast_ref::<Reply<R>>().is_some_and(|r| r.tag == mref)
             || m.downcast_ref::<Down>().is_some_and(|d| d.monitor == mref)
+            || m.downcast_ref::<Failed>().is_some_and(|f| f.tag == mref)
     };
     let Some(msg) = receive_select(Some(mark), pred, timeout) else {
         return Err(CallError::Timeout);
     };
-    match msg.downcast::<Reply<R>>() {
-        Ok(r) => Ok(r.value),
+    let msg = match msg.downcast::<Reply<R>>() {
+        Ok(r) => return Ok(r.value),
+        Err(msg) => msg,
+    };
+    match msg.downcast::<Failed>() {
+        Ok(failed) => Err(failed.error),
         Err(msg) => match msg.downcast::<Down>() {
             Ok(Down {
                 reason: ExitReason::NoProc,
                 ..
             }) => Err(CallError::NoProc),
             Ok(d) => Err(CallError::Exit(d.reason)),
-            Err(_) => unreachable!("the predicate admits only replies and Downs"),
+            Err(_) => unreachable!("the predicate admits only replies, Faileds and Downs"),
         },
     }
 }

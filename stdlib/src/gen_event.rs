@@ -283,9 +283,10 @@ impl<E: Send + 'static> EventManager<E> {
         self.pid
     }
 
-    /// A handle on `pid`, trusted to be a manager of events `E` (events of another
-    /// type would reach its handlers' `handle_info`, and requests of another type
-    /// would never be answered).
+    /// A handle on `pid`, trusted to be a manager of events `E`. Not checked here:
+    /// events of another type reach its handlers' `handle_info`; requests
+    /// (`sync_notify`, `call`, ...) of another type are answered at once with
+    /// [`CallError::WrongType`].
     ///
     /// See [`EventManager`] for an example.
     pub fn from_pid(pid: Pid) -> EventManager<E> {
@@ -404,7 +405,7 @@ pub fn notify<E: Send + 'static>(manager: EventManager<E>, event: E) {
 ///
 /// [`CallError`] if the manager is not running or dies meanwhile.
 pub fn sync_notify<E: Send + 'static>(manager: EventManager<E>, event: E) -> Result<(), CallError> {
-    behaviour::call(manager.pid, |from| Request::SyncNotify(event, from), None)
+    behaviour::call_server(manager.pid, |from| Request::SyncNotify(event, from), None)
 }
 
 /// Installs the handler `id`, initialised with `args` (as
@@ -474,7 +475,7 @@ fn add<E: Send + 'static, H: EventHandler<E>>(
         supervisor,
         from,
     };
-    behaviour::call(manager.pid, request, None)?
+    behaviour::call_server(manager.pid, request, None)?
 }
 
 /// Removes the handler `id`, running its `terminate` with
@@ -494,7 +495,7 @@ pub fn delete_handler<E: Send + 'static, H: EventHandler<E>>(
     let id = id.any();
     let args: AnyBox = Box::new(args);
     let request = |from| Request::<E>::Delete { id, args, from };
-    let terminated = behaviour::call(manager.pid, request, None)??;
+    let terminated = behaviour::call_server(manager.pid, request, None)??;
     Ok(unbox::<H::Terminated>(terminated))
 }
 
@@ -574,7 +575,7 @@ fn swap<E: Send + 'static, H: EventHandler<E>>(
         supervisor,
         from,
     };
-    behaviour::call(manager.pid, request, None)?
+    behaviour::call_server(manager.pid, request, None)?
 }
 
 /// Calls the handler `id` and waits up to [`DEFAULT_CALL_TIMEOUT`] for its reply (as
@@ -627,7 +628,7 @@ pub fn call_timeout<E: Send + 'static, H: EventHandler<E>>(
     let id = id.any();
     let request: AnyBox = Box::new(request);
     let message = |from| Request::<E>::Call { id, request, from };
-    let reply = behaviour::call(manager.pid, message, Some(timeout))??;
+    let reply = behaviour::call_server(manager.pid, message, Some(timeout))??;
     Ok(unbox::<H::Reply>(reply))
 }
 
@@ -640,5 +641,5 @@ pub fn call_timeout<E: Send + 'static, H: EventHandler<E>>(
 pub fn which_handlers<E: Send + 'static>(
     manager: EventManager<E>,
 ) -> Result<Vec<AnyHandlerId>, CallError> {
-    behaviour::call(manager.pid, Request::<E>::WhichHandlers, None)
+    behaviour::call_server(manager.pid, Request::<E>::WhichHandlers, None)
 }

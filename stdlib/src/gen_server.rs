@@ -384,8 +384,11 @@ impl<S: GenServer> ServerRef<S> {
         self.pid
     }
 
-    /// A handle on `pid`, trusted to be a server of type `S` (calls of the wrong
-    /// type would go to its `handle_info` and time out).
+    /// A handle on `pid`, trusted to be a server of type `S`. Not checked here: a
+    /// call through a handle of the wrong type is answered at once with
+    /// [`CallError::WrongType`] by any behaviour (a call to a process that is no
+    /// behaviour waits for its timeout); a cast of the wrong type reaches the
+    /// server's `handle_info`.
     ///
     /// See [`ServerRef`] for an example.
     pub fn from_pid(pid: Pid) -> ServerRef<S> {
@@ -533,7 +536,7 @@ pub fn call_timeout<S: GenServer>(
     request: S::Call,
     timeout: Duration,
 ) -> Result<S::Reply, CallError> {
-    behaviour::call(server.pid, |from| CallMsg { from, request }, Some(timeout))
+    behaviour::call_server(server.pid, |from| CallMsg { from, request }, Some(timeout))
 }
 
 /// Calls the server registered as `name` (resolved at the time of the call): a local
@@ -589,7 +592,7 @@ pub fn call_named<S: GenServer>(
 /// rt.shutdown();
 /// ```
 pub fn send_request<S: GenServer>(server: ServerRef<S>, request: S::Call) -> RequestId<S::Reply> {
-    behaviour::request::send_request(server.pid, |from| CallMsg { from, request })
+    behaviour::request::send_server_request(server.pid, |from| CallMsg { from, request })
 }
 
 /// [`send_request`] to the server registered as `name`, resolved now; if no process
@@ -617,7 +620,7 @@ pub fn send_request_named<S: GenServer>(
 ) -> RequestId<S::Reply> {
     // Nobody has the name: monitoring no process yields `NoProc` at once.
     let pid = name.into().whereis().unwrap_or(Pid::NO_PROCESS);
-    behaviour::request::send_request(pid, |from| CallMsg { from, request })
+    behaviour::request::send_server_request(pid, |from| CallMsg { from, request })
 }
 
 /// [`send_request`], adding the request to `reqids` with `label` (as

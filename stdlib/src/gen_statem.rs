@@ -300,8 +300,10 @@ impl<M: GenStateMachine> MachineRef<M> {
         self.pid
     }
 
-    /// A handle on `pid`, trusted to be a machine of type `M` (calls of the wrong
-    /// type would arrive as `Info` events and time out). See [`MachineRef`].
+    /// A handle on `pid`, trusted to be a machine of type `M`. Not checked here: a
+    /// call through a handle of the wrong type is answered at once with
+    /// [`CallError::WrongType`] by any behaviour; a cast of the wrong type arrives
+    /// as an `Info` event. See [`MachineRef`].
     pub fn from_pid(pid: Pid) -> MachineRef<M> {
         MachineRef {
             pid,
@@ -429,7 +431,7 @@ pub fn call_timeout<M: GenStateMachine>(
     request: M::Call,
     timeout: Duration,
 ) -> Result<M::Reply, CallError> {
-    behaviour::call(machine.pid, |from| CallMsg { from, request }, Some(timeout))
+    behaviour::call_server(machine.pid, |from| CallMsg { from, request }, Some(timeout))
 }
 
 /// Sends an `Event::Call` without waiting for the reply (as
@@ -465,7 +467,7 @@ pub fn send_request<M: GenStateMachine>(
     machine: MachineRef<M>,
     request: M::Call,
 ) -> RequestId<M::Reply> {
-    behaviour::request::send_request(machine.pid, |from| CallMsg { from, request })
+    behaviour::request::send_server_request(machine.pid, |from| CallMsg { from, request })
 }
 
 /// [`send_request`], adding the request to `reqids` with `label` (as

@@ -22,9 +22,9 @@
 use std::any::Any;
 use std::time::Instant;
 
-use beamlet_runtime::{ExitReason, Pid};
+use beamlet_runtime::{ExitReason, Headed, Pid};
 
-use crate::behaviour::{self, CallError, Caller, DEFAULT_CALL_TIMEOUT};
+use crate::behaviour::{self, CallError, CallHead, Caller, DEFAULT_CALL_TIMEOUT};
 
 /// A typed handle on a process whose generic loop keeps a state of type
 /// [`State`](StateHandle::State), which [`get_state`] and [`replace_state`] reach:
@@ -59,6 +59,13 @@ pub(crate) mod sealed {
 pub(crate) struct SysMsg {
     pub(crate) from: Caller<SysReply>,
     pub(crate) op: SysOp,
+}
+
+impl Headed for SysMsg {
+    type Head = CallHead;
+    fn head(&self) -> CallHead {
+        self.from.head::<SysMsg>()
+    }
 }
 
 /// A closure run on the state; `None` if the state is not of the expected type.
@@ -146,7 +153,7 @@ pub(crate) fn answer(
 }
 
 fn sys_call(server: Pid, op: SysOp) -> Result<SysReply, CallError> {
-    behaviour::call(
+    behaviour::call_server(
         server,
         |from| SysMsg { from, op },
         Some(DEFAULT_CALL_TIMEOUT),

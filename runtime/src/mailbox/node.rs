@@ -3,7 +3,8 @@
 //! An envelope is `#[repr(C)] Envelope<T> { header: Header, value: T }`. The header
 //! carries the link used by both mailbox queues, the serial of the process the message
 //! was sent to (stale messages for a previous occupant of a slot are dropped), and a
-//! static vtable with the value's `TypeId` and drop function. A `Node` owns one
+//! static vtable with the value's `TypeId` and drop function (and, for a
+//! [`Headed`] type sent with its head readable, how to read that head). A `Node` owns one
 //! envelope and is the only way to reach its value. Small envelopes live in blocks
 //! recycled through per-thread free lists ([`super::pool`]), larger ones are boxed.
 
@@ -30,6 +31,49 @@ pub(crate) struct VTable {
     type_name: fn() -> &'static str,
     /// Drops the whole envelope. Safety: the pointer is an owned `Envelope<T>`.
     drop_envelope: unsafe fn(NonNull<Header>),
+    /// Set only for a [`Headed`] type built with [`Node::headed`].
+    head: Option<HeadReader>,
+}
+
+/// How to read the head of a [`Headed`] value without knowing its type.
+#[derive(Clone, Copy)]
+struct HeadReader {
+    /// The `TypeId` of `T::Head`.
+    type_id: fn() -> TypeId,
+    /// Writes a copy of the head to `out`. Safety: the pointer is a live
+    /// `Envelope<T>`, and `out` is valid for a write of a `T::Head`.
+    read: unsafe fn(NonNull<Header>, out: *mut u8),
+}
+
+/// A message type with a *head*: a small `Copy` summary (a reply address, a
+/// protocol tag) that a receiver can read from a [`Message`](crate::Message) with
+/// [`head`](crate::Message::head) without knowing the message's type, as an Erlang
+/// process can match `{'$gen_call', From, _}` whatever the request. Only a message
+/// sent with [`send_headed`](crate::send_headed) has its head readable; sent with
+/// [`send`](crate::send) it is an ordinary message.
+///
+/// ```
+/// use beamlet_runtime::{Headed, receive_any, self_pid, send_headed};
+/// struct Job<T> { id: u32, work: T }
+/// impl<T: Send + 'static> Headed for Job<T> {
+///     type Head = u32;
+///     fn head(&self) -> u32 { self.id }
+/// }
+/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// rt.block_on(|| {
+///     send_headed(self_pid(), Job { id: 7, work: vec![1.5f64] }).unwrap();
+///     let m = receive_any();
+///     // Readable without naming `Job<Vec<f64>>`:
+///     assert_eq!(m.head::<u32>(), Some(7));
+///     assert_eq!(m.downcast::<Job<Vec<f64>>>().unwrap().work, [1.5]);
+/// }).unwrap();
+/// rt.shutdown();
+/// ```
+pub trait Headed: Send + 'static {
+    /// The head's type.
+    type Head: Copy + 'static;
+    /// The head of this message.
+    fn head(&self) -> Self::Head;
 }
 
 #[repr(C)]
@@ -104,7 +148,37 @@ impl<T: Send + 'static> HasVTable for T {
         type_id: TypeId::of::<T>,
         type_name: std::any::type_name::<T>,
         drop_envelope: drop_envelope::<T>,
+        head: None,
     };
+}
+
+/// The vtable of a [`Headed`] type sent with its head readable: as its plain one,
+/// plus the head reader.
+trait HasHeadedVTable {
+    const VTABLE: VTable;
+}
+
+impl<T: Headed> HasHeadedVTable for T {
+    const VTABLE: VTable = VTable {
+        head: Some(HeadReader {
+            type_id: TypeId::of::<T::Head>,
+            read: read_head::<T>,
+        }),
+        ..<T as HasVTable>::VTABLE
+    };
+}
+
+/// # Safety
+///
+/// `h` must be the header of a live envelope made by `place::<T>`, and `out` valid
+/// for a write of a `T::Head`.
+unsafe fn read_head<T: Headed>(h: NonNull<Header>, out: *mut u8) {
+    // SAFETY: per the contract `h` starts a live `Envelope<T>` (the header is the
+    // first field of a repr(C) struct) and `out` can hold a `T::Head`.
+    unsafe {
+        let value = &(*h.cast::<Envelope<T>>().as_ptr()).value;
+        out.cast::<T::Head>().write(value.head());
+    }
 }
 
 /// # Safety
@@ -135,8 +209,18 @@ impl Node {
         Node::with_kind(value, Kind::Message)
     }
 
+    /// Boxes a message whose head stays readable ([`Node::head`]).
+    pub(crate) fn headed<T: Headed>(value: T) -> Node {
+        Node::with_vtable(value, Kind::Message, &<T as HasHeadedVTable>::VTABLE)
+    }
+
     /// Boxes `value` into an envelope of the given kind.
     pub(crate) fn with_kind<T: Send + 'static>(value: T, kind: Kind) -> Node {
+        Node::with_vtable(value, kind, &<T as HasVTable>::VTABLE)
+    }
+
+    /// `vtable` must be `T`'s (plain or headed).
+    fn with_vtable<T: Send + 'static>(value: T, kind: Kind, vtable: &'static VTable) -> Node {
         Node(place(Envelope {
             header: Header {
                 next: std::ptr::null_mut(),
@@ -144,7 +228,7 @@ impl Node {
                 kind,
                 sheddable: false,
                 counted: false,
-                vtable: &<T as HasVTable>::VTABLE,
+                vtable,
             },
             value,
         }))
@@ -183,6 +267,23 @@ impl Node {
     /// `true` if the value is a `T`.
     pub(crate) fn is<T: 'static>(&self) -> bool {
         (self.header().vtable.type_id)() == TypeId::of::<T>()
+    }
+
+    /// A copy of the value's head, if it was made by [`Node::headed`] with a head of
+    /// type `H`.
+    pub(crate) fn head<H: Copy + 'static>(&self) -> Option<H> {
+        let reader = self.header().vtable.head?;
+        if (reader.type_id)() != TypeId::of::<H>() {
+            return None;
+        }
+        let mut out = MaybeUninit::<H>::uninit();
+        // SAFETY: a vtable has a reader only if made by `Node::headed::<T>`, so the
+        // node owns a live `Envelope<T>`; its `T::Head` is `H` (checked above), so
+        // `out` can hold it, and after the write it is initialised.
+        unsafe {
+            (reader.read)(self.0, out.as_mut_ptr().cast::<u8>());
+            Some(out.assume_init())
+        }
     }
 
     /// The value, if it is a `T`.
@@ -261,5 +362,29 @@ mod tests {
         assert_eq!(Arc::strong_count(&a), 2);
         drop(n);
         assert_eq!(Arc::strong_count(&a), 1);
+    }
+
+    struct Job<T>(u16, T);
+
+    impl<T: Send + 'static> Headed for Job<T> {
+        type Head = u16;
+        fn head(&self) -> u16 {
+            self.0
+        }
+    }
+
+    #[test]
+    fn a_head_is_read_only_from_a_headed_node_and_as_its_type() {
+        let headed = Node::headed(Job(9, [7u64; 40]));
+        assert_eq!(headed.head::<u16>(), Some(9));
+        assert_eq!(headed.head::<u32>(), None);
+        assert!(headed.is::<Job<[u64; 40]>>());
+        assert_eq!(
+            headed.downcast::<Job<[u64; 40]>>().ok().map(|j| j.1[39]),
+            Some(7)
+        );
+        let plain = Node::new(Job(9, ()));
+        assert_eq!(plain.head::<u16>(), None);
+        assert_eq!(Node::new(3u16).head::<u16>(), None);
     }
 }

@@ -14,7 +14,8 @@
 //!    sends itself, so every error appears where the response is looked for.
 //! 2. The response is the reply with the request's tag, the monitor's `Down`
 //!    ([`CallError::NoProc`], or [`CallError::Exit`] with the server's reason), or
-//!    the `Failed` message ([`CallError::MailboxFull`]).
+//!    a `Failed` message ([`CallError::MailboxFull`], or [`CallError::WrongType`]
+//!    from a behaviour that takes no requests of that type).
 //! 3. Once a response is taken ([`wait_response`], [`receive_response`],
 //!    [`check_response`], or a [`ReqIdCollection`]'s), the request is finished: the
 //!    alias is deactivated first (no later reply can be delivered), then the
@@ -37,11 +38,11 @@ use std::marker::PhantomData;
 use std::time::Duration;
 
 use beamlet_runtime::{
-    Alias, Down, ExitReason, MailboxMark, Message, MonitorRef, Pid, SendError, demonitor,
-    message_queue_len, receive_select, unalias,
+    Alias, Down, ExitReason, Headed, MailboxMark, Message, MonitorRef, Pid, SendError, demonitor,
+    message_queue_len, receive_select, send_headed, unalias,
 };
 
-use super::{CallError, Caller, Reply, bounded, wait_down_for};
+use super::{CallError, CallHead, Caller, Failed, Reply, bounded, wait_down_for};
 
 /// The handle of one request sent with [`send_request`] (OTP's `request_id()`):
 /// wait for its response with [`wait_response`] or [`receive_response`], or
@@ -111,13 +112,6 @@ impl<R> RequestId<R> {
     }
 }
 
-/// The message a requester sends itself when its request could not be delivered
-/// (a full mailbox), so that the error is found where the response is looked for.
-struct Failed {
-    tag: MonitorRef,
-    error: CallError,
-}
-
 /// Sends a request to `server` without waiting (see the module's protocol, step 1):
 /// the message built by `request` from the reply address. Works on a dead server
 /// too; the error comes with the response.
@@ -128,11 +122,36 @@ where
     M: Send + 'static,
     R: Send + 'static,
 {
+    send_via(server, request, beamlet_runtime::send)
+}
+
+/// [`send_request`] with a behaviour's call envelope, sent with its head readable
+/// (see [`call_server`](super::call_server)).
+pub(crate) fn send_server_request<M, R>(
+    server: Pid,
+    request: impl FnOnce(Caller<R>) -> M,
+) -> RequestId<R>
+where
+    M: Headed<Head = CallHead>,
+    R: Send + 'static,
+{
+    send_via(server, request, send_headed)
+}
+
+fn send_via<M, R>(
+    server: Pid,
+    request: impl FnOnce(Caller<R>) -> M,
+    send: fn(Pid, M) -> Result<(), SendError<M>>,
+) -> RequestId<R>
+where
+    M: Send + 'static,
+    R: Send + 'static,
+{
     let (mark, mref, from) = super::reply_address(server);
     // A send to a dead server fails, but the monitor already queued its `Down`. A
     // request shed by a full mailbox would never be answered: say so through the
     // alias (never shed), for whoever looks for the response.
-    if let Err(SendError::MailboxFull(_)) = beamlet_runtime::send(server, request(from)) {
+    if let Err(SendError::MailboxFull(_)) = send(server, request(from)) {
         let error = CallError::MailboxFull;
         let _ = from.alias.send(Failed { tag: mref, error });
     }

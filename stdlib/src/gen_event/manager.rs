@@ -13,15 +13,17 @@
 use std::time::Instant;
 
 use beamlet_runtime::{
-    Exit, ExitReason, Message, Pid, Report, ReportKind, exit, hibernate, link, receive_select,
-    registered_name, self_pid, send, unlink, write_report,
+    Exit, ExitReason, Headed, Message, Pid, Report, ReportKind, exit, hibernate, link,
+    receive_select, registered_name, self_pid, send, unlink, write_report,
 };
 
 use super::handler::{AnyBox, ErasedSwap, Installed, Outcome, Started, crashed};
-use super::{AnyHandlerId, HandlerError, HandlerExit, Previous, Removal, RemoveReason};
+use super::{
+    AnyHandlerId, EventManager, HandlerError, HandlerExit, Previous, Removal, RemoveReason,
+};
 use crate::behaviour::report::LastIn;
 use crate::behaviour::{
-    self, Boot, Caller, StartError, StartOptions, parent_exit, reply, try_dispatch,
+    self, Boot, CallHead, Caller, StartError, StartOptions, parent_exit, reply, try_dispatch,
 };
 use crate::name::Name;
 use crate::sys::{self, OwnRequest, SysMsg, SysReply};
@@ -60,6 +62,18 @@ pub(crate) enum Request<E> {
         from: Caller<Result<AnyBox, HandlerError>>,
     },
     WhichHandlers(Caller<Vec<AnyHandlerId>>),
+}
+
+impl<E: Send + 'static> Headed for Request<E> {
+    type Head = CallHead;
+    fn head(&self) -> CallHead {
+        match self {
+            Request::SyncNotify(_, from) => from.head::<E>(),
+            Request::Add { from, .. } | Request::Swap { from, .. } => from.head::<Self>(),
+            Request::Delete { from, .. } | Request::Call { from, .. } => from.head::<Self>(),
+            Request::WhichHandlers(from) => from.head::<Self>(),
+        }
+    }
 }
 
 impl<E> Request<E> {
@@ -166,6 +180,11 @@ impl<E: Send + 'static> Manager<E> {
             }
             Err(m) => m,
         };
+        // A call envelope of another type: answered `WrongType` at once; the
+        // handlers never see it.
+        if behaviour::refuse_foreign_call(&msg, std::any::type_name::<EventManager<E>>()) {
+            return false;
+        }
         if let Some(reason) = parent_exit(self.parent, &msg) {
             self.shutdown(reason)
         }

@@ -177,6 +177,6 @@ impl<S: GenServer> CastGate<S> {
                 }
             }
         };
-        behaviour::call(pid, |from| SyncCastMsg { from, msg }, None).map(|()| CastMode::Sync)
+        behaviour::call_server(pid, |from| SyncCastMsg { from, msg }, None).map(|()| CastMode::Sync)
     }
 }

@@ -12,12 +12,15 @@
 use std::any::Any;
 use std::time::{Duration, Instant};
 
-use beamlet_runtime::{ExitReason, Message, Pid, ReportKind, exit, hibernate, receive_select};
+use beamlet_runtime::{
+    ExitReason, Headed, Message, Pid, ReportKind, exit, hibernate, receive_select,
+};
 
 use super::{CallReply, GenServer, Init, NoReply};
 use crate::behaviour::report::{self, LastIn};
 use crate::behaviour::{
-    self, Boot, CallError, Caller, StartError, StartOptions, parent_exit, reply, try_dispatch,
+    self, Boot, CallError, CallHead, Caller, StartError, StartOptions, parent_exit, reply,
+    try_dispatch,
 };
 use crate::sys::{self, OwnRequest, SysMsg, SysOp, SysReply};
 
@@ -25,6 +28,13 @@ use crate::sys::{self, OwnRequest, SysMsg, SysOp, SysReply};
 pub(crate) struct CallMsg<Q, R> {
     pub(crate) from: Caller<R>,
     pub(crate) request: Q,
+}
+
+impl<Q: Send + 'static, R: Send + 'static> Headed for CallMsg<Q, R> {
+    type Head = CallHead;
+    fn head(&self) -> CallHead {
+        self.from.head::<Q>()
+    }
 }
 
 /// The envelope of a cast.
@@ -35,6 +45,13 @@ pub(crate) struct CastMsg<C>(pub(crate) C);
 pub(crate) struct SyncCastMsg<C> {
     pub(crate) from: Caller<()>,
     pub(crate) msg: C,
+}
+
+impl<C: Send + 'static> Headed for SyncCastMsg<C> {
+    type Head = CallHead;
+    fn head(&self) -> CallHead {
+        self.from.head::<C>()
+    }
 }
 
 /// The message `handle_info` receives when a timeout given in a callback result
@@ -208,6 +225,11 @@ impl<S: GenServer> Server<S> {
             }
             Err(m) => m,
         };
+        // A call envelope of another type: answered `WrongType` at once; it is
+        // neither handled nor counted, and the wait in force goes on.
+        if behaviour::refuse_foreign_call(&msg, std::any::type_name::<S>()) {
+            return timeout.map_or(Next::Wait, Next::Timeout);
+        }
         self.last = LastIn::Info(msg.type_name());
         if let Some(reason) = parent_exit(self.parent, &msg) {
             self.stop(reason)
@@ -307,7 +329,7 @@ impl<S: GenServer> Server<S> {
 /// Stops `server` through a system message and waits for its exit.
 pub(crate) fn stop(server: Pid, reason: ExitReason, timeout: Duration) -> Result<(), CallError> {
     let op = SysOp::Stop(reason.clone());
-    match behaviour::call::<_, SysReply>(server, |from| SysMsg { from, op }, Some(timeout)) {
+    match behaviour::call_server::<_, SysReply>(server, |from| SysMsg { from, op }, Some(timeout)) {
         Err(CallError::Exit(r)) if r == reason => Ok(()),
         Err(e) => Err(e),
         Ok(_) => unreachable!("a stopping server does not reply"),

@@ -14,14 +14,16 @@ use std::any::Any;
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use beamlet_runtime::{ExitReason, Message, Pid, ReportKind, exit, hibernate, receive_select};
+use beamlet_runtime::{
+    ExitReason, Headed, Message, Pid, ReportKind, exit, hibernate, receive_select,
+};
 
 use super::event::TimeoutKind;
 use super::timers::{TimerFired, TimerPlan, Timers};
 use super::{Action, Enter, Event, GenStateMachine, Init, Transition, TransitionActions};
 use crate::behaviour::report::{self, LastIn};
 use crate::behaviour::{
-    self, Boot, Caller, StartError, StartOptions, parent_exit, reply, try_dispatch,
+    self, Boot, CallHead, Caller, StartError, StartOptions, parent_exit, reply, try_dispatch,
 };
 use crate::sys::{self, OwnRequest, SysMsg, SysReply};
 
@@ -29,6 +31,13 @@ use crate::sys::{self, OwnRequest, SysMsg, SysReply};
 pub(crate) struct CallMsg<Q, R> {
     pub(crate) from: Caller<R>,
     pub(crate) request: Q,
+}
+
+impl<Q: Send + 'static, R: Send + 'static> Headed for CallMsg<Q, R> {
+    type Head = CallHead;
+    fn head(&self) -> CallHead {
+        self.from.head::<Q>()
+    }
 }
 
 /// The envelope of a cast.
@@ -196,6 +205,11 @@ impl<M: GenStateMachine> Machine<M> {
             }
             Err(m) => m,
         };
+        // A call envelope of another type: answered `WrongType` at once, never
+        // an event.
+        if behaviour::refuse_foreign_call(&msg, std::any::type_name::<M>()) {
+            return None;
+        }
         if let Some(reason) = parent_exit(self.parent, &msg) {
             self.last = LastIn::Info(msg.type_name());
             self.stop(reason)

@@ -49,6 +49,9 @@ use std::time::{Duration, Instant};
 
 use beamlet_runtime::{Exit, ExitReason, Message, Pid, self_pid, send, send_after};
 
+/// How the functions below reach a dynamic supervisor: its handle or its name, and
+/// a timeout (see [`SupRef`]).
+pub use super::SupRef;
 use super::report;
 use super::{
     AutoShutdown, ChildCounts, ChildInfo, ChildKind, ChildPid, ChildSpec, Intensity, Response,
@@ -139,7 +142,7 @@ struct Child {
 /// use beamlet_stdlib::gen_server::ServerRef;
 /// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
-///     let sup: ServerRef<DynamicSupervisor> = dynamic_supervisor::start_link(DynamicOptions::default()).unwrap();
+///     let sup = dynamic_supervisor::start_link(DynamicOptions::default()).unwrap();
 ///     assert!(dynamic_supervisor::which_children(sup).unwrap().is_empty());
 /// }).unwrap();
 /// rt.shutdown();
@@ -363,13 +366,6 @@ impl DynamicSupervisor {
     }
 }
 
-/// Calls of a supervisor wait for ever, as OTP's.
-const INFINITY: Duration = Duration::MAX;
-
-fn call(sup: ServerRef<DynamicSupervisor>, req: DynRequest) -> Result<DynResponse, CallError> {
-    gen_server::call_timeout(sup, req, INFINITY)
-}
-
 /// Starts a dynamic supervisor linked to the caller. See the [module](self) example.
 ///
 /// # Errors
@@ -412,10 +408,10 @@ pub fn start_link_with(
 /// rt.shutdown();
 /// ```
 pub fn start_child(
-    sup: ServerRef<DynamicSupervisor>,
+    sup: impl Into<SupRef<DynamicSupervisor>>,
     spec: ChildSpec,
 ) -> Result<Option<Pid>, SupervisorError> {
-    call(sup, DynRequest::StartChild(spec))?.started()
+    sup.into().call(DynRequest::StartChild(spec))?.started()
 }
 
 /// Stops the child `pid` and forgets it. See the [module](self) example.
@@ -423,8 +419,11 @@ pub fn start_child(
 /// # Errors
 ///
 /// `NotFound` if `pid` is not a running child; `Call`.
-pub fn terminate_child(sup: ServerRef<DynamicSupervisor>, pid: Pid) -> Result<(), SupervisorError> {
-    call(sup, DynRequest::TerminateChild(pid))?.done()
+pub fn terminate_child(
+    sup: impl Into<SupRef<DynamicSupervisor>>,
+    pid: Pid,
+) -> Result<(), SupervisorError> {
+    sup.into().call(DynRequest::TerminateChild(pid))?.done()
 }
 
 /// Every child (running or restarting), in order of first start; `id` is the label
@@ -435,8 +434,10 @@ pub fn terminate_child(sup: ServerRef<DynamicSupervisor>, pid: Pid) -> Result<()
 /// [`CallError`] if the supervisor does not answer.
 ///
 /// See the [module](self) example.
-pub fn which_children(sup: ServerRef<DynamicSupervisor>) -> Result<Vec<ChildInfo>, CallError> {
-    Ok(call(sup, DynRequest::WhichChildren)?.children())
+pub fn which_children(
+    sup: impl Into<SupRef<DynamicSupervisor>>,
+) -> Result<Vec<ChildInfo>, CallError> {
+    Ok(sup.into().call(DynRequest::WhichChildren)?.children())
 }
 
 /// Counts of children (`specs`: running or restarting), running ones, supervisors
@@ -447,8 +448,8 @@ pub fn which_children(sup: ServerRef<DynamicSupervisor>) -> Result<Vec<ChildInfo
 /// [`CallError`] if the supervisor does not answer.
 ///
 /// See the [module](self) example.
-pub fn count_children(sup: ServerRef<DynamicSupervisor>) -> Result<ChildCounts, CallError> {
-    Ok(call(sup, DynRequest::CountChildren)?.counts())
+pub fn count_children(sup: impl Into<SupRef<DynamicSupervisor>>) -> Result<ChildCounts, CallError> {
+    Ok(sup.into().call(DynRequest::CountChildren)?.counts())
 }
 
 /// The spec the running child `pid` was started from (as `supervisor:get_childspec/2`
@@ -476,8 +477,8 @@ pub fn count_children(sup: ServerRef<DynamicSupervisor>) -> Result<ChildCounts, 
 /// rt.shutdown();
 /// ```
 pub fn get_childspec(
-    sup: ServerRef<DynamicSupervisor>,
+    sup: impl Into<SupRef<DynamicSupervisor>>,
     pid: Pid,
 ) -> Result<ChildSpec, SupervisorError> {
-    call(sup, DynRequest::GetChildspec(pid))?.spec()
+    sup.into().call(DynRequest::GetChildspec(pid))?.spec()
 }

@@ -41,6 +41,10 @@
 //!    `AllSignificant` does once no significant child is left running.
 //! 6. With a [`Backoff`] a child's restart waits (`send_after`), longer each time in
 //!    a row; meanwhile it is `Restarting`.
+//! 7. The calls take the supervisor as a [`SupRef`]: its handle or a registered
+//!    name, waiting for ever by default (OTP's `infinity`) or up to
+//!    [`SupRef::timeout`]. A process of another behaviour (a dynamic supervisor, a
+//!    plain server) answers a call at once with `CallError::WrongType`.
 //!
 //! Supervisors of children started on demand (Elixir's `DynamicSupervisor`) are in
 //! [`dynamic`] (also [`dynamic_supervisor`](crate::dynamic_supervisor)); they share
@@ -87,9 +91,9 @@ pub(crate) mod report;
 mod server;
 mod shutdown;
 mod spec;
+mod sup_ref;
 
 use std::fmt;
-use std::time::Duration;
 
 use beamlet_runtime::Pid;
 
@@ -102,6 +106,7 @@ pub use spec::{
     SupervisorFlags, validate,
 };
 pub(crate) use spec::{check, run_start, start_fn};
+pub use sup_ref::SupRef;
 
 use crate::behaviour::{CallError, StartError, StartOptions};
 use crate::gen_server::{self, ServerRef};
@@ -285,9 +290,6 @@ pub struct ChildCounts {
     pub workers: usize,
 }
 
-/// Calls of a supervisor wait for ever, as OTP's.
-const INFINITY: Duration = Duration::MAX;
-
 /// Starts a supervisor linked to the caller, with `children` started in order.
 ///
 /// # Errors
@@ -339,10 +341,6 @@ pub fn start_link_init(
     gen_server::start_link_with::<Supervisor>(SupervisorArgs::new(init), opts)
 }
 
-fn call(sup: ServerRef<Supervisor>, req: Request) -> Result<Response, CallError> {
-    gen_server::call_timeout(sup, req, INFINITY)
-}
-
 /// Adds a child and starts it (as `supervisor:start_child/2`); returns its pid, or
 /// `None` if its start returned `Ignore`.
 ///
@@ -367,10 +365,10 @@ fn call(sup: ServerRef<Supervisor>, req: Request) -> Result<Response, CallError>
 /// rt.shutdown();
 /// ```
 pub fn start_child(
-    sup: ServerRef<Supervisor>,
+    sup: impl Into<SupRef<Supervisor>>,
     spec: ChildSpec,
 ) -> Result<Option<Pid>, SupervisorError> {
-    call(sup, Request::StartChild(spec))?.started()
+    sup.into().call(Request::StartChild(spec))?.started()
 }
 
 /// Terminates a child (see the module's shutdown rule); its spec stays unless it is
@@ -381,8 +379,13 @@ pub fn start_child(
 /// `NotFound`, or `Call`.
 ///
 /// See [`start_child`] for an example.
-pub fn terminate_child(sup: ServerRef<Supervisor>, id: &str) -> Result<(), SupervisorError> {
-    call(sup, Request::TerminateChild(id.to_owned()))?.done()
+pub fn terminate_child(
+    sup: impl Into<SupRef<Supervisor>>,
+    id: &str,
+) -> Result<(), SupervisorError> {
+    sup.into()
+        .call(Request::TerminateChild(id.to_owned()))?
+        .done()
 }
 
 /// Starts again a terminated child that still has its spec (as
@@ -393,8 +396,13 @@ pub fn terminate_child(sup: ServerRef<Supervisor>, id: &str) -> Result<(), Super
 /// `NotFound`, `Running`, `Restarting`, `Start`, or `Call`.
 ///
 /// See [`start_child`] for an example.
-pub fn restart_child(sup: ServerRef<Supervisor>, id: &str) -> Result<Option<Pid>, SupervisorError> {
-    call(sup, Request::RestartChild(id.to_owned()))?.started()
+pub fn restart_child(
+    sup: impl Into<SupRef<Supervisor>>,
+    id: &str,
+) -> Result<Option<Pid>, SupervisorError> {
+    sup.into()
+        .call(Request::RestartChild(id.to_owned()))?
+        .started()
 }
 
 /// Removes the spec of a terminated child (as `supervisor:delete_child/2`).
@@ -404,8 +412,8 @@ pub fn restart_child(sup: ServerRef<Supervisor>, id: &str) -> Result<Option<Pid>
 /// `NotFound`, `Running`, `Restarting`, or `Call`.
 ///
 /// See [`start_child`] for an example.
-pub fn delete_child(sup: ServerRef<Supervisor>, id: &str) -> Result<(), SupervisorError> {
-    call(sup, Request::DeleteChild(id.to_owned()))?.done()
+pub fn delete_child(sup: impl Into<SupRef<Supervisor>>, id: &str) -> Result<(), SupervisorError> {
+    sup.into().call(Request::DeleteChild(id.to_owned()))?.done()
 }
 
 /// Every child: id, process (or undefined, or restarting), kind; in start order.
@@ -415,8 +423,8 @@ pub fn delete_child(sup: ServerRef<Supervisor>, id: &str) -> Result<(), Supervis
 /// [`CallError`] if the supervisor does not answer.
 ///
 /// See the [module](self) example.
-pub fn which_children(sup: ServerRef<Supervisor>) -> Result<Vec<ChildInfo>, CallError> {
-    Ok(call(sup, Request::WhichChildren)?.children())
+pub fn which_children(sup: impl Into<SupRef<Supervisor>>) -> Result<Vec<ChildInfo>, CallError> {
+    Ok(sup.into().call(Request::WhichChildren)?.children())
 }
 
 /// Counts of specs, running children, supervisors and workers.
@@ -426,8 +434,8 @@ pub fn which_children(sup: ServerRef<Supervisor>) -> Result<Vec<ChildInfo>, Call
 /// [`CallError`] if the supervisor does not answer.
 ///
 /// See [`start_child`] for an example.
-pub fn count_children(sup: ServerRef<Supervisor>) -> Result<ChildCounts, CallError> {
-    Ok(call(sup, Request::CountChildren)?.counts())
+pub fn count_children(sup: impl Into<SupRef<Supervisor>>) -> Result<ChildCounts, CallError> {
+    Ok(sup.into().call(Request::CountChildren)?.counts())
 }
 
 /// The spec of the child `id` (as `supervisor:get_childspec/2`), as the supervisor
@@ -454,6 +462,11 @@ pub fn count_children(sup: ServerRef<Supervisor>) -> Result<ChildCounts, CallErr
 /// }).unwrap();
 /// rt.shutdown();
 /// ```
-pub fn get_childspec(sup: ServerRef<Supervisor>, id: &str) -> Result<ChildSpec, SupervisorError> {
-    call(sup, Request::GetChildspec(id.to_owned()))?.spec()
+pub fn get_childspec(
+    sup: impl Into<SupRef<Supervisor>>,
+    id: &str,
+) -> Result<ChildSpec, SupervisorError> {
+    sup.into()
+        .call(Request::GetChildspec(id.to_owned()))?
+        .spec()
 }
