@@ -2,7 +2,8 @@
 //!
 //! 1. Start the store linked and registered as `"kv"`.
 //! 2. Write with casts (`put`, `delete`: fire and forget), read with calls (`get`,
-//!    `keys`), by handle and by name.
+//!    `keys`), by handle and by name. Each read carries the `Caller` of its own
+//!    reply type (`gen_server::call_with`), so no reply enum has to be unpacked.
 //! 3. Look at it from outside with `sys` (state, statistics), then stop it.
 //!
 //! ```text
@@ -13,11 +14,12 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::process::ExitCode;
+use std::convert::Infallible;
 use std::time::Duration;
 
 use beamlet::ExitReason;
 use beamlet::otp::gen_server::{
-    self, CallReply, Caller, GenServer, Init, NoReply, ServerRef, StartOptions,
+    self, CallReply, Caller, GenServer, Init, NoReply, ServerRef, StartOptions, reply,
 };
 use beamlet::otp::sys;
 
@@ -27,18 +29,11 @@ struct KvStore {
     map: BTreeMap<String, String>,
 }
 
-/// Reads (calls).
+/// Reads (calls), each with the reply address of its own answer's type.
 #[derive(Debug)]
 enum Read {
-    Get(String),
-    Keys,
-}
-
-/// Answers to reads.
-#[derive(Debug, PartialEq)]
-enum Answer {
-    Value(Option<String>),
-    Keys(Vec<String>),
+    Get(String, Caller<Option<String>>),
+    Keys(Caller<Vec<String>>),
 }
 
 /// Writes (casts).
@@ -51,23 +46,29 @@ enum Write {
 impl GenServer for KvStore {
     type Args = ();
     type Call = Read;
-    type Reply = Answer;
+    // Each read replies through its own `Caller`: no common reply type.
+    type Reply = Infallible;
     type Cast = Write;
-    type Continue = ();
+    type Continue = Infallible;
 
-    fn init(_: ()) -> Init<Self, ()> {
+    fn init(_: ()) -> Init<Self, Infallible> {
         println!("  [kv] init: an empty store");
         Init::Ok(KvStore::default())
     }
 
-    fn handle_call(&mut self, read: Read, _: Caller<Answer>) -> CallReply<Answer, ()> {
-        CallReply::Reply(match read {
-            Read::Get(k) => Answer::Value(self.map.get(&k).cloned()),
-            Read::Keys => Answer::Keys(self.map.keys().cloned().collect()),
-        })
+    fn handle_call(
+        &mut self,
+        read: Read,
+        _: Caller<Infallible>,
+    ) -> CallReply<Infallible, Infallible> {
+        match read {
+            Read::Get(k, caller) => reply(caller, self.map.get(&k).cloned()),
+            Read::Keys(caller) => reply(caller, self.map.keys().cloned().collect()),
+        }
+        CallReply::NoReply
     }
 
-    fn handle_cast(&mut self, write: Write) -> NoReply<()> {
+    fn handle_cast(&mut self, write: Write) -> NoReply<Infallible> {
         match write {
             Write::Put(k, v) => self.map.insert(k, v),
             Write::Delete(k) => self.map.remove(&k),
@@ -90,10 +91,7 @@ fn delete(kv: ServerRef<KvStore>, k: &str) {
 }
 
 fn get(kv: ServerRef<KvStore>, k: &str) -> Option<String> {
-    match gen_server::call(kv, Read::Get(k.into())) {
-        Ok(Answer::Value(v)) => v,
-        other => panic!("get: {other:?}"),
-    }
+    gen_server::call_with(kv, |caller| Read::Get(k.into(), caller)).expect("get")
 }
 
 fn main() -> ExitCode {
@@ -121,7 +119,8 @@ fn main() -> ExitCode {
         println!("   get(\"runtime\") = {:?}", get(kv, "runtime"));
 
         println!("4. call it by its registered name");
-        let keys = gen_server::call_named::<KvStore>("kv", Read::Keys).expect("keys");
+        let by_name = ServerRef::<KvStore>::whereis("kv").expect("registered");
+        let keys = gen_server::call_with(by_name, Read::Keys).expect("keys");
         println!("   keys = {keys:?}");
 
         println!("5. look inside with sys");
@@ -132,7 +131,7 @@ fn main() -> ExitCode {
 
         println!("6. stop it");
         gen_server::stop(kv, ExitReason::Normal, Duration::from_secs(5)).expect("stop");
-        let after = gen_server::call_named::<KvStore>("kv", Read::Keys);
+        let after = gen_server::call_with(kv, Read::Keys);
         println!("   a call after the stop: {after:?}");
         println!("done");
     })

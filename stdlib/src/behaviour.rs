@@ -211,6 +211,17 @@ impl<R> Caller<R> {
         self.alias.pid()
     }
 
+    /// The same reply address, for a reply of type `T`: for a request that carries
+    /// its own reply address (`gen_server::call_with`), whose envelope names the
+    /// server's reply type.
+    pub(crate) fn retype<T>(self) -> Caller<T> {
+        Caller {
+            alias: self.alias,
+            tag: self.tag,
+            _reply: PhantomData,
+        }
+    }
+
     /// The head of a call envelope carrying this reply address and a request of
     /// type `Q`.
     pub(crate) fn head<Q>(&self) -> CallHead {

@@ -88,6 +88,23 @@
 //!   OTP.)
 //! - `code_change` and `format_status` are not provided (no hot code loading).
 //!
+//! # Types a server does not use
+//!
+//! A [`GenServer`] names all five of its types (`Args`, `Call`, `Reply`, `Cast`,
+//! `Continue`), even those it has no use for: Rust has no defaults for associated
+//! types yet. For one it does not use, write `()` (the callback's default panics
+//! if one ever arrives), or better [`Infallible`](std::convert::Infallible): no
+//! value of it exists, so a `cast` to a server with `type Cast = Infallible`, or a
+//! `Continue` from one with `type Continue = Infallible`, does not compile.
+//!
+//! # Several kinds of call
+//!
+//! A server with several calls, each with its own reply type, need not reply with
+//! an enum its clients unpack (with an arm for the replies that cannot come):
+//! with `type Reply = Infallible`, each variant of the request enum carries a
+//! [`Caller`] of its own reply type, and [`call_with`] returns that type. See
+//! [`call_with`] for the rules and an example.
+//!
 //! # Example
 //!
 //! ```
@@ -126,6 +143,7 @@
 //! ```
 
 mod async_call;
+mod call_with;
 mod cast_gate;
 mod server;
 
@@ -145,6 +163,7 @@ pub use crate::behaviour::{
 };
 use crate::name::Name;
 pub use async_call::{CallFuture, call_async, call_async_timeout};
+pub use call_with::{call_with, call_with_timeout};
 pub use cast_gate::{CastGate, CastMode};
 pub use server::Timeout;
 use server::{CallMsg, CastMsg};
