@@ -337,7 +337,7 @@ fn call_via<M, R>(
     server: Pid,
     request: impl FnOnce(Caller<R>) -> M,
     timeout: Option<Duration>,
-    send: fn(Pid, M) -> Result<(), SendError<M>>,
+    send: impl FnOnce(Pid, M) -> Result<(), SendError<M>>,
 ) -> Result<R, CallError>
 where
     M: Send + 'static,

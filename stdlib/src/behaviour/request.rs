@@ -141,7 +141,7 @@ where
 fn send_via<M, R>(
     server: Pid,
     request: impl FnOnce(Caller<R>) -> M,
-    send: fn(Pid, M) -> Result<(), SendError<M>>,
+    send: impl FnOnce(Pid, M) -> Result<(), SendError<M>>,
 ) -> RequestId<R>
 where
     M: Send + 'static,
