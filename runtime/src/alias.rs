@@ -15,8 +15,8 @@ use crate::scheduler::current::{self, Current};
 ///
 /// ```
 /// use std::time::Duration;
-/// use beamlet_runtime::{alias, receive_timeout, unalias};
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// use beamlet::{alias, receive_timeout, unalias};
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
 ///     let a = alias();
 ///     a.send(1u32).unwrap();

@@ -80,8 +80,8 @@ pub use crate::spawn::spawn_limited;
 /// # Examples
 ///
 /// ```
-/// use beamlet_runtime::{send, self_pid, set_mailbox_limit, MailboxLimit, OverflowPolicy, SendError};
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// use beamlet::{send, self_pid, set_mailbox_limit, MailboxLimit, OverflowPolicy, SendError};
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
 ///     set_mailbox_limit(Some(MailboxLimit::new(2, OverflowPolicy::DropNewest)));
 ///     send(self_pid(), 1u8).unwrap();
@@ -125,10 +125,10 @@ pub fn mailbox_limit() -> Option<MailboxLimit> {
 /// # Examples
 ///
 /// ```
-/// use beamlet_runtime::{message_queue_len_of, send, spawn};
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// use beamlet::{message_queue_len_of, send, spawn};
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
-///     let pid = spawn(|| beamlet_runtime::sleep(std::time::Duration::from_secs(5))).unwrap();
+///     let pid = spawn(|| beamlet::sleep(std::time::Duration::from_secs(5))).unwrap();
 ///     assert_eq!(message_queue_len_of(pid), Some(0)); // meters the mailbox from now on
 ///     for i in 0..3u8 { send(pid, i).unwrap(); }
 ///     assert_eq!(message_queue_len_of(pid), Some(3)); // none looked at yet, all counted
@@ -151,8 +151,8 @@ pub fn message_queue_len_of(pid: Pid) -> Option<usize> {
 /// # Examples
 ///
 /// ```
-/// use beamlet_runtime::{send_bounded, self_pid, SendError};
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// use beamlet::{send_bounded, self_pid, SendError};
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
 ///     send_bounded(self_pid(), 1u8, 1).unwrap();
 ///     assert!(matches!(send_bounded(self_pid(), 2u8, 1), Err(SendError::MailboxFull(2))));

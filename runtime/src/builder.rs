@@ -19,7 +19,7 @@ use crate::scheduler;
 /// # Examples
 ///
 /// ```
-/// let rt = beamlet_runtime::Runtime::builder()
+/// let rt = beamlet::Runtime::builder()
 ///     .schedulers(2)
 ///     .stack_size(32 * 1024)
 ///     .reductions(2000)
@@ -105,7 +105,7 @@ impl RuntimeBuilder {
     /// is free; the monitor logs that once per stuck slice. `0` turns hand-off off.
     ///
     /// ```
-    /// let rt = beamlet_runtime::Runtime::builder().max_spare_threads(4).build().unwrap();
+    /// let rt = beamlet::Runtime::builder().max_spare_threads(4).build().unwrap();
     /// rt.shutdown();
     /// ```
     pub fn max_spare_threads(mut self, n: usize) -> Self {
@@ -172,7 +172,7 @@ impl RuntimeBuilder {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use beamlet_runtime::{receive, self_pid, send, spawn, Runtime};
+    /// use beamlet::{receive, self_pid, send, spawn, Runtime};
     /// fn order(seed: u64) -> Vec<u32> {
     ///     let rt = Runtime::builder().simulation(seed).build().unwrap();
     ///     let got = rt.block_on(|| {
@@ -205,7 +205,7 @@ impl RuntimeBuilder {
     /// See [`Report`](crate::Report) for which reports there are.
     ///
     /// ```
-    /// use beamlet_runtime::{ReportSink, Runtime};
+    /// use beamlet::{ReportSink, Runtime};
     /// let rt = Runtime::builder().reports(ReportSink::Off).build().unwrap();
     /// let _ = rt.block_on(|| -> () { panic!("not reported") });
     /// rt.shutdown();

@@ -45,8 +45,8 @@ use crate::unwind::{self, HibernateUnwind, PanicPayload};
 /// # Examples
 ///
 /// ```
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
-/// let pid = rt.block_on(beamlet_runtime::self_pid).unwrap();
+/// let rt = beamlet::Runtime::builder().build().unwrap();
+/// let pid = rt.block_on(beamlet::self_pid).unwrap();
 /// assert!(!rt.is_alive(pid));
 /// rt.shutdown();
 /// ```
@@ -65,11 +65,11 @@ pub fn self_pid() -> Pid {
 /// # Examples
 ///
 /// ```
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// let sum = rt.block_on(|| {
 ///     let mut s = 0u64;
 ///     for i in 0..1_000_000u64 {
-///         beamlet_runtime::reduce(1);
+///         beamlet::reduce(1);
 ///         s += i;
 ///     }
 ///     s
@@ -103,8 +103,8 @@ pub fn set_priority(priority: Priority) -> Priority {
 /// Outside a process, yields the OS thread.
 ///
 /// ```
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
-/// rt.block_on(beamlet_runtime::yield_now).unwrap();
+/// let rt = beamlet::Runtime::builder().build().unwrap();
+/// rt.block_on(beamlet::yield_now).unwrap();
 /// rt.shutdown();
 /// ```
 pub fn yield_now() {
@@ -122,8 +122,8 @@ pub fn yield_now() {
 /// # Examples
 ///
 /// ```
-/// use beamlet_runtime::{hibernate, receive, self_pid, send, spawn};
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// use beamlet::{hibernate, receive, self_pid, send, spawn};
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// let got = rt.block_on(|| {
 ///     let me = self_pid();
 ///     let pid = spawn(move || hibernate(move || {
@@ -148,9 +148,9 @@ pub fn hibernate<F: FnOnce() + Send + 'static>(f: F) -> ! {
 /// # Examples
 ///
 /// ```
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
-///     let _guard = beamlet_runtime::NoSwitch::enter();
+///     let _guard = beamlet::NoSwitch::enter();
 ///     // ... use a thread-local or a MutexGuard here, without receive/sleep/yield ...
 /// }).unwrap();
 /// rt.shutdown();
@@ -160,7 +160,7 @@ pub fn hibernate<F: FnOnce() + Send + 'static>(f: F) -> ! {
 ///
 /// ```compile_fail
 /// fn assert_send<T: Send>() {}
-/// assert_send::<beamlet_runtime::NoSwitch>();
+/// assert_send::<beamlet::NoSwitch>();
 /// ```
 #[derive(Debug)]
 #[must_use = "the section ends when the guard is dropped"]
@@ -192,8 +192,8 @@ impl Drop for NoSwitch {
 /// # Examples
 ///
 /// ```
-/// use beamlet_runtime::{catch_exit, exit, ExitReason};
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// use beamlet::{catch_exit, exit, ExitReason};
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
 ///     assert_eq!(catch_exit(|| 5), Ok(5));
 ///     let r = catch_exit(|| -> () { panic!("bad state") });

@@ -145,8 +145,8 @@ fn run_while_waiting(job: Job) {
 /// # Examples
 ///
 /// ```
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
-/// let n = rt.block_on(|| beamlet_runtime::dirty_cpu(|| (1..=20u64).product::<u64>())).unwrap();
+/// let rt = beamlet::Runtime::builder().build().unwrap();
+/// let n = rt.block_on(|| beamlet::dirty_cpu(|| (1..=20u64).product::<u64>())).unwrap();
 /// assert_eq!(n, Ok(2_432_902_008_176_640_000));
 /// rt.shutdown();
 /// ```
@@ -168,8 +168,8 @@ where
 /// # Examples
 ///
 /// ```
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
-/// let r = rt.block_on(|| beamlet_runtime::dirty_io(|| std::fs::metadata("/").is_ok())).unwrap();
+/// let rt = beamlet::Runtime::builder().build().unwrap();
+/// let r = rt.block_on(|| beamlet::dirty_io(|| std::fs::metadata("/").is_ok())).unwrap();
 /// assert_eq!(r, Ok(true));
 /// rt.shutdown();
 /// ```

@@ -9,8 +9,8 @@ use crate::pid::Pid;
 /// # Examples
 ///
 /// ```
-/// let err = beamlet_runtime::Runtime::builder().schedulers(0).build().unwrap_err();
-/// assert!(matches!(err, beamlet_runtime::BuildError::ZeroSchedulers));
+/// let err = beamlet::Runtime::builder().schedulers(0).build().unwrap_err();
+/// assert!(matches!(err, beamlet::BuildError::ZeroSchedulers));
 /// ```
 #[derive(Debug)]
 #[non_exhaustive]
@@ -107,7 +107,7 @@ impl std::error::Error for BuildError {
 /// # Examples
 ///
 /// ```
-/// use beamlet_runtime::{net::TcpListener, Runtime, Unsimulated};
+/// use beamlet::{net::TcpListener, Runtime, Unsimulated};
 /// let rt = Runtime::builder().simulation(1).build().unwrap();
 /// let err = rt.block_on(|| TcpListener::bind("127.0.0.1:0").unwrap_err()).unwrap();
 /// assert_eq!(err.kind(), std::io::ErrorKind::Unsupported);
@@ -139,9 +139,9 @@ impl std::error::Error for Unsimulated {}
 /// # Examples
 ///
 /// ```
-/// let rt = beamlet_runtime::Runtime::builder().schedulers(1).max_processes(1).build().unwrap();
-/// let err = rt.block_on(|| beamlet_runtime::spawn(|| {}).unwrap_err()).unwrap();
-/// assert_eq!(err, beamlet_runtime::SpawnError::SystemLimit);
+/// let rt = beamlet::Runtime::builder().schedulers(1).max_processes(1).build().unwrap();
+/// let err = rt.block_on(|| beamlet::spawn(|| {}).unwrap_err()).unwrap();
+/// assert_eq!(err, beamlet::SpawnError::SystemLimit);
 /// rt.shutdown();
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -182,9 +182,9 @@ impl std::error::Error for SpawnError {}
 /// # Examples
 ///
 /// ```
-/// use beamlet_runtime::SendError;
-/// let rt = beamlet_runtime::Runtime::builder().schedulers(1).build().unwrap();
-/// let pid = rt.block_on(|| beamlet_runtime::self_pid()).unwrap();
+/// use beamlet::SendError;
+/// let rt = beamlet::Runtime::builder().schedulers(1).build().unwrap();
+/// let pid = rt.block_on(|| beamlet::self_pid()).unwrap();
 /// // The root process has exited by now.
 /// let err = rt.send(pid, 7u32).unwrap_err();
 /// assert!(matches!(err, SendError::NoProc(7)));
@@ -207,7 +207,7 @@ impl<M> SendError<M> {
     /// The message that was not delivered.
     ///
     /// ```
-    /// let e = beamlet_runtime::SendError::MailboxFull("late");
+    /// let e = beamlet::SendError::MailboxFull("late");
     /// assert_eq!(e.into_inner(), "late");
     /// ```
     pub fn into_inner(self) -> M {

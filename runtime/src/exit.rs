@@ -14,7 +14,7 @@ use crate::pid::{MonitorRef, Pid};
 /// # Examples
 ///
 /// ```
-/// use beamlet_runtime::ExitReason;
+/// use beamlet::ExitReason;
 /// assert!(ExitReason::Normal.is_normal());
 /// assert!(!ExitReason::Killed.is_normal());
 /// assert_eq!(ExitReason::Shutdown.to_string(), "shutdown");
@@ -82,10 +82,10 @@ impl PanicReason {
     /// The panic message.
     ///
     /// ```
-    /// # let rt = beamlet_runtime::Runtime::builder().schedulers(1).build().unwrap();
+    /// # let rt = beamlet::Runtime::builder().schedulers(1).build().unwrap();
     /// let err = rt.block_on(|| -> () { panic!("boom") }).unwrap_err();
     /// match err {
-    ///     beamlet_runtime::ExitReason::Panic(p) => assert_eq!(p.message(), "boom"),
+    ///     beamlet::ExitReason::Panic(p) => assert_eq!(p.message(), "boom"),
     ///     other => panic!("{other:?}"),
     /// }
     /// # rt.shutdown();
@@ -113,7 +113,7 @@ impl ExitReason {
     /// A custom reason carrying `value`.
     ///
     /// ```
-    /// let r = beamlet_runtime::ExitReason::custom("bad_input");
+    /// let r = beamlet::ExitReason::custom("bad_input");
     /// assert_eq!(r.custom_ref::<&str>(), Some(&"bad_input"));
     /// ```
     pub fn custom<T: Term>(value: T) -> ExitReason {
@@ -123,7 +123,7 @@ impl ExitReason {
     /// A `Panic` reason with a message and, if known, a `file:line:column` location.
     ///
     /// ```
-    /// let r = beamlet_runtime::ExitReason::panic("boom", Some("src/main.rs:3:5"));
+    /// let r = beamlet::ExitReason::panic("boom", Some("src/main.rs:3:5"));
     /// assert!(r.is_panic());
     /// ```
     pub fn panic(message: impl Into<Arc<str>>, location: Option<&str>) -> ExitReason {
@@ -133,7 +133,7 @@ impl ExitReason {
     /// A `{shutdown, value}` reason.
     ///
     /// ```
-    /// let r = beamlet_runtime::ExitReason::shutdown_with(42u32);
+    /// let r = beamlet::ExitReason::shutdown_with(42u32);
     /// assert!(r.is_shutdown());
     /// ```
     pub fn shutdown_with<T: Term>(value: T) -> ExitReason {
@@ -236,8 +236,8 @@ impl fmt::Display for ExitReason {
 /// # Examples
 ///
 /// ```
-/// use beamlet_runtime::{receive, spawn_link, trap_exit, Exit, ExitReason};
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// use beamlet::{receive, spawn_link, trap_exit, Exit, ExitReason};
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
 ///     trap_exit(true);
 ///     let child = spawn_link(|| panic!("boom")).unwrap();
@@ -261,8 +261,8 @@ pub struct Exit {
 /// # Examples
 ///
 /// ```
-/// use beamlet_runtime::{receive, spawn_monitor, Down, ExitReason};
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// use beamlet::{receive, spawn_monitor, Down, ExitReason};
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
 ///     let (pid, mref) = spawn_monitor(|| ()).unwrap();
 ///     let d = receive::<Down>();

@@ -15,8 +15,8 @@ use crate::scheduler::current::Current;
 /// Outside a process (use [`Runtime::processes`](crate::Runtime::processes)).
 ///
 /// ```
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
-/// rt.block_on(|| assert!(beamlet_runtime::processes().contains(&beamlet_runtime::self_pid()))).unwrap();
+/// let rt = beamlet::Runtime::builder().build().unwrap();
+/// rt.block_on(|| assert!(beamlet::processes().contains(&beamlet::self_pid()))).unwrap();
 /// rt.shutdown();
 /// ```
 pub fn processes() -> Vec<Pid> {
@@ -27,8 +27,8 @@ pub fn processes() -> Vec<Pid> {
 /// process is not interrupted.
 ///
 /// ```
-/// use beamlet_runtime::{process_info, register, self_pid, ProcessStatus};
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// use beamlet::{process_info, register, self_pid, ProcessStatus};
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
 ///     register("info_demo", self_pid()).unwrap();
 ///     let info = process_info(self_pid()).unwrap();

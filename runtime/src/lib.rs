@@ -31,7 +31,7 @@
 //! # Example
 //!
 //! ```
-//! use beamlet_runtime::{receive, self_pid, send, spawn, Pid, Runtime};
+//! use beamlet::{receive, self_pid, send, spawn, Pid, Runtime};
 //!
 //! let rt = Runtime::builder().build().unwrap();
 //! let total = rt.block_on(|| {

@@ -34,11 +34,11 @@ fn me() -> Current {
 /// # Examples
 ///
 /// ```
-/// use beamlet_runtime::{link, spawn, LinkError};
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// use beamlet::{link, spawn, LinkError};
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
 ///     let pid = spawn(|| ()).unwrap();
-///     beamlet_runtime::sleep(std::time::Duration::from_millis(10));
+///     beamlet::sleep(std::time::Duration::from_millis(10));
 ///     assert_eq!(link(pid), Err(LinkError::NoProc));
 /// }).unwrap();
 /// rt.shutdown();
@@ -72,12 +72,12 @@ pub fn link(pid: Pid) -> Result<(), LinkError> {
 /// will reach the caller (an [`Exit`] message already in the mailbox stays there).
 ///
 /// ```
-/// use beamlet_runtime::{spawn_link, unlink, receive_timeout, trap_exit, Exit};
+/// use beamlet::{spawn_link, unlink, receive_timeout, trap_exit, Exit};
 /// use std::time::Duration;
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
 ///     trap_exit(true);
-///     let child = spawn_link(|| { beamlet_runtime::sleep(Duration::from_millis(5)); panic!() }).unwrap();
+///     let child = spawn_link(|| { beamlet::sleep(Duration::from_millis(5)); panic!() }).unwrap();
 ///     unlink(child);
 ///     assert!(receive_timeout::<Exit>(Duration::from_millis(30)).is_none());
 /// }).unwrap();
@@ -96,10 +96,10 @@ pub fn unlink(pid: Pid) {
 /// (except an `exit_pid(.., Kill)`, which cannot be trapped).
 ///
 /// ```
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
-///     assert!(!beamlet_runtime::trap_exit(true));
-///     assert!(beamlet_runtime::trap_exit(false));
+///     assert!(!beamlet::trap_exit(true));
+///     assert!(beamlet::trap_exit(false));
 /// }).unwrap();
 /// rt.shutdown();
 /// ```
@@ -112,8 +112,8 @@ pub fn trap_exit(on: bool) -> bool {
 /// Erlang's `exit/1`, this unwinds and so can be caught by `catch_unwind`.
 ///
 /// ```
-/// use beamlet_runtime::{exit, spawn_monitor, receive, Down, ExitReason};
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// use beamlet::{exit, spawn_monitor, receive, Down, ExitReason};
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
 ///     let (_, _) = spawn_monitor(|| exit(ExitReason::Shutdown)).unwrap();
 ///     assert_eq!(receive::<Down>().reason, ExitReason::Shutdown);
@@ -132,10 +132,10 @@ pub fn exit(reason: ExitReason) -> ! {
 /// process that does not exist is dropped.
 ///
 /// ```
-/// use beamlet_runtime::{exit_pid, receive, spawn_monitor, Down, ExitReason};
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// use beamlet::{exit_pid, receive, spawn_monitor, Down, ExitReason};
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
-///     let (pid, _) = spawn_monitor(|| loop { beamlet_runtime::receive::<()>(); }).unwrap();
+///     let (pid, _) = spawn_monitor(|| loop { beamlet::receive::<()>(); }).unwrap();
 ///     exit_pid(pid, ExitReason::Kill);
 ///     assert_eq!(receive::<Down>().reason, ExitReason::Killed);
 /// }).unwrap();
@@ -160,10 +160,10 @@ pub fn exit_pid(pid: Pid, reason: ExitReason) {
 /// the caller receives one [`Down`] message.
 ///
 /// ```
-/// use beamlet_runtime::{monitor, receive, spawn, Down, ExitReason};
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// use beamlet::{monitor, receive, spawn, Down, ExitReason};
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
-///     let pid = spawn(|| beamlet_runtime::sleep(std::time::Duration::from_millis(5))).unwrap();
+///     let pid = spawn(|| beamlet::sleep(std::time::Duration::from_millis(5))).unwrap();
 ///     let m = monitor(pid);
 ///     assert_eq!(receive::<Down>().monitor, m);
 /// }).unwrap();
@@ -184,17 +184,17 @@ pub fn monitor(pid: Pid) -> MonitorRef {
 /// Outside a process.
 ///
 /// ```
-/// use beamlet_runtime::{monitor_name, receive, register, spawn, Down, ExitReason};
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// use beamlet::{monitor_name, receive, register, spawn, Down, ExitReason};
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
 ///     let m = monitor_name("nobody");
 ///     let d = receive::<Down>();
 ///     assert_eq!((d.monitor, d.reason, d.name.as_deref()), (m, ExitReason::NoProc, Some("nobody")));
 ///
-///     let pid = spawn(|| { beamlet_runtime::receive::<()>(); }).unwrap();
+///     let pid = spawn(|| { beamlet::receive::<()>(); }).unwrap();
 ///     register("worker", pid).unwrap();
 ///     monitor_name("worker");
-///     beamlet_runtime::send(pid, ()).unwrap();
+///     beamlet::send(pid, ()).unwrap();
 ///     let d = receive::<Down>();
 ///     assert_eq!((d.pid, d.name.as_deref()), (pid, Some("worker")));
 /// }).unwrap();
@@ -254,8 +254,8 @@ fn monitor_as(pid: Pid, name: Option<Arc<str>>) -> MonitorRef {
 ///
 /// ```
 /// use std::time::Duration;
-/// use beamlet_runtime::{demonitor, monitor, receive_timeout, spawn, Down};
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// use beamlet::{demonitor, monitor, receive_timeout, spawn, Down};
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
 ///     let pid = spawn(|| ()).unwrap();
 ///     let m = monitor(pid);

@@ -24,8 +24,8 @@ fn with_shared<R>(f: impl FnOnce(&Shared) -> R) -> R {
 /// # Examples
 ///
 /// ```
-/// use beamlet_runtime::{register, self_pid, send_named, receive, whereis};
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// use beamlet::{register, self_pid, send_named, receive, whereis};
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
 ///     register("me", self_pid()).unwrap();
 ///     assert_eq!(whereis("me"), Some(self_pid()));
@@ -53,8 +53,8 @@ pub fn whereis(name: &str) -> Option<Pid> {
 /// `process_info(Pid, registered_name)`; cheaper than [`process_info`](crate::process_info)).
 ///
 /// ```
-/// use beamlet_runtime::{register, registered_name, self_pid};
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// use beamlet::{register, registered_name, self_pid};
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
 ///     assert_eq!(registered_name(self_pid()), None);
 ///     register("me", self_pid()).unwrap();
@@ -80,9 +80,9 @@ pub fn registered() -> Vec<String> {
 /// [`send`](fn@crate::send) to learn of it).
 ///
 /// ```
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
-/// let r = rt.block_on(|| beamlet_runtime::send_named("nobody", 1u8)).unwrap();
-/// assert_eq!(r, Err(beamlet_runtime::UnknownName(1u8)));
+/// let rt = beamlet::Runtime::builder().build().unwrap();
+/// let r = rt.block_on(|| beamlet::send_named("nobody", 1u8)).unwrap();
+/// assert_eq!(r, Err(beamlet::UnknownName(1u8)));
 /// rt.shutdown();
 /// ```
 pub fn send_named<M: Send + 'static>(name: &str, msg: M) -> Result<(), UnknownName<M>> {

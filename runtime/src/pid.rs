@@ -16,8 +16,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// # Examples
 ///
 /// ```
-/// let rt = beamlet_runtime::Runtime::builder().schedulers(1).build().unwrap();
-/// let pid = rt.block_on(|| beamlet_runtime::self_pid()).unwrap();
+/// let rt = beamlet::Runtime::builder().schedulers(1).build().unwrap();
+/// let pid = rt.block_on(|| beamlet::self_pid()).unwrap();
 /// assert!(format!("{pid}").starts_with('<'));
 /// rt.shutdown();
 /// ```
@@ -34,9 +34,9 @@ impl Pid {
     /// never alive.
     ///
     /// ```
-    /// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+    /// let rt = beamlet::Runtime::builder().build().unwrap();
     /// rt.block_on(|| {
-    ///     assert!(!beamlet_runtime::is_alive(beamlet_runtime::Pid::NO_PROCESS));
+    ///     assert!(!beamlet::is_alive(beamlet::Pid::NO_PROCESS));
     /// }).unwrap();
     /// rt.shutdown();
     /// ```
@@ -53,8 +53,8 @@ impl Pid {
     /// The number of the runtime this process belongs to (the first part of `<R.I.S>`).
     ///
     /// ```
-    /// # let rt = beamlet_runtime::Runtime::builder().schedulers(1).build().unwrap();
-    /// let pid = rt.block_on(beamlet_runtime::self_pid).unwrap();
+    /// # let rt = beamlet::Runtime::builder().schedulers(1).build().unwrap();
+    /// let pid = rt.block_on(beamlet::self_pid).unwrap();
     /// assert_eq!(pid.runtime_id(), rt.id());
     /// # rt.shutdown();
     /// ```
@@ -82,8 +82,8 @@ impl fmt::Debug for Pid {
 /// # Examples
 ///
 /// ```
-/// let a = beamlet_runtime::Ref::new();
-/// let b = beamlet_runtime::Ref::new();
+/// let a = beamlet::Ref::new();
+/// let b = beamlet::Ref::new();
 /// assert_ne!(a, b);
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -105,7 +105,7 @@ impl Ref {
     /// The reference's number (unique within the OS process).
     ///
     /// ```
-    /// assert!(beamlet_runtime::Ref::new().id() > 0);
+    /// assert!(beamlet::Ref::new().id() > 0);
     /// ```
     pub fn id(&self) -> u64 {
         self.0

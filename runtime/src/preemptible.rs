@@ -6,8 +6,8 @@
 /// # Examples
 ///
 /// ```
-/// use beamlet_runtime::Preemptible;
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// use beamlet::Preemptible;
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// let total = rt.block_on(|| (0..1_000_000u64).preemptible().sum::<u64>()).unwrap();
 /// assert_eq!(total, 499_999_500_000);
 /// rt.shutdown();

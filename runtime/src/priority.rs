@@ -6,8 +6,8 @@
 /// # Examples
 ///
 /// ```
-/// use beamlet_runtime::{set_priority, Priority};
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// use beamlet::{set_priority, Priority};
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
 ///     assert_eq!(set_priority(Priority::High), Priority::Normal);
 ///     assert_eq!(set_priority(Priority::Low), Priority::High);

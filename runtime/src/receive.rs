@@ -96,8 +96,8 @@ fn take<T: 'static>(node: Node) -> T {
 /// # Examples
 ///
 /// ```
-/// use beamlet_runtime::{receive, self_pid, send};
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// use beamlet::{receive, self_pid, send};
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
 ///     send(self_pid(), "skipped").unwrap();
 ///     send(self_pid(), 7u8).unwrap();
@@ -113,8 +113,8 @@ pub fn receive<T: Send + 'static>() -> T {
 /// Receives the oldest `T` for which `pred` holds (selective receive).
 ///
 /// ```
-/// use beamlet_runtime::{receive_match, self_pid, send};
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// use beamlet::{receive_match, self_pid, send};
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
 ///     for i in 0..5u32 { send(self_pid(), i).unwrap(); }
 ///     assert_eq!(receive_match(|n: &u32| *n > 2), 3);
@@ -131,8 +131,8 @@ pub fn receive_match<T: Send + 'static>(mut pred: impl FnMut(&T) -> bool) -> T {
 ///
 /// ```
 /// use std::time::Duration;
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
-/// let r = rt.block_on(|| beamlet_runtime::receive_timeout::<u32>(Duration::from_millis(2))).unwrap();
+/// let rt = beamlet::Runtime::builder().build().unwrap();
+/// let r = rt.block_on(|| beamlet::receive_timeout::<u32>(Duration::from_millis(2))).unwrap();
 /// assert_eq!(r, None);
 /// rt.shutdown();
 /// ```
@@ -145,8 +145,8 @@ pub fn receive_timeout<T: Send + 'static>(timeout: Duration) -> Option<T> {
 ///
 /// ```
 /// use std::time::Duration;
-/// use beamlet_runtime::{receive_match_timeout, self_pid, send};
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// use beamlet::{receive_match_timeout, self_pid, send};
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
 ///     send(self_pid(), 1u32).unwrap();
 ///     assert_eq!(receive_match_timeout(|n: &u32| *n == 2, Duration::from_millis(1)), None);
@@ -166,8 +166,8 @@ pub fn receive_match_timeout<T: Send + 'static>(
 /// Takes a `T` if one is already in the mailbox; never waits.
 ///
 /// ```
-/// use beamlet_runtime::{self_pid, send, try_receive};
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// use beamlet::{self_pid, send, try_receive};
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
 ///     assert_eq!(try_receive::<u32>(), None);
 ///     send(self_pid(), 5u32).unwrap();
@@ -182,8 +182,8 @@ pub fn try_receive<T: Send + 'static>() -> Option<T> {
 /// A message of any type, as taken by [`receive_any`].
 ///
 /// ```
-/// use beamlet_runtime::{receive_any, self_pid, send};
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// use beamlet::{receive_any, self_pid, send};
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
 ///     send(self_pid(), 3.5f64).unwrap();
 ///     let m = receive_any();
@@ -201,7 +201,7 @@ impl Message {
     /// `handle_info` something that did not come from the mailbox).
     ///
     /// ```
-    /// let m = beamlet_runtime::Message::new(7u8);
+    /// let m = beamlet::Message::new(7u8);
     /// assert_eq!(m.downcast::<u8>().unwrap(), 7);
     /// ```
     pub fn new<T: Send + 'static>(value: T) -> Message {
@@ -216,7 +216,7 @@ impl Message {
     /// The name of the message's type (as [`std::any::type_name`]), for reports.
     ///
     /// ```
-    /// let m = beamlet_runtime::Message::new(7u8);
+    /// let m = beamlet::Message::new(7u8);
     /// assert_eq!(m.type_name(), "u8");
     /// ```
     pub fn type_name(&self) -> &'static str {
@@ -257,8 +257,8 @@ pub fn receive_any() -> Message {
 ///
 /// ```
 /// use std::time::Duration;
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
-/// assert!(rt.block_on(|| beamlet_runtime::receive_any_timeout(Duration::ZERO)).unwrap().is_none());
+/// let rt = beamlet::Runtime::builder().build().unwrap();
+/// assert!(rt.block_on(|| beamlet::receive_any_timeout(Duration::ZERO)).unwrap().is_none());
 /// rt.shutdown();
 /// ```
 pub fn receive_any_timeout(timeout: Duration) -> Option<Message> {
@@ -273,8 +273,8 @@ pub fn receive_any_timeout(timeout: Duration) -> Option<Message> {
 ///
 /// ```
 /// use std::time::Duration;
-/// use beamlet_runtime::{receive_select, self_pid, send};
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// use beamlet::{receive_select, self_pid, send};
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
 ///     send(self_pid(), 1u8).unwrap();
 ///     send(self_pid(), "two").unwrap();
@@ -304,8 +304,8 @@ pub fn receive_select(
 ///
 /// ```
 /// use std::time::Duration;
-/// use beamlet_runtime::{mailbox_mark, receive_match_after, self_pid, send, Ref};
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// use beamlet::{mailbox_mark, receive_match_after, self_pid, send, Ref};
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
 ///     for i in 0..10_000u32 { send(self_pid(), i).unwrap(); }
 ///     let tag = Ref::new();
@@ -348,8 +348,8 @@ pub fn receive_match_after<T: Send + 'static>(
 /// Number of messages waiting in the caller's mailbox.
 ///
 /// ```
-/// use beamlet_runtime::{message_queue_len, self_pid, send};
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// use beamlet::{message_queue_len, self_pid, send};
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// rt.block_on(|| { send(self_pid(), 1u8).unwrap(); assert_eq!(message_queue_len(), 1); }).unwrap();
 /// rt.shutdown();
 /// ```

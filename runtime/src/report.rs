@@ -80,7 +80,7 @@ impl ReportKind {
     /// The kind's name in OTP's vocabulary (`crash_report`, `child_terminated`...).
     ///
     /// ```
-    /// use beamlet_runtime::ReportKind;
+    /// use beamlet::ReportKind;
     /// assert_eq!(ReportKind::ChildTerminated.as_str(), "child_terminated");
     /// ```
     pub fn as_str(self) -> &'static str {
@@ -101,7 +101,7 @@ impl ReportKind {
 /// One report: what happened, to whom, why, and the kind's own fields.
 ///
 /// ```
-/// use beamlet_runtime::{ExitReason, Pid, Report, ReportKind};
+/// use beamlet::{ExitReason, Pid, Report, ReportKind};
 /// let r = Report::new(ReportKind::ChildTerminated, Pid::NO_PROCESS, ExitReason::Killed)
 ///     .field("child_id", "worker");
 /// assert_eq!(r.get("child_id"), Some("worker"));
@@ -223,7 +223,7 @@ impl log::kv::Source for Fields<'_> {
 ///
 /// ```
 /// use std::sync::{Arc, Mutex};
-/// use beamlet_runtime::{ReportSink, Runtime};
+/// use beamlet::{ReportSink, Runtime};
 /// let seen = Arc::new(Mutex::new(Vec::new()));
 /// let s = seen.clone();
 /// let rt = Runtime::builder()
@@ -232,7 +232,7 @@ impl log::kv::Source for Fields<'_> {
 ///     .unwrap();
 /// let _ = rt.block_on(|| -> () { panic!("boom") });
 /// rt.shutdown();
-/// assert_eq!(*seen.lock().unwrap(), [beamlet_runtime::ReportKind::ProcessError]);
+/// assert_eq!(*seen.lock().unwrap(), [beamlet::ReportKind::ProcessError]);
 /// ```
 #[derive(Clone, Default)]
 #[non_exhaustive]

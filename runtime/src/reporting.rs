@@ -11,8 +11,8 @@ use crate::scheduler::current::Current;
 /// as OTP's do (a server terminating, a supervisor's child terminated).
 ///
 /// ```
-/// use beamlet_runtime::{ExitReason, Report, ReportKind, self_pid, write_report};
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// use beamlet::{ExitReason, Report, ReportKind, self_pid, write_report};
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
 ///     write_report(Report::new(ReportKind::ChildTerminated, self_pid(), ExitReason::Killed));
 /// }).unwrap();
@@ -36,8 +36,8 @@ pub fn write_report(report: Report) {
 /// Outside a process.
 ///
 /// ```
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
-/// rt.block_on(|| beamlet_runtime::set_initial_call("my_server:init/1")).unwrap();
+/// let rt = beamlet::Runtime::builder().build().unwrap();
+/// rt.block_on(|| beamlet::set_initial_call("my_server:init/1")).unwrap();
 /// rt.shutdown();
 /// ```
 pub fn set_initial_call(initial_call: &'static str) {

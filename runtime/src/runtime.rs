@@ -35,7 +35,7 @@ use crate::scheduler::{sim, sysmon, worker};
 /// # Examples
 ///
 /// ```
-/// use beamlet_runtime::{receive, send, spawn, self_pid, Runtime};
+/// use beamlet::{receive, send, spawn, self_pid, Runtime};
 /// let rt = Runtime::builder().build().unwrap();
 /// let answer = rt.block_on(|| {
 ///     let me = self_pid();
@@ -146,7 +146,7 @@ impl Runtime {
     /// [`simulation`](crate::RuntimeBuilder::simulation), `None` for a normal one.
     ///
     /// ```
-    /// let rt = beamlet_runtime::Runtime::builder().simulation(9).build().unwrap();
+    /// let rt = beamlet::Runtime::builder().simulation(9).build().unwrap();
     /// assert_eq!(rt.simulation_seed(), Some(9));
     /// assert_eq!(rt.schedulers(), 1);
     /// rt.shutdown();
@@ -160,9 +160,9 @@ impl Runtime {
     ///
     /// ```
     /// use std::time::Duration;
-    /// let rt = beamlet_runtime::Runtime::builder().simulation(1).build().unwrap();
+    /// let rt = beamlet::Runtime::builder().simulation(1).build().unwrap();
     /// let start = rt.now();
-    /// rt.block_on(|| beamlet_runtime::sleep(Duration::from_secs(90))).unwrap();
+    /// rt.block_on(|| beamlet::sleep(Duration::from_secs(90))).unwrap();
     /// assert!(rt.now() - start >= Duration::from_secs(90));
     /// rt.shutdown();
     /// ```
@@ -177,7 +177,7 @@ impl Runtime {
     /// As [`spawn`](fn@crate::spawn).
     ///
     /// ```
-    /// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+    /// let rt = beamlet::Runtime::builder().build().unwrap();
     /// let pid = rt.spawn(|| {}).unwrap();
     /// assert_eq!(pid.runtime_id(), rt.id());
     /// rt.shutdown();
@@ -253,7 +253,7 @@ impl Runtime {
     /// Runtime-wide counters.
     ///
     /// ```
-    /// let rt = beamlet_runtime::Runtime::builder().schedulers(2).build().unwrap();
+    /// let rt = beamlet::Runtime::builder().schedulers(2).build().unwrap();
     /// rt.block_on(|| ()).unwrap();
     /// let s = rt.stats();
     /// assert_eq!(s.run_queue_lengths.len(), 2);

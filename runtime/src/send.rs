@@ -30,8 +30,8 @@ use crate::scheduler::current::{self, charge};
 /// # Examples
 ///
 /// ```
-/// use beamlet_runtime::{receive, self_pid, send};
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// use beamlet::{receive, self_pid, send};
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// let got = rt.block_on(|| {
 ///     send(self_pid(), String::from("hello")).unwrap();
 ///     receive::<String>()
@@ -78,8 +78,8 @@ fn deliver<M: Send + 'static>(
 /// `true` if `pid` names a process that has not exited.
 ///
 /// ```
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
-/// rt.block_on(|| assert!(beamlet_runtime::is_alive(beamlet_runtime::self_pid()))).unwrap();
+/// let rt = beamlet::Runtime::builder().build().unwrap();
+/// rt.block_on(|| assert!(beamlet::is_alive(beamlet::self_pid()))).unwrap();
 /// rt.shutdown();
 /// ```
 pub fn is_alive(pid: Pid) -> bool {

@@ -27,8 +27,8 @@ use crate::scheduler::current::{self, Current};
 /// spawns an unrelated process of normal priority with no mailbox limit.
 ///
 /// ```
-/// use beamlet_runtime::{receive, spawn_opt, Down, Priority, SpawnOpts};
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// use beamlet::{receive, spawn_opt, Down, Priority, SpawnOpts};
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
 ///     let opts = SpawnOpts { monitor: true, priority: Some(Priority::High), ..SpawnOpts::default() };
 ///     let (pid, monitor) = spawn_opt(|| (), opts).unwrap();
@@ -57,8 +57,8 @@ pub struct SpawnOpts {
     /// process touches cost memory, so a large stack is cheap until it is used.
     ///
     /// ```
-    /// use beamlet_runtime::{process_info, receive, self_pid, send, spawn_opt, SpawnOpts};
-    /// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+    /// use beamlet::{process_info, receive, self_pid, send, spawn_opt, SpawnOpts};
+    /// let rt = beamlet::Runtime::builder().build().unwrap();
     /// rt.block_on(|| {
     ///     let me = self_pid();
     ///     let opts = SpawnOpts { stack_size: Some(3 << 20), ..SpawnOpts::default() };
@@ -125,8 +125,8 @@ where
 /// # Examples
 ///
 /// ```
-/// use beamlet_runtime::{receive, self_pid, send, spawn};
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// use beamlet::{receive, self_pid, send, spawn};
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// let n = rt.block_on(|| {
 ///     let me = self_pid();
 ///     spawn(move || { send(me, 41u32 + 1).unwrap(); }).unwrap();
@@ -150,8 +150,8 @@ where
 /// As [`spawn`](fn@crate::spawn).
 ///
 /// ```
-/// use beamlet_runtime::{receive, spawn_link, trap_exit, Exit, ExitReason};
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// use beamlet::{receive, spawn_link, trap_exit, Exit, ExitReason};
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
 ///     trap_exit(true);
 ///     spawn_link(|| ()).unwrap();
@@ -191,8 +191,8 @@ pub fn spawn_monitor<F: FnOnce() + Send + 'static>(f: F) -> Result<(Pid, Monitor
 /// As [`spawn`](fn@crate::spawn).
 ///
 /// ```
-/// use beamlet_runtime::{receive, spawn_link_monitor, trap_exit, Down, Exit, ExitReason};
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// use beamlet::{receive, spawn_link_monitor, trap_exit, Down, Exit, ExitReason};
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
 ///     trap_exit(true);
 ///     let (pid, m) = spawn_link_monitor(|| ()).unwrap();
@@ -224,10 +224,10 @@ pub fn spawn_link_monitor<F: FnOnce() + Send + 'static>(
 /// # Examples
 ///
 /// ```
-/// use beamlet_runtime::{process_info, spawn_priority, Priority};
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// use beamlet::{process_info, spawn_priority, Priority};
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
-///     let pid = spawn_priority(Priority::Low, || beamlet_runtime::sleep(std::time::Duration::from_millis(50))).unwrap();
+///     let pid = spawn_priority(Priority::Low, || beamlet::sleep(std::time::Duration::from_millis(50))).unwrap();
 ///     assert_eq!(process_info(pid).unwrap().priority, Priority::Low);
 /// }).unwrap();
 /// rt.shutdown();
@@ -254,11 +254,11 @@ where
 /// # Examples
 ///
 /// ```
-/// use beamlet_runtime::{monitor, receive, spawn_limited, send, Down, ExitReason, MailboxLimit, OverflowPolicy};
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// use beamlet::{monitor, receive, spawn_limited, send, Down, ExitReason, MailboxLimit, OverflowPolicy};
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
 ///     let limit = MailboxLimit::new(1, OverflowPolicy::Kill);
-///     let pid = spawn_limited(limit, || beamlet_runtime::sleep(std::time::Duration::from_secs(5))).unwrap();
+///     let pid = spawn_limited(limit, || beamlet::sleep(std::time::Duration::from_secs(5))).unwrap();
 ///     let m = monitor(pid);
 ///     send(pid, 1u8).unwrap();
 ///     assert!(send(pid, 2u8).is_err());

@@ -31,7 +31,7 @@ use crate::timer::{TimerPayload, TimerRef};
 ///
 /// ```
 /// use std::time::Duration;
-/// use beamlet_runtime::{now, sleep, Runtime};
+/// use beamlet::{now, sleep, Runtime};
 /// let rt = Runtime::builder().simulation(7).build().unwrap();
 /// let slept = rt.block_on(|| {
 ///     let t0 = now();
@@ -66,9 +66,9 @@ pub(crate) fn deadline_after(timeout: Duration) -> Instant {
 ///
 /// ```
 /// use std::time::{Duration, Instant};
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// let t = Instant::now();
-/// rt.block_on(|| beamlet_runtime::sleep(Duration::from_millis(3))).unwrap();
+/// rt.block_on(|| beamlet::sleep(Duration::from_millis(3))).unwrap();
 /// assert!(t.elapsed() >= Duration::from_millis(3));
 /// rt.shutdown();
 /// ```
@@ -90,8 +90,8 @@ pub fn sleep(duration: Duration) {
 ///
 /// ```
 /// use std::time::Duration;
-/// use beamlet_runtime::{receive, self_pid, send_after};
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// use beamlet::{receive, self_pid, send_after};
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// let got = rt.block_on(|| {
 ///     send_after(Duration::from_millis(2), self_pid(), "tick");
 ///     receive::<&str>()
@@ -123,8 +123,8 @@ pub struct TimerMessage<M> {
 ///
 /// ```
 /// use std::time::Duration;
-/// use beamlet_runtime::{receive, self_pid, start_timer, TimerMessage};
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// use beamlet::{receive, self_pid, start_timer, TimerMessage};
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
 ///     let stale = start_timer(Duration::from_millis(1), self_pid(), "first");
 ///     let current = start_timer(Duration::from_millis(2), self_pid(), "second");
@@ -169,8 +169,8 @@ pub struct TimerCancelled {
 ///
 /// ```
 /// use std::time::Duration;
-/// use beamlet_runtime::{cancel_timer_async, receive, self_pid, send_after, TimerCancelled};
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// use beamlet::{cancel_timer_async, receive, self_pid, send_after, TimerCancelled};
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
 ///     let t = send_after(Duration::from_secs(60), self_pid(), "never");
 ///     cancel_timer_async(&t);
@@ -195,8 +195,8 @@ pub fn cancel_timer_async(timer: &TimerRef) {
 ///
 /// ```
 /// use std::time::Duration;
-/// use beamlet_runtime::{read_timer, self_pid, send_after};
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// use beamlet::{read_timer, self_pid, send_after};
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
 ///     let t = send_after(Duration::from_secs(10), self_pid(), ());
 ///     assert!(read_timer(&t).unwrap() > Duration::from_secs(9));

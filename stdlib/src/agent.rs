@@ -31,8 +31,8 @@
 //! # Example
 //!
 //! ```
-//! use beamlet_stdlib::agent::Agent;
-//! let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+//! use beamlet::otp::agent::Agent;
+//! let rt = beamlet::Runtime::builder().build().unwrap();
 //! rt.block_on(|| {
 //!     let counter = Agent::start_link(|| 0u64).unwrap();
 //!     counter.update(|n| *n += 41).unwrap();
@@ -144,9 +144,9 @@ impl<S: Send + 'static> Agent<S> {
     /// As [`start_link`](Agent::start_link); `AlreadyStarted` if the name is taken.
     ///
     /// ```
-    /// use beamlet_stdlib::agent::Agent;
-    /// use beamlet_stdlib::gen_server::StartOptions;
-    /// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+    /// use beamlet::otp::agent::Agent;
+    /// use beamlet::otp::gen_server::StartOptions;
+    /// let rt = beamlet::Runtime::builder().build().unwrap();
     /// rt.block_on(|| {
     ///     let a = Agent::start_link_with(|| vec![1, 2], StartOptions::new().name("list")).unwrap();
     ///     assert_eq!(Agent::<Vec<i32>>::whereis("list"), Some(a));
@@ -168,8 +168,8 @@ impl<S: Send + 'static> Agent<S> {
     /// As [`start_link`](Agent::start_link).
     ///
     /// ```
-    /// use beamlet_stdlib::agent::Agent;
-    /// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+    /// use beamlet::otp::agent::Agent;
+    /// let rt = beamlet::Runtime::builder().build().unwrap();
     /// rt.block_on(|| {
     ///     let a = Agent::start(|| "state").unwrap();
     ///     assert_eq!(a.get(|s| s.len()), Ok(5));
@@ -187,12 +187,12 @@ impl<S: Send + 'static> Agent<S> {
     /// As [`start_link_with`](Agent::start_link_with).
     ///
     /// ```
-    /// use beamlet_stdlib::agent::Agent;
-    /// use beamlet_stdlib::gen_server::StartOptions;
-    /// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+    /// use beamlet::otp::agent::Agent;
+    /// use beamlet::otp::gen_server::StartOptions;
+    /// let rt = beamlet::Runtime::builder().build().unwrap();
     /// rt.block_on(|| {
     ///     let a = Agent::start_with(|| 1u8, StartOptions::new().name("one")).unwrap();
-    ///     assert_eq!(beamlet_runtime::whereis("one"), Some(a.pid()));
+    ///     assert_eq!(beamlet::whereis("one"), Some(a.pid()));
     /// }).unwrap();
     /// rt.shutdown();
     /// ```
@@ -208,10 +208,10 @@ impl<S: Send + 'static> Agent<S> {
     /// (permanent, so restarted with a fresh `init()` state after a crash).
     ///
     /// ```
-    /// use beamlet_stdlib::agent::Agent;
-    /// use beamlet_stdlib::gen_server::StartOptions;
-    /// use beamlet_stdlib::supervisor::{self, SupervisorFlags};
-    /// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+    /// use beamlet::otp::agent::Agent;
+    /// use beamlet::otp::gen_server::StartOptions;
+    /// use beamlet::otp::supervisor::{self, SupervisorFlags};
+    /// let rt = beamlet::Runtime::builder().build().unwrap();
     /// rt.block_on(|| {
     ///     let spec = Agent::child_spec("config", || 3u32, StartOptions::new().name("config"));
     ///     supervisor::start_link(vec![spec], SupervisorFlags::default()).unwrap();
@@ -266,12 +266,12 @@ impl<S: Send + 'static> Agent<S> {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use beamlet_stdlib::agent::Agent;
-    /// use beamlet_stdlib::gen_server::CallError;
-    /// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+    /// use beamlet::otp::agent::Agent;
+    /// use beamlet::otp::gen_server::CallError;
+    /// let rt = beamlet::Runtime::builder().build().unwrap();
     /// rt.block_on(|| {
     ///     let a = Agent::start_link(|| ()).unwrap();
-    ///     a.cast(|_| beamlet_runtime::sleep(Duration::from_millis(200)));
+    ///     a.cast(|_| beamlet::sleep(Duration::from_millis(200)));
     ///     assert_eq!(a.get_timeout(|_| (), Duration::from_millis(1)), Err(CallError::Timeout));
     /// }).unwrap();
     /// rt.shutdown();
@@ -302,8 +302,8 @@ impl<S: Send + 'static> Agent<S> {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use beamlet_stdlib::agent::Agent;
-    /// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+    /// use beamlet::otp::agent::Agent;
+    /// let rt = beamlet::Runtime::builder().build().unwrap();
     /// rt.block_on(|| {
     ///     let a = Agent::start_link(|| 1).unwrap();
     ///     a.update_timeout(|n| *n *= 10, Duration::from_secs(1)).unwrap();
@@ -340,8 +340,8 @@ impl<S: Send + 'static> Agent<S> {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use beamlet_stdlib::agent::Agent;
-    /// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+    /// use beamlet::otp::agent::Agent;
+    /// let rt = beamlet::Runtime::builder().build().unwrap();
     /// rt.block_on(|| {
     ///     let a = Agent::start_link(|| vec![1, 2, 3]).unwrap();
     ///     assert_eq!(a.get_and_update_timeout(|v| v.pop(), Duration::from_secs(1)), Ok(Some(3)));
@@ -381,10 +381,10 @@ impl<S: Send + 'static> Agent<S> {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use beamlet_stdlib::agent::Agent;
-    /// use beamlet_stdlib::gen_server::CallError;
-    /// use beamlet_runtime::ExitReason;
-    /// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+    /// use beamlet::otp::agent::Agent;
+    /// use beamlet::otp::gen_server::CallError;
+    /// use beamlet::ExitReason;
+    /// let rt = beamlet::Runtime::builder().build().unwrap();
     /// rt.block_on(|| {
     ///     let a = Agent::start(|| 0).unwrap();
     ///     assert_eq!(a.stop_with(ExitReason::Shutdown, Duration::from_secs(5)), Ok(()));

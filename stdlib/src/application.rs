@@ -72,11 +72,11 @@
 //! # Example
 //!
 //! ```
-//! use beamlet_stdlib::application::{self, Application, RestartType};
-//! use beamlet_stdlib::supervisor::{self, ChildSpec, SupervisorFlags};
-//! use beamlet_runtime::{receive, spawn_link, Runtime};
+//! use beamlet::otp::application::{self, Application, RestartType};
+//! use beamlet::otp::supervisor::{self, ChildSpec, SupervisorFlags};
+//! use beamlet::{receive, spawn_link, Runtime};
 //!
-//! fn tree() -> Result<beamlet_runtime::Pid, beamlet_stdlib::gen_server::StartError> {
+//! fn tree() -> Result<beamlet::Pid, beamlet::otp::gen_server::StartError> {
 //!     let worker = ChildSpec::worker("w", || spawn_link(|| loop { receive::<()>(); }));
 //!     supervisor::start_link(vec![worker], SupervisorFlags::default()).map(Into::into)
 //! }
@@ -121,7 +121,7 @@ use spec::{Callback, Spec};
 /// An application as [`which_applications`] and [`loaded_applications`] list it.
 ///
 /// ```
-/// use beamlet_stdlib::application::AppInfo;
+/// use beamlet::otp::application::AppInfo;
 /// let a = AppInfo { name: "store".into(), description: "kv".into(), version: "1.0".into() };
 /// assert_eq!(a.to_string(), "store 1.0 (kv)");
 /// ```
@@ -144,7 +144,7 @@ impl fmt::Display for AppInfo {
 /// Why the system halted (see [`await_halt`] and [`run`]).
 ///
 /// ```
-/// use beamlet_stdlib::application::Halt;
+/// use beamlet::otp::application::Halt;
 /// assert_eq!(Halt::Requested.to_string(), "stop_system was called");
 /// ```
 #[derive(Debug, Clone, PartialEq)]
@@ -183,7 +183,7 @@ impl fmt::Display for Halt {
 /// Why a request about applications failed.
 ///
 /// ```
-/// use beamlet_stdlib::application::ApplicationError;
+/// use beamlet::otp::application::ApplicationError;
 /// let e = ApplicationError::AlreadyStarted("store".into());
 /// assert_eq!(e.to_string(), "already_started: store");
 /// ```
@@ -325,10 +325,10 @@ pub fn load(app: Application) -> Result<(), ApplicationError> {
 /// `NotLoaded`, `Running`, or the controller failed.
 ///
 /// ```
-/// use beamlet_stdlib::application::{self, Application, ApplicationError};
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// use beamlet::otp::application::{self, Application, ApplicationError};
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
-///     application::load(Application::new("a", || beamlet_runtime::spawn_link(|| ()))).unwrap();
+///     application::load(Application::new("a", || beamlet::spawn_link(|| ()))).unwrap();
 ///     application::unload("a").unwrap();
 ///     assert_eq!(application::unload("a"), Err(ApplicationError::NotLoaded("a".into())));
 /// }).unwrap();
@@ -383,10 +383,10 @@ pub fn start(name: &str, restart: RestartType) -> Result<Vec<String>, Applicatio
 /// As [`start`], but never `AlreadyStarted`.
 ///
 /// ```
-/// use beamlet_stdlib::application::{self, Application, RestartType};
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// use beamlet::otp::application::{self, Application, RestartType};
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
-///     let top = || beamlet_runtime::spawn_link(|| loop { beamlet_runtime::receive::<()>(); });
+///     let top = || beamlet::spawn_link(|| loop { beamlet::receive::<()>(); });
 ///     application::load(Application::new("a", top)).unwrap();
 ///     assert_eq!(application::ensure_all_started("a", RestartType::Temporary).unwrap(), ["a"]);
 ///     assert!(application::ensure_all_started("a", RestartType::Temporary).unwrap().is_empty());
@@ -434,11 +434,11 @@ pub fn which_applications() -> Result<Vec<AppInfo>, ApplicationError> {
 /// The controller failed.
 ///
 /// ```
-/// use beamlet_stdlib::application::{self, Application};
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// use beamlet::otp::application::{self, Application};
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
-///     application::load(Application::new("b", || beamlet_runtime::spawn_link(|| ()))).unwrap();
-///     application::load(Application::new("a", || beamlet_runtime::spawn_link(|| ()))).unwrap();
+///     application::load(Application::new("b", || beamlet::spawn_link(|| ()))).unwrap();
+///     application::load(Application::new("a", || beamlet::spawn_link(|| ()))).unwrap();
 ///     let names: Vec<_> = application::loaded_applications().unwrap().into_iter().map(|a| a.name).collect();
 ///     assert_eq!(names, ["a", "b"]);
 /// }).unwrap();
@@ -456,10 +456,10 @@ pub fn loaded_applications() -> Result<Vec<AppInfo>, ApplicationError> {
 /// `NotLoaded`, or the controller failed.
 ///
 /// ```
-/// use beamlet_stdlib::application::{self, Application};
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// use beamlet::otp::application::{self, Application};
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
-///     let app = Application::new("a", || beamlet_runtime::spawn_link(|| ())).env("port", 8080u16);
+///     let app = Application::new("a", || beamlet::spawn_link(|| ())).env("port", 8080u16);
 ///     application::load(app).unwrap();
 ///     assert_eq!(application::get_env::<u16>("a", "port"), Ok(Some(8080)));
 ///     assert_eq!(application::get_env::<String>("a", "port"), Ok(None));
@@ -535,11 +535,11 @@ pub struct HaltWatch {
 /// The controller failed.
 ///
 /// ```
-/// use beamlet_stdlib::application::{self, Application, Halt, RestartType};
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// use beamlet::otp::application::{self, Application, Halt, RestartType};
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// let halt = rt.block_on(|| {
 ///     let watch = application::watch_halt().unwrap();
-///     application::load(Application::new("a", || beamlet_runtime::spawn_link(|| ()))).unwrap();
+///     application::load(Application::new("a", || beamlet::spawn_link(|| ()))).unwrap();
 ///     // Its top exits at once, and it is permanent: the system halts.
 ///     application::start("a", RestartType::Permanent).unwrap();
 ///     watch.wait()
@@ -604,8 +604,8 @@ fn wait_halt(controller: Pid) -> Result<Halt, ApplicationError> {
 /// When called from inside a process (as [`Runtime::block_on`]).
 ///
 /// ```
-/// use beamlet_stdlib::application::{self, Application, Halt, RestartType};
-/// use beamlet_runtime::{receive, spawn, spawn_link, Runtime};
+/// use beamlet::otp::application::{self, Application, Halt, RestartType};
+/// use beamlet::{receive, spawn, spawn_link, Runtime};
 ///
 /// let rt = Runtime::builder().build().unwrap();
 /// let app = Application::new("ticker", || {

@@ -69,7 +69,7 @@ pub(crate) use prologue::{Boot, parent_exit, start_behaviour};
 /// The default timeout of a call (as OTP's 5000 ms).
 ///
 /// ```
-/// assert_eq!(beamlet_stdlib::behaviour::DEFAULT_CALL_TIMEOUT.as_millis(), 5000);
+/// assert_eq!(beamlet::otp::behaviour::DEFAULT_CALL_TIMEOUT.as_millis(), 5000);
 /// ```
 pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_millis(5000);
 
@@ -89,7 +89,7 @@ pub(crate) fn bounded(timeout: Option<Duration>) -> Option<Duration> {
 /// Why a call got no reply.
 ///
 /// ```
-/// use beamlet_stdlib::behaviour::CallError;
+/// use beamlet::otp::behaviour::CallError;
 /// assert_eq!(CallError::Timeout.to_string(), "timeout: no reply in time");
 /// ```
 #[derive(Debug, Clone, PartialEq)]
@@ -146,8 +146,8 @@ impl std::error::Error for CallError {}
 /// any process. Only the first reply reaches the caller: it stops listening then.
 ///
 /// ```
-/// use beamlet_stdlib::behaviour::{call, reply, Caller};
-/// use beamlet_runtime::{receive, self_pid, send, spawn, Runtime};
+/// use beamlet::otp::behaviour::{call, reply, Caller};
+/// use beamlet::{receive, self_pid, send, spawn, Runtime};
 /// let rt = Runtime::builder().build().unwrap();
 /// let r = rt.block_on(|| {
 ///     let server = spawn(|| {
@@ -193,15 +193,15 @@ impl<R> Caller<R> {
     /// The calling process.
     ///
     /// ```
-    /// # use beamlet_stdlib::behaviour::{call, Caller};
-    /// # use beamlet_runtime::{receive, spawn, self_pid, Runtime};
+    /// # use beamlet::otp::behaviour::{call, Caller};
+    /// # use beamlet::{receive, spawn, self_pid, Runtime};
     /// # let rt = Runtime::builder().build().unwrap();
     /// rt.block_on(|| {
     ///     let me = self_pid();
     ///     let s = spawn(move || {
     ///         let from = receive::<Caller<()>>();
     ///         assert_eq!(from.pid(), me);
-    ///         beamlet_stdlib::behaviour::reply(from, ());
+    ///         beamlet::otp::behaviour::reply(from, ());
     ///     }).unwrap();
     ///     call::<Caller<()>, ()>(s, |f| f, None).unwrap();
     /// }).unwrap();
@@ -414,8 +414,8 @@ fn wait_reply<R: Send + 'static>(
 /// Why a start failed (or was ignored).
 ///
 /// ```
-/// use beamlet_stdlib::behaviour::StartError;
-/// use beamlet_runtime::ExitReason;
+/// use beamlet::otp::behaviour::StartError;
+/// use beamlet::ExitReason;
 /// assert_eq!(StartError::Stop(ExitReason::Shutdown).to_string(), "init failed: shutdown");
 /// ```
 #[derive(Debug, Clone, PartialEq)]
@@ -463,8 +463,8 @@ struct Ack {
 /// with [`ack`](Starter::ack) once initialised, or end with [`fail`](Starter::fail).
 ///
 /// ```
-/// use beamlet_stdlib::behaviour::start;
-/// use beamlet_runtime::{receive, self_pid, send, Pid, Runtime};
+/// use beamlet::otp::behaviour::start;
+/// use beamlet::{receive, self_pid, send, Pid, Runtime};
 /// let rt = Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
 ///     let me = self_pid();
@@ -542,8 +542,8 @@ impl Starter {
 /// # Examples
 ///
 /// ```
-/// use beamlet_stdlib::behaviour::{start, StartError};
-/// use beamlet_runtime::{receive, ExitReason, Runtime};
+/// use beamlet::otp::behaviour::{start, StartError};
+/// use beamlet::{receive, ExitReason, Runtime};
 /// let rt = Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
 ///     let ok = start(true, None, |s| { s.ack(); receive::<()>(); });

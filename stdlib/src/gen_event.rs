@@ -75,8 +75,8 @@
 //! # Example
 //!
 //! ```
-//! use beamlet_stdlib::gen_event::{self, CallHandled, EventHandler, Handled, HandlerId, Init, Removal};
-//! use beamlet_runtime::Runtime;
+//! use beamlet::otp::gen_event::{self, CallHandled, EventHandler, Handled, HandlerId, Init, Removal};
+//! use beamlet::Runtime;
 //!
 //! /// Counts events.
 //! struct Counter(u64);
@@ -181,7 +181,7 @@ pub trait EventHandler<E>: Sized + Send + 'static {
 /// Why a handler operation failed.
 ///
 /// ```
-/// use beamlet_stdlib::gen_event::HandlerError;
+/// use beamlet::otp::gen_event::HandlerError;
 /// assert_eq!(HandlerError::NotInstalled.to_string(), "no such handler is installed");
 /// ```
 #[derive(Debug, Clone, PartialEq)]
@@ -222,8 +222,8 @@ impl std::convert::From<CallError> for HandlerError {
 /// notifications type-checked.
 ///
 /// ```
-/// use beamlet_stdlib::gen_event::{self, EventManager};
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// use beamlet::otp::gen_event::{self, EventManager};
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
 ///     let m = gen_event::start_link_named::<u32>("alarms").unwrap();
 ///     assert_eq!(EventManager::<u32>::whereis("alarms"), Some(m));
@@ -311,10 +311,10 @@ impl<E: Send + 'static> EventManager<E> {
 /// [`StartError::Spawn`] if the process could not be spawned.
 ///
 /// ```
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
-///     let m = beamlet_stdlib::gen_event::start::<String>().unwrap();
-///     assert!(beamlet_runtime::is_alive(m.pid()));
+///     let m = beamlet::otp::gen_event::start::<String>().unwrap();
+///     assert!(beamlet::is_alive(m.pid()));
 /// }).unwrap();
 /// rt.shutdown();
 /// ```
@@ -329,8 +329,8 @@ pub fn start<E: Send + 'static>() -> Result<EventManager<E>, StartError> {
 /// [`StartError::AlreadyStarted`] if the name is taken; as [`start`].
 ///
 /// ```
-/// use beamlet_stdlib::gen_event::{self, StartError};
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// use beamlet::otp::gen_event::{self, StartError};
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
 ///     let m = gen_event::start_named::<u8>("log").unwrap();
 ///     assert_eq!(gen_event::start_named::<u8>("log"), Err(StartError::AlreadyStarted(m.pid())));
@@ -374,9 +374,9 @@ pub fn start_link_named<E: Send + 'static>(
 ///
 /// ```
 /// use std::time::Duration;
-/// use beamlet_stdlib::gen_event::{self, CallError};
-/// use beamlet_runtime::ExitReason;
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// use beamlet::otp::gen_event::{self, CallError};
+/// use beamlet::ExitReason;
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
 ///     let m = gen_event::start::<u8>().unwrap();
 ///     assert_eq!(gen_event::stop(m, ExitReason::Normal, Duration::from_secs(5)), Ok(()));
@@ -432,8 +432,8 @@ pub fn add_handler<E: Send + 'static, H: EventHandler<E>>(
 /// As [`add_handler`].
 ///
 /// ```
-/// use beamlet_stdlib::gen_event::{self, EventHandler, Handled, HandlerExit, HandlerId, Init, Removal, RemoveReason};
-/// use beamlet_runtime::receive;
+/// use beamlet::otp::gen_event::{self, EventHandler, Handled, HandlerExit, HandlerId, Init, Removal, RemoveReason};
+/// use beamlet::receive;
 /// struct Quitter;
 /// impl EventHandler<&'static str> for Quitter {
 ///     type Args = (); type Call = (); type Reply = (); type DeleteArgs = (); type Terminated = ();
@@ -443,7 +443,7 @@ pub fn add_handler<E: Send + 'static, H: EventHandler<E>>(
 ///     }
 ///     fn terminate(self, _: Removal<()>) {}
 /// }
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
 ///     let m = gen_event::start_link::<&'static str>().unwrap();
 ///     gen_event::add_sup_handler(m, &HandlerId::<Quitter>::new(), ()).unwrap();
@@ -512,7 +512,7 @@ pub fn delete_handler<E: Send + 'static, H: EventHandler<E>>(
 /// old one is gone all the same), `Manager` if the manager did not answer.
 ///
 /// ```
-/// use beamlet_stdlib::gen_event::{self, CallHandled, EventHandler, Handled, HandlerId, Init, Removal, SwapTo};
+/// use beamlet::otp::gen_event::{self, CallHandled, EventHandler, Handled, HandlerId, Init, Removal, SwapTo};
 /// struct Tally(u64);
 /// impl EventHandler<u8> for Tally {
 ///     type Args = u64; type Call = (); type Reply = u64; type DeleteArgs = (); type Terminated = u64;
@@ -521,7 +521,7 @@ pub fn delete_handler<E: Send + 'static, H: EventHandler<E>>(
 ///     fn handle_call(&mut self, _: ()) -> CallHandled<u8, Self> { CallHandled::Reply(self.0) }
 ///     fn terminate(self, _: Removal<()>) -> u64 { self.0 }
 /// }
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
 ///     let m = gen_event::start_link::<u8>().unwrap();
 ///     let (a, b) = (HandlerId::<Tally>::instance("a"), HandlerId::<Tally>::instance("b"));
@@ -602,7 +602,7 @@ pub fn call<E: Send + 'static, H: EventHandler<E>>(
 ///
 /// ```
 /// use std::time::Duration;
-/// use beamlet_stdlib::gen_event::{self, EventHandler, Handled, HandlerError, HandlerId, Init, Removal};
+/// use beamlet::otp::gen_event::{self, EventHandler, Handled, HandlerError, HandlerId, Init, Removal};
 /// struct Silent;
 /// impl EventHandler<u8> for Silent {
 ///     type Args = (); type Call = (); type Reply = (); type DeleteArgs = (); type Terminated = ();
@@ -610,7 +610,7 @@ pub fn call<E: Send + 'static, H: EventHandler<E>>(
 ///     fn handle_event(&mut self, _: &u8) -> Handled<u8, Self> { Handled::Ok }
 ///     fn terminate(self, _: Removal<()>) {}
 /// }
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
 ///     let m = gen_event::start_link::<u8>().unwrap();
 ///     let id = HandlerId::<Silent>::new();

@@ -53,7 +53,7 @@
 //!    server terminating" report (the last message by kind and type, the state as
 //!    [`GenServer::format_status`] shows it, the caller of a call); then it sends
 //!    the reply of a `Stop` with reply and exits with the reason, which gets the
-//!    runtime's crash report (see `beamlet_runtime::report`). A caller's error
+//!    runtime's crash report (see `beamlet::report`). A caller's error
 //!    therefore comes after both reports are written.
 //!
 //! # Back-pressure: call, cast, or a cast that turns synchronous
@@ -108,8 +108,8 @@
 //! # Example
 //!
 //! ```
-//! use beamlet_stdlib::gen_server::{self, CallReply, Caller, GenServer, Init, NoReply};
-//! use beamlet_runtime::Runtime;
+//! use beamlet::otp::gen_server::{self, CallReply, Caller, GenServer, Init, NoReply};
+//! use beamlet::Runtime;
 //!
 //! struct Counter(u64);
 //!
@@ -255,7 +255,7 @@ fn type_name<T>() -> &'static str {
 /// {continue, C}}`, `ignore`, `{stop, Reason}`).
 ///
 /// ```
-/// use beamlet_stdlib::gen_server::Init;
+/// use beamlet::otp::gen_server::Init;
 /// let i: Init<u8, ()> = Init::Ok(1);
 /// assert!(matches!(i, Init::Ok(1)));
 /// ```
@@ -278,7 +278,7 @@ pub enum Init<S, C> {
 /// What `handle_call` returns (OTP's `reply`, `noreply` and `stop` tuples).
 ///
 /// ```
-/// use beamlet_stdlib::gen_server::CallReply;
+/// use beamlet::otp::gen_server::CallReply;
 /// let r: CallReply<u8, ()> = CallReply::Reply(1);
 /// assert!(matches!(r, CallReply::Reply(1)));
 /// ```
@@ -310,7 +310,7 @@ pub enum CallReply<R, C> {
 /// and `stop` tuples).
 ///
 /// ```
-/// use beamlet_stdlib::gen_server::NoReply;
+/// use beamlet::otp::gen_server::NoReply;
 /// let r: NoReply<()> = NoReply::Ok;
 /// assert!(matches!(r, NoReply::Ok));
 /// ```
@@ -332,13 +332,13 @@ pub enum NoReply<C> {
 /// casts type-checked.
 ///
 /// ```
-/// # use beamlet_stdlib::gen_server::{self, GenServer, Init, ServerRef, StartOptions};
+/// # use beamlet::otp::gen_server::{self, GenServer, Init, ServerRef, StartOptions};
 /// # struct Nop;
 /// # impl GenServer for Nop {
 /// #     type Args = (); type Call = (); type Reply = (); type Cast = (); type Continue = ();
 /// #     fn init(_: ()) -> Init<Self, ()> { Init::Ok(Nop) }
 /// # }
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
 ///     let s = gen_server::start_link_with::<Nop>((), StartOptions::new().name("nop")).unwrap();
 ///     assert_eq!(ServerRef::<Nop>::whereis("nop"), Some(s));
@@ -442,8 +442,8 @@ impl<S: GenServer> crate::sys::StateHandle for ServerRef<S> {
 /// [`StartError`]: `init` returned `Ignore` or `Stop`, panicked, or the name is taken.
 ///
 /// ```
-/// # use beamlet_stdlib::gen_server::{self, GenServer, Init, StartError};
-/// # use beamlet_runtime::ExitReason;
+/// # use beamlet::otp::gen_server::{self, GenServer, Init, StartError};
+/// # use beamlet::ExitReason;
 /// struct Picky;
 /// impl GenServer for Picky {
 ///     type Args = bool; type Call = (); type Reply = (); type Cast = (); type Continue = ();
@@ -451,7 +451,7 @@ impl<S: GenServer> crate::sys::StateHandle for ServerRef<S> {
 ///         if ok { Init::Ok(Picky) } else { Init::Stop(ExitReason::custom("no")) }
 ///     }
 /// }
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
 ///     assert!(gen_server::start::<Picky>(true).is_ok());
 ///     let err = gen_server::start::<Picky>(false).unwrap_err();
@@ -470,17 +470,17 @@ pub fn start<S: GenServer>(args: S::Args) -> Result<ServerRef<S>, StartError> {
 /// As [`start`].
 ///
 /// ```
-/// # use beamlet_stdlib::gen_server::{self, GenServer, Init};
+/// # use beamlet::otp::gen_server::{self, GenServer, Init};
 /// # struct Nop;
 /// # impl GenServer for Nop {
 /// #     type Args = (); type Call = (); type Reply = (); type Cast = (); type Continue = ();
 /// #     fn init(_: ()) -> Init<Self, ()> { Init::Ok(Nop) }
 /// # }
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
 ///     let opts = gen_server::StartOptions::new().name("solo");
 ///     let s = gen_server::start_with::<Nop>((), opts).unwrap();
-///     assert_eq!(beamlet_runtime::whereis("solo"), Some(s.pid()));
+///     assert_eq!(beamlet::whereis("solo"), Some(s.pid()));
 /// }).unwrap();
 /// rt.shutdown();
 /// ```
@@ -535,14 +535,14 @@ pub fn call<S: GenServer>(server: ServerRef<S>, request: S::Call) -> Result<S::R
 ///
 /// ```
 /// # use std::time::Duration;
-/// # use beamlet_stdlib::gen_server::{self, CallError, CallReply, Caller, GenServer, Init};
+/// # use beamlet::otp::gen_server::{self, CallError, CallReply, Caller, GenServer, Init};
 /// struct Mute;
 /// impl GenServer for Mute {
 ///     type Args = (); type Call = (); type Reply = (); type Cast = (); type Continue = ();
 ///     fn init(_: ()) -> Init<Self, ()> { Init::Ok(Mute) }
 ///     fn handle_call(&mut self, _: (), _: Caller<()>) -> CallReply<(), ()> { CallReply::NoReply }
 /// }
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
 ///     let s = gen_server::start_link::<Mute>(()).unwrap();
 ///     let r = gen_server::call_timeout(s, (), Duration::from_millis(10));
@@ -566,13 +566,13 @@ pub fn call_timeout<S: GenServer>(
 /// As [`call`]; `NoProc` if no process has the name.
 ///
 /// ```
-/// # use beamlet_stdlib::gen_server::{self, CallError, GenServer, Init};
+/// # use beamlet::otp::gen_server::{self, CallError, GenServer, Init};
 /// # struct Nop;
 /// # impl GenServer for Nop {
 /// #     type Args = (); type Call = (); type Reply = (); type Cast = (); type Continue = ();
 /// #     fn init(_: ()) -> Init<Self, ()> { Init::Ok(Nop) }
 /// # }
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// let r = rt.block_on(|| gen_server::call_named::<Nop>("nobody", ())).unwrap();
 /// assert_eq!(r, Err(CallError::NoProc));
 /// rt.shutdown();
@@ -593,14 +593,14 @@ pub fn call_named<S: GenServer>(
 ///
 /// ```
 /// # use std::time::Duration;
-/// # use beamlet_stdlib::gen_server::{self, CallError, CallReply, Caller, GenServer, Init};
+/// # use beamlet::otp::gen_server::{self, CallError, CallReply, Caller, GenServer, Init};
 /// struct Double;
 /// impl GenServer for Double {
 ///     type Args = (); type Call = u32; type Reply = u32; type Cast = (); type Continue = ();
 ///     fn init(_: ()) -> Init<Self, ()> { Init::Ok(Double) }
 ///     fn handle_call(&mut self, n: u32, _: Caller<u32>) -> CallReply<u32, ()> { CallReply::Reply(2 * n) }
 /// }
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
 ///     let s = gen_server::start_link::<Double>(()).unwrap();
 ///     let a = gen_server::send_request(s, 1);
@@ -619,13 +619,13 @@ pub fn send_request<S: GenServer>(server: ServerRef<S>, request: S::Call) -> Req
 ///
 /// ```
 /// # use std::time::Duration;
-/// # use beamlet_stdlib::gen_server::{self, CallError, GenServer, Init};
+/// # use beamlet::otp::gen_server::{self, CallError, GenServer, Init};
 /// # struct Nop;
 /// # impl GenServer for Nop {
 /// #     type Args = (); type Call = (); type Reply = (); type Cast = (); type Continue = ();
 /// #     fn init(_: ()) -> Init<Self, ()> { Init::Ok(Nop) }
 /// # }
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// let r = rt.block_on(|| {
 ///     let req = gen_server::send_request_named::<Nop>("nobody", ());
 ///     gen_server::receive_response(req, Duration::from_secs(5))
@@ -647,14 +647,14 @@ pub fn send_request_named<S: GenServer>(
 ///
 /// ```
 /// # use std::time::Duration;
-/// # use beamlet_stdlib::gen_server::{self, CallReply, CollectionResponse, Caller, GenServer, Init, ReqIdCollection};
+/// # use beamlet::otp::gen_server::{self, CallReply, CollectionResponse, Caller, GenServer, Init, ReqIdCollection};
 /// struct Double;
 /// impl GenServer for Double {
 ///     type Args = (); type Call = u32; type Reply = u32; type Cast = (); type Continue = ();
 ///     fn init(_: ()) -> Init<Self, ()> { Init::Ok(Double) }
 ///     fn handle_call(&mut self, n: u32, _: Caller<u32>) -> CallReply<u32, ()> { CallReply::Reply(2 * n) }
 /// }
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
 ///     let s = gen_server::start_link::<Double>(()).unwrap();
 ///     let mut reqs = ReqIdCollection::new();
@@ -684,13 +684,13 @@ pub fn cast<S: GenServer>(server: ServerRef<S>, msg: S::Cast) {
 /// process has the name.
 ///
 /// ```
-/// # use beamlet_stdlib::gen_server::{self, GenServer, Init};
+/// # use beamlet::otp::gen_server::{self, GenServer, Init};
 /// # struct Nop;
 /// # impl GenServer for Nop {
 /// #     type Args = (); type Call = (); type Reply = (); type Cast = (); type Continue = ();
 /// #     fn init(_: ()) -> Init<Self, ()> { Init::Ok(Nop) }
 /// # }
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// rt.block_on(|| gen_server::cast_named::<Nop>("nobody", ())).unwrap();
 /// rt.shutdown();
 /// ```
@@ -711,14 +711,14 @@ pub fn cast_named<S: GenServer>(name: impl Into<Name>, msg: S::Cast) {
 ///
 /// ```
 /// # use std::time::Duration;
-/// # use beamlet_stdlib::gen_server::{self, CallError, GenServer, Init};
-/// # use beamlet_runtime::ExitReason;
+/// # use beamlet::otp::gen_server::{self, CallError, GenServer, Init};
+/// # use beamlet::ExitReason;
 /// # struct Nop;
 /// # impl GenServer for Nop {
 /// #     type Args = (); type Call = (); type Reply = (); type Cast = (); type Continue = ();
 /// #     fn init(_: ()) -> Init<Self, ()> { Init::Ok(Nop) }
 /// # }
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
 ///     let s = gen_server::start::<Nop>(()).unwrap();
 ///     assert_eq!(gen_server::stop(s, ExitReason::Normal, Duration::from_secs(5)), Ok(()));

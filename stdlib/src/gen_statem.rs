@@ -89,7 +89,7 @@
 //!
 //! ```
 //! use std::time::Duration;
-//! use beamlet_stdlib::gen_statem::{self, Action, Event, GenStateMachine, Init, Transition};
+//! use beamlet::otp::gen_statem::{self, Action, Event, GenStateMachine, Init, Transition};
 //!
 //! #[derive(Debug, PartialEq)]
 //! enum Light { Off, On }
@@ -127,7 +127,7 @@
 //!     }
 //! }
 //!
-//! let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+//! let rt = beamlet::Runtime::builder().build().unwrap();
 //! let seen = rt.block_on(|| {
 //!     let lamp = gen_statem::start_link::<Lamp>(()).unwrap();
 //!     gen_statem::cast(lamp, ());
@@ -224,7 +224,7 @@ pub trait GenStateMachine: Sized + Send + 'static {
 /// A typed handle on a running state machine: `Copy`, wraps its [`Pid`].
 ///
 /// ```
-/// # use beamlet_stdlib::gen_statem::{self, Event, GenStateMachine, Init, MachineRef, StartOptions, Transition};
+/// # use beamlet::otp::gen_statem::{self, Event, GenStateMachine, Init, MachineRef, StartOptions, Transition};
 /// # struct Nop;
 /// # impl GenStateMachine for Nop {
 /// #     type Args = (); type State = (); type Call = (); type Reply = ();
@@ -232,7 +232,7 @@ pub trait GenStateMachine: Sized + Send + 'static {
 /// #     fn init(_: ()) -> Init<Self> { Init::ok((), Nop) }
 /// #     fn handle_event(&mut self, _: &(), _: Event<Self>) -> Transition<Self> { Transition::keep_state() }
 /// # }
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
 ///     let m = gen_statem::start_link_with::<Nop>((), StartOptions::new().name("nop")).unwrap();
 ///     assert_eq!(MachineRef::<Nop>::whereis("nop"), Some(m));
@@ -327,8 +327,8 @@ impl<M: GenStateMachine> MachineRef<M> {
 /// taken.
 ///
 /// ```
-/// # use beamlet_stdlib::gen_statem::{self, Event, GenStateMachine, Init, StartError, Transition};
-/// # use beamlet_runtime::ExitReason;
+/// # use beamlet::otp::gen_statem::{self, Event, GenStateMachine, Init, StartError, Transition};
+/// # use beamlet::ExitReason;
 /// struct Picky;
 /// impl GenStateMachine for Picky {
 ///     type Args = bool; type State = (); type Call = (); type Reply = ();
@@ -338,7 +338,7 @@ impl<M: GenStateMachine> MachineRef<M> {
 ///     }
 ///     fn handle_event(&mut self, _: &(), _: Event<Self>) -> Transition<Self> { Transition::keep_state() }
 /// }
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
 ///     assert!(gen_statem::start::<Picky>(true).is_ok());
 ///     let err = gen_statem::start::<Picky>(false).unwrap_err();
@@ -410,7 +410,7 @@ pub fn call<M: GenStateMachine>(
 ///
 /// ```
 /// # use std::time::Duration;
-/// # use beamlet_stdlib::gen_statem::{self, CallError, Event, GenStateMachine, Init, Transition};
+/// # use beamlet::otp::gen_statem::{self, CallError, Event, GenStateMachine, Init, Transition};
 /// struct Mute;
 /// impl GenStateMachine for Mute {
 ///     type Args = (); type State = (); type Call = (); type Reply = ();
@@ -418,7 +418,7 @@ pub fn call<M: GenStateMachine>(
 ///     fn init(_: ()) -> Init<Self> { Init::ok((), Mute) }
 ///     fn handle_event(&mut self, _: &(), _: Event<Self>) -> Transition<Self> { Transition::keep_state() }
 /// }
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
 ///     let m = gen_statem::start_link::<Mute>(()).unwrap();
 ///     let r = gen_statem::call_timeout(m, (), Duration::from_millis(10));
@@ -442,7 +442,7 @@ pub fn call_timeout<M: GenStateMachine>(
 ///
 /// ```
 /// # use std::time::Duration;
-/// # use beamlet_stdlib::gen_statem::{self, Event, GenStateMachine, Init, Transition};
+/// # use beamlet::otp::gen_statem::{self, Event, GenStateMachine, Init, Transition};
 /// struct Echo;
 /// impl GenStateMachine for Echo {
 ///     type Args = (); type State = (); type Call = u32; type Reply = u32;
@@ -455,7 +455,7 @@ pub fn call_timeout<M: GenStateMachine>(
 ///         }
 ///     }
 /// }
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
 ///     let m = gen_statem::start_link::<Echo>(()).unwrap();
 ///     let req = gen_statem::send_request(m, 3);
@@ -475,7 +475,7 @@ pub fn send_request<M: GenStateMachine>(
 ///
 /// ```
 /// # use std::time::Duration;
-/// # use beamlet_stdlib::gen_statem::{self, CollectionResponse, Event, GenStateMachine, Init, ReqIdCollection, Transition};
+/// # use beamlet::otp::gen_statem::{self, CollectionResponse, Event, GenStateMachine, Init, ReqIdCollection, Transition};
 /// # struct Echo;
 /// # impl GenStateMachine for Echo {
 /// #     type Args = (); type State = (); type Call = u32; type Reply = u32;
@@ -488,7 +488,7 @@ pub fn send_request<M: GenStateMachine>(
 /// #         }
 /// #     }
 /// # }
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
 ///     let m = gen_statem::start_link::<Echo>(()).unwrap();
 ///     let mut reqs = ReqIdCollection::new();
@@ -523,8 +523,8 @@ pub fn cast<M: GenStateMachine>(machine: MachineRef<M>, msg: M::Cast) {
 ///
 /// ```
 /// # use std::time::Duration;
-/// # use beamlet_stdlib::gen_statem::{self, CallError, Event, GenStateMachine, Init, Transition};
-/// # use beamlet_runtime::ExitReason;
+/// # use beamlet::otp::gen_statem::{self, CallError, Event, GenStateMachine, Init, Transition};
+/// # use beamlet::ExitReason;
 /// # struct Nop;
 /// # impl GenStateMachine for Nop {
 /// #     type Args = (); type State = (); type Call = (); type Reply = ();
@@ -532,7 +532,7 @@ pub fn cast<M: GenStateMachine>(machine: MachineRef<M>, msg: M::Cast) {
 /// #     fn init(_: ()) -> Init<Self> { Init::ok((), Nop) }
 /// #     fn handle_event(&mut self, _: &(), _: Event<Self>) -> Transition<Self> { Transition::keep_state() }
 /// # }
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
 ///     let m = gen_statem::start::<Nop>(()).unwrap();
 ///     assert_eq!(gen_statem::stop(m, ExitReason::Normal, Duration::from_secs(5)), Ok(()));
@@ -571,7 +571,7 @@ fn with_current<M: GenStateMachine, T: Send + 'static>(
 /// pid).
 ///
 /// ```
-/// # use beamlet_stdlib::gen_statem::{self, Event, GenStateMachine, Init, Transition};
+/// # use beamlet::otp::gen_statem::{self, Event, GenStateMachine, Init, Transition};
 /// #[derive(Clone, Debug, PartialEq)]
 /// struct Count(u32);
 /// impl GenStateMachine for Count {
@@ -583,7 +583,7 @@ fn with_current<M: GenStateMachine, T: Send + 'static>(
 ///         Transition::next_state(true)
 ///     }
 /// }
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
 ///     let m = gen_statem::start_link::<Count>(()).unwrap();
 ///     gen_statem::cast(m, ());

@@ -20,8 +20,8 @@ use beamlet_runtime::{Pid, RegisterError, register, self_pid, unregister, wherei
 /// name for the calling process.
 ///
 /// ```
-/// use beamlet_stdlib::name::{Name, NameError, ViaName};
-/// use beamlet_runtime::Pid;
+/// use beamlet::otp::name::{Name, NameError, ViaName};
+/// use beamlet::Pid;
 ///
 /// /// A service that knows no one and refuses everyone.
 /// #[derive(Debug)]
@@ -53,7 +53,7 @@ pub trait ViaName: Send + Sync + fmt::Debug + 'static {
 /// Why a name could not be registered.
 ///
 /// ```
-/// use beamlet_stdlib::name::NameError;
+/// use beamlet::otp::name::NameError;
 /// assert_eq!(NameError::Failed("x".into()).to_string(), "the name could not be registered: x");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,7 +81,7 @@ impl std::error::Error for NameError {}
 /// service. `&str` and `String` convert into a local name.
 ///
 /// ```
-/// use beamlet_stdlib::name::Name;
+/// use beamlet::otp::name::Name;
 /// let n: Name = "kv".into();
 /// assert_eq!(n.as_local(), Some("kv"));
 /// assert_eq!(n.to_string(), "kv");
@@ -98,7 +98,7 @@ impl Name {
     /// A local name.
     ///
     /// ```
-    /// use beamlet_stdlib::name::Name;
+    /// use beamlet::otp::name::Name;
     /// assert_eq!(Name::local("a").as_local(), Some("a"));
     /// ```
     pub fn local(name: impl Into<String>) -> Name {
@@ -113,7 +113,7 @@ impl Name {
     /// The local name, if this is one.
     ///
     /// ```
-    /// use beamlet_stdlib::name::Name;
+    /// use beamlet::otp::name::Name;
     /// assert_eq!(Name::from("a").as_local(), Some("a"));
     /// ```
     pub fn as_local(&self) -> Option<&str> {
@@ -134,12 +134,12 @@ impl Name {
     /// Outside a process.
     ///
     /// ```
-    /// use beamlet_stdlib::name::{Name, NameError};
-    /// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+    /// use beamlet::otp::name::{Name, NameError};
+    /// let rt = beamlet::Runtime::builder().build().unwrap();
     /// rt.block_on(|| {
     ///     let n = Name::local("me");
     ///     n.register().unwrap();
-    ///     assert_eq!(n.whereis(), Some(beamlet_runtime::self_pid()));
+    ///     assert_eq!(n.whereis(), Some(beamlet::self_pid()));
     ///     n.unregister();
     ///     assert_eq!(n.whereis(), None);
     /// }).unwrap();

@@ -41,8 +41,8 @@
 //! # Example
 //!
 //! ```
-//! use beamlet_stdlib::registry::{Keys, Registry};
-//! use beamlet_runtime::{receive, self_pid, send, spawn, Runtime};
+//! use beamlet::otp::registry::{Keys, Registry};
+//! use beamlet::{receive, self_pid, send, spawn, Runtime};
 //!
 //! let rt = Runtime::builder().build().unwrap();
 //! rt.block_on(|| {
@@ -87,7 +87,7 @@ use table::Table;
 /// Whether a key has at most one process or any number.
 ///
 /// ```
-/// use beamlet_stdlib::registry::Keys;
+/// use beamlet::otp::registry::Keys;
 /// assert_ne!(Keys::Unique, Keys::Duplicate);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -101,7 +101,7 @@ pub enum Keys {
 /// Why a registration failed.
 ///
 /// ```
-/// use beamlet_stdlib::registry::RegistryError;
+/// use beamlet::otp::registry::RegistryError;
 /// assert_eq!(RegistryError::NotRunning.to_string(), "the registry is not running");
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -167,9 +167,9 @@ where
     /// [`StartError::AlreadyStarted`] if the name is taken.
     ///
     /// ```
-    /// use beamlet_stdlib::registry::{Keys, Registry};
-    /// use beamlet_stdlib::gen_server::StartError;
-    /// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+    /// use beamlet::otp::registry::{Keys, Registry};
+    /// use beamlet::otp::gen_server::StartError;
+    /// let rt = beamlet::Runtime::builder().build().unwrap();
     /// rt.block_on(|| {
     ///     let reg = Registry::<u32, ()>::start_link("ids", Keys::Unique, 4).unwrap();
     ///     assert_eq!(reg.partitions(), 4);
@@ -192,9 +192,9 @@ where
     /// A child spec (id: the name) starting this registry under a supervisor.
     ///
     /// ```
-    /// use beamlet_stdlib::registry::{Keys, Registry};
-    /// use beamlet_stdlib::supervisor::{self, SupervisorFlags};
-    /// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+    /// use beamlet::otp::registry::{Keys, Registry};
+    /// use beamlet::otp::supervisor::{self, SupervisorFlags};
+    /// let rt = beamlet::Runtime::builder().build().unwrap();
     /// rt.block_on(|| {
     ///     let spec = Registry::<String, ()>::child_spec("names", Keys::Unique, 1);
     ///     supervisor::start_link(vec![spec], SupervisorFlags::default()).unwrap();
@@ -213,8 +213,8 @@ where
     /// types.
     ///
     /// ```
-    /// use beamlet_stdlib::registry::{Keys, Registry};
-    /// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+    /// use beamlet::otp::registry::{Keys, Registry};
+    /// let rt = beamlet::Runtime::builder().build().unwrap();
     /// rt.block_on(|| {
     ///     let reg = Registry::<u32, ()>::start_link("r", Keys::Unique, 1).unwrap();
     ///     assert_eq!(Registry::<u32, ()>::whereis("r").map(|r| r.pid()), Some(reg.pid()));
@@ -235,8 +235,8 @@ where
     /// Unique or duplicate keys.
     ///
     /// ```
-    /// use beamlet_stdlib::registry::{Keys, Registry};
-    /// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+    /// use beamlet::otp::registry::{Keys, Registry};
+    /// let rt = beamlet::Runtime::builder().build().unwrap();
     /// let k = rt.block_on(|| Registry::<u8, ()>::start_link("k", Keys::Duplicate, 1).unwrap().keys_kind()).unwrap();
     /// assert_eq!(k, Keys::Duplicate);
     /// rt.shutdown();
@@ -263,9 +263,9 @@ where
     /// Outside a process.
     ///
     /// ```
-    /// use beamlet_stdlib::registry::{Keys, Registry, RegistryError};
-    /// use beamlet_runtime::self_pid;
-    /// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+    /// use beamlet::otp::registry::{Keys, Registry, RegistryError};
+    /// use beamlet::self_pid;
+    /// let rt = beamlet::Runtime::builder().build().unwrap();
     /// rt.block_on(|| {
     ///     let reg = Registry::<&str, u8>::start_link("u", Keys::Unique, 2).unwrap();
     ///     reg.register("a", 1).unwrap();
@@ -303,8 +303,8 @@ where
     /// Outside a process.
     ///
     /// ```
-    /// use beamlet_stdlib::registry::{Keys, Registry};
-    /// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+    /// use beamlet::otp::registry::{Keys, Registry};
+    /// let rt = beamlet::Runtime::builder().build().unwrap();
     /// rt.block_on(|| {
     ///     let reg = Registry::<String, ()>::start_link("d", Keys::Duplicate, 1).unwrap();
     ///     reg.register("t".into(), ()).unwrap();
@@ -331,8 +331,8 @@ where
     /// (at most one for unique keys).
     ///
     /// ```
-    /// use beamlet_stdlib::registry::{Keys, Registry};
-    /// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+    /// use beamlet::otp::registry::{Keys, Registry};
+    /// let rt = beamlet::Runtime::builder().build().unwrap();
     /// rt.block_on(|| {
     ///     let reg = Registry::<String, u8>::start_link("l", Keys::Unique, 1).unwrap();
     ///     assert!(reg.lookup("nobody").is_empty());
@@ -355,9 +355,9 @@ where
     /// The keys `pid` holds (empty if it is dead), in registration order.
     ///
     /// ```
-    /// use beamlet_stdlib::registry::{Keys, Registry};
-    /// use beamlet_runtime::self_pid;
-    /// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+    /// use beamlet::otp::registry::{Keys, Registry};
+    /// use beamlet::self_pid;
+    /// let rt = beamlet::Runtime::builder().build().unwrap();
     /// rt.block_on(|| {
     ///     let reg = Registry::<u8, ()>::start_link("ks", Keys::Unique, 2).unwrap();
     ///     reg.register(1, ()).unwrap();
@@ -376,9 +376,9 @@ where
     /// The values `pid` registered under `key` (empty if it is dead).
     ///
     /// ```
-    /// use beamlet_stdlib::registry::{Keys, Registry};
-    /// use beamlet_runtime::self_pid;
-    /// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+    /// use beamlet::otp::registry::{Keys, Registry};
+    /// use beamlet::self_pid;
+    /// let rt = beamlet::Runtime::builder().build().unwrap();
     /// rt.block_on(|| {
     ///     let reg = Registry::<&str, u8>::start_link("vs", Keys::Duplicate, 1).unwrap();
     ///     reg.register("k", 1).unwrap();
@@ -433,9 +433,9 @@ where
     /// Outside a process.
     ///
     /// ```
-    /// use beamlet_stdlib::registry::{Keys, Registry};
-    /// use beamlet_runtime::self_pid;
-    /// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+    /// use beamlet::otp::registry::{Keys, Registry};
+    /// use beamlet::self_pid;
+    /// let rt = beamlet::Runtime::builder().build().unwrap();
     /// rt.block_on(|| {
     ///     let reg = Registry::<&str, u32>::start_link("uv", Keys::Unique, 1).unwrap();
     ///     assert_eq!(reg.update_value("hits", |n| n + 1), None);
@@ -467,15 +467,15 @@ where
     /// `call_named`/`cast_named` to reach the server.
     ///
     /// ```
-    /// use beamlet_stdlib::gen_server::{self, CallReply, Caller, GenServer, Init, StartOptions};
-    /// use beamlet_stdlib::registry::{Keys, Registry};
+    /// use beamlet::otp::gen_server::{self, CallReply, Caller, GenServer, Init, StartOptions};
+    /// use beamlet::otp::registry::{Keys, Registry};
     /// struct Nop;
     /// impl GenServer for Nop {
     ///     type Args = (); type Call = (); type Reply = (); type Cast = (); type Continue = ();
     ///     fn init(_: ()) -> Init<Self, ()> { Init::Ok(Nop) }
     ///     fn handle_call(&mut self, _: (), _: Caller<()>) -> CallReply<(), ()> { CallReply::Reply(()) }
     /// }
-    /// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+    /// let rt = beamlet::Runtime::builder().build().unwrap();
     /// rt.block_on(|| {
     ///     let reg = Registry::<String, ()>::start_link("servers", Keys::Unique, 2).unwrap();
     ///     let name = reg.via("nop-1".to_string(), ());

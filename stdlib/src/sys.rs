@@ -32,16 +32,16 @@ use crate::behaviour::{self, CallError, CallHead, Caller, DEFAULT_CALL_TIMEOUT};
 /// this crate only (sealed).
 ///
 /// ```
-/// use beamlet_stdlib::gen_server::{GenServer, Init, ServerRef};
-/// use beamlet_stdlib::sys::StateHandle;
+/// use beamlet::otp::gen_server::{GenServer, Init, ServerRef};
+/// use beamlet::otp::sys::StateHandle;
 /// struct Nop;
 /// impl GenServer for Nop {
 ///     type Args = (); type Call = (); type Reply = (); type Cast = (); type Continue = ();
 ///     fn init(_: ()) -> Init<Self, ()> { Init::Ok(Nop) }
 /// }
 /// fn state_of<H: StateHandle<State = Nop>>(_: H) {}
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
-/// rt.block_on(|| state_of(ServerRef::<Nop>::from_pid(beamlet_runtime::self_pid()))).unwrap();
+/// let rt = beamlet::Runtime::builder().build().unwrap();
+/// rt.block_on(|| state_of(ServerRef::<Nop>::from_pid(beamlet::self_pid()))).unwrap();
 /// rt.shutdown();
 /// ```
 pub trait StateHandle: Copy + Into<Pid> + sealed::Sealed {
@@ -90,17 +90,17 @@ pub(crate) enum SysReply {
 /// Counters of a server (as `sys:statistics/2`).
 ///
 /// ```
-/// # use beamlet_stdlib::gen_server::{self, GenServer, Init};
+/// # use beamlet::otp::gen_server::{self, GenServer, Init};
 /// # struct Nop;
 /// # impl GenServer for Nop {
 /// #     type Args = (); type Call = (); type Reply = (); type Cast = (); type Continue = ();
 /// #     fn init(_: ()) -> Init<Self, ()> { Init::Ok(Nop) }
 /// # }
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
 ///     let s = gen_server::start_link::<Nop>(()).unwrap();
-///     beamlet_runtime::send(s.pid(), "to handle_info").unwrap();
-///     let stats = beamlet_stdlib::sys::statistics(s).unwrap();
+///     beamlet::send(s.pid(), "to handle_info").unwrap();
+///     let stats = beamlet::otp::sys::statistics(s).unwrap();
 ///     assert_eq!(stats.messages_handled, 1);
 ///     assert_eq!(stats.message_queue_len, 0);
 /// }).unwrap();
@@ -169,15 +169,15 @@ fn sys_call(server: Pid, op: SysOp) -> Result<SysReply, CallError> {
 ///
 /// ```
 /// # use std::time::Duration;
-/// # use beamlet_stdlib::gen_server::{self, CallError, CallReply, Caller, GenServer, Init};
+/// # use beamlet::otp::gen_server::{self, CallError, CallReply, Caller, GenServer, Init};
 /// # struct Echo;
 /// # impl GenServer for Echo {
 /// #     type Args = (); type Call = u8; type Reply = u8; type Cast = (); type Continue = ();
 /// #     fn init(_: ()) -> Init<Self, ()> { Init::Ok(Echo) }
 /// #     fn handle_call(&mut self, n: u8, _: Caller<u8>) -> CallReply<u8, ()> { CallReply::Reply(n) }
 /// # }
-/// use beamlet_stdlib::sys;
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// use beamlet::otp::sys;
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
 ///     let s = gen_server::start_link::<Echo>(()).unwrap();
 ///     sys::suspend(s).unwrap();
@@ -256,15 +256,15 @@ fn with_handle<H: StateHandle, T: Send + 'static>(
 /// If the server's state is not an `H::State` (a `ServerRef` made from a wrong pid).
 ///
 /// ```
-/// # use beamlet_stdlib::gen_server::{self, GenServer, Init};
+/// # use beamlet::otp::gen_server::{self, GenServer, Init};
 /// #[derive(Clone, Debug, PartialEq)]
 /// struct Cell(u32);
 /// impl GenServer for Cell {
 ///     type Args = u32; type Call = (); type Reply = (); type Cast = (); type Continue = ();
 ///     fn init(n: u32) -> Init<Self, ()> { Init::Ok(Cell(n)) }
 /// }
-/// use beamlet_stdlib::sys;
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// use beamlet::otp::sys;
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
 ///     let s = gen_server::start_link::<Cell>(1).unwrap();
 ///     assert_eq!(sys::get_state(s), Ok(Cell(1)));

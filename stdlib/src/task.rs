@@ -63,8 +63,8 @@
 //! # Example
 //!
 //! ```
-//! use beamlet_stdlib::task;
-//! use beamlet_runtime::Runtime;
+//! use beamlet::otp::task;
+//! use beamlet::Runtime;
 //!
 //! let rt = Runtime::builder().build().unwrap();
 //! let sum = rt.block_on(|| {
@@ -100,14 +100,14 @@ pub use supervisor::Supervisor;
 /// (Elixir's 5000 ms).
 ///
 /// ```
-/// assert_eq!(beamlet_stdlib::task::DEFAULT_TIMEOUT.as_millis(), 5000);
+/// assert_eq!(beamlet::otp::task::DEFAULT_TIMEOUT.as_millis(), 5000);
 /// ```
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_millis(5000);
 
 /// Why a task gave no result.
 ///
 /// ```
-/// use beamlet_stdlib::task::TaskError;
+/// use beamlet::otp::task::TaskError;
 /// assert_eq!(TaskError::Timeout.to_string(), "timeout: no result in time; the task was killed");
 /// ```
 #[must_use]
@@ -231,11 +231,11 @@ fn await_go(owner: Pid) {
 /// can be moved, but only its owner can collect (see the [module](self)).
 ///
 /// ```
-/// use beamlet_stdlib::task;
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// use beamlet::otp::task;
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
 ///     let t = task::spawn(|| "done").unwrap();
-///     assert_eq!(t.owner(), beamlet_runtime::self_pid());
+///     assert_eq!(t.owner(), beamlet::self_pid());
 ///     assert_ne!(t.pid(), t.owner());
 ///     assert_eq!(t.wait(), Ok("done"));
 /// }).unwrap();
@@ -307,11 +307,11 @@ where
 /// [`SpawnError`] if the process could not be spawned.
 ///
 /// ```
-/// use beamlet_runtime::{receive, self_pid, send};
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// use beamlet::{receive, self_pid, send};
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
 ///     let me = self_pid();
-///     beamlet_stdlib::task::start_link(move || { send(me, "hello").unwrap(); }).unwrap();
+///     beamlet::otp::task::start_link(move || { send(me, "hello").unwrap(); }).unwrap();
 ///     assert_eq!(receive::<&str>(), "hello");
 /// }).unwrap();
 /// rt.shutdown();
@@ -330,8 +330,8 @@ where
 /// [`SpawnError`] if the process could not be spawned.
 ///
 /// ```
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
-/// rt.block_on(|| { beamlet_stdlib::task::start(|| ()).unwrap(); }).unwrap();
+/// let rt = beamlet::Runtime::builder().build().unwrap();
+/// rt.block_on(|| { beamlet::otp::task::start(|| ()).unwrap(); }).unwrap();
 /// rt.shutdown();
 /// ```
 pub fn start<F>(f: F) -> Result<Pid, SpawnError>
@@ -346,12 +346,12 @@ where
 /// [`start_link`] and never restarted.
 ///
 /// ```
-/// use beamlet_stdlib::supervisor::{self, Restart, SupervisorFlags};
-/// use beamlet_runtime::{receive, self_pid, send};
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// use beamlet::otp::supervisor::{self, Restart, SupervisorFlags};
+/// use beamlet::{receive, self_pid, send};
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
 ///     let me = self_pid();
-///     let spec = beamlet_stdlib::task::child_spec("greeter", move || { send(me, "hi").unwrap(); });
+///     let spec = beamlet::otp::task::child_spec("greeter", move || { send(me, "hi").unwrap(); });
 ///     assert_eq!(spec.restart, Restart::Temporary);
 ///     supervisor::start_link(vec![spec], SupervisorFlags::default()).unwrap();
 ///     assert_eq!(receive::<&str>(), "hi");
@@ -416,13 +416,13 @@ impl<T: Send + 'static> Task<T> {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use beamlet_stdlib::task::{self, TaskError};
-    /// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+    /// use beamlet::otp::task::{self, TaskError};
+    /// let rt = beamlet::Runtime::builder().build().unwrap();
     /// rt.block_on(|| {
-    ///     let slow = task::spawn(|| beamlet_runtime::sleep(Duration::from_secs(60))).unwrap();
+    ///     let slow = task::spawn(|| beamlet::sleep(Duration::from_secs(60))).unwrap();
     ///     let pid = slow.pid();
     ///     assert_eq!(slow.wait_timeout(Duration::from_millis(10)), Err(TaskError::Timeout));
-    ///     assert!(!beamlet_runtime::is_alive(pid));
+    ///     assert!(!beamlet::is_alive(pid));
     /// }).unwrap();
     /// rt.shutdown();
     /// ```
@@ -452,9 +452,9 @@ impl<T: Send + 'static> Task<T> {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use beamlet_stdlib::task::{self, TaskError};
-    /// use beamlet_runtime::{receive, send};
-    /// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+    /// use beamlet::otp::task::{self, TaskError};
+    /// use beamlet::{receive, send};
+    /// let rt = beamlet::Runtime::builder().build().unwrap();
     /// rt.block_on(|| {
     ///     let mut t = task::spawn(|| receive::<u32>() * 2).unwrap();
     ///     assert_eq!(t.try_wait_timeout(Duration::from_millis(5)), None);
@@ -482,16 +482,16 @@ impl<T: Send + 'static> Task<T> {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use beamlet_stdlib::supervisor::Shutdown;
-    /// use beamlet_stdlib::task;
-    /// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+    /// use beamlet::otp::supervisor::Shutdown;
+    /// use beamlet::otp::task;
+    /// let rt = beamlet::Runtime::builder().build().unwrap();
     /// rt.block_on(|| {
-    ///     let stuck = task::spawn(|| beamlet_runtime::receive::<()>()).unwrap();
+    ///     let stuck = task::spawn(|| beamlet::receive::<()>()).unwrap();
     ///     assert_eq!(stuck.shutdown(Shutdown::BrutalKill), None);
     ///     let quick = task::spawn(|| 7).unwrap();
     ///     // Give it time to finish; the result is then kept by the shutdown.
-    ///     while beamlet_runtime::process_info(quick.pid()).is_some() {
-    ///         beamlet_runtime::sleep(Duration::from_millis(1));
+    ///     while beamlet::process_info(quick.pid()).is_some() {
+    ///         beamlet::sleep(Duration::from_millis(1));
     ///     }
     ///     assert_eq!(quick.shutdown(Shutdown::default()), Some(Ok(7)));
     /// }).unwrap();
@@ -541,10 +541,10 @@ impl<T: Send + 'static> Task<T> {
     /// it had already finished, `None` otherwise.
     ///
     /// ```
-    /// use beamlet_stdlib::task;
-    /// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+    /// use beamlet::otp::task;
+    /// let rt = beamlet::Runtime::builder().build().unwrap();
     /// rt.block_on(|| {
-    ///     let t = task::spawn(|| beamlet_runtime::sleep(std::time::Duration::from_millis(20))).unwrap();
+    ///     let t = task::spawn(|| beamlet::sleep(std::time::Duration::from_millis(20))).unwrap();
     ///     assert_eq!(t.ignore(), None);
     /// }).unwrap();
     /// rt.shutdown();

@@ -51,7 +51,7 @@ const METERED: u64 = 4;
 /// What happens to a message sent to a process whose mailbox holds `max` messages.
 ///
 /// ```
-/// use beamlet_runtime::{MailboxLimit, OverflowPolicy};
+/// use beamlet::{MailboxLimit, OverflowPolicy};
 /// let l = MailboxLimit { max: 1000, policy: OverflowPolicy::DropOldest };
 /// assert_eq!(l.policy, OverflowPolicy::DropOldest);
 /// ```
@@ -73,7 +73,7 @@ pub enum OverflowPolicy {
 /// A per-process mailbox limit (see [`set_mailbox_limit`](crate::set_mailbox_limit)).
 ///
 /// ```
-/// use beamlet_runtime::{MailboxLimit, OverflowPolicy};
+/// use beamlet::{MailboxLimit, OverflowPolicy};
 /// let l = MailboxLimit::new(64, OverflowPolicy::DropNewest);
 /// assert_eq!(l.max, 64);
 /// ```

@@ -53,13 +53,13 @@ struct HeadReader {
 /// [`send`](crate::send) it is an ordinary message.
 ///
 /// ```
-/// use beamlet_runtime::{Headed, receive_any, self_pid, send_headed};
+/// use beamlet::{Headed, receive_any, self_pid, send_headed};
 /// struct Job<T> { id: u32, work: T }
 /// impl<T: Send + 'static> Headed for Job<T> {
 ///     type Head = u32;
 ///     fn head(&self) -> u32 { self.id }
 /// }
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
 ///     send_headed(self_pid(), Job { id: 7, work: vec![1.5f64] }).unwrap();
 ///     let m = receive_any();

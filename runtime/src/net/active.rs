@@ -50,9 +50,9 @@ pub(crate) const PUMP_READS: usize = 16;
 ///
 /// ```
 /// use std::time::Duration;
-/// use beamlet_runtime::net::{Active, TcpData, TcpListener, TcpStream};
-/// use beamlet_runtime::receive_timeout;
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// use beamlet::net::{Active, TcpData, TcpListener, TcpStream};
+/// use beamlet::receive_timeout;
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
 ///     let l = TcpListener::bind("127.0.0.1:0").unwrap();
 ///     let client = TcpStream::connect(l.local_addr().unwrap()).unwrap();
@@ -83,8 +83,8 @@ pub enum Active {
 ///
 /// ```
 /// use std::time::Duration;
-/// use beamlet_runtime::net::{Active, TcpData, TcpListener, TcpStream};
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// use beamlet::net::{Active, TcpData, TcpListener, TcpStream};
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
 ///     let l = TcpListener::bind("127.0.0.1:0").unwrap();
 ///     let client = TcpStream::connect(l.local_addr().unwrap()).unwrap();
@@ -93,7 +93,7 @@ pub enum Active {
 ///     client.write_all(b"streamed").unwrap();
 ///     let mut got = Vec::new();
 ///     while got.len() < 8 {
-///         let m = beamlet_runtime::receive_timeout::<TcpData>(Duration::from_secs(5)).unwrap();
+///         let m = beamlet::receive_timeout::<TcpData>(Duration::from_secs(5)).unwrap();
 ///         assert_eq!(m.socket, server.id());
 ///         got.extend(m.data);
 ///     }
@@ -115,15 +115,15 @@ pub struct TcpData {
 ///
 /// ```
 /// use std::time::Duration;
-/// use beamlet_runtime::net::{Active, TcpClosed, TcpListener, TcpStream};
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// use beamlet::net::{Active, TcpClosed, TcpListener, TcpStream};
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
 ///     let l = TcpListener::bind("127.0.0.1:0").unwrap();
 ///     let client = TcpStream::connect(l.local_addr().unwrap()).unwrap();
 ///     let (server, _) = l.accept().unwrap();
 ///     server.set_active(Active::Once).unwrap();
 ///     drop(client);
-///     let closed = beamlet_runtime::receive_timeout::<TcpClosed>(Duration::from_secs(5));
+///     let closed = beamlet::receive_timeout::<TcpClosed>(Duration::from_secs(5));
 ///     assert_eq!(closed, Some(TcpClosed { socket: server.id() }));
 /// }).unwrap();
 /// rt.shutdown();
@@ -139,17 +139,17 @@ pub struct TcpClosed {
 ///
 /// ```
 /// use std::time::Duration;
-/// use beamlet_runtime::net::{Active, TcpError, TcpListener, TcpStream};
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// use beamlet::net::{Active, TcpError, TcpListener, TcpStream};
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
 ///     let l = TcpListener::bind("127.0.0.1:0").unwrap();
 ///     let client = TcpStream::connect(l.local_addr().unwrap()).unwrap();
 ///     let (server, _) = l.accept().unwrap();
 ///     server.write_all(b"never read").unwrap();
-///     beamlet_runtime::sleep(Duration::from_millis(20));
+///     beamlet::sleep(Duration::from_millis(20));
 ///     server.set_active(Active::Once).unwrap();
 ///     drop(client); // closed with unread data: the kernel resets the connection
-///     let e = beamlet_runtime::receive_timeout::<TcpError>(Duration::from_secs(5)).unwrap();
+///     let e = beamlet::receive_timeout::<TcpError>(Duration::from_secs(5)).unwrap();
 ///     assert_eq!((e.socket, e.error), (server.id(), std::io::ErrorKind::ConnectionReset));
 /// }).unwrap();
 /// rt.shutdown();
@@ -166,9 +166,9 @@ pub struct TcpError {
 ///
 /// ```
 /// use std::time::Duration;
-/// use beamlet_runtime::net::{Active, TcpData, TcpListener, TcpPassive, TcpStream};
-/// use beamlet_runtime::receive_timeout;
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// use beamlet::net::{Active, TcpData, TcpListener, TcpPassive, TcpStream};
+/// use beamlet::receive_timeout;
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
 ///     let l = TcpListener::bind("127.0.0.1:0").unwrap();
 ///     let client = TcpStream::connect(l.local_addr().unwrap()).unwrap();
@@ -383,9 +383,9 @@ impl TcpStream {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use beamlet_runtime::net::{Active, TcpData, TcpListener, TcpStream};
-    /// use beamlet_runtime::receive_timeout;
-    /// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+    /// use beamlet::net::{Active, TcpData, TcpListener, TcpStream};
+    /// use beamlet::receive_timeout;
+    /// let rt = beamlet::Runtime::builder().build().unwrap();
     /// rt.block_on(|| {
     ///     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     ///     let client = TcpStream::connect(l.local_addr().unwrap()).unwrap();
@@ -454,9 +454,9 @@ impl TcpStream {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use beamlet_runtime::net::{Active, TcpData, TcpListener, TcpStream};
-    /// use beamlet_runtime::{receive, receive_timeout, self_pid, send, spawn};
-    /// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+    /// use beamlet::net::{Active, TcpData, TcpListener, TcpStream};
+    /// use beamlet::{receive, receive_timeout, self_pid, send, spawn};
+    /// let rt = beamlet::Runtime::builder().build().unwrap();
     /// rt.block_on(|| {
     ///     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     ///     let client = TcpStream::connect(l.local_addr().unwrap()).unwrap();

@@ -28,10 +28,10 @@ const BACKLOG: i32 = 4096;
 ///
 /// ```
 /// use std::io::{Read, Write};
-/// use beamlet_runtime::net::{TcpListener, TcpStream};
-/// use beamlet_runtime::spawn;
+/// use beamlet::net::{TcpListener, TcpStream};
+/// use beamlet::spawn;
 ///
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// let reply = rt.block_on(|| {
 ///     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
 ///     let addr = listener.local_addr().unwrap();
@@ -74,8 +74,8 @@ impl TcpListener {
     /// # Examples
     ///
     /// ```
-    /// use beamlet_runtime::net::TcpListener;
-    /// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+    /// use beamlet::net::TcpListener;
+    /// let rt = beamlet::Runtime::builder().build().unwrap();
     /// rt.block_on(|| {
     ///     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     ///     assert_ne!(listener.local_addr().unwrap().port(), 0);
@@ -113,8 +113,8 @@ impl TcpListener {
     /// # Examples
     ///
     /// ```
-    /// use beamlet_runtime::net::{TcpListener, TcpStream};
-    /// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+    /// use beamlet::net::{TcpListener, TcpStream};
+    /// let rt = beamlet::Runtime::builder().build().unwrap();
     /// rt.block_on(|| {
     ///     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     ///     let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
@@ -175,8 +175,8 @@ impl TcpListener {
     /// # Examples
     ///
     /// ```
-    /// use beamlet_runtime::net::TcpListener;
-    /// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+    /// use beamlet::net::TcpListener;
+    /// let rt = beamlet::Runtime::builder().build().unwrap();
     /// rt.block_on(|| {
     ///     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     ///     assert!(l.local_addr().unwrap().ip().is_loopback());
@@ -198,8 +198,8 @@ impl TcpListener {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use beamlet_runtime::net::TcpListener;
-    /// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+    /// use beamlet::net::TcpListener;
+    /// let rt = beamlet::Runtime::builder().build().unwrap();
     /// rt.block_on(|| {
     ///     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     ///     l.set_accept_timeout(Some(Duration::from_millis(5))).unwrap();
@@ -216,8 +216,8 @@ impl TcpListener {
     /// The accept timeout (see [`set_accept_timeout`](TcpListener::set_accept_timeout)).
     ///
     /// ```
-    /// use beamlet_runtime::net::TcpListener;
-    /// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+    /// use beamlet::net::TcpListener;
+    /// let rt = beamlet::Runtime::builder().build().unwrap();
     /// rt.block_on(|| assert_eq!(TcpListener::bind("127.0.0.1:0").unwrap().accept_timeout(), None)).unwrap();
     /// rt.shutdown();
     /// ```

@@ -12,8 +12,8 @@
 //!
 //! ```
 //! use std::io::{Read, Write};
-//! use beamlet_runtime::net::{TcpListener, TcpStream};
-//! let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+//! use beamlet::net::{TcpListener, TcpStream};
+//! let rt = beamlet::Runtime::builder().build().unwrap();
 //! rt.block_on(|| {
 //!     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
 //!     let mut client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();

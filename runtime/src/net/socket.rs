@@ -8,8 +8,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// # Examples
 ///
 /// ```
-/// use beamlet_runtime::net::{TcpListener, TcpStream};
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// use beamlet::net::{TcpListener, TcpStream};
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
 ///     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
 ///     let a = TcpStream::connect(listener.local_addr().unwrap()).unwrap();

@@ -32,8 +32,8 @@ use crate::scheduler::current::Current;
 ///
 /// ```
 /// use std::io::{Read, Write};
-/// use beamlet_runtime::net::{TcpListener, TcpStream};
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// use beamlet::net::{TcpListener, TcpStream};
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
 ///     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
 ///     let mut a = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
@@ -117,8 +117,8 @@ impl TcpStream {
     /// # Examples
     ///
     /// ```
-    /// use beamlet_runtime::net::{TcpListener, TcpStream};
-    /// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+    /// use beamlet::net::{TcpListener, TcpStream};
+    /// let rt = beamlet::Runtime::builder().build().unwrap();
     /// rt.block_on(|| {
     ///     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     ///     let addr = listener.local_addr().unwrap();
@@ -155,8 +155,8 @@ impl TcpStream {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use beamlet_runtime::net::{TcpListener, TcpStream};
-    /// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+    /// use beamlet::net::{TcpListener, TcpStream};
+    /// let rt = beamlet::Runtime::builder().build().unwrap();
     /// rt.block_on(|| {
     ///     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     ///     let addr = listener.local_addr().unwrap();
@@ -201,8 +201,8 @@ impl TcpStream {
     /// # Examples
     ///
     /// ```
-    /// use beamlet_runtime::net::{TcpListener, TcpStream};
-    /// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+    /// use beamlet::net::{TcpListener, TcpStream};
+    /// let rt = beamlet::Runtime::builder().build().unwrap();
     /// rt.block_on(|| {
     ///     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     ///     let a = TcpStream::connect(l.local_addr().unwrap()).unwrap();
@@ -249,8 +249,8 @@ impl TcpStream {
     /// # Examples
     ///
     /// ```
-    /// use beamlet_runtime::net::{TcpListener, TcpStream};
-    /// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+    /// use beamlet::net::{TcpListener, TcpStream};
+    /// let rt = beamlet::Runtime::builder().build().unwrap();
     /// rt.block_on(|| {
     ///     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     ///     let a = TcpStream::connect(l.local_addr().unwrap()).unwrap();
@@ -285,8 +285,8 @@ impl TcpStream {
     /// # Examples
     ///
     /// ```
-    /// use beamlet_runtime::net::{TcpListener, TcpStream};
-    /// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+    /// use beamlet::net::{TcpListener, TcpStream};
+    /// let rt = beamlet::Runtime::builder().build().unwrap();
     /// rt.block_on(|| {
     ///     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     ///     let a = TcpStream::connect(l.local_addr().unwrap()).unwrap();
@@ -325,14 +325,14 @@ impl TcpStream {
     /// # Examples
     ///
     /// ```
-    /// use beamlet_runtime::net::{TcpListener, TcpStream};
-    /// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+    /// use beamlet::net::{TcpListener, TcpStream};
+    /// let rt = beamlet::Runtime::builder().build().unwrap();
     /// rt.block_on(|| {
     ///     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     ///     let a = TcpStream::connect(l.local_addr().unwrap()).unwrap();
     ///     let (b, _) = l.accept().unwrap();
     ///     let big = vec![7u8; 1 << 20];
-    ///     let reader = beamlet_runtime::spawn(move || {
+    ///     let reader = beamlet::spawn(move || {
     ///         let mut got = vec![0u8; 1 << 20];
     ///         b.read_exact(&mut got).unwrap();
     ///         assert!(got.iter().all(|&x| x == 7));
@@ -368,8 +368,8 @@ impl TcpStream {
     ///
     /// ```
     /// use std::net::Shutdown;
-    /// use beamlet_runtime::net::{TcpListener, TcpStream};
-    /// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+    /// use beamlet::net::{TcpListener, TcpStream};
+    /// let rt = beamlet::Runtime::builder().build().unwrap();
     /// rt.block_on(|| {
     ///     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     ///     let a = TcpStream::connect(l.local_addr().unwrap()).unwrap();
@@ -395,8 +395,8 @@ impl TcpStream {
     /// # Examples
     ///
     /// ```
-    /// use beamlet_runtime::net::{TcpListener, TcpStream};
-    /// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+    /// use beamlet::net::{TcpListener, TcpStream};
+    /// let rt = beamlet::Runtime::builder().build().unwrap();
     /// rt.block_on(|| {
     ///     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     ///     let a = TcpStream::connect(l.local_addr().unwrap()).unwrap();
@@ -417,8 +417,8 @@ impl TcpStream {
     /// # Examples
     ///
     /// ```
-    /// use beamlet_runtime::net::{TcpListener, TcpStream};
-    /// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+    /// use beamlet::net::{TcpListener, TcpStream};
+    /// let rt = beamlet::Runtime::builder().build().unwrap();
     /// rt.block_on(|| {
     ///     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     ///     let a = TcpStream::connect(l.local_addr().unwrap()).unwrap();
@@ -440,8 +440,8 @@ impl TcpStream {
     /// # Examples
     ///
     /// ```
-    /// use beamlet_runtime::net::{TcpListener, TcpStream};
-    /// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+    /// use beamlet::net::{TcpListener, TcpStream};
+    /// let rt = beamlet::Runtime::builder().build().unwrap();
     /// rt.block_on(|| {
     ///     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     ///     let a = TcpStream::connect(l.local_addr().unwrap()).unwrap();
@@ -461,8 +461,8 @@ impl TcpStream {
     /// The OS error of `getsockopt`.
     ///
     /// ```
-    /// use beamlet_runtime::net::{TcpListener, TcpStream};
-    /// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+    /// use beamlet::net::{TcpListener, TcpStream};
+    /// let rt = beamlet::Runtime::builder().build().unwrap();
     /// rt.block_on(|| {
     ///     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     ///     assert!(!TcpStream::connect(l.local_addr().unwrap()).unwrap().nodelay().unwrap());
@@ -484,8 +484,8 @@ impl TcpStream {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use beamlet_runtime::net::{TcpListener, TcpStream};
-    /// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+    /// use beamlet::net::{TcpListener, TcpStream};
+    /// let rt = beamlet::Runtime::builder().build().unwrap();
     /// rt.block_on(|| {
     ///     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     ///     let a = TcpStream::connect(l.local_addr().unwrap()).unwrap();
@@ -502,8 +502,8 @@ impl TcpStream {
     /// The read timeout (see [`set_read_timeout`](TcpStream::set_read_timeout)).
     ///
     /// ```
-    /// use beamlet_runtime::net::{TcpListener, TcpStream};
-    /// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+    /// use beamlet::net::{TcpListener, TcpStream};
+    /// let rt = beamlet::Runtime::builder().build().unwrap();
     /// rt.block_on(|| {
     ///     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     ///     assert_eq!(TcpStream::connect(l.local_addr().unwrap()).unwrap().read_timeout(), None);
@@ -525,8 +525,8 @@ impl TcpStream {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use beamlet_runtime::net::{TcpListener, TcpStream};
-    /// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+    /// use beamlet::net::{TcpListener, TcpStream};
+    /// let rt = beamlet::Runtime::builder().build().unwrap();
     /// rt.block_on(|| {
     ///     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     ///     let a = TcpStream::connect(l.local_addr().unwrap()).unwrap();
@@ -544,8 +544,8 @@ impl TcpStream {
     /// The write timeout (see [`set_write_timeout`](TcpStream::set_write_timeout)).
     ///
     /// ```
-    /// use beamlet_runtime::net::{TcpListener, TcpStream};
-    /// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+    /// use beamlet::net::{TcpListener, TcpStream};
+    /// let rt = beamlet::Runtime::builder().build().unwrap();
     /// rt.block_on(|| {
     ///     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     ///     assert_eq!(TcpStream::connect(l.local_addr().unwrap()).unwrap().write_timeout(), None);
@@ -559,8 +559,8 @@ impl TcpStream {
     /// The stream's id, as carried by its active-mode messages.
     ///
     /// ```
-    /// use beamlet_runtime::net::{TcpListener, TcpStream};
-    /// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+    /// use beamlet::net::{TcpListener, TcpStream};
+    /// let rt = beamlet::Runtime::builder().build().unwrap();
     /// rt.block_on(|| {
     ///     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     ///     let a = TcpStream::connect(l.local_addr().unwrap()).unwrap();

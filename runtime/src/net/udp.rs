@@ -19,8 +19,8 @@ use crate::io::reactor::{Dir, IoHandle};
 /// # Examples
 ///
 /// ```
-/// use beamlet_runtime::net::UdpSocket;
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// use beamlet::net::UdpSocket;
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
 ///     let a = UdpSocket::bind("127.0.0.1:0").unwrap();
 ///     let b = UdpSocket::bind("127.0.0.1:0").unwrap();
@@ -49,8 +49,8 @@ impl UdpSocket {
     /// # Examples
     ///
     /// ```
-    /// use beamlet_runtime::net::UdpSocket;
-    /// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+    /// use beamlet::net::UdpSocket;
+    /// let rt = beamlet::Runtime::builder().build().unwrap();
     /// rt.block_on(|| {
     ///     let s = UdpSocket::bind("127.0.0.1:0").unwrap();
     ///     assert_ne!(s.local_addr().unwrap().port(), 0);
@@ -91,8 +91,8 @@ impl UdpSocket {
     /// # Examples
     ///
     /// ```
-    /// use beamlet_runtime::net::UdpSocket;
-    /// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+    /// use beamlet::net::UdpSocket;
+    /// let rt = beamlet::Runtime::builder().build().unwrap();
     /// rt.block_on(|| {
     ///     let s = UdpSocket::bind("127.0.0.1:0").unwrap();
     ///     assert_eq!(s.send_to(b"to myself", s.local_addr().unwrap()).unwrap(), 9);
@@ -126,9 +126,9 @@ impl UdpSocket {
     /// # Examples
     ///
     /// ```
-    /// use beamlet_runtime::net::UdpSocket;
-    /// use beamlet_runtime::spawn;
-    /// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+    /// use beamlet::net::UdpSocket;
+    /// use beamlet::spawn;
+    /// let rt = beamlet::Runtime::builder().build().unwrap();
     /// rt.block_on(|| {
     ///     let server = UdpSocket::bind("127.0.0.1:0").unwrap();
     ///     let addr = server.local_addr().unwrap();
@@ -162,8 +162,8 @@ impl UdpSocket {
     /// # Examples
     ///
     /// ```
-    /// use beamlet_runtime::net::UdpSocket;
-    /// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+    /// use beamlet::net::UdpSocket;
+    /// let rt = beamlet::Runtime::builder().build().unwrap();
     /// rt.block_on(|| {
     ///     let s = UdpSocket::bind("127.0.0.1:0").unwrap();
     ///     assert!(s.local_addr().unwrap().ip().is_loopback());
@@ -185,8 +185,8 @@ impl UdpSocket {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use beamlet_runtime::net::UdpSocket;
-    /// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+    /// use beamlet::net::UdpSocket;
+    /// let rt = beamlet::Runtime::builder().build().unwrap();
     /// rt.block_on(|| {
     ///     let s = UdpSocket::bind("127.0.0.1:0").unwrap();
     ///     s.set_read_timeout(Some(Duration::from_millis(5))).unwrap();
@@ -202,8 +202,8 @@ impl UdpSocket {
     /// The read timeout (see [`set_read_timeout`](UdpSocket::set_read_timeout)).
     ///
     /// ```
-    /// use beamlet_runtime::net::UdpSocket;
-    /// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+    /// use beamlet::net::UdpSocket;
+    /// let rt = beamlet::Runtime::builder().build().unwrap();
     /// rt.block_on(|| assert_eq!(UdpSocket::bind("127.0.0.1:0").unwrap().read_timeout(), None)).unwrap();
     /// rt.shutdown();
     /// ```

@@ -60,7 +60,7 @@
 ///
 /// ```
 /// use std::time::Duration;
-/// use beamlet_runtime::{receive, self_pid, send, Runtime};
+/// use beamlet::{receive, self_pid, send, Runtime};
 ///
 /// let rt = Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
@@ -84,7 +84,7 @@
 /// Tuple bindings, and a loop that ends on one kind of message:
 ///
 /// ```
-/// use beamlet_runtime::{receive, self_pid, send, Runtime};
+/// use beamlet::{receive, self_pid, send, Runtime};
 ///
 /// enum Stop { Now }
 /// let rt = Runtime::builder().build().unwrap();

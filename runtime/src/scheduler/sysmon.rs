@@ -35,8 +35,8 @@ pub(crate) const SYSMON_TICK: Duration = Duration::from_millis(2);
 ///
 /// ```
 /// use std::time::Duration;
-/// use beamlet_runtime::{receive_timeout, self_pid, spawn, system_monitor, LongSchedule};
-/// let rt = beamlet_runtime::Runtime::builder().schedulers(2).build().unwrap();
+/// use beamlet::{receive_timeout, self_pid, spawn, system_monitor, LongSchedule};
+/// let rt = beamlet::Runtime::builder().schedulers(2).build().unwrap();
 /// rt.block_on(|| {
 ///     system_monitor(Some(self_pid()));
 ///     let hog = spawn(|| std::thread::sleep(Duration::from_millis(50))).unwrap();

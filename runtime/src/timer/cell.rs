@@ -65,8 +65,8 @@ impl std::fmt::Debug for TimerPayload {
 ///
 /// ```
 /// use std::time::Duration;
-/// use beamlet_runtime::{cancel_timer, receive_timeout, self_pid, send_after};
-/// let rt = beamlet_runtime::Runtime::builder().schedulers(1).build().unwrap();
+/// use beamlet::{cancel_timer, receive_timeout, self_pid, send_after};
+/// let rt = beamlet::Runtime::builder().schedulers(1).build().unwrap();
 /// rt.block_on(|| {
 ///     let t = send_after(Duration::from_secs(60), self_pid(), "late");
 ///     assert!(cancel_timer(&t).is_some(), "cancelled before it fired");

@@ -41,8 +41,8 @@ pub(super) struct Spec {
 ///
 /// ```
 /// use std::time::Duration;
-/// use beamlet_stdlib::application::Application;
-/// use beamlet_stdlib::supervisor::{self, Shutdown, SupervisorFlags};
+/// use beamlet::otp::application::Application;
+/// use beamlet::otp::supervisor::{self, Shutdown, SupervisorFlags};
 /// let app = Application::new("store", || supervisor::start_link(vec![], SupervisorFlags::default()))
 ///     .description("a key-value store")
 ///     .version("0.3.1")
@@ -137,8 +137,8 @@ impl Application {
     /// in it is logged and the stop goes on.
     ///
     /// ```
-    /// use beamlet_stdlib::application::Application;
-    /// let _app = Application::new("a", || beamlet_runtime::spawn_link(|| ()))
+    /// use beamlet::otp::application::Application;
+    /// let _app = Application::new("a", || beamlet::spawn_link(|| ()))
     ///     .on_prep_stop(|| println!("about to stop"));
     /// ```
     pub fn on_prep_stop(mut self, f: impl Fn() + Send + Sync + 'static) -> Application {
@@ -190,8 +190,8 @@ impl Application {
 /// types; a [`stop`](super::stop) is never such an exit).
 ///
 /// ```
-/// use beamlet_runtime::ExitReason;
-/// use beamlet_stdlib::application::RestartType;
+/// use beamlet::ExitReason;
+/// use beamlet::otp::application::RestartType;
 /// assert!(RestartType::Permanent.takes_down_on(&ExitReason::Normal));
 /// assert!(!RestartType::Transient.takes_down_on(&ExitReason::Normal));
 /// assert!(RestartType::Transient.takes_down_on(&ExitReason::Shutdown));

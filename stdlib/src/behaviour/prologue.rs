@@ -3,7 +3,7 @@
 //! before `init` ([`start_behaviour`]), the one copy every behaviour uses:
 //!
 //! 1. The process is marked with its initial call (the behaviour's type): an
-//!    abnormal exit of its own gets a crash report (`beamlet_runtime::report`).
+//!    abnormal exit of its own gets a crash report (`beamlet::report`).
 //!    The mailbox limit is set first: only the starter knows the pid yet, so the
 //!    limit covers every later request (none escapes it through the name).
 //! 2. Exits are trapped if the behaviour asks (its `TRAP_EXIT`), before `init`.
@@ -28,7 +28,7 @@ use crate::name::{Name, NameError};
 ///
 /// ```
 /// use std::time::Duration;
-/// use beamlet_stdlib::gen_server::StartOptions;
+/// use beamlet::otp::gen_server::StartOptions;
 /// let o = StartOptions::new().name("kv").hibernate_after(Duration::from_secs(1));
 /// assert_eq!(o.name_ref().and_then(|n| n.as_local()), Some("kv"));
 /// ```
@@ -45,7 +45,7 @@ impl StartOptions {
     /// No name, no hibernation, no start timeout.
     ///
     /// ```
-    /// use beamlet_stdlib::gen_server::StartOptions;
+    /// use beamlet::otp::gen_server::StartOptions;
     /// assert!(StartOptions::new().name_ref().is_none());
     /// ```
     pub fn new() -> StartOptions {
@@ -57,7 +57,7 @@ impl StartOptions {
     /// [`Registry::via`](crate::registry::Registry::via)).
     ///
     /// ```
-    /// use beamlet_stdlib::gen_server::StartOptions;
+    /// use beamlet::otp::gen_server::StartOptions;
     /// let o = StartOptions::new().name("kv");
     /// assert_eq!(o.name_ref().and_then(|n| n.as_local()), Some("kv"));
     /// ```
@@ -70,7 +70,7 @@ impl StartOptions {
     ///
     /// ```
     /// use std::time::Duration;
-    /// let _opts = beamlet_stdlib::gen_server::StartOptions::new().hibernate_after(Duration::from_secs(1));
+    /// let _opts = beamlet::otp::gen_server::StartOptions::new().hibernate_after(Duration::from_secs(1));
     /// ```
     pub fn hibernate_after(mut self, after: Duration) -> StartOptions {
         self.hibernate_after = Some(after);
@@ -81,7 +81,7 @@ impl StartOptions {
     ///
     /// ```
     /// use std::time::Duration;
-    /// let _opts = beamlet_stdlib::gen_server::StartOptions::new().timeout(Duration::from_secs(1));
+    /// let _opts = beamlet::otp::gen_server::StartOptions::new().timeout(Duration::from_secs(1));
     /// ```
     pub fn timeout(mut self, timeout: Duration) -> StartOptions {
         self.timeout = Some(timeout);
@@ -95,8 +95,8 @@ impl StartOptions {
     /// [`CallError::MailboxFull`](super::CallError::MailboxFull).
     ///
     /// ```
-    /// use beamlet_runtime::{MailboxLimit, OverflowPolicy};
-    /// let _opts = beamlet_stdlib::gen_server::StartOptions::new()
+    /// use beamlet::{MailboxLimit, OverflowPolicy};
+    /// let _opts = beamlet::otp::gen_server::StartOptions::new()
     ///     .mailbox_limit(MailboxLimit::new(10_000, OverflowPolicy::Kill));
     /// ```
     pub fn mailbox_limit(mut self, limit: beamlet_runtime::MailboxLimit) -> StartOptions {
@@ -111,7 +111,7 @@ impl StartOptions {
     /// [`StartError::Spawn`].
     ///
     /// ```
-    /// use beamlet_stdlib::gen_server::StartOptions;
+    /// use beamlet::otp::gen_server::StartOptions;
     /// let _opts = StartOptions::new().stack_size(2 << 20);
     /// ```
     pub fn stack_size(mut self, bytes: usize) -> StartOptions {
@@ -122,7 +122,7 @@ impl StartOptions {
     /// The name the server will be registered under, if any.
     ///
     /// ```
-    /// use beamlet_stdlib::gen_server::StartOptions;
+    /// use beamlet::otp::gen_server::StartOptions;
     /// assert_eq!(StartOptions::new().name("a").name_ref().map(|n| n.to_string()), Some("a".into()));
     /// ```
     pub fn name_ref(&self) -> Option<&Name> {

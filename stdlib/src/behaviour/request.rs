@@ -51,9 +51,9 @@ use super::{CallError, CallHead, Caller, Failed, Reply, bounded, wait_down_for};
 ///
 /// ```
 /// use std::time::Duration;
-/// use beamlet_stdlib::behaviour::{Caller, reply};
-/// use beamlet_stdlib::behaviour::request::{receive_response, send_request};
-/// use beamlet_runtime::{receive, spawn, Runtime};
+/// use beamlet::otp::behaviour::{Caller, reply};
+/// use beamlet::otp::behaviour::request::{receive_response, send_request};
+/// use beamlet::{receive, spawn, Runtime};
 /// let rt = Runtime::builder().build().unwrap();
 /// let r = rt.block_on(|| {
 ///     let server = spawn(|| {
@@ -231,9 +231,9 @@ fn abandon<R: Send + 'static>(req: &RequestId<R>) -> Option<Result<R, CallError>
 ///
 /// ```
 /// use std::time::Duration;
-/// use beamlet_stdlib::behaviour::{CallError, Caller, reply};
-/// use beamlet_stdlib::behaviour::request::{send_request, wait_response};
-/// use beamlet_runtime::{receive, send, spawn, Runtime};
+/// use beamlet::otp::behaviour::{CallError, Caller, reply};
+/// use beamlet::otp::behaviour::request::{send_request, wait_response};
+/// use beamlet::{receive, send, spawn, Runtime};
 /// let rt = Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
 ///     let server = spawn(|| {
@@ -281,7 +281,7 @@ pub fn receive_response<R: Send + 'static>(
 /// What [`check_response`] found in a message.
 ///
 /// ```
-/// use beamlet_stdlib::behaviour::request::CheckResponse;
+/// use beamlet::otp::behaviour::request::CheckResponse;
 /// let c: CheckResponse<u32> = CheckResponse::Response(Ok(1));
 /// assert!(matches!(c, CheckResponse::Response(Ok(1))));
 /// ```
@@ -300,9 +300,9 @@ pub enum CheckResponse<R> {
 /// `receive_any`), is the response to `req` (as `gen_server:check_response/2`).
 ///
 /// ```
-/// use beamlet_stdlib::behaviour::{CallError, Caller, reply};
-/// use beamlet_stdlib::behaviour::request::{check_response, send_request, CheckResponse};
-/// use beamlet_runtime::{receive, receive_any, self_pid, send, spawn, Runtime};
+/// use beamlet::otp::behaviour::{CallError, Caller, reply};
+/// use beamlet::otp::behaviour::request::{check_response, send_request, CheckResponse};
+/// use beamlet::{receive, receive_any, self_pid, send, spawn, Runtime};
 /// let rt = Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
 ///     let server = spawn(|| reply(receive::<Caller<u32>>(), 5)).unwrap();
@@ -332,9 +332,9 @@ pub fn check_response<R: Send + 'static>(msg: Message, req: &RequestId<R>) -> Ch
 ///
 /// ```
 /// use std::time::Duration;
-/// use beamlet_stdlib::behaviour::{Caller, reply};
-/// use beamlet_stdlib::behaviour::request::{send_request, CollectionResponse, ReqIdCollection};
-/// use beamlet_runtime::{receive, spawn, Runtime};
+/// use beamlet::otp::behaviour::{Caller, reply};
+/// use beamlet::otp::behaviour::request::{send_request, CollectionResponse, ReqIdCollection};
+/// use beamlet::{receive, spawn, Runtime};
 /// let rt = Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
 ///     let echo = || spawn(|| { let (f, n) = receive::<(Caller<u32>, u32)>(); reply(f, n); }).unwrap();
@@ -374,7 +374,7 @@ impl<R, L: fmt::Debug> fmt::Debug for ReqIdCollection<R, L> {
 /// What a wait on a [`ReqIdCollection`] gives.
 ///
 /// ```
-/// use beamlet_stdlib::behaviour::request::CollectionResponse;
+/// use beamlet::otp::behaviour::request::CollectionResponse;
 /// let c: CollectionResponse<u32, &str> = CollectionResponse::NoRequest;
 /// assert!(matches!(c, CollectionResponse::NoRequest));
 /// ```
@@ -393,7 +393,7 @@ pub enum CollectionResponse<R, L> {
 /// What [`ReqIdCollection::check_response`] found in a message.
 ///
 /// ```
-/// use beamlet_stdlib::behaviour::request::CollectionCheck;
+/// use beamlet::otp::behaviour::request::CollectionCheck;
 /// let c: CollectionCheck<u32, &str> = CollectionCheck::Response(Ok(1), "a");
 /// assert!(matches!(c, CollectionCheck::Response(Ok(1), "a")));
 /// ```
@@ -438,7 +438,7 @@ impl<R: Send + 'static, L> ReqIdCollection<R, L> {
     /// `true` if no request is in the collection.
     ///
     /// ```
-    /// let c = beamlet_stdlib::behaviour::request::ReqIdCollection::<u32, ()>::new();
+    /// let c = beamlet::otp::behaviour::request::ReqIdCollection::<u32, ()>::new();
     /// assert!(c.is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
@@ -505,9 +505,9 @@ impl<R: Send + 'static, L> ReqIdCollection<R, L> {
     /// `check_response/3`); `delete` as for [`wait_response`](Self::wait_response).
     ///
     /// ```
-    /// use beamlet_stdlib::behaviour::{Caller, reply};
-    /// use beamlet_stdlib::behaviour::request::{send_request, CollectionCheck, ReqIdCollection};
-    /// use beamlet_runtime::{receive, receive_any, spawn, Runtime};
+    /// use beamlet::otp::behaviour::{Caller, reply};
+    /// use beamlet::otp::behaviour::request::{send_request, CollectionCheck, ReqIdCollection};
+    /// use beamlet::{receive, receive_any, spawn, Runtime};
     /// let rt = Runtime::builder().build().unwrap();
     /// rt.block_on(|| {
     ///     let server = spawn(|| reply(receive::<Caller<u32>>(), 5)).unwrap();
@@ -515,7 +515,7 @@ impl<R: Send + 'static, L> ReqIdCollection<R, L> {
     ///     reqs.add(send_request(server, |from: Caller<u32>| from), "five");
     ///     let msg = receive_any();
     ///     assert!(matches!(reqs.check_response(msg, true), CollectionCheck::Response(Ok(5), "five")));
-    ///     let other = beamlet_runtime::Message::new(1u8);
+    ///     let other = beamlet::Message::new(1u8);
     ///     assert!(matches!(reqs.check_response(other, true), CollectionCheck::NoRequest(_)));
     /// }).unwrap();
     /// rt.shutdown();

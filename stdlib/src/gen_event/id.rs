@@ -14,7 +14,7 @@ use beamlet_runtime::{ExitReason, Pid};
 /// type-checked. Several handlers of one type are told apart by their instance.
 ///
 /// ```
-/// use beamlet_stdlib::gen_event::HandlerId;
+/// use beamlet::otp::gen_event::HandlerId;
 /// struct Console;
 /// let plain = HandlerId::<Console>::new();
 /// let left = HandlerId::<Console>::instance("left");
@@ -90,7 +90,7 @@ impl<H: 'static> HandlerId<H> {
 /// [`which_handlers`]: super::which_handlers
 ///
 /// ```
-/// use beamlet_stdlib::gen_event::HandlerId;
+/// use beamlet::otp::gen_event::HandlerId;
 /// struct Counter;
 /// let id = HandlerId::<Counter>::instance("a").any();
 /// assert!(id.type_name().ends_with("Counter"));
@@ -161,12 +161,12 @@ impl fmt::Debug for AnyHandlerId {
 /// `{gen_event_EXIT, Handler, Reason}`).
 ///
 /// ```
-/// use beamlet_stdlib::gen_event::{HandlerExit, HandlerId, RemoveReason};
+/// use beamlet::otp::gen_event::{HandlerExit, HandlerId, RemoveReason};
 /// struct Console;
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
 ///     let exit = HandlerExit {
-///         manager: beamlet_runtime::self_pid(),
+///         manager: beamlet::self_pid(),
 ///         handler: HandlerId::<Console>::new().any(),
 ///         reason: RemoveReason::Normal,
 ///     };
@@ -187,7 +187,7 @@ pub struct HandlerExit {
 /// Why a supervised handler was removed (the `Reason` of OTP's `gen_event_EXIT`).
 ///
 /// ```
-/// use beamlet_stdlib::gen_event::RemoveReason;
+/// use beamlet::otp::gen_event::RemoveReason;
 /// assert!(RemoveReason::Normal.is_normal());
 /// assert!(!RemoveReason::Shutdown.is_normal());
 /// ```

@@ -13,7 +13,7 @@ use super::{AnyHandlerId, EventHandler, HandlerId};
 /// Reason}`).
 ///
 /// ```
-/// use beamlet_stdlib::gen_event::Init;
+/// use beamlet::otp::gen_event::Init;
 /// let i: Init<u8> = Init::Ok(1);
 /// assert!(matches!(i, Init::Ok(1)));
 /// ```
@@ -32,7 +32,7 @@ pub enum Init<H> {
 /// hibernate}`, `remove_handler`, `{swap_handler, Args1, State1, Handler2, Args2}`).
 ///
 /// ```
-/// use beamlet_stdlib::gen_event::{EventHandler, Handled};
+/// use beamlet::otp::gen_event::{EventHandler, Handled};
 /// fn keep<E, H: EventHandler<E>>() -> Handled<E, H> { Handled::Ok }
 /// ```
 #[must_use]
@@ -53,7 +53,7 @@ pub enum Handled<E, H: EventHandler<E>> {
 /// Handler2, Args2}`); the reply goes to the caller in every case.
 ///
 /// ```
-/// use beamlet_stdlib::gen_event::{CallHandled, EventHandler};
+/// use beamlet::otp::gen_event::{CallHandled, EventHandler};
 /// fn answer<E, H: EventHandler<E>>(r: H::Reply) -> CallHandled<E, H> { CallHandled::Reply(r) }
 /// ```
 #[must_use]
@@ -93,7 +93,7 @@ impl<E, H: EventHandler<E>> fmt::Debug for CallHandled<E, H> {
 /// Why `terminate` runs (OTP's first argument of `terminate/2`).
 ///
 /// ```
-/// use beamlet_stdlib::gen_event::Removal;
+/// use beamlet::otp::gen_event::Removal;
 /// let why: Removal<()> = Removal::Stopped;
 /// assert!(matches!(why, Removal::Stopped));
 /// ```
@@ -120,7 +120,7 @@ pub enum Removal<A> {
 /// `init({Args2, Term})`).
 ///
 /// ```
-/// use beamlet_stdlib::gen_event::Previous;
+/// use beamlet::otp::gen_event::Previous;
 /// let p: Previous<u64> = Previous::NotInstalled;
 /// assert_eq!(p.terminated(), None);
 /// ```
@@ -151,7 +151,7 @@ impl<T> Previous<T> {
 /// old handler's `terminate` result `T`.
 ///
 /// ```
-/// use beamlet_stdlib::gen_event::{EventHandler, Handled, HandlerId, Init, Removal, SwapTo};
+/// use beamlet::otp::gen_event::{EventHandler, Handled, HandlerId, Init, Removal, SwapTo};
 /// struct Tally(u64);
 /// impl EventHandler<u8> for Tally {
 ///     type Args = u64; type Call = (); type Reply = (); type DeleteArgs = (); type Terminated = u64;

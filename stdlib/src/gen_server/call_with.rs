@@ -38,7 +38,7 @@ use crate::behaviour;
 /// ```
 /// use std::collections::HashMap;
 /// use std::convert::Infallible;
-/// use beamlet_stdlib::gen_server::{self, reply, CallReply, Caller, GenServer, Init};
+/// use beamlet::otp::gen_server::{self, reply, CallReply, Caller, GenServer, Init};
 ///
 /// /// Three kinds of call, each with its own reply type.
 /// enum Req {
@@ -70,7 +70,7 @@ use crate::behaviour;
 ///     }
 /// }
 ///
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
 ///     let s = gen_server::start_link::<Store>(()).unwrap();
 ///     assert_eq!(gen_server::call_with(s, |c| Req::Put("a".into(), 1, c)), Ok(None));

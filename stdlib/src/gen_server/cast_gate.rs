@@ -63,7 +63,7 @@ pub enum CastMode {
 /// # Examples
 ///
 /// ```
-/// use beamlet_stdlib::gen_server::{self, CastGate, CastMode, GenServer, Init, NoReply};
+/// use beamlet::otp::gen_server::{self, CastGate, CastMode, GenServer, Init, NoReply};
 ///
 /// struct Sink;
 /// impl GenServer for Sink {
@@ -72,7 +72,7 @@ pub enum CastMode {
 ///     fn handle_cast(&mut self, line: String) -> NoReply<()> { let _ = line; NoReply::Ok }
 /// }
 ///
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
 ///     let sink = gen_server::start::<Sink>(()).unwrap();
 ///     let gate = CastGate::new(sink, 100);
@@ -128,15 +128,15 @@ impl<S: GenServer> CastGate<S> {
     /// the threshold): a hysteresis, as Logger's older 75 % mark.
     ///
     /// ```
-    /// # use beamlet_stdlib::gen_server::{CastGate, GenServer, Init, ServerRef};
+    /// # use beamlet::otp::gen_server::{CastGate, GenServer, Init, ServerRef};
     /// # struct Nop;
     /// # impl GenServer for Nop {
     /// #     type Args = (); type Call = (); type Reply = (); type Cast = (); type Continue = ();
     /// #     fn init(_: ()) -> Init<Self, ()> { Init::Ok(Nop) }
     /// # }
-    /// # let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+    /// # let rt = beamlet::Runtime::builder().build().unwrap();
     /// # rt.block_on(|| {
-    /// let server: ServerRef<Nop> = beamlet_stdlib::gen_server::start(()).unwrap();
+    /// let server: ServerRef<Nop> = beamlet::otp::gen_server::start(()).unwrap();
     /// let gate = CastGate::new(server, 400).resume_async_at(300);
     /// assert!(!gate.is_sync());
     /// # }).unwrap();

@@ -59,8 +59,8 @@ impl<C: Send + 'static> Headed for SyncCastMsg<C> {
 ///
 /// ```
 /// use std::time::Duration;
-/// use beamlet_stdlib::gen_server::{self, GenServer, Init, NoReply, Timeout};
-/// use beamlet_runtime::{receive, self_pid, send, Message, Pid};
+/// use beamlet::otp::gen_server::{self, GenServer, Init, NoReply, Timeout};
+/// use beamlet::{receive, self_pid, send, Message, Pid};
 /// struct Idle(Pid);
 /// impl GenServer for Idle {
 ///     type Args = Pid; type Call = (); type Reply = (); type Cast = (); type Continue = ();
@@ -70,7 +70,7 @@ impl<C: Send + 'static> Headed for SyncCastMsg<C> {
 ///         NoReply::Ok
 ///     }
 /// }
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// let got = rt.block_on(|| {
 ///     gen_server::start_link::<Idle>(self_pid()).unwrap();
 ///     receive::<&str>()

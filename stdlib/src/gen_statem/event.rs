@@ -13,7 +13,7 @@ use crate::behaviour::Caller;
 /// content).
 ///
 /// ```
-/// use beamlet_stdlib::gen_statem::{Event, GenStateMachine, Init, Transition};
+/// use beamlet::otp::gen_statem::{Event, GenStateMachine, Init, Transition};
 /// # struct M;
 /// # impl GenStateMachine for M {
 /// #     type Args = (); type State = (); type Call = (); type Reply = ();
@@ -65,7 +65,7 @@ impl<M: GenStateMachine> fmt::Debug for Event<M> {
 ///
 /// ```
 /// use std::time::Duration;
-/// use beamlet_stdlib::gen_statem::TimerOp;
+/// use beamlet::otp::gen_statem::TimerOp;
 /// let op = TimerOp::Start(Duration::from_secs(1), "lock");
 /// assert!(matches!(op, TimerOp::Start(_, "lock")));
 /// ```
@@ -91,7 +91,7 @@ pub enum TimerOp<C> {
 ///
 /// ```
 /// use std::time::Duration;
-/// use beamlet_stdlib::gen_statem::{Action, Event, GenStateMachine, Init, TimerOp, Transition};
+/// use beamlet::otp::gen_statem::{Action, Event, GenStateMachine, Init, TimerOp, Transition};
 /// # struct M;
 /// # impl GenStateMachine for M {
 /// #     type Args = (); type State = (); type Call = (); type Reply = ();

@@ -19,7 +19,7 @@ pub type ReplyTo<M> = (
 ///
 /// ```
 /// use std::time::Duration;
-/// use beamlet_stdlib::gen_statem::{Action, Event, GenStateMachine, Init, Transition};
+/// use beamlet::otp::gen_statem::{Action, Event, GenStateMachine, Init, Transition};
 /// # #[derive(Debug)] struct M;
 /// # impl GenStateMachine for M {
 /// #     type Args = (); type State = u8; type Call = (); type Reply = ();
@@ -141,7 +141,7 @@ impl<M: GenStateMachine> fmt::Debug for TransitionActions<M> {
 ///
 /// ```
 /// use std::time::Duration;
-/// use beamlet_stdlib::gen_statem::{Action, Event, GenStateMachine, Init, Transition};
+/// use beamlet::otp::gen_statem::{Action, Event, GenStateMachine, Init, Transition};
 /// #[derive(Debug, PartialEq)]
 /// enum Door { Closed, Open }
 /// struct M;
@@ -160,10 +160,10 @@ impl<M: GenStateMachine> fmt::Debug for TransitionActions<M> {
 ///         }
 ///     }
 /// }
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// let opened = rt.block_on(|| {
-///     let door = beamlet_stdlib::gen_statem::start_link::<M>(()).unwrap();
-///     beamlet_stdlib::gen_statem::call(door, ())
+///     let door = beamlet::otp::gen_statem::start_link::<M>(()).unwrap();
+///     beamlet::otp::gen_statem::call(door, ())
 /// }).unwrap();
 /// assert_eq!(opened, Ok(true));
 /// rt.shutdown();
@@ -286,7 +286,7 @@ impl<M: GenStateMachine> fmt::Debug for Transition<M> {
 ///
 /// ```
 /// use std::time::Duration;
-/// use beamlet_stdlib::gen_statem::{Action, Enter, Event, GenStateMachine, Init, Transition};
+/// use beamlet::otp::gen_statem::{Action, Enter, Event, GenStateMachine, Init, Transition};
 /// # struct M;
 /// # impl GenStateMachine for M {
 /// #     type Args = (); type State = u8; type Call = (); type Reply = ();
@@ -323,7 +323,7 @@ impl<M: GenStateMachine> Enter<M> {
     /// Stops with `reason`.
     ///
     /// ```
-    /// # use beamlet_stdlib::gen_statem::{Enter, Event, GenStateMachine, Init, Transition};
+    /// # use beamlet::otp::gen_statem::{Enter, Event, GenStateMachine, Init, Transition};
     /// # struct M;
     /// # impl GenStateMachine for M {
     /// #     type Args = (); type State = u8; type Call = (); type Reply = ();
@@ -331,7 +331,7 @@ impl<M: GenStateMachine> Enter<M> {
     /// #     fn init(_: ()) -> Init<Self> { Init::ok(0, M) }
     /// #     fn handle_event(&mut self, _: &u8, _: Event<Self>) -> Transition<Self> { Transition::keep_state() }
     /// # }
-    /// let e: Enter<M> = Enter::stop(beamlet_runtime::ExitReason::Normal);
+    /// let e: Enter<M> = Enter::stop(beamlet::ExitReason::Normal);
     /// assert!(matches!(e, Enter::Stop(_)));
     /// ```
     pub fn stop(reason: ExitReason) -> Enter<M> {
@@ -358,7 +358,7 @@ impl<M: GenStateMachine> Enter<M> {
     /// [`Action::reply`].
     ///
     /// ```
-    /// # use beamlet_stdlib::gen_statem::{Enter, Event, GenStateMachine, Init, Transition};
+    /// # use beamlet::otp::gen_statem::{Enter, Event, GenStateMachine, Init, Transition};
     /// # struct M;
     /// # impl GenStateMachine for M {
     /// #     type Args = (); type State = u8; type Call = (); type Reply = ();
@@ -366,8 +366,8 @@ impl<M: GenStateMachine> Enter<M> {
     /// #     fn init(_: ()) -> Init<Self> { Init::ok(0, M) }
     /// #     fn handle_event(&mut self, _: &u8, _: Event<Self>) -> Transition<Self> { Transition::keep_state() }
     /// # }
-    /// fn stop_with_reply(from: beamlet_stdlib::gen_statem::Caller<()>) -> Enter<M> {
-    ///     Enter::stop(beamlet_runtime::ExitReason::Normal).reply(from, ())
+    /// fn stop_with_reply(from: beamlet::otp::gen_statem::Caller<()>) -> Enter<M> {
+    ///     Enter::stop(beamlet::ExitReason::Normal).reply(from, ())
     /// }
     /// ```
     pub fn reply(self, from: Caller<M::Reply>, value: M::Reply) -> Enter<M> {

@@ -18,7 +18,7 @@ pub type EnterFn<M> = fn(&mut M, &<M as GenStateMachine>::State) -> Enter<M>;
 /// Use it as the machine's `State` and forward the two callbacks:
 ///
 /// ```
-/// use beamlet_stdlib::gen_statem::{self, Enter, Event, GenStateMachine, Init, StateFn, Transition};
+/// use beamlet::otp::gen_statem::{self, Enter, Event, GenStateMachine, Init, StateFn, Transition};
 ///
 /// struct Switch { flips: u32 }
 ///
@@ -59,7 +59,7 @@ pub type EnterFn<M> = fn(&mut M, &<M as GenStateMachine>::State) -> Enter<M>;
 ///     }
 /// }
 ///
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// let flips = rt.block_on(|| {
 ///     let s = gen_statem::start_link::<Switch>(()).unwrap();
 ///     for _ in 0..3 { gen_statem::cast(s, ()); }

@@ -27,9 +27,9 @@
 //! # Example
 //!
 //! ```
-//! use beamlet_stdlib::dynamic_supervisor::{self, DynamicOptions};
-//! use beamlet_stdlib::supervisor::ChildSpec;
-//! use beamlet_runtime::{receive, spawn_link, Runtime};
+//! use beamlet::otp::dynamic_supervisor::{self, DynamicOptions};
+//! use beamlet::otp::supervisor::ChildSpec;
+//! use beamlet::{receive, spawn_link, Runtime};
 //!
 //! let rt = Runtime::builder().build().unwrap();
 //! rt.block_on(|| {
@@ -64,7 +64,7 @@ use crate::gen_server::{self, CallReply, Caller, GenServer, Init, NoReply, Serve
 /// seconds, no limit on children).
 ///
 /// ```
-/// use beamlet_stdlib::dynamic_supervisor::DynamicOptions;
+/// use beamlet::otp::dynamic_supervisor::DynamicOptions;
 /// let o = DynamicOptions { max_children: Some(10), ..Default::default() };
 /// assert_eq!((o.max_restarts, o.max_seconds), (3, 5));
 /// ```
@@ -91,7 +91,7 @@ impl Default for DynamicOptions {
 /// A dynamic supervisor's requests (its `Call` type); use the module's functions.
 ///
 /// ```
-/// use beamlet_stdlib::dynamic_supervisor::DynRequest;
+/// use beamlet::otp::dynamic_supervisor::DynRequest;
 /// assert!(matches!(DynRequest::CountChildren, DynRequest::CountChildren));
 /// ```
 #[derive(Debug)]
@@ -114,7 +114,7 @@ pub enum DynRequest {
 /// to `GetChildspec` with `Spec`.
 ///
 /// ```
-/// use beamlet_stdlib::dynamic_supervisor::DynResponse;
+/// use beamlet::otp::dynamic_supervisor::DynResponse;
 /// let r = DynResponse::Done(Ok(()));
 /// assert!(matches!(r, DynResponse::Done(Ok(()))));
 /// ```
@@ -138,9 +138,9 @@ struct Child {
 /// The dynamic supervisor's state; start one with [`start_link`].
 ///
 /// ```
-/// use beamlet_stdlib::dynamic_supervisor::{self, DynamicOptions, DynamicSupervisor};
-/// use beamlet_stdlib::gen_server::ServerRef;
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// use beamlet::otp::dynamic_supervisor::{self, DynamicOptions, DynamicSupervisor};
+/// use beamlet::otp::gen_server::ServerRef;
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
 ///     let sup = dynamic_supervisor::start_link(DynamicOptions::default()).unwrap();
 ///     assert!(dynamic_supervisor::which_children(sup).unwrap().is_empty());
@@ -394,9 +394,9 @@ pub fn start_link_with(
 /// `MaxChildren`, `Invalid` (a significant spec), `Start`, or `Call`.
 ///
 /// ```
-/// use beamlet_stdlib::dynamic_supervisor::{self, DynamicOptions};
-/// use beamlet_stdlib::supervisor::{ChildSpec, SupervisorError};
-/// use beamlet_runtime::{receive, spawn_link, Runtime};
+/// use beamlet::otp::dynamic_supervisor::{self, DynamicOptions};
+/// use beamlet::otp::supervisor::{ChildSpec, SupervisorError};
+/// use beamlet::{receive, spawn_link, Runtime};
 /// let rt = Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
 ///     let opts = DynamicOptions { max_children: Some(1), ..Default::default() };
@@ -462,9 +462,9 @@ pub fn count_children(sup: impl Into<SupRef<DynamicSupervisor>>) -> Result<Child
 /// pid), or `Call`.
 ///
 /// ```
-/// use beamlet_stdlib::dynamic_supervisor::{self, DynamicOptions};
-/// use beamlet_stdlib::supervisor::{ChildSpec, SupervisorError};
-/// use beamlet_runtime::{receive, self_pid, spawn_link, Runtime};
+/// use beamlet::otp::dynamic_supervisor::{self, DynamicOptions};
+/// use beamlet::otp::supervisor::{ChildSpec, SupervisorError};
+/// use beamlet::{receive, self_pid, spawn_link, Runtime};
 /// let rt = Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
 ///     let sup = dynamic_supervisor::start_link(DynamicOptions::default()).unwrap();

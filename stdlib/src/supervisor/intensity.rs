@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 /// Whether one more restart is allowed.
 ///
 /// ```
-/// use beamlet_stdlib::supervisor::Intensity;
+/// use beamlet::otp::supervisor::Intensity;
 /// assert_ne!(Intensity::Within, Intensity::Exceeded);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,7 +29,7 @@ pub enum Intensity {
 /// ```
 /// use std::collections::VecDeque;
 /// use std::time::{Duration, Instant};
-/// use beamlet_stdlib::supervisor::{add_restart, Intensity};
+/// use beamlet::otp::supervisor::{add_restart, Intensity};
 /// let (mut h, t) = (VecDeque::new(), Instant::now());
 /// let period = Duration::from_secs(5);
 /// for _ in 0..3 { assert_eq!(add_restart(&mut h, t, 3, period), Intensity::Within); }

@@ -62,8 +62,8 @@
 //! # Example
 //!
 //! ```
-//! use beamlet_stdlib::supervisor::{self, ChildSpec, SupervisorFlags};
-//! use beamlet_runtime::{exit_pid, receive, spawn_link, sleep, ExitReason, Runtime};
+//! use beamlet::otp::supervisor::{self, ChildSpec, SupervisorFlags};
+//! use beamlet::{exit_pid, receive, spawn_link, sleep, ExitReason, Runtime};
 //!
 //! let rt = Runtime::builder().build().unwrap();
 //! rt.block_on(|| {
@@ -115,7 +115,7 @@ use crate::gen_server::{self, ServerRef};
 /// `ignore`).
 ///
 /// ```
-/// use beamlet_stdlib::supervisor::{SupervisorFlags, SupervisorInit};
+/// use beamlet::otp::supervisor::{SupervisorFlags, SupervisorInit};
 /// let i = SupervisorInit::Ok(SupervisorFlags::default(), vec![]);
 /// assert!(matches!(i, SupervisorInit::Ok(_, _)));
 /// ```
@@ -132,12 +132,12 @@ pub enum SupervisorInit {
 /// with `StartError::Stop(ExitReason::ShutdownWith(FailedToStartChild))`.
 ///
 /// ```
-/// use beamlet_stdlib::supervisor::{self, ChildSpec, FailedToStartChild, SupervisorFlags};
-/// use beamlet_stdlib::{gen_server::StartError};
-/// use beamlet_runtime::{ExitReason, Runtime};
+/// use beamlet::otp::supervisor::{self, ChildSpec, FailedToStartChild, SupervisorFlags};
+/// use beamlet::otp::{gen_server::StartError};
+/// use beamlet::{ExitReason, Runtime};
 /// let rt = Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
-///     let bad = ChildSpec::worker("bad", || Err::<beamlet_runtime::Pid, _>(StartError::Stop(ExitReason::custom("no"))));
+///     let bad = ChildSpec::worker("bad", || Err::<beamlet::Pid, _>(StartError::Stop(ExitReason::custom("no"))));
 ///     let err = supervisor::start_link(vec![bad], SupervisorFlags::default()).unwrap_err();
 ///     let failed = FailedToStartChild::of(&err).unwrap();
 ///     assert_eq!(failed.id, "bad");
@@ -169,7 +169,7 @@ impl FailedToStartChild {
 /// Why a supervisor request failed.
 ///
 /// ```
-/// use beamlet_stdlib::supervisor::SupervisorError;
+/// use beamlet::otp::supervisor::SupervisorError;
 /// assert_eq!(SupervisorError::NotFound.to_string(), "not_found: no child with that id");
 /// ```
 #[derive(Debug, Clone, PartialEq)]
@@ -230,7 +230,7 @@ impl std::convert::From<CallError> for SupervisorError {
 /// A child's process, as [`which_children`] shows it.
 ///
 /// ```
-/// use beamlet_stdlib::supervisor::ChildPid;
+/// use beamlet::otp::supervisor::ChildPid;
 /// assert_eq!(ChildPid::Undefined.pid(), None);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -258,7 +258,7 @@ impl ChildPid {
 /// One child, as [`which_children`] lists it.
 ///
 /// ```
-/// use beamlet_stdlib::supervisor::{ChildInfo, ChildKind, ChildPid};
+/// use beamlet::otp::supervisor::{ChildInfo, ChildKind, ChildPid};
 /// let c = ChildInfo { id: "w".into(), pid: ChildPid::Undefined, kind: ChildKind::Worker };
 /// assert_eq!(c.pid.pid(), None);
 /// ```
@@ -275,7 +275,7 @@ pub struct ChildInfo {
 /// Children counts, as [`count_children`] gives them.
 ///
 /// ```
-/// use beamlet_stdlib::supervisor::ChildCounts;
+/// use beamlet::otp::supervisor::ChildCounts;
 /// assert_eq!(ChildCounts::default().active, 0);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -327,9 +327,9 @@ pub fn start_link_with(
 /// As [`start_link`]; `StartError::Ignore` if `init` returns `Ignore`.
 ///
 /// ```
-/// use beamlet_stdlib::supervisor::{self, SupervisorInit};
-/// use beamlet_stdlib::gen_server::{StartError, StartOptions};
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// use beamlet::otp::supervisor::{self, SupervisorInit};
+/// use beamlet::otp::gen_server::{StartError, StartOptions};
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// let r = rt.block_on(|| supervisor::start_link_init(|| SupervisorInit::Ignore, StartOptions::new()).unwrap_err()).unwrap();
 /// assert_eq!(r, StartError::Ignore);
 /// rt.shutdown();
@@ -349,8 +349,8 @@ pub fn start_link_init(
 /// [`SupervisorError`]: the id exists, the spec is invalid, the start failed.
 ///
 /// ```
-/// use beamlet_stdlib::supervisor::{self, ChildSpec, SupervisorError, SupervisorFlags};
-/// use beamlet_runtime::{receive, spawn_link, Runtime};
+/// use beamlet::otp::supervisor::{self, ChildSpec, SupervisorError, SupervisorFlags};
+/// use beamlet::{receive, spawn_link, Runtime};
 /// let rt = Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
 ///     let sup = supervisor::start_link(vec![], SupervisorFlags::default()).unwrap();
@@ -449,8 +449,8 @@ pub fn count_children(sup: impl Into<SupRef<Supervisor>>) -> Result<ChildCounts,
 /// `NotFound` if no child has that id (OTP's `{error, not_found}`), or `Call`.
 ///
 /// ```
-/// use beamlet_stdlib::supervisor::{self, ChildSpec, Restart, SupervisorError, SupervisorFlags};
-/// use beamlet_runtime::{receive, spawn_link, Runtime};
+/// use beamlet::otp::supervisor::{self, ChildSpec, Restart, SupervisorError, SupervisorFlags};
+/// use beamlet::{receive, spawn_link, Runtime};
 /// let rt = Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
 ///     let spec = ChildSpec::worker("w", || spawn_link(|| loop { receive::<()>(); }))

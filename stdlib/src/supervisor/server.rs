@@ -27,7 +27,7 @@ use crate::gen_server::{CallReply, Caller, GenServer, Init, NoReply};
 /// What [`Supervisor`] starts from: a function run in the supervisor process.
 ///
 /// ```
-/// use beamlet_stdlib::supervisor::{SupervisorArgs, SupervisorInit};
+/// use beamlet::otp::supervisor::{SupervisorArgs, SupervisorInit};
 /// let _args = SupervisorArgs::new(|| SupervisorInit::Ignore);
 /// ```
 pub struct SupervisorArgs(Box<dyn FnOnce() -> SupervisorInit + Send>);
@@ -36,7 +36,7 @@ impl SupervisorArgs {
     /// Wraps a module-style `init`.
     ///
     /// ```
-    /// use beamlet_stdlib::supervisor::{SupervisorArgs, SupervisorInit};
+    /// use beamlet::otp::supervisor::{SupervisorArgs, SupervisorInit};
     /// let _args = SupervisorArgs::new(|| SupervisorInit::Ignore);
     /// ```
     pub fn new(init: impl FnOnce() -> SupervisorInit + Send + 'static) -> SupervisorArgs {
@@ -53,7 +53,7 @@ impl fmt::Debug for SupervisorArgs {
 /// A supervisor's requests (its `Call` type); use the module's functions.
 ///
 /// ```
-/// use beamlet_stdlib::supervisor::Request;
+/// use beamlet::otp::supervisor::Request;
 /// let r = Request::TerminateChild("a".into());
 /// assert!(matches!(r, Request::TerminateChild(_)));
 /// ```
@@ -79,7 +79,7 @@ pub enum Request {
 /// ([`DynResponse`](super::dynamic::DynResponse) is this type).
 ///
 /// ```
-/// use beamlet_stdlib::supervisor::Response;
+/// use beamlet::otp::supervisor::Response;
 /// assert!(matches!(Response::Done(Ok(())), Response::Done(Ok(()))));
 /// ```
 #[derive(Debug)]
@@ -144,9 +144,9 @@ struct RetryRestart(String);
 /// The supervisor's state; start one with [`start_link`](super::start_link).
 ///
 /// ```
-/// use beamlet_stdlib::supervisor::{self, Supervisor, SupervisorFlags};
-/// use beamlet_stdlib::gen_server::ServerRef;
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// use beamlet::otp::supervisor::{self, Supervisor, SupervisorFlags};
+/// use beamlet::otp::gen_server::ServerRef;
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
 ///     let sup: ServerRef<Supervisor> = supervisor::start_link(vec![], SupervisorFlags::default()).unwrap();
 ///     assert_eq!(supervisor::count_children(sup).unwrap().specs, 0);

@@ -22,8 +22,8 @@ use crate::behaviour::{StartError, try_dispatch};
 ///
 /// ```
 /// use std::sync::Arc;
-/// use beamlet_stdlib::supervisor::StartFn;
-/// let f: StartFn = Arc::new(|| Ok(beamlet_runtime::spawn_link(|| ())?));
+/// use beamlet::otp::supervisor::StartFn;
+/// let f: StartFn = Arc::new(|| Ok(beamlet::spawn_link(|| ())?));
 /// let _ = f;
 /// ```
 pub type StartFn = Arc<dyn Fn() -> Result<Pid, StartError> + Send + Sync>;
@@ -49,7 +49,7 @@ where
 /// When a terminated child is restarted.
 ///
 /// ```
-/// use beamlet_stdlib::supervisor::Restart;
+/// use beamlet::otp::supervisor::Restart;
 /// assert_eq!(Restart::default(), Restart::Permanent);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -78,7 +78,7 @@ impl Restart {
 ///
 /// ```
 /// use std::time::Duration;
-/// use beamlet_stdlib::supervisor::Shutdown;
+/// use beamlet::otp::supervisor::Shutdown;
 /// assert_eq!(Shutdown::default(), Shutdown::Timeout(Duration::from_millis(5000)));
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,7 +100,7 @@ impl Default for Shutdown {
 /// Whether a child is a worker or a supervisor.
 ///
 /// ```
-/// use beamlet_stdlib::supervisor::ChildKind;
+/// use beamlet::otp::supervisor::ChildKind;
 /// assert_eq!(ChildKind::default(), ChildKind::Worker);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -119,7 +119,7 @@ pub enum ChildKind {
 ///
 /// ```
 /// use std::time::Duration;
-/// use beamlet_stdlib::supervisor::Backoff;
+/// use beamlet::otp::supervisor::Backoff;
 /// let b = Backoff { initial: Duration::from_millis(10), max: Duration::from_secs(1) };
 /// assert_eq!(b.delay(0), Duration::from_millis(10));
 /// assert_eq!(b.delay(3), Duration::from_millis(80));
@@ -145,8 +145,8 @@ impl Backoff {
 /// How to start, restart and stop one child (as OTP's `child_spec()` map).
 ///
 /// ```
-/// use beamlet_stdlib::supervisor::{ChildSpec, ChildKind, Restart};
-/// use beamlet_runtime::{receive, spawn_link};
+/// use beamlet::otp::supervisor::{ChildSpec, ChildKind, Restart};
+/// use beamlet::{receive, spawn_link};
 /// let spec = ChildSpec::worker("ticker", || spawn_link(|| loop { receive::<()>(); }))
 ///     .restart(Restart::Transient);
 /// assert_eq!(spec.id, "ticker");
@@ -210,7 +210,7 @@ impl ChildSpec {
     /// A permanent supervisor child with an infinite shutdown.
     ///
     /// ```
-    /// use beamlet_stdlib::supervisor::{self, ChildKind, ChildSpec, Shutdown, SupervisorFlags};
+    /// use beamlet::otp::supervisor::{self, ChildKind, ChildSpec, Shutdown, SupervisorFlags};
     /// let spec = ChildSpec::supervisor("sub", || supervisor::start_link(vec![], SupervisorFlags::default()));
     /// assert_eq!((spec.kind, spec.shutdown), (ChildKind::Supervisor, Shutdown::Infinity));
     /// ```
@@ -230,8 +230,8 @@ impl ChildSpec {
     /// Sets the restart type.
     ///
     /// ```
-    /// use beamlet_stdlib::supervisor::{ChildSpec, Restart};
-    /// let s = ChildSpec::worker("w", || beamlet_runtime::spawn_link(|| ())).restart(Restart::Temporary);
+    /// use beamlet::otp::supervisor::{ChildSpec, Restart};
+    /// let s = ChildSpec::worker("w", || beamlet::spawn_link(|| ())).restart(Restart::Temporary);
     /// assert_eq!(s.restart, Restart::Temporary);
     /// ```
     pub fn restart(mut self, restart: Restart) -> ChildSpec {
@@ -242,8 +242,8 @@ impl ChildSpec {
     /// Sets how the child is stopped.
     ///
     /// ```
-    /// use beamlet_stdlib::supervisor::{ChildSpec, Shutdown};
-    /// let s = ChildSpec::worker("w", || beamlet_runtime::spawn_link(|| ())).shutdown(Shutdown::BrutalKill);
+    /// use beamlet::otp::supervisor::{ChildSpec, Shutdown};
+    /// let s = ChildSpec::worker("w", || beamlet::spawn_link(|| ())).shutdown(Shutdown::BrutalKill);
     /// assert_eq!(s.shutdown, Shutdown::BrutalKill);
     /// ```
     pub fn shutdown(mut self, shutdown: Shutdown) -> ChildSpec {
@@ -254,8 +254,8 @@ impl ChildSpec {
     /// Marks the child significant (see [`AutoShutdown`]).
     ///
     /// ```
-    /// use beamlet_stdlib::supervisor::ChildSpec;
-    /// let s = ChildSpec::worker("w", || beamlet_runtime::spawn_link(|| ())).significant(true);
+    /// use beamlet::otp::supervisor::ChildSpec;
+    /// let s = ChildSpec::worker("w", || beamlet::spawn_link(|| ())).significant(true);
     /// assert!(s.significant);
     /// ```
     pub fn significant(mut self, significant: bool) -> ChildSpec {
@@ -267,9 +267,9 @@ impl ChildSpec {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use beamlet_stdlib::supervisor::{Backoff, ChildSpec};
+    /// use beamlet::otp::supervisor::{Backoff, ChildSpec};
     /// let b = Backoff { initial: Duration::from_millis(10), max: Duration::from_secs(1) };
-    /// let s = ChildSpec::worker("w", || beamlet_runtime::spawn_link(|| ())).backoff(b);
+    /// let s = ChildSpec::worker("w", || beamlet::spawn_link(|| ())).backoff(b);
     /// assert_eq!(s.backoff, Some(b));
     /// ```
     pub fn backoff(mut self, backoff: Backoff) -> ChildSpec {
@@ -290,7 +290,7 @@ impl ChildSpec {
 /// Which children are restarted when one terminates.
 ///
 /// ```
-/// use beamlet_stdlib::supervisor::Strategy;
+/// use beamlet::otp::supervisor::Strategy;
 /// assert_eq!(Strategy::default(), Strategy::OneForOne);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -309,7 +309,7 @@ pub enum Strategy {
 /// on their own (not when it terminated them).
 ///
 /// ```
-/// use beamlet_stdlib::supervisor::AutoShutdown;
+/// use beamlet::otp::supervisor::AutoShutdown;
 /// assert_eq!(AutoShutdown::default(), AutoShutdown::Never);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -326,7 +326,7 @@ pub enum AutoShutdown {
 /// A supervisor's settings (as OTP's `sup_flags()`); the default is Elixir's.
 ///
 /// ```
-/// use beamlet_stdlib::supervisor::{Strategy, SupervisorFlags};
+/// use beamlet::otp::supervisor::{Strategy, SupervisorFlags};
 /// let f = SupervisorFlags { strategy: Strategy::RestForOne, ..Default::default() };
 /// assert_eq!((f.max_restarts, f.max_seconds), (3, 5));
 /// ```
@@ -357,7 +357,7 @@ impl SupervisorFlags {
     /// The default flags with `strategy`.
     ///
     /// ```
-    /// use beamlet_stdlib::supervisor::{Strategy, SupervisorFlags};
+    /// use beamlet::otp::supervisor::{Strategy, SupervisorFlags};
     /// assert_eq!(SupervisorFlags::strategy(Strategy::OneForAll).strategy, Strategy::OneForAll);
     /// ```
     pub fn strategy(strategy: Strategy) -> SupervisorFlags {
@@ -370,7 +370,7 @@ impl SupervisorFlags {
     /// The restart window.
     ///
     /// ```
-    /// use beamlet_stdlib::supervisor::SupervisorFlags;
+    /// use beamlet::otp::supervisor::SupervisorFlags;
     /// assert_eq!(SupervisorFlags::default().period().as_secs(), 5);
     /// ```
     pub fn period(&self) -> Duration {
@@ -381,7 +381,7 @@ impl SupervisorFlags {
 /// Why a child spec was refused.
 ///
 /// ```
-/// use beamlet_stdlib::supervisor::SpecError;
+/// use beamlet::otp::supervisor::SpecError;
 /// assert_eq!(SpecError::DuplicateId("a".into()).to_string(), "duplicate child id \"a\"");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -429,8 +429,8 @@ pub(crate) fn check(spec: &ChildSpec, auto: AutoShutdown) -> Result<(), SpecErro
 /// Checks a list of specs: each valid, ids unique.
 ///
 /// ```
-/// use beamlet_stdlib::supervisor::{validate, ChildSpec, SpecError, AutoShutdown};
-/// use beamlet_runtime::spawn_link;
+/// use beamlet::otp::supervisor::{validate, ChildSpec, SpecError, AutoShutdown};
+/// use beamlet::spawn_link;
 /// let a = || ChildSpec::worker("a", || spawn_link(|| ()));
 /// assert_eq!(validate(&[a(), a()], AutoShutdown::Never), Err(SpecError::DuplicateId("a".into())));
 /// ```

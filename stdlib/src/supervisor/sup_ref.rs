@@ -29,9 +29,9 @@ use crate::name::Name;
 ///
 /// ```
 /// use std::time::Duration;
-/// use beamlet_stdlib::gen_server::StartOptions;
-/// use beamlet_stdlib::supervisor::{self, SupRef, SupervisorFlags};
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// use beamlet::otp::gen_server::StartOptions;
+/// use beamlet::otp::supervisor::{self, SupRef, SupervisorFlags};
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
 ///     let opts = StartOptions::new().name("app_sup");
 ///     let sup = supervisor::start_link_with(vec![], SupervisorFlags::default(), opts).unwrap();

@@ -28,11 +28,11 @@ use crate::behaviour::bounded;
 ///
 /// ```
 /// use std::time::Duration;
-/// use beamlet_stdlib::task::{self, DEFAULT_TIMEOUT};
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// use beamlet::otp::task::{self, DEFAULT_TIMEOUT};
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
 ///     let tasks: Vec<_> = (1..=3u64)
-///         .map(|i| task::spawn(move || { beamlet_runtime::sleep(Duration::from_millis(10 / i)); i }).unwrap())
+///         .map(|i| task::spawn(move || { beamlet::sleep(Duration::from_millis(10 / i)); i }).unwrap())
 ///         .collect();
 ///     assert_eq!(task::wait_many(tasks, DEFAULT_TIMEOUT), Ok(vec![1, 2, 3]));
 /// }).unwrap();
@@ -72,13 +72,13 @@ pub fn wait_many<T: Send + 'static>(
 ///
 /// ```
 /// use std::time::Duration;
-/// use beamlet_stdlib::supervisor::Shutdown;
-/// use beamlet_stdlib::task;
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// use beamlet::otp::supervisor::Shutdown;
+/// use beamlet::otp::task;
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
 ///     let mut tasks = vec![
 ///         task::spawn(|| 1u8).unwrap(),
-///         task::spawn(|| beamlet_runtime::receive::<u8>()).unwrap(),
+///         task::spawn(|| beamlet::receive::<u8>()).unwrap(),
 ///     ];
 ///     let got = task::try_wait_many(&mut tasks, Duration::from_millis(50));
 ///     assert_eq!(got, [Some(Ok(1)), None]);

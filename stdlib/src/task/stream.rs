@@ -35,7 +35,7 @@ use crate::behaviour::bounded;
 /// What a stream does when an item's task runs past the timeout.
 ///
 /// ```
-/// use beamlet_stdlib::task::OnTimeout;
+/// use beamlet::otp::task::OnTimeout;
 /// assert_eq!(OnTimeout::default(), OnTimeout::Exit);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -51,7 +51,7 @@ pub enum OnTimeout {
 /// The options of [`async_stream`]; the defaults are Elixir's.
 ///
 /// ```
-/// use beamlet_stdlib::task::{OnTimeout, StreamOptions};
+/// use beamlet::otp::task::{OnTimeout, StreamOptions};
 /// let o = StreamOptions { max_concurrency: 4, ..StreamOptions::default() };
 /// assert!(o.ordered);
 /// assert_eq!(o.timeout.as_millis(), 5000);
@@ -87,8 +87,8 @@ impl Default for StreamOptions {
 /// module header for order, timeouts and crashes).
 ///
 /// ```
-/// use beamlet_stdlib::task::{self, StreamOptions};
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// use beamlet::otp::task::{self, StreamOptions};
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// let squares = rt.block_on(|| {
 ///     let opts = StreamOptions { max_concurrency: 2, ..StreamOptions::default() };
 ///     task::async_stream(1..=5u64, |i| i * i, opts)
@@ -159,7 +159,7 @@ struct Slot<R> {
 /// the process that made it, so it cannot move to another.
 ///
 /// ```compile_fail
-/// use beamlet_stdlib::task::{self, StreamOptions};
+/// use beamlet::otp::task::{self, StreamOptions};
 /// fn needs_send<T: Send>(_: T) {}
 /// needs_send(task::async_stream(0..1u8, |i| i, StreamOptions::default()));
 /// ```

@@ -38,8 +38,8 @@ use crate::supervisor::{ChildSpec, Restart, SupervisorError};
 /// A running task supervisor: a `Copy` handle.
 ///
 /// ```
-/// use beamlet_stdlib::task::{Supervisor, TaskError};
-/// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+/// use beamlet::otp::task::{Supervisor, TaskError};
+/// let rt = beamlet::Runtime::builder().build().unwrap();
 /// rt.block_on(|| {
 ///     let sup = Supervisor::start_link().unwrap();
 ///     let ok = sup.spawn_nolink(|| 6 * 7).unwrap();
@@ -79,10 +79,10 @@ impl Supervisor {
     /// As `gen_server::start_link`.
     ///
     /// ```
-    /// use beamlet_stdlib::dynamic_supervisor::DynamicOptions;
-    /// use beamlet_stdlib::gen_server::StartOptions;
-    /// use beamlet_stdlib::task::Supervisor;
-    /// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+    /// use beamlet::otp::dynamic_supervisor::DynamicOptions;
+    /// use beamlet::otp::gen_server::StartOptions;
+    /// use beamlet::otp::task::Supervisor;
+    /// let rt = beamlet::Runtime::builder().build().unwrap();
     /// rt.block_on(|| {
     ///     let sup = Supervisor::start_link_with(DynamicOptions::default(), StartOptions::new().name("tasks")).unwrap();
     ///     assert_eq!(Supervisor::whereis("tasks"), Some(sup));
@@ -99,11 +99,11 @@ impl Supervisor {
     /// A child spec starting a task supervisor under another supervisor.
     ///
     /// ```
-    /// use beamlet_stdlib::dynamic_supervisor::DynamicOptions;
-    /// use beamlet_stdlib::gen_server::StartOptions;
-    /// use beamlet_stdlib::supervisor::{self, SupervisorFlags};
-    /// use beamlet_stdlib::task::Supervisor;
-    /// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+    /// use beamlet::otp::dynamic_supervisor::DynamicOptions;
+    /// use beamlet::otp::gen_server::StartOptions;
+    /// use beamlet::otp::supervisor::{self, SupervisorFlags};
+    /// use beamlet::otp::task::Supervisor;
+    /// let rt = beamlet::Runtime::builder().build().unwrap();
     /// rt.block_on(|| {
     ///     let spec = Supervisor::child_spec("tasks", DynamicOptions::default(), StartOptions::new().name("app_tasks"));
     ///     supervisor::start_link(vec![spec], SupervisorFlags::default()).unwrap();
@@ -133,10 +133,10 @@ impl Supervisor {
     /// The supervisor's process.
     ///
     /// ```
-    /// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+    /// let rt = beamlet::Runtime::builder().build().unwrap();
     /// rt.block_on(|| {
-    ///     let sup = beamlet_stdlib::task::Supervisor::start_link().unwrap();
-    ///     assert!(beamlet_runtime::is_alive(sup.pid()));
+    ///     let sup = beamlet::otp::task::Supervisor::start_link().unwrap();
+    ///     assert!(beamlet::is_alive(sup.pid()));
     /// }).unwrap();
     /// rt.shutdown();
     /// ```
@@ -151,10 +151,10 @@ impl Supervisor {
     /// `MaxChildren`, `Start` (it could not be spawned), `Call`.
     ///
     /// ```
-    /// use beamlet_runtime::{receive, self_pid, send};
-    /// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+    /// use beamlet::{receive, self_pid, send};
+    /// let rt = beamlet::Runtime::builder().build().unwrap();
     /// rt.block_on(|| {
-    ///     let sup = beamlet_stdlib::task::Supervisor::start_link().unwrap();
+    ///     let sup = beamlet::otp::task::Supervisor::start_link().unwrap();
     ///     let me = self_pid();
     ///     sup.start_child(move || { send(me, "ran").unwrap(); }).unwrap();
     ///     assert_eq!(receive::<&str>(), "ran");
@@ -209,8 +209,8 @@ impl Supervisor {
     /// `Err(TaskError::Exit(reason))` and the caller is untouched.
     ///
     /// ```
-    /// use beamlet_stdlib::task::{StreamOptions, Supervisor, TaskError};
-    /// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+    /// use beamlet::otp::task::{StreamOptions, Supervisor, TaskError};
+    /// let rt = beamlet::Runtime::builder().build().unwrap();
     /// rt.block_on(|| {
     ///     let sup = Supervisor::start_link().unwrap();
     ///     let halve = |n: u32| { assert!(n % 2 == 0, "odd"); n / 2 };
@@ -243,10 +243,10 @@ impl Supervisor {
     /// [`CallError`] if the supervisor does not answer.
     ///
     /// ```
-    /// use beamlet_runtime::receive;
-    /// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+    /// use beamlet::receive;
+    /// let rt = beamlet::Runtime::builder().build().unwrap();
     /// rt.block_on(|| {
-    ///     let sup = beamlet_stdlib::task::Supervisor::start_link().unwrap();
+    ///     let sup = beamlet::otp::task::Supervisor::start_link().unwrap();
     ///     let pid = sup.start_child(|| { receive::<()>(); }).unwrap();
     ///     assert_eq!(sup.children().unwrap(), vec![pid]);
     ///     sup.terminate_child(pid).unwrap();
