@@ -13,8 +13,8 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::process::ExitCode;
 use std::convert::Infallible;
+use std::process::ExitCode;
 use std::time::Duration;
 
 use beamlet::ExitReason;

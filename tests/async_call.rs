@@ -6,7 +6,7 @@ mod common;
 
 use std::time::Duration;
 
-use beamlet::otp::gen_server::{self, CallError, CallReply, From, GenServer, Init, NoReply};
+use beamlet::otp::gen_server::{self, CallError, CallReply, Caller, GenServer, Init, NoReply};
 use beamlet::{ExitReason, Runtime, receive};
 use common::stop;
 
@@ -29,7 +29,7 @@ impl GenServer for Counter {
     fn init(_: ()) -> Init<Self, ()> {
         Init::Ok(Counter(0))
     }
-    fn handle_call(&mut self, req: Req, _: From<u64>) -> CallReply<u64, ()> {
+    fn handle_call(&mut self, req: Req, _: Caller<u64>) -> CallReply<u64, ()> {
         match req {
             Req::Add(n) => {
                 self.0 += n;

@@ -14,7 +14,7 @@ use std::fmt;
 use std::sync::{Mutex, Once};
 use std::time::Duration;
 
-use beamlet::otp::gen_server::{self, CallReply, From, GenServer, Init};
+use beamlet::otp::gen_server::{self, CallReply, Caller, GenServer, Init};
 use beamlet::otp::supervisor::{self, ChildSpec, SupervisorFlags};
 use beamlet::{Down, Pid, Runtime, monitor, receive, receive_timeout, self_pid, send, spawn};
 use common::PATIENCE;
@@ -120,7 +120,7 @@ impl GenServer for Fragile {
     fn init(_: ()) -> Init<Self, ()> {
         Init::Ok(Fragile)
     }
-    fn handle_call(&mut self, _: (), _: From<()>) -> CallReply<(), ()> {
+    fn handle_call(&mut self, _: (), _: Caller<()>) -> CallReply<(), ()> {
         panic!("fragile server broke")
     }
 }

@@ -224,12 +224,12 @@ impl RuntimeBuilder {
     ///
     /// ```
     /// let tokio_rt = tokio::runtime::Runtime::new().unwrap();
-    /// let rt = beamlet_runtime::Runtime::builder()
+    /// let rt = beamlet::Runtime::builder()
     ///     .tokio_handle(tokio_rt.handle().clone())
     ///     .build()
     ///     .unwrap();
     /// let slept = rt.block_on(|| {
-    ///     beamlet_runtime::block_on_future(async {
+    ///     beamlet::block_on_future(async {
     ///         tokio::time::sleep(std::time::Duration::from_millis(1)).await;
     ///         "slept"
     ///     })

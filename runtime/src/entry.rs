@@ -21,10 +21,10 @@ use crate::runtime::Runtime;
 /// use std::process::ExitCode;
 ///
 /// fn main() -> ExitCode {
-///     beamlet_runtime::run(|| {
-///         let me = beamlet_runtime::self_pid();
-///         beamlet_runtime::spawn(move || beamlet_runtime::send(me, "hi").unwrap()).unwrap();
-///         assert_eq!(beamlet_runtime::receive::<&str>(), "hi");
+///     beamlet::run(|| {
+///         let me = beamlet::self_pid();
+///         beamlet::spawn(move || beamlet::send(me, "hi").unwrap()).unwrap();
+///         assert_eq!(beamlet::receive::<&str>(), "hi");
 ///     })
 /// }
 /// ```
@@ -44,7 +44,7 @@ impl RuntimeBuilder {
     ///
     /// ```
     /// use std::process::ExitCode;
-    /// let code = beamlet_runtime::Runtime::builder()
+    /// let code = beamlet::Runtime::builder()
     ///     .schedulers(1)
     ///     .run(|| -> Result<(), String> { Err("no config file".into()) });
     /// assert_eq!(format!("{code:?}"), format!("{:?}", ExitCode::FAILURE));

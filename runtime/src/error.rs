@@ -326,7 +326,7 @@ impl std::error::Error for DirtyError {}
 /// # Examples
 ///
 /// ```
-/// assert_eq!(beamlet_runtime::Elapsed.to_string(), "beamlet: the wait timed out");
+/// assert_eq!(beamlet::Elapsed.to_string(), "beamlet: the wait timed out");
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Elapsed;

@@ -61,7 +61,7 @@ use crate::time::{deadline_after, now};
 /// # Examples
 ///
 /// ```
-/// use beamlet_runtime::{block_on_future, Runtime};
+/// use beamlet::{block_on_future, Runtime};
 /// let rt = Runtime::builder().build().unwrap();
 /// let n = rt.block_on(|| block_on_future(async { 20 + 1 }) * 2).unwrap();
 /// assert_eq!(n, 42);
@@ -89,7 +89,7 @@ pub fn block_on_future<F: Future>(fut: F) -> F::Output {
 ///
 /// ```
 /// use std::time::Duration;
-/// use beamlet_runtime::{block_on_future_timeout, Elapsed, Runtime};
+/// use beamlet::{block_on_future_timeout, Elapsed, Runtime};
 /// let rt = Runtime::builder().build().unwrap();
 /// let r = rt.block_on(|| {
 ///     block_on_future_timeout(std::future::pending::<()>(), Duration::from_millis(5))

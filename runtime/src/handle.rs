@@ -38,13 +38,13 @@ use crate::scheduler::current::Current;
 /// # Examples
 ///
 /// ```
-/// use beamlet_runtime::Runtime;
+/// use beamlet::Runtime;
 /// let rt = Runtime::builder().build().unwrap();
 /// let handle = rt.handle();
 /// let answer = std::thread::spawn(move || {
 ///     // Any executor drives the future; a tokio task would `.await` it.
 ///     let join = handle.run(|| 6 * 7).unwrap();
-///     beamlet_runtime::RuntimeHandle::wait(join)
+///     beamlet::RuntimeHandle::wait(join)
 /// });
 /// assert_eq!(answer.join().unwrap(), Ok(42));
 /// rt.shutdown();
@@ -68,9 +68,9 @@ impl RuntimeHandle {
     /// The handle of the runtime `pid` belongs to, if it is running.
     ///
     /// ```
-    /// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+    /// let rt = beamlet::Runtime::builder().build().unwrap();
     /// let pid = rt.spawn(|| {}).unwrap();
-    /// assert_eq!(beamlet_runtime::RuntimeHandle::of(pid).unwrap().id(), rt.id());
+    /// assert_eq!(beamlet::RuntimeHandle::of(pid).unwrap().id(), rt.id());
     /// rt.shutdown();
     /// ```
     pub fn of(pid: Pid) -> Option<RuntimeHandle> {
@@ -81,10 +81,10 @@ impl RuntimeHandle {
     /// scheduler's); `None` on other threads.
     ///
     /// ```
-    /// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
-    /// let id = rt.block_on(|| beamlet_runtime::RuntimeHandle::current().unwrap().id());
+    /// let rt = beamlet::Runtime::builder().build().unwrap();
+    /// let id = rt.block_on(|| beamlet::RuntimeHandle::current().unwrap().id());
     /// assert_eq!(id.unwrap(), rt.id());
-    /// assert!(beamlet_runtime::RuntimeHandle::current().is_none());
+    /// assert!(beamlet::RuntimeHandle::current().is_none());
     /// rt.shutdown();
     /// ```
     pub fn current() -> Option<RuntimeHandle> {
@@ -128,9 +128,9 @@ impl RuntimeHandle {
     /// As [`spawn`](fn@crate::spawn).
     ///
     /// ```
-    /// let rt = beamlet_runtime::Runtime::builder().build().unwrap();
+    /// let rt = beamlet::Runtime::builder().build().unwrap();
     /// let join = rt.handle().run(|| -> u32 { panic!("no") }).unwrap();
-    /// let r = beamlet_runtime::RuntimeHandle::wait(join);
+    /// let r = beamlet::RuntimeHandle::wait(join);
     /// assert!(r.unwrap_err().is_panic());
     /// rt.shutdown();
     /// ```

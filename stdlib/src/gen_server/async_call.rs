@@ -13,7 +13,7 @@ use std::time::Duration;
 use beamlet_runtime::{ProcessJoin, RuntimeHandle};
 
 use super::{GenServer, ServerRef, call_timeout};
-use crate::{CallError, r#gen::DEFAULT_CALL_TIMEOUT};
+use crate::{CallError, behaviour::DEFAULT_CALL_TIMEOUT};
 
 /// Calls `server` from async code, with the default timeout (5 s); resolves to the
 /// reply or to the [`call`](super::call)'s typed error.
@@ -21,20 +21,20 @@ use crate::{CallError, r#gen::DEFAULT_CALL_TIMEOUT};
 /// # Examples
 ///
 /// ```
-/// use beamlet_runtime::{Runtime, RuntimeHandle};
-/// use beamlet_stdlib::gen_server::{self, CallReply, From, GenServer, Init};
+/// use beamlet::{Runtime, RuntimeHandle};
+/// use beamlet::otp::gen_server::{self, CallReply, Caller, GenServer, Init};
 /// struct Doubler;
 /// impl GenServer for Doubler {
 ///     type Args = (); type Call = u32; type Reply = u32; type Cast = (); type Continue = ();
 ///     fn init(_: ()) -> Init<Self, ()> { Init::Ok(Doubler) }
-///     fn handle_call(&mut self, n: u32, _: From<u32>) -> CallReply<u32, ()> {
+///     fn handle_call(&mut self, n: u32, _: Caller<u32>) -> CallReply<u32, ()> {
 ///         CallReply::Reply(2 * n)
 ///     }
 /// }
 /// let rt = Runtime::builder().build().unwrap();
 /// let server = rt.block_on(|| gen_server::start::<Doubler>(()).unwrap()).unwrap();
 /// // From any async context: here a join of a process, driven by a plain thread.
-/// let join = rt.handle().run(move || beamlet_runtime::block_on_future(gen_server::call_async(server, 21)));
+/// let join = rt.handle().run(move || beamlet::block_on_future(gen_server::call_async(server, 21)));
 /// assert_eq!(RuntimeHandle::wait(join.unwrap()).unwrap(), Ok(42));
 /// rt.shutdown();
 /// ```
