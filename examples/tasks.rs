@@ -16,21 +16,15 @@ use std::time::{Duration, Instant};
 
 use beamlet::otp::agent::Agent;
 use beamlet::otp::task::{self, StreamOptions, Supervisor};
-use beamlet::{Runtime, sleep};
+use beamlet::sleep;
 
-fn main() {
+fn main() -> std::process::ExitCode {
     common::no_args("tasks", "tasks: Elixir's Task and Agent, step by step.");
-    let rt = Runtime::builder().build().expect("runtime builds");
-    let outcome = rt.block_on(|| {
+    beamlet::run(|| {
         spawn_and_wait();
         crash_reported();
         stream_with_a_counter();
-    });
-    let _ = rt.shutdown();
-    if let Err(reason) = outcome {
-        eprintln!("the example failed: {reason}");
-        std::process::exit(1);
-    }
+    })
 }
 
 /// Step 1: two tasks of 200 ms each finish together, in about 200 ms.
