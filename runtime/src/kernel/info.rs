@@ -24,8 +24,6 @@ pub enum ProcessStatus {
     Waiting,
     /// Hibernated: waiting, and holding no stack.
     Hibernated,
-    /// Exiting.
-    Exiting,
 }
 
 /// A snapshot of one process (as `erlang:process_info/1`).
@@ -162,7 +160,8 @@ fn status(p: &Process) -> Option<ProcessStatus> {
         SCHEDULED => ProcessStatus::Runnable,
         WAITING if p.hibernated.load(Ordering::Relaxed) => ProcessStatus::Hibernated,
         WAITING => ProcessStatus::Waiting,
-        EXITING => ProcessStatus::Exiting,
+        // Exiting (no longer alive, as `is_alive` and `processes` say) or free: no
+        // info, as `process_info/1` of a dead pid is `undefined`.
         _ => return None,
     })
 }
