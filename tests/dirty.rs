@@ -91,12 +91,18 @@ fn queued_jobs_of_killed_callers_never_run() {
     let ran_in = ran.clone();
     let fresh = rt
         .block_on(move || {
-            // Hold the only dirty thread until the doomed callers are queued and dead.
+            // Hold the only dirty thread until the doomed callers are queued and dead:
+            // the blocker's job is running (it says so) before any doomed one queues.
             let (release, held) = std::sync::mpsc::channel::<()>();
+            let me = beamlet::self_pid();
             let (_, blocker) = spawn_monitor(move || {
-                let _ = dirty_cpu(move || held.recv());
+                let _ = dirty_cpu(move || {
+                    beamlet::send(me, "holding").unwrap();
+                    held.recv()
+                });
             })
             .unwrap();
+            assert_eq!(beamlet::receive::<&str>(), "holding");
             let mut doomed = Vec::new();
             for _ in 0..4 {
                 let ran = ran_in.clone();
