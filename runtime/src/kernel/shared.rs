@@ -99,6 +99,9 @@ pub(crate) struct Shared {
     pub(crate) stacks: StackPool,
     /// Time zero of every timer wheel.
     pub(crate) epoch: Instant,
+    /// [`clock::monotonic_nanos`] read just after `epoch`, for the schedulers'
+    /// cheap tick of every round (`wheel::raw_now_tick`).
+    pub(crate) epoch_nanos: u64,
     /// The virtual clock of a simulated runtime; `None` runs on the OS clock.
     pub(crate) clock: Option<Arc<VirtualClock>>,
     /// Live processes (AcqRel updates at spawn and exit; the spawn's add is the
@@ -153,6 +156,8 @@ impl Shared {
             .map(|c| CoreSlot::new(Box::new(c)))
             .collect();
         let epoch = Instant::now();
+        // After `epoch`: a raw tick is then never ahead of the `Instant` one.
+        let epoch_nanos = clock::monotonic_nanos();
         let simulated = config.simulation.is_some();
         // A simulated runtime runs dirty jobs on threads of their own (see `dirty`).
         let (dirty_cpu, dirty_io) = match simulated {
@@ -173,6 +178,7 @@ impl Shared {
             table: ProcessTable::new(config.max_processes + slack(n)),
             stacks: StackPool::new(config.stack_size, config.max_processes + slack(n)),
             epoch,
+            epoch_nanos,
             clock: simulated.then(|| VirtualClock::new(epoch)),
             live: AtomicUsize::new(0),
             exited: (Mutex::new(()), Condvar::new()),

@@ -27,7 +27,7 @@ use crate::kernel::shared::Shared;
 use crate::process::ProcPtr;
 use crate::stack::KEEP_RESIDENT;
 use crate::stack::guard::AltStack;
-use crate::timer::wheel;
+use crate::timer::{clock, wheel};
 
 /// How long an idle scheduler keeps looking for work before it parks (as the BEAM's
 /// scheduler busy wait): a wake-up from a parked thread costs tens of microseconds on
@@ -101,7 +101,13 @@ fn set_timer_slack() {
 }
 
 fn fire_timers(shared: &Shared, core: &mut Core) {
-    shared.fire_due(core, || wheel::now_tick(shared.epoch, Instant::now()));
+    shared.fire_due(core, || now_tick(shared));
+}
+
+/// This round's tick, from the raw monotonic clock (see `wheel::raw_now_tick`).
+#[inline]
+fn now_tick(shared: &Shared) -> u64 {
+    wheel::raw_now_tick(shared.epoch_nanos, clock::monotonic_nanos())
 }
 
 /// Chooses the next process. `true` in the result means it inherits the slice.
@@ -158,7 +164,7 @@ fn has_work(shared: &Shared, core: &Core) -> bool {
         return true;
     }
     if let Some(t) = core.timers.next_deadline() {
-        if t <= wheel::now_tick(shared.epoch, Instant::now()) {
+        if t <= now_tick(shared) {
             return true;
         }
     }
