@@ -120,11 +120,17 @@ impl Shared {
     }
 
     /// Moves timers armed from outside onto `core`.
+    #[inline]
     pub(crate) fn adopt_remote_timers(&self, core: &mut Core) {
         // Acquire pairs with the Release in `arm_timer`.
-        if !self.has_remote_timers.load(Ordering::Acquire) {
-            return;
+        if self.has_remote_timers.load(Ordering::Acquire) {
+            self.adopt_remote_timers_now(core);
         }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn adopt_remote_timers_now(&self, core: &mut Core) {
         let entries = {
             let mut r = self.remote_timers.lock().unwrap_or_else(|e| e.into_inner());
             // Cleared under the lock: a push after it sets the flag again.
@@ -140,14 +146,25 @@ impl Shared {
 
     /// Fires every timer of `core` due at the tick `now_tick` returns (after adopting
     /// remote ones). The clock is read only when the wheel holds a timer: a
-    /// scheduling round without timers pays no clock read.
+    /// scheduling round without timers pays no clock read. Inlined into the
+    /// scheduler's round, which runs it at every switch: it costs a few loads and
+    /// compares unless a timer is due.
+    #[inline]
     pub(crate) fn fire_due(&self, core: &mut Core, now_tick: impl FnOnce() -> u64) {
         self.adopt_remote_timers(core);
         if core.timers.is_empty() {
             return;
         }
+        let now = now_tick();
+        if core.timers.may_fire(now) {
+            self.fire_due_at(core, now);
+        }
+    }
+
+    #[inline(never)]
+    fn fire_due_at(&self, core: &mut Core, now: u64) {
         let mut due = Vec::new();
-        core.timers.poll(now_tick(), |action| due.push(action));
+        core.timers.poll(now, |action| due.push(action));
         for action in due {
             self.fire_timer(Some(core), action);
         }

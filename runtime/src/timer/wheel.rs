@@ -161,6 +161,13 @@ impl<T> Wheel<T> {
             .map(|(start, _, _)| start.max(self.earliest))
     }
 
+    /// Whether a [`poll`](Self::poll) at `now` may fire or move anything (`false`:
+    /// it would return at once).
+    #[inline]
+    pub(crate) fn may_fire(&self, now: u64) -> bool {
+        now >= self.earliest
+    }
+
     /// Fires every entry due at `now` (a tick), in deadline order per slot.
     pub(crate) fn poll(&mut self, now: u64, mut fire: impl FnMut(T)) {
         if now < self.earliest {
