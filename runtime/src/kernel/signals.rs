@@ -44,6 +44,7 @@ use crate::exit::{Down, Exit, ExitReason};
 use crate::mailbox::limit::OverflowPolicy;
 use crate::mailbox::node::{Kind, Node};
 use crate::pid::{MonitorRef, Pid, Ref};
+use crate::process::small_map::SmallMap;
 use crate::process::{FLAG_KILL, Held, Process};
 
 /// A runtime signal (see the module protocol).
@@ -324,9 +325,8 @@ pub(crate) fn on_exit(
         // and references (from a process-wide counter), which differ between runs;
         // sorted order depends only on the replayed schedule, so a seed replays.
         let mut links: Vec<Pid> = relations.links.iter().copied().collect();
-        let pairs = |m: &std::collections::HashMap<MonitorRef, Pid, _>| {
-            m.iter().map(|(&r, &p)| (r, p)).collect::<Vec<_>>()
-        };
+        let pairs =
+            |m: &SmallMap<MonitorRef, Pid>| m.iter().map(|(&r, &p)| (r, p)).collect::<Vec<_>>();
         let mut watchers = pairs(&relations.monitored_by);
         let mut held = pairs(&relations.monitors);
         links.sort_unstable();

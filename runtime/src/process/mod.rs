@@ -29,6 +29,7 @@
 
 pub(crate) mod held;
 pub(crate) mod record;
+pub(crate) mod small_map;
 pub(crate) mod state;
 pub(crate) mod table;
 

@@ -10,12 +10,13 @@
 //!   while `Running`/`Exiting`, the process itself while it runs).
 
 use std::cell::UnsafeCell;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::panic::Location;
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use super::small_map::{IdBuild, SmallMap, SmallSet};
 use super::state::{EXITING, FREE, RunState};
 use crate::coroutine::{ProcessCoroutine, ProcessYielder};
 use crate::exit::ExitReason;
@@ -52,7 +53,7 @@ pub(crate) struct Owned {
     /// The top of the current stack, to publish how much of it is in use.
     pub(crate) stack_top: usize,
     /// Active aliases: messages sent to any other alias of this process are dropped.
-    pub(crate) aliases: HashSet<Ref, IdBuild>,
+    pub(crate) aliases: SmallSet<Ref>,
     /// Counted messages ever taken off the inbound (see [`crate::mailbox::limit`]).
     /// Never reset: it belongs to the slot, as the inbound's `arrivals` does.
     pub(crate) drained: u64,
@@ -77,7 +78,7 @@ impl Owned {
             exit_hooks: Vec::new(),
             kill_reason: None,
             stack_top: 0,
-            aliases: HashSet::default(),
+            aliases: SmallSet::default(),
             drained: 0,
             timers: OwnTimers::default(),
             initial_call: None,
@@ -135,42 +136,14 @@ pub(crate) struct Process {
     owned: UnsafeCell<Owned>,
 }
 
-/// A fast hasher for runtime-made keys (pids, references): they are not chosen by an
-/// adversary, so a multiply-rotate mix is enough, and the hasher carries no random
-/// state (keeping the empty sets of a million processes small).
-#[derive(Debug, Default, Clone, Copy)]
-pub(crate) struct IdHasher(u64);
-
-impl std::hash::Hasher for IdHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.write_u64(u64::from(b));
-        }
-    }
-
-    fn write_u32(&mut self, n: u32) {
-        self.write_u64(u64::from(n));
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-}
-
-type IdBuild = std::hash::BuildHasherDefault<IdHasher>;
-
 /// A process's links, monitors and name (see `Process::relations`).
 #[derive(Debug, Default)]
 pub(crate) struct Relations {
-    pub(crate) links: HashSet<Pid, IdBuild>,
+    pub(crate) links: SmallSet<Pid>,
     /// Monitors this process holds: reference → monitored pid.
-    pub(crate) monitors: HashMap<MonitorRef, Pid, IdBuild>,
+    pub(crate) monitors: SmallMap<MonitorRef, Pid>,
     /// Monitors on this process: reference → watcher.
-    pub(crate) monitored_by: HashMap<MonitorRef, Pid, IdBuild>,
+    pub(crate) monitored_by: SmallMap<MonitorRef, Pid>,
     /// What few processes have (monitors by name, a label). Boxed: a process that
     /// has none pays a word, and the record stays within its 512 bytes (so that
     /// the exit path's move of the relations stays inline, not a `memcpy` call).
