@@ -23,28 +23,38 @@ fn a_tokio_timer_works_in_a_runtime_started_on_demand() {
     assert!(waited >= Duration::from_millis(20));
 }
 
-#[test]
-fn an_attached_tokio_runtime_is_the_one_entered() {
-    let tokio_rt = tokio::runtime::Builder::new_multi_thread()
+/// A tokio runtime of one worker thread named `name`.
+fn one_thread_tokio(name: &str) -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
-        .thread_name("attached-tokio")
+        .thread_name(name)
         .enable_all()
         .build()
-        .unwrap();
+        .unwrap()
+}
+
+/// The name of the thread a task spawned from a process's future runs on: a
+/// worker of the tokio runtime `rt` enters.
+fn tokio_thread_of(rt: &Runtime) -> Option<String> {
+    rt.block_on(|| {
+        block_on_future(async {
+            tokio::spawn(async { std::thread::current().name().map(str::to_owned) })
+                .await
+                .unwrap()
+        })
+    })
+    .unwrap()
+}
+
+#[test]
+fn an_attached_tokio_runtime_is_the_one_entered() {
+    let tokio_rt = one_thread_tokio("attached-tokio");
     let rt = Runtime::builder()
         .schedulers(2)
         .tokio_handle(tokio_rt.handle().clone())
         .build()
         .unwrap();
-    let ran_on = rt
-        .block_on(|| {
-            block_on_future(async {
-                tokio::spawn(async { std::thread::current().name().map(str::to_owned) })
-                    .await
-                    .unwrap()
-            })
-        })
-        .unwrap();
+    let ran_on = tokio_thread_of(&rt);
     assert_eq!(ran_on.as_deref(), Some("attached-tokio"));
     stop(rt);
     // The attached runtime outlives beamlet's shutdown.
@@ -53,22 +63,9 @@ fn an_attached_tokio_runtime_is_the_one_entered() {
 
 #[test]
 fn a_runtime_built_inside_tokio_attaches_to_it() {
-    let tokio_rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .thread_name("ambient-tokio")
-        .enable_all()
-        .build()
-        .unwrap();
+    let tokio_rt = one_thread_tokio("ambient-tokio");
     let rt = tokio_rt.block_on(async { Runtime::builder().schedulers(1).build().unwrap() });
-    let ran_on = rt
-        .block_on(|| {
-            block_on_future(async {
-                tokio::spawn(async { std::thread::current().name().map(str::to_owned) })
-                    .await
-                    .unwrap()
-            })
-        })
-        .unwrap();
+    let ran_on = tokio_thread_of(&rt);
     assert_eq!(ran_on.as_deref(), Some("ambient-tokio"));
     stop(rt);
 }

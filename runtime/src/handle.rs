@@ -103,8 +103,7 @@ impl RuntimeHandle {
     /// As [`spawn`](fn@crate::spawn); [`SpawnError::RuntimeGone`] after shutdown.
     #[track_caller]
     pub fn spawn<F: FnOnce() + Send + 'static>(&self, f: F) -> Result<Pid, SpawnError> {
-        let birth = Birth::at(std::panic::Location::caller());
-        self.shared.spawn(None, Box::new(f), birth)
+        spawn_on(&self.shared, Box::new(f))
     }
 
     /// Sends a message to a process (as [`send`](fn@crate::send)).
@@ -113,10 +112,7 @@ impl RuntimeHandle {
     ///
     /// As [`send`](fn@crate::send).
     pub fn send<M: Send + 'static>(&self, pid: Pid, msg: M) -> Result<(), SendError<M>> {
-        let admission = Admission::Limited { bound: None };
-        self.shared
-            .deliver_admitted(None, pid, Node::new(msg), admission)
-            .map_err(|refused| refused.into_send_error())
+        send_on(&self.shared, pid, msg)
     }
 
     /// Runs `f` as a process; the returned future resolves to its value, or to its
@@ -180,6 +176,29 @@ impl RuntimeHandle {
             g = lock(&join.slot);
         }
     }
+}
+
+/// Spawns `entry` on `shared` from outside its schedulers, at the caller's site
+/// (`Runtime::spawn` and `RuntimeHandle::spawn`).
+#[track_caller]
+pub(crate) fn spawn_on(
+    shared: &Shared,
+    entry: Box<dyn FnOnce() + Send>,
+) -> Result<Pid, SpawnError> {
+    shared.spawn(None, entry, Birth::at(std::panic::Location::caller()))
+}
+
+/// Sends `msg` to `pid` of `shared` from outside its schedulers, subject to the
+/// receiver's mailbox limit (`Runtime::send` and `RuntimeHandle::send`).
+pub(crate) fn send_on<M: Send + 'static>(
+    shared: &Shared,
+    pid: Pid,
+    msg: M,
+) -> Result<(), SendError<M>> {
+    let admission = Admission::Limited { bound: None };
+    shared
+        .deliver_admitted(None, pid, Node::new(msg), admission)
+        .map_err(|refused| refused.into_send_error())
 }
 
 /// A process's result, as a future (made by [`RuntimeHandle::run`]).

@@ -16,13 +16,10 @@ use std::time::{Duration, Instant};
 
 use crate::error::{BuildError, RegisterError, SendError, SpawnError, UnknownName};
 use crate::exit::ExitReason;
-use crate::handle::RuntimeHandle;
+use crate::handle::{self, RuntimeHandle};
 use crate::kernel::info::ProcessInfo;
 use crate::kernel::runtimes;
 use crate::kernel::shared::Shared;
-use crate::kernel::spawn::Birth;
-use crate::mailbox::limit::Admission;
-use crate::mailbox::node::Node;
 use crate::pid::Pid;
 use crate::scheduler::context::{self, WorkerContext};
 use crate::scheduler::{sim, sysmon, worker};
@@ -184,8 +181,7 @@ impl Runtime {
     /// ```
     #[track_caller]
     pub fn spawn<F: FnOnce() + Send + 'static>(&self, f: F) -> Result<Pid, SpawnError> {
-        let birth = Birth::at(std::panic::Location::caller());
-        self.shared.spawn(None, Box::new(f), birth)
+        handle::spawn_on(&self.shared, Box::new(f))
     }
 
     /// Sends a message to a process from outside the runtime.
@@ -194,10 +190,7 @@ impl Runtime {
     ///
     /// As [`send`](fn@crate::send).
     pub fn send<M: Send + 'static>(&self, pid: Pid, msg: M) -> Result<(), SendError<M>> {
-        let admission = Admission::Limited { bound: None };
-        self.shared
-            .deliver_admitted(None, pid, Node::new(msg), admission)
-            .map_err(|refused| refused.into_send_error())
+        handle::send_on(&self.shared, pid, msg)
     }
 
     /// `true` if `pid` is a live process of this runtime.
