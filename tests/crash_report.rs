@@ -15,27 +15,10 @@ use beamlet::otp::gen_server::{self, CallError, CallReply, Caller, GenServer, In
 use beamlet::otp::gen_statem::{self, Event, GenStateMachine, Transition};
 use beamlet::otp::supervisor::{self, ChildSpec, Restart, Shutdown, SupervisorFlags};
 use beamlet::{
-    Down, ExitReason, Pid, Report, ReportKind, ReportSink, Runtime, exit, exit_pid, monitor,
-    receive, receive_match_timeout, receive_timeout, self_pid, send, spawn, spawn_monitor,
-    trap_exit,
+    Down, ExitReason, Pid, ReportKind, ReportSink, Runtime, exit, exit_pid, monitor, receive,
+    receive_match_timeout, receive_timeout, self_pid, send, spawn, spawn_monitor, trap_exit,
 };
-use common::PATIENCE;
-
-type Reports = Arc<Mutex<Vec<Report>>>;
-
-/// A runtime whose reports are recorded.
-fn recording() -> (Runtime, Reports) {
-    let reports: Reports = Arc::default();
-    let sink = reports.clone();
-    let rt = Runtime::builder()
-        .schedulers(2)
-        .reports(ReportSink::custom(move |r| {
-            sink.lock().unwrap().push(r.clone())
-        }))
-        .build()
-        .unwrap();
-    (rt, reports)
-}
+use common::{PATIENCE, Reports, recording};
 
 fn kinds(reports: &Reports) -> Vec<ReportKind> {
     reports.lock().unwrap().iter().map(|r| r.kind).collect()

@@ -1,13 +1,14 @@
 //! Introspection: `processes`, `process_count`, `process_info` (with the spawn site
 //! and the label), runtime statistics.
 
-use std::sync::{Arc, Mutex};
+mod common;
+
 use std::time::Duration;
 
 use beamlet::{
-    Down, Pid, ProcessStatus, Report, ReportKind, ReportSink, Runtime, SpawnOpts, hibernate,
-    monitor, process_count, process_info, processes, receive, receive_timeout, register, self_pid,
-    send, set_label, sleep, spawn, spawn_link, spawn_monitor, spawn_opt, trap_exit,
+    Down, Pid, ProcessStatus, ReportKind, Runtime, SpawnOpts, hibernate, monitor, process_count,
+    process_info, processes, receive, receive_timeout, register, self_pid, send, set_label, sleep,
+    spawn, spawn_link, spawn_monitor, spawn_opt, trap_exit,
 };
 
 fn rt() -> Runtime {
@@ -160,15 +161,7 @@ fn process_info_names_the_spawn_site_of_every_spawn_function() {
 
 #[test]
 fn a_label_shows_in_process_info_and_in_the_crash_report() {
-    let reports: Arc<Mutex<Vec<Report>>> = Arc::default();
-    let sink = reports.clone();
-    let rt = Runtime::builder()
-        .schedulers(2)
-        .reports(ReportSink::custom(move |r| {
-            sink.lock().unwrap().push(r.clone())
-        }))
-        .build()
-        .unwrap();
+    let (rt, reports) = common::recording();
     let (pid, line) = rt
         .block_on(|| {
             assert_eq!(process_info(self_pid()).unwrap().label, None);

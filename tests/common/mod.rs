@@ -2,9 +2,10 @@
 
 #![allow(dead_code, reason = "each test binary uses a subset of the helpers")]
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use beamlet::Runtime;
+use beamlet::{Report, ReportSink, Runtime};
 
 /// Generous bound for a message that must arrive (only to turn a hang into a failure).
 pub(crate) const PATIENCE: Duration = Duration::from_secs(20);
@@ -47,4 +48,21 @@ pub(crate) fn watchdog<T: Send + 'static>(
         Ok(Err(panic)) => std::panic::resume_unwind(panic),
         Err(_) => panic!("test did not finish within {limit:?} (hang)"),
     }
+}
+
+/// The reports a runtime wrote, in order.
+pub(crate) type Reports = Arc<Mutex<Vec<Report>>>;
+
+/// A runtime of two schedulers whose reports are recorded instead of written.
+pub(crate) fn recording() -> (Runtime, Reports) {
+    let reports: Reports = Arc::default();
+    let sink = reports.clone();
+    let rt = Runtime::builder()
+        .schedulers(2)
+        .reports(ReportSink::custom(move |r| {
+            sink.lock().unwrap().push(r.clone())
+        }))
+        .build()
+        .unwrap();
+    (rt, reports)
 }
