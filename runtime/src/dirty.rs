@@ -33,6 +33,7 @@ use crate::alias::{Alias, alias, unalias};
 use crate::dirty_pool::Job;
 use crate::error::DirtyError;
 use crate::pid::Ref;
+use crate::process::{FLAG_DIRTY, ProcPtr};
 use crate::receive::receive_match;
 use crate::scheduler::context::with_runtime;
 use crate::unwind::payload_message;
@@ -59,7 +60,9 @@ where
         Kind::Io => "dirty_io",
     };
     // Named here: the alias below would otherwise be what the panic names.
-    crate::scheduler::current::Current::expect(what);
+    let me = crate::scheduler::current::Current::expect(what).ptr();
+    // Cleared when the wait ends, however it ends (the guard drops on unwinding).
+    let _dirty = DirtyStatus::mark(me);
     let reply: Alias = alias();
     let tag = Ref::new();
     let abandoned = Arc::new(AtomicBool::new(false));
@@ -92,6 +95,25 @@ where
     let done = receive_match(|d: &Done<R>| d.tag == tag);
     unalias(reply);
     done.result
+}
+
+/// Shows the calling process as [`Dirty`](crate::ProcessStatus::Dirty) in
+/// `process_info` while it waits for its job. Holds the process's own record, which
+/// stays the same across switches (unlike the thread it runs on).
+struct DirtyStatus(ProcPtr);
+
+impl DirtyStatus {
+    fn mark(p: ProcPtr) -> DirtyStatus {
+        // Relaxed: a status for observers; other flag bits are kept by the RMW.
+        p.get().flags.fetch_or(FLAG_DIRTY, Ordering::Relaxed);
+        DirtyStatus(p)
+    }
+}
+
+impl Drop for DirtyStatus {
+    fn drop(&mut self) {
+        self.0.get().flags.fetch_and(!FLAG_DIRTY, Ordering::Relaxed);
+    }
 }
 
 /// Marks its job abandoned when dropped: by the caller's unwinding if it dies while

@@ -14,7 +14,7 @@
 //!    thread stays in the idle set, and a notify is never spent on one.
 //! 3. `stop` sets `stopping` and wakes every thread.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
@@ -40,6 +40,9 @@ pub(crate) struct DirtyPool {
     /// Set once by `stop` (Release); threads read it (Acquire) between jobs.
     stopping: AtomicBool,
     threads: Mutex<Vec<JoinHandle<()>>>,
+    /// Nanoseconds each thread has spent running jobs (written by that thread
+    /// alone, read by `Runtime::stats`; Relaxed: a statistic).
+    busy_nanos: Box<[AtomicU64]>,
 }
 
 struct JobBox(Job);
@@ -60,6 +63,7 @@ impl DirtyPool {
             idle: Idle::new(unparkers),
             stopping: AtomicBool::new(false),
             threads: Mutex::new(Vec::new()),
+            busy_nanos: (0..n).map(|_| AtomicU64::new(0)).collect(),
         });
         for (i, parker) in parkers.into_iter().enumerate() {
             let p = pool.clone();
@@ -94,7 +98,7 @@ impl DirtyPool {
     fn thread_main(&self, index: usize, parker: Parker) {
         while !self.stopping.load(Ordering::Acquire) {
             if let Some(job) = self.take() {
-                job();
+                self.run(index, job);
                 continue;
             }
             let backoff = Backoff::new();
@@ -114,6 +118,24 @@ impl DirtyPool {
             }
             self.idle.unregister(index);
         }
+    }
+
+    /// Runs one job on thread `index`, counting its time.
+    fn run(&self, index: usize, job: Job) {
+        let start = std::time::Instant::now();
+        job();
+        let nanos = u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        let c = &self.busy_nanos[index];
+        // Only this thread writes its counter: a load and a store suffice.
+        c.store(c.load(Ordering::Relaxed) + nanos, Ordering::Relaxed);
+    }
+
+    /// Nanoseconds each thread has spent running jobs so far.
+    pub(crate) fn busy_nanos(&self) -> Vec<u64> {
+        self.busy_nanos
+            .iter()
+            .map(|c| c.load(Ordering::Relaxed))
+            .collect()
     }
 
     /// Stops the threads (pending jobs are dropped) and joins those that finish by

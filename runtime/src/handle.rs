@@ -148,7 +148,7 @@ impl RuntimeHandle {
             exit_hook: Some(hook),
             ..Birth::at(std::panic::Location::caller())
         };
-        let pid = self.shared.spawn(None, entry, birth)?;
+        let pid = self.shared.spawn(None, None, entry, birth)?;
         Ok(ProcessJoin { pid, slot })
     }
 
@@ -185,7 +185,7 @@ pub(crate) fn spawn_on(
     shared: &Shared,
     entry: Box<dyn FnOnce() + Send>,
 ) -> Result<Pid, SpawnError> {
-    shared.spawn(None, entry, Birth::at(std::panic::Location::caller()))
+    shared.spawn(None, None, entry, Birth::at(std::panic::Location::caller()))
 }
 
 /// Sends `msg` to `pid` of `shared` from outside its schedulers, subject to the

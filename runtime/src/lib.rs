@@ -154,8 +154,12 @@ pub use error::{
 pub use exit::{Down, Exit, ExitReason, PanicReason, Term};
 pub use future::{block_on_future, block_on_future_timeout};
 pub use handle::{ProcessJoin, RuntimeHandle};
-pub use info::{process_count, process_info, processes, set_label};
-pub use kernel::info::{ProcessInfo, ProcessStatus};
+pub use info::{
+    for_each_process, process_count, process_info, processes, recent_system_events, runtime_stats,
+    set_behaviour, set_label,
+};
+pub use kernel::info::{Behaviour, ProcessInfo, ProcessStatus, ProcessSummary};
+pub use kernel::stats::{RuntimeStats, SchedulerTime, SystemEvent, SystemEventKind};
 pub use limits::{
     DEFAULT_DIRTY_IO, DEFAULT_LONG_SCHEDULE, DEFAULT_MAX_PROCESSES, DEFAULT_MAX_SPARE_THREADS,
     DEFAULT_REDUCTIONS, DEFAULT_SHUTDOWN_TIMEOUT, DEFAULT_STACK_SIZE, MAX_PROCESSES,
@@ -175,7 +179,7 @@ pub use receive::{
 };
 pub use report::{Report, ReportKind, ReportSink};
 pub use reporting::{set_initial_call, write_report};
-pub use runtime::{Runtime, RuntimeStats, ShutdownReport};
+pub use runtime::{Runtime, ShutdownReport};
 pub use scheduler::sysmon::{LongSchedule, system_monitor};
 pub use send::{is_alive, send, send_headed};
 pub use spawn::{

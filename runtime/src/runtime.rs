@@ -17,9 +17,10 @@ use std::time::{Duration, Instant};
 use crate::error::{BuildError, RegisterError, SendError, SpawnError, UnknownName};
 use crate::exit::ExitReason;
 use crate::handle::{self, RuntimeHandle};
-use crate::kernel::info::ProcessInfo;
+use crate::kernel::info::{ProcessInfo, ProcessSummary};
 use crate::kernel::runtimes;
 use crate::kernel::shared::Shared;
+use crate::kernel::stats::RuntimeStats;
 use crate::pid::Pid;
 use crate::scheduler::context::{self, WorkerContext};
 use crate::scheduler::{sim, sysmon, worker};
@@ -58,27 +59,6 @@ pub struct ShutdownReport {
     /// Processes that did not finish exiting within the shutdown timeout (stuck in
     /// code that never calls the runtime). Their threads and memory are leaked.
     pub stuck: usize,
-}
-
-/// Runtime-wide counters (see [`Runtime::stats`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct RuntimeStats {
-    /// Live processes.
-    pub processes: usize,
-    /// Reductions spent by processes that have exited.
-    pub reductions: u64,
-    /// Process resumes, all schedulers together.
-    pub context_switches: u64,
-    /// Length of each scheduler's run queue.
-    pub run_queue_lengths: Vec<usize>,
-    /// Stacks carved from the slab so far (live and pooled).
-    pub stacks_carved: usize,
-    /// Polls of the network reactor (`epoll_wait` calls that returned).
-    pub io_polls: u64,
-    /// Readiness events those polls returned: `io_events / io_polls` is how many
-    /// events one reactor wake-up handles.
-    pub io_events: u64,
 }
 
 impl Runtime {
@@ -208,6 +188,23 @@ impl Runtime {
         self.shared.process_info(pid)
     }
 
+    /// Calls `f` with a summary of every live process (see
+    /// [`for_each_process`](crate::for_each_process)); from the calling thread,
+    /// which is not a scheduler, so nothing is held up.
+    ///
+    /// ```
+    /// let rt = beamlet::Runtime::builder().build().unwrap();
+    /// let pid = rt.spawn(|| { beamlet::receive::<()>(); }).unwrap();
+    /// let mut seen = Vec::new();
+    /// rt.for_each_process(|p| seen.push(p.pid));
+    /// assert_eq!(seen, [pid]);
+    /// rt.send(pid, ()).unwrap();
+    /// rt.shutdown();
+    /// ```
+    pub fn for_each_process(&self, mut f: impl FnMut(&ProcessSummary)) {
+        crate::info::visit_processes(&self.shared, &mut f, false);
+    }
+
     /// The pid registered under `name`.
     pub fn whereis(&self, name: &str) -> Option<Pid> {
         self.shared.names.whereis(name)
@@ -254,20 +251,7 @@ impl Runtime {
     /// rt.shutdown();
     /// ```
     pub fn stats(&self) -> RuntimeStats {
-        let s = &self.shared;
-        RuntimeStats {
-            processes: s.live.load(Ordering::Acquire),
-            reductions: s.reductions.load(Ordering::Relaxed),
-            context_switches: s
-                .slots
-                .iter()
-                .map(|c| c.switches.load(Ordering::Relaxed) / 2)
-                .sum(),
-            run_queue_lengths: s.stealers.iter().map(|q| q.len()).collect(),
-            stacks_carved: s.stacks.carved(),
-            io_polls: s.reactor.polls.load(Ordering::Relaxed),
-            io_events: s.reactor.events.load(Ordering::Relaxed),
-        }
+        self.shared.stats()
     }
 
     /// Runs `f` as a process and blocks the calling thread until it exits; returns its

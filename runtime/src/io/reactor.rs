@@ -444,6 +444,12 @@ impl Reactor {
         let _ = self.waker.wake();
     }
 
+    /// Sockets registered now (listeners, streams, datagram sockets).
+    pub(crate) fn open_sockets(&self) -> usize {
+        let free = self.free.lock().unwrap_or_else(|e| e.into_inner());
+        free.next_fresh - free.indices.len()
+    }
+
     fn slot(&self, index: usize) -> Option<&Registration> {
         self.chunks
             .get(index / CHUNK)?

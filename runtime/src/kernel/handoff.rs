@@ -66,6 +66,28 @@ pub(crate) struct CoreSlot {
     /// The pid (packed index and serial) of the process running on this core, for
     /// long-schedule reports.
     pub(crate) running: AtomicU64,
+    /// Statistics of the core, written only by the holder of its lease (so a load
+    /// and a store, not a locked read-modify-write; the lease's Acquire/Release
+    /// hand-over orders one holder's writes before the next one's) and read by
+    /// anyone (Relaxed): see [`CoreCounters`].
+    pub(crate) counters: CoreCounters,
+}
+
+/// What a core counts for `Runtime::stats` and the observer.
+#[derive(Debug, Default)]
+pub(crate) struct CoreCounters {
+    /// Nanoseconds the core's thread spent idle (spinning for work or parked) in
+    /// idle periods that have ended.
+    pub(crate) idle_nanos: AtomicU64,
+    /// When the current idle period began (nanoseconds since the runtime's epoch,
+    /// at least 1), or 0 while the core runs processes: a core parked for a long
+    /// time counts as idle before it wakes.
+    pub(crate) idle_since: AtomicU64,
+    /// Processes spawned by processes running on this core.
+    pub(crate) spawned: AtomicU64,
+    /// Entries in the core's timer wheel (cancelled ones included until they are
+    /// swept or due), as of the last arm or firing round.
+    pub(crate) timers: AtomicU64,
 }
 
 /// Outcome of [`CoreSlot::enter`].
@@ -86,7 +108,62 @@ impl CoreSlot {
             core: AtomicPtr::new(Box::into_raw(core)),
             switches: AtomicU64::new(0),
             running: AtomicU64::new(0),
+            counters: CoreCounters::default(),
         }
+    }
+
+    /// Counts a spawn from this core (by the lease holder, see `counters`).
+    #[inline]
+    pub(crate) fn count_spawn(&self) {
+        let c = &self.counters.spawned;
+        c.store(c.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+    }
+
+    /// An idle period begins at `now` (nanoseconds since the epoch; by the lease
+    /// holder, see `counters`).
+    pub(crate) fn idle_begins(&self, now: u64) {
+        self.counters
+            .idle_since
+            .store(now.max(1), Ordering::Release);
+    }
+
+    /// The idle period begun at `idle_begins` ends at `now` (by the lease holder).
+    /// The total is updated before the period is closed, both Release: a reader
+    /// between the two stores counts the period twice for one reading (see
+    /// [`CoreSlot::idle_nanos`]).
+    pub(crate) fn idle_ends(&self, now: u64) {
+        let c = &self.counters;
+        let since = c.idle_since.load(Ordering::Relaxed);
+        let total = c.idle_nanos.load(Ordering::Relaxed) + now.saturating_sub(since);
+        c.idle_nanos.store(total, Ordering::Release);
+        c.idle_since.store(0, Ordering::Release);
+    }
+
+    /// Idle nanoseconds of the core up to `now`, the current idle period included.
+    /// The reads pair (Acquire) with `idle_ends`' Release stores and are retried
+    /// while a period closes between them; the one interleaving left (between its
+    /// two stores) over-counts one reading by the period's length, which readers of
+    /// utilisation clamp.
+    pub(crate) fn idle_nanos(&self, now: u64) -> u64 {
+        let c = &self.counters;
+        loop {
+            let since = c.idle_since.load(Ordering::Acquire);
+            let total = c.idle_nanos.load(Ordering::Acquire);
+            if c.idle_since.load(Ordering::Acquire) == since {
+                let open = if since == 0 {
+                    0
+                } else {
+                    now.saturating_sub(since)
+                };
+                return total + open;
+            }
+        }
+    }
+
+    /// Publishes the number of entries of the core's timer wheel (by the lease
+    /// holder, see `counters`).
+    pub(crate) fn publish_timers(&self, n: usize) {
+        self.counters.timers.store(n as u64, Ordering::Relaxed);
     }
 
     /// The core (use only while holding the lease).

@@ -9,8 +9,9 @@ use super::shared::Shared;
 use crate::mailbox::limit::MailboxLimit;
 use crate::pid::Pid;
 use crate::priority::Priority;
-use crate::process::Process;
+use crate::process::record::Relations;
 use crate::process::state::{EXITING, FREE, NOTIFIED, RUNNING, SCHEDULED, WAITING};
+use crate::process::{FLAG_DIRTY, Process};
 
 /// What a process is doing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,6 +25,39 @@ pub enum ProcessStatus {
     Waiting,
     /// Hibernated: waiting, and holding no stack.
     Hibernated,
+    /// Waiting for a job it gave a dirty scheduler
+    /// ([`dirty_cpu`](crate::dirty_cpu), [`dirty_io`](crate::dirty_io)) to finish.
+    Dirty,
+}
+
+impl ProcessStatus {
+    /// The status as one lower-case word (`"running"`, `"runnable"`, `"waiting"`,
+    /// `"hibernated"`, `"dirty"`), as observers and logs print it.
+    ///
+    /// ```
+    /// assert_eq!(beamlet::ProcessStatus::Waiting.as_str(), "waiting");
+    /// ```
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProcessStatus::Running => "running",
+            ProcessStatus::Runnable => "runnable",
+            ProcessStatus::Waiting => "waiting",
+            ProcessStatus::Hibernated => "hibernated",
+            ProcessStatus::Dirty => "dirty",
+        }
+    }
+}
+
+/// The behaviour a process runs, as it announced it with
+/// [`set_behaviour`](crate::set_behaviour) (OTP keeps the same in `proc_lib`'s
+/// `'$initial_call'`): every behaviour of `beamlet::otp` announces itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Behaviour {
+    /// The kind of behaviour: `"gen_server"`, `"supervisor"`, `"gen_statem"`...
+    pub kind: &'static str,
+    /// The callback module: the type implementing the behaviour's trait, as
+    /// `std::any::type_name` names it.
+    pub module: &'static str,
 }
 
 /// A snapshot of one process (as `erlang:process_info/1`).
@@ -73,6 +107,38 @@ pub struct ProcessInfo {
     /// The label it gave itself with [`set_label`](crate::set_label) (as OTP 27's
     /// `proc_lib:set_label/1`).
     pub label: Option<String>,
+    /// The process that spawned it, if a process of this runtime did (as
+    /// `process_info(Pid, parent)`); it may have exited since.
+    pub parent: Option<Pid>,
+    /// The behaviour it runs, if it announced one.
+    pub behaviour: Option<Behaviour>,
+}
+
+/// A light snapshot of one process: what a process table shows (see
+/// [`for_each_process`](crate::for_each_process)).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ProcessSummary {
+    /// The process.
+    pub pid: Pid,
+    /// What it is doing.
+    pub status: ProcessStatus,
+    /// Reductions spent, as of its last switch.
+    pub reductions: u64,
+    /// Messages in its mailbox (as [`ProcessInfo::message_queue_len`]).
+    pub message_queue_len: usize,
+    /// Estimated bytes it holds (as [`ProcessInfo::memory`]).
+    pub memory: usize,
+    /// Its registered name.
+    pub registered_name: Option<String>,
+    /// Its label.
+    pub label: Option<String>,
+    /// The behaviour it runs, if it announced one.
+    pub behaviour: Option<Behaviour>,
+    /// The process that spawned it.
+    pub parent: Option<Pid>,
+    /// Where it was spawned.
+    pub spawned_at: Option<&'static Location<'static>>,
 }
 
 impl Shared {
@@ -101,6 +167,38 @@ impl Shared {
         p.relations().rare().label = Some(label.into_boxed_str());
     }
 
+    /// Records the behaviour of `p`, the calling process.
+    pub(crate) fn set_behaviour(p: &Process, b: Behaviour) {
+        p.relations().rare().behaviour = Some((b.kind, b.module));
+    }
+
+    /// The summary of the process in slot `index`, if one lives there: its
+    /// relations' lock is held for the copy of its name, label and behaviour.
+    pub(crate) fn summary(&self, index: u32) -> Option<ProcessSummary> {
+        let p = self.table.get(index)?;
+        let rel = p.relations();
+        let pid = p.pid(self.id);
+        let status = status(p)?;
+        let queue = p.mailbox_len();
+        Some(ProcessSummary {
+            pid,
+            status,
+            reductions: p.reductions.load(Ordering::Relaxed),
+            message_queue_len: queue,
+            memory: memory(stack_used(p), queue),
+            registered_name: rel.name.as_ref().map(|n| n.to_string()),
+            label: rel.label().map(str::to_owned),
+            behaviour: behaviour(&rel),
+            parent: p.parent(self.id),
+            spawned_at: p.spawn_site(),
+        })
+    }
+
+    /// Slots in the process table (live or free): the bound of `summary`'s index.
+    pub(crate) fn table_len(&self) -> u32 {
+        self.table.len()
+    }
+
     pub(crate) fn processes(&self) -> Vec<Pid> {
         self.table
             .iter()
@@ -121,13 +219,8 @@ impl Shared {
         }
         let status = status(p)?;
         let holds_stack = !p.hibernated.load(Ordering::Relaxed);
-        let stack_used = if holds_stack {
-            p.stack_used.load(Ordering::Relaxed) as usize
-        } else {
-            0
-        };
+        let stack_used = stack_used(p);
         let queue = p.mailbox_len();
-        let page = crate::stack::page_size();
         Some(ProcessInfo {
             pid,
             status,
@@ -140,7 +233,7 @@ impl Shared {
             } else {
                 0
             },
-            memory: std::mem::size_of::<Process>() + stack_used.div_ceil(page) * page + queue * 48,
+            memory: memory(stack_used, queue),
             links: rel.links.iter().copied().collect(),
             monitors: rel.monitors.values().copied().collect(),
             monitored_by: rel.monitored_by.values().copied().collect(),
@@ -150,12 +243,37 @@ impl Shared {
             priority: Priority::from_u8(p.priority.load(Ordering::Relaxed)),
             spawned_at: p.spawn_site(),
             label: rel.label().map(str::to_owned),
+            parent: p.parent(self.id),
+            behaviour: behaviour(&rel),
         })
     }
 }
 
+/// Bytes of stack `p` used at its last switch (0 if it holds no stack).
+fn stack_used(p: &Process) -> usize {
+    if p.hibernated.load(Ordering::Relaxed) {
+        0
+    } else {
+        p.stack_used.load(Ordering::Relaxed) as usize
+    }
+}
+
+/// The estimate of [`ProcessInfo::memory`]: the record, touched stack pages, and the
+/// envelopes of queued messages.
+fn memory(stack_used: usize, queue: usize) -> usize {
+    let page = crate::stack::page_size();
+    std::mem::size_of::<Process>() + stack_used.div_ceil(page) * page + queue * 48
+}
+
+fn behaviour(rel: &Relations) -> Option<Behaviour> {
+    let (kind, module) = rel.rare.as_ref()?.behaviour?;
+    Some(Behaviour { kind, module })
+}
+
 fn status(p: &Process) -> Option<ProcessStatus> {
+    let dirty = p.flags.load(Ordering::Relaxed) & FLAG_DIRTY != 0;
     Some(match p.state.load() {
+        RUNNING | NOTIFIED | WAITING if dirty => ProcessStatus::Dirty,
         RUNNING | NOTIFIED => ProcessStatus::Running,
         SCHEDULED => ProcessStatus::Runnable,
         WAITING if p.hibernated.load(Ordering::Relaxed) => ProcessStatus::Hibernated,

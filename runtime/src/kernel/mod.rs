@@ -21,6 +21,8 @@
 //! - [`name_table`]: registered names.
 //! - [`runtimes`]: the OS-process-wide list of running runtimes.
 //! - [`info`]: snapshots for `process_info` from published state.
+//! - [`stats`]: runtime-wide figures.
+//! - [`system_events`]: the system monitor's recent events.
 
 pub(crate) mod core;
 pub(crate) mod deliver;
@@ -34,6 +36,8 @@ pub(crate) mod runtimes;
 pub(crate) mod shared;
 pub(crate) mod signals;
 pub(crate) mod spawn;
+pub(crate) mod stats;
+pub(crate) mod system_events;
 pub(crate) mod timer_action;
 pub(crate) mod timers;
 #[cfg(feature = "tokio")]

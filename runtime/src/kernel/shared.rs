@@ -125,6 +125,11 @@ pub(crate) struct Shared {
     pub(crate) extra_threads: Mutex<Vec<std::thread::JoinHandle<()>>>,
     /// The process that receives `LongSchedule` events.
     pub(crate) sys_monitor: Mutex<Option<Pid>>,
+    /// The system monitor's recent events, kept whether or not anyone subscribed.
+    pub(crate) system_events: Mutex<super::system_events::SystemEvents>,
+    /// Processes spawned from outside any scheduler (statistics; Relaxed). Spawns on
+    /// a scheduler count on its core's slot.
+    pub(crate) spawned_outside: AtomicU64,
     /// The dirty CPU scheduler pool (see `crate::dirty`).
     pub(crate) dirty_cpu: Arc<DirtyPool>,
     /// The dirty I/O scheduler pool.
@@ -190,6 +195,8 @@ impl Shared {
             spares: Spares::default(),
             extra_threads: Mutex::new(Vec::new()),
             sys_monitor: Mutex::new(None),
+            system_events: Mutex::default(),
+            spawned_outside: AtomicU64::new(0),
             dirty_cpu: pool(dirty_cpu, "cpu")?,
             dirty_io: pool(dirty_io, "io")?,
             reactor,

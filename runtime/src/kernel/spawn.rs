@@ -75,10 +75,13 @@ impl std::fmt::Debug for Birth {
 
 impl Shared {
     /// Spawns a process running `entry` (steps 1–5). `core` is the spawning
-    /// scheduler's core, if the caller is one of this runtime's schedulers.
+    /// scheduler's core, if the caller is one of this runtime's schedulers;
+    /// `spawner` the spawning process, if it is one of this runtime's (its parent in
+    /// `process_info`).
     pub(crate) fn spawn(
         &self,
         core: Option<&mut Core>,
+        spawner: Option<Pid>,
         entry: Box<dyn FnOnce() + Send>,
         birth: Birth,
     ) -> Result<Pid, SpawnError> {
@@ -112,6 +115,7 @@ impl Shared {
         // SAFETY: the slot is Free and was just taken from the free list (or this
         // core's cache of it), so this thread is its only holder (step 2).
         let mut held = unsafe { Held::assume(p) };
+        held.process().set_parent(spawner);
         let pid = prepare(&mut held, self.id, entry, birth);
         #[cfg(feature = "tracing")]
         if self.config.process_spans {
@@ -125,8 +129,16 @@ impl Shared {
         p.state.transition_to_spawned();
         let ptr = ProcPtr::new(p);
         match core {
-            Some(c) => c.run_queue.push(ptr),
-            None => self.injector.push(ptr),
+            Some(c) => {
+                self.slots[c.index].count_spawn();
+                c.run_queue.push(ptr);
+            }
+            None => {
+                // Relaxed: a statistic. Spawns from outside are rare; those from
+                // schedulers count on their core's slot without a locked operation.
+                self.spawned_outside.fetch_add(1, Ordering::Relaxed);
+                self.injector.push(ptr);
+            }
         }
         self.idle.notify_one();
         Ok(pid)

@@ -40,6 +40,7 @@ impl Shared {
                 if let Err(e) = c.timers.insert(entry) {
                     self.fire_timer(Some(c), e.item);
                 }
+                self.slots[c.index].publish_timers(c.timers.len());
             }
             None => {
                 self.remote_timers
@@ -117,6 +118,7 @@ impl Shared {
             TimerAction::Send { cell, .. } => cell.is_pending(),
             TimerAction::Wake { .. } => true,
         });
+        self.slots[core.index].publish_timers(core.timers.len());
     }
 
     /// Moves timers armed from outside onto `core`.
@@ -142,6 +144,7 @@ impl Shared {
                 self.fire_timer(Some(core), e.item);
             }
         }
+        self.slots[core.index].publish_timers(core.timers.len());
     }
 
     /// Fires every timer of `core` due at the tick `now_tick` returns (after adopting
@@ -168,5 +171,6 @@ impl Shared {
         for action in due {
             self.fire_timer(Some(core), action);
         }
+        self.slots[core.index].publish_timers(core.timers.len());
     }
 }

@@ -34,4 +34,4 @@ pub(crate) mod state;
 pub(crate) mod table;
 
 pub(crate) use held::Held;
-pub(crate) use record::{ExitHook, FLAG_KILL, FLAG_OVERFLOW, Owned, ProcPtr, Process};
+pub(crate) use record::{ExitHook, FLAG_DIRTY, FLAG_KILL, FLAG_OVERFLOW, Owned, ProcPtr, Process};

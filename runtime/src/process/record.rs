@@ -31,6 +31,13 @@ pub(crate) const FLAG_KILL: u32 = 1;
 /// Flag: a send found the mailbox full under a `Kill` limit and sent the kill; later
 /// ones need not.
 pub(crate) const FLAG_OVERFLOW: u32 = 2;
+/// Flag: the process waits for a job it gave a dirty scheduler (`dirty_cpu`,
+/// `dirty_io`), for `process_info`'s `Dirty` status. Set and cleared by the process
+/// itself around the wait.
+pub(crate) const FLAG_DIRTY: u32 = 4;
+
+/// What `Process::parent` holds when the spawner was not a process of the runtime.
+pub(crate) const NO_PARENT: u64 = u64::MAX;
 
 /// An exit hook, run by the scheduler after the process has exited.
 pub(crate) type ExitHook = Box<dyn FnOnce(&ExitReason) + Send>;
@@ -133,6 +140,10 @@ pub(crate) struct Process {
     /// best-effort as the other published fields). A pointer to a `'static`
     /// location, so that a spawn pays one store.
     pub(crate) spawn_site: AtomicPtr<Location<'static>>,
+    /// The process that spawned the current occupant, packed as `index << 32 |
+    /// serial` (its runtime is this one), or [`NO_PARENT`]: set by the spawner before
+    /// the pid is published, read by `process_info` (Relaxed, as `spawn_site`).
+    pub(crate) parent: AtomicU64,
     owned: UnsafeCell<Owned>,
 }
 
@@ -160,6 +171,9 @@ pub(crate) struct Rare {
     /// The label the process gave itself (`set_label`, as OTP 27's
     /// `proc_lib:set_label/1`), for `process_info` and reports.
     pub(crate) label: Option<Box<str>>,
+    /// The behaviour the process runs and its callback module, as it announced them
+    /// (`set_behaviour`), for `process_info` and the observer.
+    pub(crate) behaviour: Option<(&'static str, &'static str)>,
 }
 
 impl Relations {
@@ -208,6 +222,7 @@ impl Process {
             stack_red: std::sync::atomic::AtomicU16::new(0),
             stack_check: std::sync::atomic::AtomicU16::new(0),
             spawn_site: AtomicPtr::new(std::ptr::null_mut()),
+            parent: AtomicU64::new(NO_PARENT),
             owned: UnsafeCell::new(Owned::new()),
         }
     }
@@ -224,6 +239,22 @@ impl Process {
     pub(crate) fn set_spawn_site(&self, site: Option<&'static Location<'static>>) {
         let ptr = site.map_or(std::ptr::null_mut(), |l| std::ptr::from_ref(l).cast_mut());
         self.spawn_site.store(ptr, Ordering::Relaxed);
+    }
+
+    /// Records the spawner of the process being spawned (the spawner, before the
+    /// pid is published); `None` when it is not a process of this runtime.
+    pub(crate) fn set_parent(&self, parent: Option<Pid>) {
+        let packed = parent.map_or(NO_PARENT, |p| {
+            u64::from(p.index) << 32 | u64::from(p.serial)
+        });
+        self.parent.store(packed, Ordering::Relaxed);
+    }
+
+    /// The spawner of the current occupant, if it was a process of runtime `runtime`
+    /// (it may have exited since).
+    pub(crate) fn parent(&self, runtime: u32) -> Option<Pid> {
+        let packed = self.parent.load(Ordering::Relaxed);
+        (packed != NO_PARENT).then(|| Pid::new(runtime, (packed >> 32) as u32, packed as u32))
     }
 
     /// The pid of the current occupant.

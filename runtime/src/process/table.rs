@@ -88,6 +88,11 @@ impl ProcessTable {
     }
 
     /// Every allocated record (for shutdown and introspection).
+    /// Slots created so far: every live process's index is below it.
+    pub(crate) fn len(&self) -> u32 {
+        self.created.load(Ordering::Relaxed).min(self.capacity) as u32
+    }
+
     pub(crate) fn iter(&self) -> impl Iterator<Item = &Process> + '_ {
         let created = self.created.load(Ordering::Relaxed).min(self.capacity);
         (0..created).filter_map(move |i| self.get(i as u32))

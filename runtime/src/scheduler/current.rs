@@ -307,8 +307,11 @@ fn pending_signals() -> Option<bool> {
 /// pays for it. [`SpawnError::NotInProcess`] on a thread that runs no process.
 pub(crate) fn spawn(entry: Box<dyn FnOnce() + Send>, birth: Birth) -> Result<Pid, SpawnError> {
     check_signals();
-    let r = with_context(|cx| cx.with_core(|core| cx.shared.spawn(core, entry, birth)))
-        .unwrap_or(Err(SpawnError::NotInProcess));
+    let r = with_context(|cx| {
+        let spawner = cx.current.get().map(|p| p.get().pid(cx.shared.id));
+        cx.with_core(|core| cx.shared.spawn(core, spawner, entry, birth))
+    })
+    .unwrap_or(Err(SpawnError::NotInProcess));
     charge(SPAWN_COST);
     r
 }

@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 use super::context::{WorkerContext, with_runtime};
 use super::worker;
 use crate::kernel::shared::Shared;
+use crate::kernel::stats::SystemEventKind;
 use crate::mailbox::node::Node;
 use crate::pid::Pid;
 
@@ -128,6 +129,9 @@ fn check_core(shared: &Arc<Shared>, i: usize, w: &mut Watch, now: Instant) {
         }
     } else if slot.try_steal() {
         w.handed_off = true;
+        let running = slot.running.load(Ordering::Relaxed);
+        let pid = Pid::new(shared.id, (running >> 32) as u32, running as u32);
+        shared.record_system_event(pid, SystemEventKind::CoreHandedOff { core: i });
         hand_off(shared, i);
     }
 }
@@ -149,6 +153,7 @@ fn can_hand_off(shared: &Shared) -> bool {
 
 fn report(shared: &Shared, pid: Pid, duration: Duration) {
     warn_long_schedule(pid, duration);
+    shared.record_system_event(pid, SystemEventKind::LongSchedule { duration });
     let subscriber = *shared.sys_monitor.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(to) = subscriber {
         let _ = shared.deliver(None, to, Node::new(LongSchedule { pid, duration }));

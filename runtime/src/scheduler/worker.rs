@@ -175,10 +175,23 @@ fn has_work(shared: &Shared, core: &Core) -> bool {
         .any(|(i, s)| i != core.index && !s.is_empty())
 }
 
+/// Looks for work for a while, then parks; the time spent here is the core's idle
+/// time (`Runtime::stats`' scheduler utilisation, as the BEAM's
+/// `scheduler_wall_time`, which also counts the busy wait as idle). The period is
+/// published as it begins, so a core parked for long counts as idle meanwhile.
 fn idle(cx: &WorkerContext) {
     let shared = &cx.shared;
+    let since_epoch = || clock::monotonic_nanos().saturating_sub(shared.epoch_nanos);
+    let Some(index) = cx.core_index() else { return };
+    shared.slots[index].idle_begins(since_epoch());
+    spin_then_park(cx, Instant::now() + IDLE_SPIN);
+    // The core is still this thread's: only a thread running a process loses it.
+    shared.slots[index].idle_ends(since_epoch());
+}
+
+fn spin_then_park(cx: &WorkerContext, until: Instant) {
+    let shared = &cx.shared;
     let backoff = Backoff::new();
-    let until = Instant::now() + IDLE_SPIN;
     loop {
         let busy = cx.with_core(|c| c.is_none_or(|core| has_work(shared, core)));
         // Acquire pairs with the shutdown's SeqCst store: a thread that sees it stops.

@@ -87,6 +87,11 @@ impl StackPool {
         self.classes.iter().map(Slab::carved).sum()
     }
 
+    /// Free stacks in every class's pool (not those in schedulers' caches).
+    pub(crate) fn pooled(&self) -> usize {
+        self.classes.iter().map(Slab::pooled).sum()
+    }
+
     /// Takes up to `want` free stacks of `class` into `out` (see
     /// [`Slab::acquire_batch`]).
     pub(crate) fn acquire_batch(&self, class: u8, out: &mut Vec<usize>, want: usize) -> usize {

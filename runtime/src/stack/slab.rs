@@ -248,6 +248,12 @@ impl Slab {
         self.slot_size - page_size()
     }
 
+    /// Free stacks in the slab's pool (not those in schedulers' caches).
+    pub(crate) fn pooled(&self) -> usize {
+        let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        inner.dirty.len() + inner.clean.len()
+    }
+
     /// Takes up to `want` free stacks into `out`, carving new ones as needed;
     /// `mapped` counts the stacks of every class (for the `mprotect` budget).
     /// Returns how many were added; fewer than `want` only at a limit.
