@@ -19,11 +19,14 @@
 //! - [`registry`]: key-value process registries (Elixir's `Registry`), read without
 //!   going through a process; unique keys also name servers ([`name`]).
 //!
+//! - [`etop`]: a terminal view of the busiest processes (Erlang's `etop`).
+//!
 //! The facade crate `beamlet` re-exports this crate as `beamlet::otp`.
 
 pub mod agent;
 pub mod application;
 pub mod behaviour;
+pub mod etop;
 pub mod gen_event;
 pub mod gen_server;
 pub mod gen_statem;
