@@ -72,6 +72,7 @@ impl<S: Send + 'static> GenServer for AgentServer<S> {
     type Continue = ();
 
     fn init(make: Self::Args) -> Init<Self, ()> {
+        beamlet_runtime::set_behaviour("agent", std::any::type_name::<S>());
         Init::Ok(AgentServer(make()))
     }
 

@@ -86,7 +86,7 @@
 //!   closure (the server stops being a server): return `Hibernate` instead. (A kill,
 //!   or an exit signal the server does not trap, ends it without `terminate`, as in
 //!   OTP.)
-//! - `code_change` and `format_status` are not provided (no hot code loading).
+//! - `code_change` is not provided (no hot code loading).
 //!
 //! # Types a server does not use
 //!
@@ -239,9 +239,10 @@ pub trait GenServer: Sized + Send + 'static {
         let _ = reason;
     }
 
-    /// The state as the terminating report shows it (OTP's `format_status`):
-    /// by default the type's name, since a state need not be `Debug`. Override it
-    /// to show the state, or to hide what must not be logged.
+    /// The state as the terminating report and [`sys::get_status`](crate::sys::get_status)
+    /// (so the observer) show it (OTP's `format_status`): by default the type's
+    /// name, since a state need not be `Debug`. Override it to show the state, or
+    /// to hide what must not be logged.
     fn format_status(&self) -> String {
         format!("<{}>", type_name::<Self>())
     }

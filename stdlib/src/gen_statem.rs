@@ -208,7 +208,8 @@ pub trait GenStateMachine: Sized + Send + 'static {
         let _ = (reason, state);
     }
 
-    /// The state and data as the terminating report shows them (OTP's
+    /// The state and data as the terminating report and
+    /// [`sys::get_status`](crate::sys::get_status) show them (OTP's
     /// `format_status`): by default their types' names, since neither need be
     /// `Debug`. Override it to show them, or to hide what must not be logged.
     fn format_status(&self, state: &Self::State) -> String {

@@ -18,6 +18,9 @@
 //! behaviour whose state is shaped otherwise offers its own (as gen_statem's
 //! `get_state`) over the same system message.
 //! Statistics are always kept (OTP needs `sys:statistics(Name, true)` first).
+//! [`get_status`] tells what a process runs (the behaviour it announced with the
+//! runtime's `set_behaviour`, its callback type), whether it is suspended, and its
+//! state as the behaviour's `format_status` shows it.
 
 use std::any::Any;
 use std::time::Instant;
@@ -77,6 +80,7 @@ pub(crate) enum SysOp {
     Resume,
     Statistics,
     State(StateFn),
+    Status,
     Stop(ExitReason),
 }
 
@@ -85,6 +89,7 @@ pub(crate) enum SysReply {
     Done,
     Statistics(Statistics),
     State(Option<Box<dyn Any + Send>>),
+    Status(SysStatus),
 }
 
 /// Counters of a server (as `sys:statistics/2`).
@@ -123,6 +128,8 @@ pub struct Statistics {
 pub(crate) enum OwnRequest {
     /// Run the closure on the state.
     State(StateFn),
+    /// Describe the behaviour and its state ([`get_status`]).
+    Status,
     /// Terminate with the reason.
     Stop(ExitReason),
 }
@@ -148,6 +155,7 @@ pub(crate) fn answer(
             suspended: *suspended,
         })),
         SysOp::State(f) => Err(OwnRequest::State(f)),
+        SysOp::Status => Err(OwnRequest::Status),
         SysOp::Stop(reason) => Err(OwnRequest::Stop(reason)),
     }
 }
@@ -188,7 +196,7 @@ fn sys_call(server: Pid, op: SysOp) -> Result<SysReply, CallError> {
 /// rt.shutdown();
 /// ```
 pub fn suspend(server: impl Into<Pid>) -> Result<(), CallError> {
-    sys_call(server.into(), SysOp::Suspend).map(|_| ())
+    set_suspended(server.into(), true, DEFAULT_CALL_TIMEOUT)
 }
 
 /// Resumes a suspended server (see [`suspend`]).
@@ -199,7 +207,18 @@ pub fn suspend(server: impl Into<Pid>) -> Result<(), CallError> {
 ///
 /// See [`suspend`] for an example.
 pub fn resume(server: impl Into<Pid>) -> Result<(), CallError> {
-    sys_call(server.into(), SysOp::Resume).map(|_| ())
+    set_suspended(server.into(), false, DEFAULT_CALL_TIMEOUT)
+}
+
+/// [`suspend`] (`on`) or [`resume`], waiting at most `timeout` (the observer's
+/// actions wait less than the default).
+pub(crate) fn set_suspended(
+    server: Pid,
+    on: bool,
+    timeout: std::time::Duration,
+) -> Result<(), CallError> {
+    let op = if on { SysOp::Suspend } else { SysOp::Resume };
+    behaviour::call_server(server, |from| SysMsg { from, op }, Some(timeout)).map(|_| ())
 }
 
 /// The server's [`Statistics`].
@@ -214,6 +233,115 @@ pub fn statistics(server: impl Into<Pid>) -> Result<Statistics, CallError> {
         SysReply::Statistics(s) => Ok(s),
         _ => unreachable!("a statistics request gets statistics"),
     }
+}
+
+/// What [`get_status`] tells of a behaviour's process (as OTP's `sys:get_status/1`).
+///
+/// ```
+/// # use beamlet::otp::gen_server::{self, GenServer, Init};
+/// #[derive(Debug)]
+/// struct Cell(u32);
+/// impl GenServer for Cell {
+///     type Args = u32; type Call = (); type Reply = (); type Cast = (); type Continue = ();
+///     fn init(n: u32) -> Init<Self, ()> { Init::Ok(Cell(n)) }
+///     fn format_status(&self) -> String { format!("{self:?}") }
+/// }
+/// use beamlet::otp::sys;
+/// let rt = beamlet::Runtime::builder().build().unwrap();
+/// rt.block_on(|| {
+///     let s = gen_server::start_link::<Cell>(1).unwrap();
+///     let status = sys::get_status(s).unwrap();
+///     assert_eq!(status.kind, "gen_server");
+///     assert!(status.module.ends_with("Cell"));
+///     assert!(!status.suspended);
+///     assert_eq!(status.state.as_deref(), Some("Cell(1)"));
+/// }).unwrap();
+/// rt.shutdown();
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SysStatus {
+    /// The behaviour: `"gen_server"`, `"supervisor"`, `"dynamic_supervisor"`,
+    /// `"gen_statem"`, `"gen_event"`, `"agent"`, `"registry"`...
+    pub kind: &'static str,
+    /// The callback type (its `std::any::type_name`), as OTP's callback module.
+    pub module: &'static str,
+    /// Whether it is suspended ([`suspend`]).
+    pub suspended: bool,
+    /// The state as the behaviour's `format_status` shows it (a GenServer's
+    /// [`format_status`](crate::gen_server::GenServer::format_status), a state
+    /// machine's); `None` where there is no one state to show (an event manager).
+    pub state: Option<String>,
+}
+
+/// The status of a behaviour's process: its kind, callback type, suspension and
+/// state text (see [`SysStatus`] for an example).
+///
+/// # Errors
+///
+/// [`CallError`] if the server does not answer within [`DEFAULT_CALL_TIMEOUT`]. A
+/// plain process never answers system messages: bound the wait with
+/// [`get_status_timeout`] when the process may not be a behaviour.
+pub fn get_status(server: impl Into<Pid>) -> Result<SysStatus, CallError> {
+    get_status_timeout(server, DEFAULT_CALL_TIMEOUT)
+}
+
+/// [`get_status`], waiting at most `timeout` for the answer.
+///
+/// # Errors
+///
+/// [`CallError`] if the server does not answer in time (`Timeout`), is not alive
+/// (`NoProc`) or exits meanwhile.
+///
+/// ```
+/// use std::time::Duration;
+/// use beamlet::otp::{sys, CallError};
+/// let rt = beamlet::Runtime::builder().build().unwrap();
+/// rt.block_on(|| {
+///     // A plain process does not answer system messages.
+///     let plain = beamlet::spawn(|| beamlet::sleep(Duration::from_secs(1))).unwrap();
+///     let r = sys::get_status_timeout(plain, Duration::from_millis(10));
+///     assert_eq!(r, Err(CallError::Timeout));
+/// }).unwrap();
+/// rt.shutdown();
+/// ```
+pub fn get_status_timeout(
+    server: impl Into<Pid>,
+    timeout: std::time::Duration,
+) -> Result<SysStatus, CallError> {
+    let server = server.into();
+    let reply = behaviour::call_server(
+        server,
+        |from| SysMsg {
+            from,
+            op: SysOp::Status,
+        },
+        Some(timeout),
+    )?;
+    match reply {
+        SysReply::Status(s) => Ok(s),
+        _ => unreachable!("a status request gets a status"),
+    }
+}
+
+/// The status a behaviour's loop answers with: the behaviour the process announced
+/// (a supervisor runs a gen_server's loop but announces itself a `"supervisor"`),
+/// else the loop's own `kind` and `module`.
+pub(crate) fn status(
+    kind: &'static str,
+    module: &'static str,
+    suspended: bool,
+    state: Option<String>,
+) -> SysReply {
+    let announced = beamlet_runtime::process_info(beamlet_runtime::self_pid())
+        .and_then(|i| i.behaviour)
+        .map_or((kind, module), |b| (b.kind, b.module));
+    SysReply::Status(SysStatus {
+        kind: announced.0,
+        module: announced.1,
+        suspended,
+        state,
+    })
 }
 
 /// Runs `f` inside `server` on its state, which must be an `X` (the state closure of

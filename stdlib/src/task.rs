@@ -184,6 +184,7 @@ where
     T: Send + 'static,
 {
     move || {
+        beamlet_runtime::set_behaviour("task", std::any::type_name::<F>());
         let owner = reply_to.pid();
         let linked = match start {
             Start::Spawned => true,

@@ -63,6 +63,10 @@ impl StartFailure {
 /// The master's body: start, report, watch, stop.
 pub(super) fn run(spec: Arc<Spec>, controller: Pid) {
     trap_exit(true);
+    // Observers find an application's top supervisor as this process's child, and
+    // the application's name in this label.
+    beamlet_runtime::set_behaviour("application_master", "beamlet_stdlib::application");
+    beamlet_runtime::set_label(spec.name.clone());
     // A panic or an `exit` in the start function is a failed start (`Stop`).
     let top = match run_start(&spec.start) {
         Ok(top) => top,

@@ -102,6 +102,7 @@ pub(crate) fn start<E: Send + 'static>(link: bool, name: Option<Name>) -> Result
 /// The new process, after the shared prologue (trapping exits, name): acknowledge,
 /// loop.
 fn init_it<E: Send + 'static>(boot: Boot) {
+    beamlet_runtime::set_behaviour("gen_event", std::any::type_name::<E>());
     let manager = Manager::<E> {
         handlers: Vec::new(),
         parent: boot.parent(),
@@ -472,6 +473,11 @@ impl<E: Send + 'static> Manager<E> {
             // A manager's state is not a GenServer's: `sys::get_state` reports the
             // type mismatch to its caller.
             Err(OwnRequest::State(_)) => SysReply::State(None),
+            // Its state is its handlers, each with its own: no one text to show.
+            Err(OwnRequest::Status) => {
+                let module = std::any::type_name::<E>();
+                sys::status("gen_event", module, self.suspended, None)
+            }
             Err(OwnRequest::Stop(reason)) => self.shutdown(reason),
         };
         reply(sys.from, answer);

@@ -106,6 +106,9 @@ pub(crate) fn start<S: GenServer>(
 /// The new process, after the shared prologue (mailbox limit, trapping exits, name):
 /// `init`, acknowledge, loop.
 fn init_it<S: GenServer>(boot: Boot, args: S::Args) {
+    // Behaviours built on a server (supervisors, agents...) announce themselves
+    // again in their `init`.
+    beamlet_runtime::set_behaviour("gen_server", std::any::type_name::<S>());
     let (state, next) = match try_dispatch(|| S::init(args)) {
         Ok(Init::Ok(s)) => (s, Next::Wait),
         Ok(Init::Timeout(s, d)) => (s, Next::Timeout(d)),
@@ -280,6 +283,11 @@ impl<S: GenServer> Server<S> {
         let answer = match sys::answer(sys.op, &mut self.suspended, self.handled, self.started) {
             Ok(answer) => answer,
             Err(OwnRequest::State(f)) => SysReply::State(self.invoke(|s| f(s as &mut dyn Any))),
+            Err(OwnRequest::Status) => {
+                let state = self.invoke(|s| s.format_status());
+                let module = std::any::type_name::<S>();
+                sys::status("gen_server", module, self.suspended, Some(state))
+            }
             Err(OwnRequest::Stop(reason)) => self.stop(reason),
         };
         reply(sys.from, answer);

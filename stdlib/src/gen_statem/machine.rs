@@ -99,6 +99,7 @@ pub(crate) fn start<M: GenStateMachine>(
 /// The new process, after the shared prologue (mailbox limit, trapping exits, name):
 /// `init`, acknowledge, enter the first state, loop.
 fn init_it<M: GenStateMachine>(boot: Boot, args: M::Args) {
+    beamlet_runtime::set_behaviour("gen_statem", std::any::type_name::<M>());
     let (current, actions, next_events) = match try_dispatch(|| M::init(args)) {
         Ok(Init::Ok {
             state,
@@ -318,6 +319,11 @@ impl<M: GenStateMachine> Machine<M> {
         let answer = match sys::answer(sys.op, &mut self.suspended, self.handled, self.started) {
             Ok(answer) => answer,
             Err(OwnRequest::State(f)) => SysReply::State(self.invoke(|c| f(c as &mut dyn Any))),
+            Err(OwnRequest::Status) => {
+                let state = self.invoke(|c| c.data.format_status(&c.state));
+                let module = std::any::type_name::<M>();
+                sys::status("gen_statem", module, self.suspended, Some(state))
+            }
             Err(OwnRequest::Stop(reason)) => self.stop(reason),
         };
         reply(sys.from, answer);

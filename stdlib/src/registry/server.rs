@@ -68,6 +68,7 @@ where
     type Continue = ();
 
     fn init(table: Arc<Table<K, V>>) -> Init<Self, ()> {
+        beamlet_runtime::set_behaviour("registry", std::any::type_name::<Self>());
         let me = self_pid();
         table.set_owner(me);
         let any: Arc<dyn Any + Send + Sync> = table.clone();

@@ -166,6 +166,7 @@ impl GenServer for DynamicSupervisor {
     const TRAP_EXIT: bool = true;
 
     fn init(opts: DynamicOptions) -> Init<Self, ()> {
+        beamlet_runtime::set_behaviour("dynamic_supervisor", std::any::type_name::<Self>());
         if opts.max_seconds == 0 {
             return Init::Stop(ExitReason::custom(SpecError::ZeroMaxSeconds));
         }

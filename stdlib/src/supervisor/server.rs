@@ -169,6 +169,7 @@ impl GenServer for Supervisor {
     const TRAP_EXIT: bool = true;
 
     fn init(args: SupervisorArgs) -> Init<Self, ()> {
+        beamlet_runtime::set_behaviour("supervisor", std::any::type_name::<Self>());
         let (flags, specs) = match (args.0)() {
             SupervisorInit::Ok(flags, specs) => (flags, specs),
             SupervisorInit::Ignore => return Init::Ignore,
