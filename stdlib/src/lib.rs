@@ -16,6 +16,8 @@
 //!   `Task`), task supervisors, and bounded-concurrency streams.
 //! - [`agent`]: a process holding a state, read and changed with functions
 //!   (Elixir's `Agent`).
+//! - `observer` (feature `observer`): the live observer, a web page and JSON API
+//!   on the runtime's own processes showing processes, supervision trees and load.
 //! - [`registry`]: key-value process registries (Elixir's `Registry`), read without
 //!   going through a process; unique keys also name servers ([`name`]).
 //!
@@ -31,6 +33,8 @@ pub mod gen_event;
 pub mod gen_server;
 pub mod gen_statem;
 pub mod name;
+#[cfg(feature = "observer")]
+pub mod observer;
 pub mod registry;
 pub mod supervisor;
 pub mod sys;

@@ -2,6 +2,8 @@
 
 #![allow(dead_code, reason = "each test binary uses a subset of the helpers")]
 
+pub(crate) mod http;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
