@@ -13,7 +13,7 @@ use beamlet::otp::gen_server::{self, GenServer, Init, StartError, StartOptions};
 use beamlet::otp::observer::{self, Config, Observer, ObserverError, ObserverMessage};
 use beamlet::otp::supervisor::{self, ChildSpec, SupervisorFlags};
 use beamlet::otp::{dynamic_supervisor, sys};
-use beamlet::{Pid, Runtime, receive, spawn_link};
+use beamlet::{MailboxLimit, OverflowPolicy, Pid, Runtime, receive, spawn_link};
 use common::PATIENCE;
 use common::http;
 use serde_json::Value;
@@ -247,6 +247,21 @@ fn a_process_detail_shows_links_and_the_behaviour_status() {
         // A plain process has no status to ask for.
         let d = http::get(addr, &format!("/api/process/{}", path_pid(holder))).json();
         assert_eq!(d["status_detail"], Value::Null);
+        let limited = hold(&rt, || {
+            let limit = MailboxLimit::new(8, OverflowPolicy::DropNewest);
+            beamlet::spawn_limited(limit, || {
+                loop {
+                    receive::<Never>();
+                }
+            })
+            .unwrap()
+        });
+        let d = http::get(addr, &format!("/api/process/{}", path_pid(limited))).json();
+        let limit = &d["mailbox_limit"];
+        assert_eq!(
+            (limit["max"].as_u64(), limit["policy"].as_str()),
+            (Some(8), Some("drop_newest"))
+        );
 
         let dead = rt.block_on(beamlet::self_pid).unwrap();
         for gone in [path_pid(dead), "1.2".into(), "nonsense".into()] {

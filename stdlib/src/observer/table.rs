@@ -17,7 +17,7 @@ use std::fmt::Write;
 use std::panic::Location;
 use std::time::Duration;
 
-use beamlet_runtime::{Pid, ProcessStatus};
+use beamlet_runtime::{OverflowPolicy, Pid, ProcessStatus};
 
 use super::http::{Request, Response};
 use super::json::{Array, Object};
@@ -366,10 +366,14 @@ pub(super) fn process(pid: Pid) -> Response {
             .u64("stack_reserved", info.stack_reserved as u64);
         match info.mailbox_limit {
             Some(l) => {
-                let policy = format!("{:?}", l.policy).to_lowercase();
+                let policy = match l.policy {
+                    OverflowPolicy::DropNewest => "drop_newest",
+                    OverflowPolicy::DropOldest => "drop_oldest",
+                    OverflowPolicy::Kill => "kill",
+                };
                 o.object("mailbox_limit")
                     .u64("max", l.max as u64)
-                    .str("policy", &policy);
+                    .str("policy", policy);
             }
             None => {
                 o.null("mailbox_limit");
