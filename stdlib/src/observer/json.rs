@@ -110,11 +110,6 @@ impl<'a> Object<'a> {
         self
     }
 
-    /// The buffer to write `key`'s value into, as JSON text the caller made.
-    pub(super) fn raw(&mut self, key: &str) -> &mut String {
-        self.key(key)
-    }
-
     /// A nested object under `key`.
     pub(super) fn object(&mut self, key: &str) -> Object<'_> {
         Object::new(self.key(key))

@@ -6,14 +6,13 @@
 //!    limit (50 by default, at most 500).
 //! 2. [`visit`] goes over every live process once. Each row that passes the filter
 //!    is counted and ranked; a [`TopK`] heap keeps only the first `offset + limit`
-//!    in sort order, building a row's text only if the heap takes it, so a table
-//!    of a million processes holds a page's worth of rows, not a million.
+//!    in sort order, so a table of a million processes holds a page's worth of
+//!    rows, not a million. Only the rows of the page are written as JSON.
 //! 3. The kept rows, sorted, minus the first `offset`, are the page. Ties in the
 //!    sort key are broken by pid, so pages do not overlap or skip rows.
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
-use std::fmt::Write;
 use std::panic::Location;
 use std::time::Duration;
 
@@ -121,8 +120,8 @@ fn contains_ci(hay: &str, needle: &str) -> bool {
 /// Calls `f` on every live process of the caller's runtime: the runtime's scan,
 /// which pays a reduction per process, so the caller is preempted as any long
 /// loop and a scan of a million processes does not hold a scheduler.
-pub(super) fn visit(mut f: impl FnMut(&Row)) {
-    beamlet_runtime::for_each_process(|p| f(&Row::from_summary(p)));
+pub(super) fn visit(mut f: impl FnMut(Row)) {
+    beamlet_runtime::for_each_process(|p| f(Row::from_summary(p)));
 }
 
 /// The behaviour (kind, module) the process `pid` announced, if it is alive and
@@ -320,11 +319,7 @@ pub(super) fn processes(req: &Request) -> Response {
             return;
         }
         matched += 1;
-        top.offer(q.sort.rank(row, q.descending), || {
-            let mut out = String::new();
-            row.write(&mut Object::new(&mut out));
-            out
-        });
+        top.offer(q.sort.rank(&row, q.descending), || row);
     });
     let mut out = String::new();
     {
@@ -335,13 +330,10 @@ pub(super) fn processes(req: &Request) -> Response {
             .u64("limit", q.limit as u64)
             .str("sort", q.sort.name())
             .str("order", if q.descending { "desc" } else { "asc" });
-        let rows: Vec<String> = top
-            .into_sorted()
-            .into_iter()
-            .skip(q.offset)
-            .map(|(_, r)| r)
-            .collect();
-        let _ = write!(o.raw("rows"), "[{}]", rows.join(","));
+        let mut rows = o.array("rows");
+        for (_, row) in top.into_sorted().into_iter().skip(q.offset) {
+            row.write(&mut rows.object());
+        }
     }
     Response::json(200, out)
 }

@@ -57,8 +57,8 @@ pub(super) fn trees() -> Response {
         walked: HashSet::new(),
     };
     visit(|row| {
-        if let Some(n) = &row.name {
-            walk.names.insert(row.pid, n.clone());
+        if let Some(n) = row.name {
+            walk.names.insert(row.pid, n);
         }
         match row.behaviour.map(|b| b.0) {
             Some(kind @ ("supervisor" | "dynamic_supervisor")) => {
@@ -70,7 +70,7 @@ pub(super) fn trees() -> Response {
                 walk.sups.insert(row.pid, sup);
             }
             Some("application_master") => {
-                let app = row.label.clone().unwrap_or_default();
+                let app = row.label.unwrap_or_default();
                 walk.masters.insert(row.pid, app);
             }
             _ => {}
