@@ -226,3 +226,37 @@ fn a_flood_of_garbage_leaves_the_runtime_serving() {
         finish(rt, obs);
     });
 }
+
+#[test]
+fn a_connection_killed_midway_leaves_the_acceptor_serving() {
+    common::watchdog(common::PATIENCE, || {
+        let (rt, obs, addr) = observed(local().actions(true).max_connections(2));
+        // A connection that stalls halfway, whose process the observer lists.
+        let mut stalled = http::connect(addr);
+        stalled.write_all(b"GET / HTTP/1.1\r\n").unwrap();
+        let conn = loop {
+            let t = http::get(addr, "/api/processes?filter=observer+connection").json();
+            // The listing's own connection runs the scan; the stalled one waits.
+            let rows = t["rows"].as_array().unwrap();
+            if let Some(r) = rows.iter().find(|r| r["status"] == "waiting") {
+                break r["pid"].as_str().unwrap().to_string();
+            }
+        };
+        let path = conn.trim_matches(['<', '>']);
+        let kill = http::post(addr, &format!("/api/process/{path}/kill"), b"");
+        assert_eq!(kill.status, 200);
+        // Killed, its connection closes without an answer; its slot is free again
+        // (two connections at once are still allowed), and the acceptor serves.
+        let mut rest = Vec::new();
+        let _ = stalled.read_to_end(&mut rest);
+        assert!(rest.is_empty(), "{rest:?}");
+        let mut held = http::connect(addr);
+        held.write_all(b"GET / HTTP/1.1\r\n").unwrap();
+        assert_eq!(http::get(addr, "/api/config").status, 200);
+        held.write_all(b"Host: 127.0.0.1\r\n\r\n").unwrap();
+        assert_eq!(http::read_reply(&mut held).status, 200);
+        let acceptor = obs.pid();
+        assert!(rt.block_on(move || beamlet::is_alive(acceptor)).unwrap());
+        finish(rt, obs);
+    });
+}
