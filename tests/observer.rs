@@ -353,7 +353,9 @@ fn the_tree_walks_nested_and_dynamic_supervisors() {
             (Some("supervisor"), Some("obs_mid"))
         );
         assert_eq!(child(mid, "leaf")["name"], "obs_leaf");
+        assert_eq!(top["behaviour"], "supervisor");
         let jobs = child(top, "jobs");
+        assert_eq!(jobs["behaviour"], "dynamic_supervisor");
         let mut job_names: Vec<_> = jobs["children"]
             .as_array()
             .unwrap()

@@ -39,7 +39,36 @@
 //! `GET /api/processes?sort=&order=&filter=&offset=&limit=`, `GET /api/process/<pid>`,
 //! `GET /api/tree`, `GET /api/config`, and the actions `POST
 //! /api/process/<pid>/{kill,suspend,resume,send}`. Pids are written `1.5.0` or
-//! `<1.5.0>` in paths, `"<1.5.0>"` in JSON.
+//! `<1.5.0>` in paths, `"<1.5.0>"` in JSON. Every JSON answer has
+//! `Cache-Control: no-store`; an error is `{"error": "..."}` with its status.
+//!
+//! - `/api/system`: `uptime_ms`, `process_count`, `spawned`, `exited`,
+//!   `spawn_rate` and `exit_rate` (per second over the last interval),
+//!   `reductions`, `context_switches`, `schedulers` (`id`, `utilisation` 0..1 over
+//!   the last interval, `run_queue`), `dirty_schedulers` (`id`, `kind` `cpu` or
+//!   `io`, `utilisation`), `memory` (`rss`, `stacks_carved`, `stacks_pooled`),
+//!   `timers_pending`, `sockets_open`, `io_polls`, `events` (`seq`, `at_ms`, `pid`,
+//!   `kind` `long_schedule` with `duration_ms` or `core_handed_off` with `core`).
+//! - `/api/events`: `event: system` with that JSON as `data` once per interval,
+//!   and `: keepalive` comments.
+//! - `/api/processes`: `total`, `matched`, `offset`, `limit`, `sort`, `order`,
+//!   `rows`; `sort` is one of `pid`, `name`, `status`, `reductions` (the default),
+//!   `message_queue_len`, `memory`, `behaviour`; `order` `asc` or `desc` (the
+//!   default); `limit` 50 by default, at most 500. A row: `pid`, `name`, `label`,
+//!   `status` (`running`, `runnable`, `waiting`, `hibernated`, `dirty`),
+//!   `reductions`, `message_queue_len`, `memory`, `behaviour`, `module`,
+//!   `initial_call` (`file:line:column`), `parent`.
+//! - `/api/process/<pid>`: a row's fields and `links`, `monitors`, `monitored_by`,
+//!   `trap_exit`, `priority`, `scheduler`, `stack_used`, `stack_reserved`,
+//!   `mailbox_limit` (`max`, `policy`) or null, `status_detail` (`behaviour`,
+//!   `module`, `suspended`, `state`, from [`sys::get_status`](crate::sys::get_status))
+//!   or null for a process that runs no behaviour.
+//! - `/api/tree`: `roots`, each `pid`, `name`, `kind` (`supervisor`),
+//!   `application`, `behaviour` (`supervisor` or `dynamic_supervisor`),
+//!   `children`; a child: `id`, `pid` (null when not running), `kind` (`worker`
+//!   or `supervisor`), `restart`, `name`, `children` (and a supervisor's
+//!   `behaviour`); `children_omitted` past 200.
+//! - `/api/config`: `actions`, `version`. The actions answer `{"ok": true}`.
 //!
 //! # Security
 //!

@@ -95,6 +95,16 @@ pub(super) fn trees() -> Response {
 }
 
 impl Walk {
+    /// The kind a supervisor announced: `supervisor` or `dynamic_supervisor`.
+    fn behaviour(&self, pid: Pid) -> Option<&'static str> {
+        let sup = self.sups.get(&pid)?;
+        Some(if sup.dynamic {
+            "dynamic_supervisor"
+        } else {
+            "supervisor"
+        })
+    }
+
     /// A root supervisor's node.
     fn root(&mut self, o: &mut Object<'_>, pid: Pid) {
         let parent = self.sups.get(&pid).and_then(|s| s.parent);
@@ -103,6 +113,7 @@ impl Walk {
             .opt_str("name", self.names.get(&pid).map(String::as_str));
         o.str("kind", "supervisor");
         o.opt_str("application", app.as_deref());
+        o.opt_str("behaviour", self.behaviour(pid));
         self.children(o, pid, 0);
     }
 
@@ -152,7 +163,10 @@ impl Walk {
                 pid.and_then(|p| self.names.get(&p)).map(String::as_str),
             );
         match (c.kind, pid) {
-            (ChildKind::Supervisor, Some(p)) => self.children(o, p, depth + 1),
+            (ChildKind::Supervisor, Some(p)) => {
+                o.opt_str("behaviour", self.behaviour(p));
+                self.children(o, p, depth + 1)
+            }
             _ => {
                 o.array("children");
             }
