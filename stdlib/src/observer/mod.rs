@@ -157,8 +157,18 @@ impl Config {
     }
 
     /// Requires `Authorization: Bearer <token>` or `?token=<token>` on every request.
+    /// An empty token is no token (it would admit an empty `?token=`).
+    ///
+    /// ```
+    /// use beamlet::otp::observer::{self, Config, ObserverError};
+    /// let rt = beamlet::Runtime::builder().build().unwrap();
+    /// let remote = Config::new(([0, 0, 0, 0], 0)).allow_remote(true);
+    /// let r = observer::start_in(&rt, remote.token(""));
+    /// assert!(matches!(r, Err(ObserverError::RemoteWithoutToken(_))));
+    /// rt.shutdown();
+    /// ```
     pub fn token(mut self, token: impl Into<String>) -> Config {
-        self.token = Some(token.into());
+        self.token = Some(token.into()).filter(|t| !t.is_empty());
         self
     }
 
