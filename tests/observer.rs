@@ -628,3 +628,40 @@ fn the_sampler_runs_only_while_someone_looks() {
         finish(rt, obs);
     });
 }
+
+#[test]
+fn a_killed_sampler_is_replaced_at_the_next_look() {
+    common::watchdog(PATIENCE, || {
+        let config = local()
+            .actions(true)
+            .sample_interval(Duration::from_millis(10));
+        let (rt, obs) = observed(config);
+        let addr = obs.local_addr();
+        let sampler = || {
+            let t = http::get(addr, "/api/processes?filter=observer+sampler").json();
+            t["rows"]
+                .as_array()
+                .unwrap()
+                .first()
+                .map(|r| r["pid"].as_str().unwrap().to_string())
+        };
+        let mut s = http::connect(addr);
+        use std::io::{BufRead, Write};
+        write!(s, "GET /api/events HTTP/1.1\r\nHost: {addr}\r\n\r\n").unwrap();
+        let mut lines = std::io::BufReader::new(s).lines().map(Result::unwrap);
+        assert!(lines.any(|l| l == "event: system"));
+        let first = sampler().expect("a sampler runs while the stream is open");
+        let kill = http::post(
+            addr,
+            &format!("/api/process/{}/kill", first.trim_matches(['<', '>'])),
+            b"",
+        );
+        assert_eq!(kill.status, 200);
+        let second = eventually(|| sampler().filter(|p| *p != first));
+        assert_ne!(second, first);
+        // The stream goes on.
+        assert!(lines.any(|l| l == "event: system"));
+        drop(lines);
+        finish(rt, obs);
+    });
+}

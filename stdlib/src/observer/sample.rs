@@ -9,7 +9,9 @@
 //!    utilisation (Δactive / Δtotal, as `scheduler_wall_time`), kept as the JSON of
 //!    the last sample. It exits when nothing asked for [`IDLE_INTERVALS`] intervals
 //!    and no event stream is open, forgetting its last sample (stale rates would
-//!    mislead the next look). So an observer nobody looks at costs nothing.
+//!    mislead the next look). So an observer nobody looks at costs nothing. Killed
+//!    (it is a process like any other, and the page can kill it), it is marked
+//!    stopped as it unwinds, and the next look starts another.
 //! 3. An event stream counts as open while its connection writes (a guard, so also
 //!    across a panic); it writes the last sample once per interval and a keepalive
 //!    comment now and then, and ends when a write fails or the observer stopped.
@@ -43,7 +45,10 @@ struct State {
     /// The last sample: its statistics (the base of the next rates) and JSON.
     last: Option<(Instant, RuntimeStats, Arc<str>)>,
     asked: Option<Instant>,
+    /// A sampler process was spawned (or is being) and has not stopped.
     running: bool,
+    /// That process, once it runs.
+    sampler: Option<beamlet_runtime::Pid>,
     streams: usize,
 }
 
@@ -95,6 +100,10 @@ pub(super) fn system(shared: &Arc<Shared>) -> Response {
 fn run(shared: &Shared) {
     beamlet_runtime::set_label("observer sampler");
     let sampler = &shared.sampler;
+    // Should the process be killed (from the page, say), the next look starts
+    // another.
+    sampler.lock().sampler = Some(beamlet_runtime::self_pid());
+    let _stopped = Stopped(sampler);
     loop {
         beamlet_runtime::sleep(sampler.interval);
         let now = beamlet_runtime::now();
@@ -104,14 +113,36 @@ fn run(shared: &Shared) {
                 .asked
                 .is_none_or(|a| now - a > sampler.interval * IDLE_INTERVALS);
             if idle && s.streams == 0 {
-                s.running = false;
-                s.last = None;
+                s.stop();
                 return;
             }
             s.last.as_ref().map(|(at, st, _)| (*at, st.clone()))
         };
         let (stats, json) = take(prev.as_ref().map(|(at, st)| (now - *at, st)));
         sampler.lock().last = Some((now, stats, json));
+    }
+}
+
+impl State {
+    /// No sampler runs any more, and its last sample is forgotten.
+    fn stop(&mut self) {
+        self.running = false;
+        self.sampler = None;
+        self.last = None;
+    }
+}
+
+/// Marks the sampler stopped when its process ends however it ends. (After an
+/// idle exit, which marked it under the lock, this may find a new sampler already
+/// running: then it must not mark that one, hence the pid.)
+struct Stopped<'a>(&'a Sampler);
+
+impl Drop for Stopped<'_> {
+    fn drop(&mut self) {
+        let mut s = self.0.lock();
+        if s.sampler == Some(beamlet_runtime::self_pid()) {
+            s.stop();
+        }
     }
 }
 
