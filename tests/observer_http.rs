@@ -260,3 +260,33 @@ fn a_connection_killed_midway_leaves_the_acceptor_serving() {
         finish(rt, obs);
     });
 }
+
+#[test]
+fn a_client_that_expects_100_continue_is_told_to_go_on() {
+    common::watchdog(common::PATIENCE, || {
+        let (rt, obs, addr) = observed(local().actions(true));
+        let (tx, rx) = std::sync::mpsc::channel();
+        let target = rt
+            .spawn(move || {
+                let m = beamlet::receive::<observer::ObserverMessage>();
+                tx.send(m.0).unwrap();
+            })
+            .unwrap();
+        let path = target.to_string().trim_matches(['<', '>']).to_string();
+        let body = "x".repeat(2000);
+        let mut s = http::connect(addr);
+        let head = format!(
+            "POST /api/process/{path}/send HTTP/1.1\r\nHost: {addr}\r\nExpect: 100-continue\r\n\
+             Content-Length: {}\r\n\r\n",
+            body.len()
+        );
+        s.write_all(head.as_bytes()).unwrap();
+        let mut go = [0u8; 25];
+        s.read_exact(&mut go).unwrap();
+        assert_eq!(&go, b"HTTP/1.1 100 Continue\r\n\r\n");
+        s.write_all(body.as_bytes()).unwrap();
+        assert_eq!(http::read_reply(&mut s).status, 200);
+        assert_eq!(rx.recv_timeout(common::PATIENCE).unwrap(), body);
+        finish(rt, obs);
+    });
+}
