@@ -317,11 +317,8 @@ impl Observer {
 ///
 /// [`ObserverError::RemoteNotAllowed`] / [`RemoteWithoutToken`](ObserverError::RemoteWithoutToken)
 /// for a non-loopback address without both options, [`Bind`](ObserverError::Bind)
-/// if the address cannot be bound, [`Spawn`](ObserverError::Spawn).
-///
-/// # Panics
-///
-/// Outside a process (use [`start_in`]).
+/// if the address cannot be bound (with `Unsupported` outside a process: use
+/// [`start_in`] there), [`Spawn`](ObserverError::Spawn).
 ///
 /// ```
 /// use beamlet::otp::observer::{self, Config, ObserverError};
@@ -333,6 +330,9 @@ impl Observer {
 ///     assert!(beamlet::is_alive(obs.pid()));
 ///     obs.stop();
 /// }).unwrap();
+/// // Outside a process there is no reactor to listen with.
+/// let outside = observer::start(Config::new(([127, 0, 0, 1], 0)));
+/// assert!(matches!(outside, Err(ObserverError::Bind(e)) if e.kind() == std::io::ErrorKind::Unsupported));
 /// rt.shutdown();
 /// ```
 pub fn start(config: Config) -> Result<Observer, ObserverError> {
