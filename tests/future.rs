@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use beamlet::{
     Down, Elapsed, ExitReason, block_on_future, block_on_future_timeout, exit_pid, link, monitor,
-    receive, receive_timeout, self_pid, send, spawn, trap_exit,
+    receive, receive_timeout, self_pid, send, spawn, spawn_monitor, trap_exit,
 };
 use common::{PATIENCE, run};
 
@@ -252,13 +252,14 @@ fn many_processes_are_woken_from_other_threads() {
 #[cfg(debug_assertions)]
 fn a_future_that_switches_inside_its_poll_is_caught_in_debug_builds() {
     let reason = run(|| {
-        let pid = spawn(|| {
+        // Monitored from birth: a child that dies before a later `monitor` would be
+        // reported as `NoProc`, not with its panic.
+        let _ = spawn_monitor(|| {
             block_on_future(async {
                 beamlet::sleep(Duration::from_millis(1));
             })
         })
         .unwrap();
-        let _ = monitor(pid);
         receive::<Down>().reason
     });
     match reason {

@@ -67,7 +67,7 @@ const EXIT_GRACE: Duration = Duration::from_secs(2);
 ///
 /// A benchmark's processes end on their own, but the last ones may still be exiting
 /// when the root returns (a process that sent its final message is not gone yet), so
-/// this first waits up to [`EXIT_GRACE`] for the process count to reach zero.
+/// this first waits up to `EXIT_GRACE` (2 s) for the process count to reach zero.
 pub fn shutdown(rt: Runtime) {
     let deadline = Instant::now() + EXIT_GRACE;
     while rt.process_count() > 0 && Instant::now() < deadline {

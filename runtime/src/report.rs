@@ -37,7 +37,7 @@
 //! `name`, `reason`, and the kind's own, such as `last_message` or `child_id`).
 //! Under the `tracing` feature, `Auto` prefers a `tracing` subscriber interested in
 //! that target: each report is then one `error` event with the same fields,
-//! structured ([`ReportSink::Tracing`]).
+//! structured (`ReportSink::Tracing`).
 
 use std::fmt;
 use std::sync::Arc;

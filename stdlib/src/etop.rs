@@ -3,8 +3,8 @@
 //! message queue length or memory, under a header of runtime-wide figures.
 //!
 //! 1. [`Top::sample`] scans every process with
-//!    [`for_each_process`](beamlet_runtime::for_each_process) (preemptible, no
-//!    world stop) and reads [`runtime_stats`](beamlet_runtime::runtime_stats).
+//!    [`beamlet_runtime::for_each_process`] (preemptible, no
+//!    world stop) and reads [`beamlet_runtime::runtime_stats`].
 //! 2. Reductions are shown as the difference from the previous sample (what etop's
 //!    `Reds` column is), so the previous sample's counts are kept: one map entry per
 //!    live process.
