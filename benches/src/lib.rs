@@ -15,6 +15,7 @@ pub mod calls;
 pub mod cli;
 pub mod latency;
 pub mod memory;
+pub mod observer;
 pub mod results;
 
 pub use cli::Param;
@@ -43,10 +44,14 @@ pub fn args<const P: usize>(name: &str, about: &str, params: [Param; P]) -> [u64
 
 /// Builds a runtime with the default settings, or with `schedulers` scheduler threads
 /// when it is not zero (the optional last argument of every benchmark).
+///
+/// With `BEAMLET_OBSERVER` set, the live observer runs on it (see [`observer`]).
 pub fn runtime(schedulers: u64) -> Runtime {
-    with_schedulers(Runtime::builder(), schedulers)
+    let rt = with_schedulers(Runtime::builder(), schedulers)
         .build()
-        .unwrap_or_else(|e| fail(format_args!("building the runtime: {e}")))
+        .unwrap_or_else(|e| fail(format_args!("building the runtime: {e}")));
+    observer::attach(&rt);
+    rt
 }
 
 /// Applies a non-zero scheduler count to `builder`.
@@ -69,6 +74,7 @@ const EXIT_GRACE: Duration = Duration::from_secs(2);
 /// when the root returns (a process that sent its final message is not gone yet), so
 /// this first waits up to `EXIT_GRACE` (2 s) for the process count to reach zero.
 pub fn shutdown(rt: Runtime) {
+    observer::detach();
     let deadline = Instant::now() + EXIT_GRACE;
     while rt.process_count() > 0 && Instant::now() < deadline {
         std::thread::sleep(Duration::from_micros(100));
