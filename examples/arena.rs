@@ -5,7 +5,11 @@
 //! cargo run --release --example arena                      # 20 s, 100,000 bullets
 //! cargo run --release --example arena -- 30 50000 2        # seconds, bullets, schedulers
 //! BEAMLET_CI=1 cargo run --release --example arena         # 2 s, 2,000 bullets
+//! cargo run --release --example arena -- 120 --observer 4000 # watched live in a browser
 //! ```
+//!
+//! With `--observer PORT` the live observer serves `http://127.0.0.1:PORT/` during
+//! the game: the regions, the players' DynamicSupervisor and every bullet.
 //!
 //! 1. The world is a square grid of cells, sharded into a 4 × 4 grid of **regions**,
 //!    each a GenServer that knows which players stand in which of its cells. No
@@ -41,6 +45,7 @@ use std::time::{Duration, Instant};
 
 use beamlet::otp::dynamic_supervisor::{self, DynamicOptions};
 use beamlet::otp::gen_server::{self, GenServer, Init, NoReply, ServerRef};
+use beamlet::otp::observer::{self, Config};
 use beamlet::otp::supervisor::ChildSpec;
 use beamlet::{ExitReason, Message, Pid, Runtime, self_pid, send, send_after, spawn};
 use common::cli::Param;
@@ -69,12 +74,14 @@ struct Options {
     seconds: u64,
     bullets: u64,
     schedulers: usize,
+    /// The live observer's port (0: none).
+    observer: u16,
 }
 
 fn options() -> Options {
     let ci = std::env::var_os("BEAMLET_CI").is_some();
     let (seconds, bullets) = if ci { (2, 2_000) } else { (20, 100_000) };
-    let [seconds, bullets, schedulers] = common::cli::ints(
+    let [seconds, bullets, schedulers, observer] = common::cli::ints(
         "arena",
         "arena: a game server where every player and every bullet is a process.\n\n\
          Environment: BEAMLET_CI=1 makes the defaults 2 s and 2,000 bullets.",
@@ -86,6 +93,12 @@ fn options() -> Options {
                 0,
                 "scheduler threads, 0 for one per available core",
             ),
+            Param::new(
+                "OBSERVER",
+                0,
+                "port of the live observer on 127.0.0.1 (0: none)",
+            )
+            .max(u16::MAX as u64),
         ],
         false,
     );
@@ -93,6 +106,7 @@ fn options() -> Options {
         seconds,
         bullets,
         schedulers: schedulers as usize,
+        observer: observer as u16,
     }
 }
 
@@ -566,7 +580,16 @@ fn main() {
     }
     let rt = builder.build().expect("runtime");
     let schedulers = rt.schedulers();
+    let observer = (opts.observer > 0).then(|| {
+        let config = Config::new(([127, 0, 0, 1], opts.observer)).actions(true);
+        let obs = observer::start_in(&rt, config).expect("the observer");
+        println!("observer: http://{}/", obs.local_addr());
+        obs
+    });
     let summary = rt.block_on(move || play(&opts, schedulers)).expect("arena");
+    if let Some(obs) = observer {
+        obs.stop();
+    }
     let report = rt.shutdown();
     println!("{summary}; shutdown killed {} process(es)", report.killed);
 }

@@ -15,6 +15,15 @@
 //! With `hibernate`, each server hibernates between requests: it holds no stack while
 //! it waits, which is where most of an idle process's memory goes.
 //!
+//! With `--observer PORT` the live observer serves `http://127.0.0.1:PORT/` while the
+//! demo runs, and the servers stay alive for `--hold SECS` (default 60 with the
+//! observer, else 0) after their request, so the million can be watched, sorted and
+//! filtered in the page:
+//!
+//! ```text
+//! cargo run --release --example million -- --observer 4000
+//! ```
+//!
 //! Before it starts, the demo says how much memory N processes need (measured: about
 //! 4.8 GiB for 10^6, see [`BYTES_PER_PROCESS`]) and checks it against the machine's
 //! available memory (`MemAvailable`, of which it plans to use nine tenths):
@@ -30,6 +39,7 @@ mod common;
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
+use beamlet::otp::observer::{self, Config};
 use beamlet::{
     DEFAULT_MAX_PROCESSES, MAX_PROCESSES, Pid, Runtime, hibernate, receive, self_pid, send, spawn,
 };
@@ -78,6 +88,10 @@ struct Options {
     /// N was given on the command line (not the default).
     n_given: bool,
     schedulers: usize,
+    /// The live observer's port (0: none).
+    observer: u16,
+    /// How long the servers stay alive after their request.
+    hold: Duration,
     hibernate: bool,
     /// Run an explicit N even when memory looks short.
     force: bool,
@@ -93,6 +107,17 @@ fn options() -> Options {
             "SCHEDULERS",
             0,
             "scheduler threads, 0 for one per available core",
+        ),
+        Param::new(
+            "OBSERVER",
+            0,
+            "port of the live observer on 127.0.0.1 (0: none)",
+        )
+        .max(u16::MAX as u64),
+        Param::new(
+            "HOLD",
+            0,
+            "seconds the servers stay alive after their request (60 with --observer)",
         ),
     ];
     let switches = [
@@ -121,6 +146,11 @@ fn options() -> Options {
         n: parsed.values[0] as usize,
         n_given: parsed.given[0],
         schedulers: parsed.values[1] as usize,
+        observer: parsed.values[2] as u16,
+        hold: match (parsed.given[3], parsed.values[2]) {
+            (false, port) if port > 0 => Duration::from_secs(60),
+            _ => Duration::from_secs(parsed.values[3]),
+        },
         hibernate: parsed.switches[0],
         force: parsed.switches[1],
     }
@@ -292,10 +322,19 @@ fn main() {
         rt.schedulers(),
         if opts.hibernate { ", hibernating" } else { "" }
     );
+    let observer = (opts.observer > 0).then(|| {
+        let config = Config::new(([127, 0, 0, 1], opts.observer)).actions(true);
+        let obs = observer::start_in(&rt, config).expect("the observer");
+        println!("observer: http://{}/", obs.local_addr());
+        obs
+    });
     let base = rss_kib();
     let total = Instant::now();
-    let (n, hib) = (opts.n, opts.hibernate);
-    let report = rt.block_on(move || run(n, hib, base)).expect("demo");
+    let (n, hib, hold) = (opts.n, opts.hibernate, opts.hold);
+    let report = rt.block_on(move || run(n, hib, base, hold)).expect("demo");
+    if let Some(obs) = observer {
+        obs.stop();
+    }
     // Let every server finish exiting, and the idle schedulers release the pooled
     // stacks' pages, before measuring.
     while rt.process_count() > 0 {
@@ -334,7 +373,7 @@ struct DemoReport {
     alive_kib: u64,
 }
 
-fn run(n: usize, hib: bool, base: u64) -> DemoReport {
+fn run(n: usize, hib: bool, base: u64, hold: Duration) -> DemoReport {
     let me = self_pid();
     let t = Instant::now();
     let bar = progress("spawn", n);
@@ -371,6 +410,10 @@ fn run(n: usize, hib: bool, base: u64) -> DemoReport {
     beamlet::sleep(Duration::from_millis(200));
     let alive_kib = rss_kib();
     let bytes_per_proc = alive_kib.saturating_sub(base) * 1024 / n.max(1) as u64;
+    if !hold.is_zero() {
+        println!("holding the {n} servers for {} s", hold.as_secs());
+        beamlet::sleep(hold);
+    }
     let bar = progress("stop", n);
     for (i, &pid) in pids.iter().enumerate() {
         let _ = send(pid, Stop);
