@@ -17,8 +17,10 @@
 //!     ├── orders          GenServer: places an order every 200 ms through inventory
 //!     ├── payments_sup    supervisor
 //!     │   └── gateway     GenServer: authorises the orders' payments
-//!     ├── sessions        dynamic supervisor with three session workers
+//!     ├── sessions        dynamic supervisor: sessions opened by the doorman,
+//!     │   └── session N   each staying 2 to 20 s (three stay for good)
 //!     └── backlog         GenServer that takes 20 ms a job: its queue grows
+//! doorman                 opens a session every 500 ms
 //! producer 1..3           plain processes casting jobs to backlog
 //! spinner                 a CPU-bound process: 50 ms of work, 50 ms of sleep
 //! ```
@@ -44,7 +46,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use beamlet::otp::application::{self, Application, ApplicationError, RestartType};
-use beamlet::otp::dynamic_supervisor::{self, DynamicOptions};
+use beamlet::otp::dynamic_supervisor::{self, DynamicOptions, DynamicSupervisor};
 use beamlet::otp::gen_server::{
     self, CallReply, Caller, GenServer, Init, NoReply, ServerRef, StartOptions,
 };
@@ -188,27 +190,39 @@ impl GenServer for Gateway {
     }
 }
 
-/// A user's session, started under the `sessions` dynamic supervisor; a call
-/// answers whose session it is.
+/// A user's session, started under the `sessions` dynamic supervisor: it stays for
+/// its lifetime, then leaves (a normal exit; sessions are temporary children). A
+/// call answers whose session it is.
 #[derive(Debug)]
 struct Session {
     user: u32,
 }
 
+/// A session's lifetime is over.
+struct Leave;
+
 impl GenServer for Session {
-    type Args = u32;
+    type Args = (u32, Duration);
     type Call = ();
     type Reply = u32;
     type Cast = ();
     type Continue = ();
 
-    fn init(user: u32) -> Init<Self, ()> {
+    fn init((user, lifetime): (u32, Duration)) -> Init<Self, ()> {
         beamlet::set_label(format!("session of user {user}"));
+        beamlet::send_after(lifetime, beamlet::self_pid(), Leave);
         Init::Ok(Session { user })
     }
 
     fn handle_call(&mut self, _: (), _: Caller<u32>) -> CallReply<u32, ()> {
         CallReply::Reply(self.user)
+    }
+
+    fn handle_info(&mut self, msg: Message) -> NoReply<()> {
+        if msg.is::<Leave>() {
+            return NoReply::Stop(beamlet::ExitReason::Normal);
+        }
+        NoReply::Ok
     }
 
     fn format_status(&self) -> String {
@@ -287,17 +301,37 @@ fn shop() -> Application {
     .version("0.1.0")
 }
 
-/// Starts three sessions under `sessions`.
-fn open_sessions() -> Result<(), DemoError> {
-    let sessions = ServerRef::whereis("sessions").ok_or(DemoError::NotRunning("sessions"))?;
-    for user in 1..=3 {
-        let spec = ChildSpec::worker(format!("session {user}"), move || {
-            gen_server::start_link::<Session>(user)
-        })
-        .restart(Restart::Temporary);
-        dynamic_supervisor::start_child(sessions, spec).map_err(DemoError::Sessions)?;
-    }
+/// Starts a session for `user` under `sessions`.
+fn open_session(user: u32, lifetime: Duration) -> Result<(), DemoError> {
+    let sessions = ServerRef::<DynamicSupervisor>::whereis("sessions")
+        .ok_or(DemoError::NotRunning("sessions"))?;
+    let spec = ChildSpec::worker(format!("session {user}"), move || {
+        gen_server::start_link::<Session>((user, lifetime))
+    })
+    .restart(Restart::Temporary);
+    dynamic_supervisor::start_child(sessions, spec).map_err(DemoError::Sessions)?;
     Ok(())
+}
+
+/// The doorman: opens three long sessions, then a session every 500 ms that lasts
+/// 2 to 20 s, so the process count, spawn and exit rates move (about 20 sessions
+/// at a time).
+fn doorman() {
+    beamlet::set_label("doorman");
+    for user in 1..=3 {
+        // Until a session fails to start (the shop is stopping): nothing to do then.
+        if open_session(user, Duration::from_secs(24 * 3600)).is_err() {
+            return;
+        }
+    }
+    for user in 4.. {
+        beamlet::sleep(Duration::from_millis(500));
+        // A spread of lifetimes without a random number generator.
+        let lifetime = Duration::from_millis(2_000 + u64::from(user) * 7_919 % 18_000);
+        if open_session(user, lifetime).is_err() {
+            return;
+        }
+    }
 }
 
 /// A producer: casts jobs to backlog every 5 ms while its queue is under the cap.
@@ -334,10 +368,10 @@ fn spinner() {
     }
 }
 
-/// Starts the load: the producers and the spinner, unlinked, so killing them from
-/// the page stops that load and nothing else.
+/// Starts the load: the doorman, the producers and the spinner, unlinked, so
+/// killing them from the page stops that load and nothing else.
 fn start_load() -> Result<Vec<Pid>, DemoError> {
-    let mut pids = Vec::new();
+    let mut pids = vec![beamlet::spawn(doorman).map_err(DemoError::Spawn)?];
     for n in 1..=3 {
         pids.push(beamlet::spawn(move || producer(n)).map_err(DemoError::Spawn)?);
     }
@@ -432,7 +466,6 @@ fn self_test(addr: SocketAddr) -> Result<(), DemoError> {
 fn demo(port: u16, secs: u64, ci: bool) -> Result<(), DemoError> {
     application::load(shop()).map_err(DemoError::Application)?;
     application::start("shop", RestartType::Temporary).map_err(DemoError::Application)?;
-    open_sessions()?;
     let load = start_load()?;
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     let obs = observer::start(Config::new(addr).actions(true)).map_err(DemoError::Observer)?;
