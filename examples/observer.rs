@@ -358,8 +358,9 @@ fn spinner() {
     loop {
         let until = beamlet::now() + Duration::from_millis(50);
         while beamlet::now() < until {
+            // One reduction per thousand steps: about what a function call costs.
+            beamlet::reduce(1);
             for _ in 0..1_000 {
-                beamlet::reduce(1);
                 x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
             }
         }
