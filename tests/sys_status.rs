@@ -178,3 +178,39 @@ fn get_status_of_a_plain_process_times_out() {
         beamlet::send(plain, ()).unwrap();
     });
 }
+
+/// The spawn site `process_info` shows for a process.
+fn site(pid: impl Into<Pid>) -> String {
+    let at = process_info(pid.into())
+        .and_then(|i| i.spawned_at)
+        .expect("a spawn site");
+    format!("{}:{}", at.file(), at.line())
+}
+
+#[test]
+fn a_behaviour_is_shown_as_started_where_its_start_function_was_called() {
+    run(|| {
+        let line = line!() + 1;
+        let cell = gen_server::start_link::<Cell>(1).unwrap();
+        assert_eq!(site(cell), format!("{}:{line}", file!()));
+        let line = line!() + 1;
+        let sup = supervisor::start_link(vec![], SupervisorFlags::default()).unwrap();
+        assert_eq!(site(sup), format!("{}:{line}", file!()));
+        let line = line!() + 1;
+        let dynamic = dynamic_supervisor::start_link(Default::default()).unwrap();
+        assert_eq!(site(dynamic), format!("{}:{line}", file!()));
+        let line = line!() + 1;
+        let lamp = gen_statem::start_link::<Lamp>(()).unwrap();
+        assert_eq!(site(lamp.pid()), format!("{}:{line}", file!()));
+        let line = line!() + 1;
+        let events = gen_event::start_link::<u32>().unwrap();
+        assert_eq!(site(events.pid()), format!("{}:{line}", file!()));
+        let line = line!() + 1;
+        let agent = Agent::start_link(|| 0u8).unwrap();
+        assert_eq!(site(agent.pid()), format!("{}:{line}", file!()));
+        let line = line!() + 1;
+        let t = task::spawn(|| ()).unwrap();
+        assert_eq!(site(t.pid()), format!("{}:{line}", file!()));
+        let _ = t.wait();
+    });
+}

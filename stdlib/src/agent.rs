@@ -133,6 +133,7 @@ impl<S: Send + 'static> Agent<S> {
     /// # Errors
     ///
     /// [`StartError::Stop`] if `init` panicked.
+    #[track_caller]
     pub fn start_link(init: impl FnOnce() -> S + Send + 'static) -> Result<Agent<S>, StartError> {
         Agent::start_link_with(init, StartOptions::new())
     }
@@ -154,6 +155,7 @@ impl<S: Send + 'static> Agent<S> {
     /// }).unwrap();
     /// rt.shutdown();
     /// ```
+    #[track_caller]
     pub fn start_link_with(
         init: impl FnOnce() -> S + Send + 'static,
         opts: StartOptions,
@@ -177,6 +179,7 @@ impl<S: Send + 'static> Agent<S> {
     /// }).unwrap();
     /// rt.shutdown();
     /// ```
+    #[track_caller]
     pub fn start(init: impl FnOnce() -> S + Send + 'static) -> Result<Agent<S>, StartError> {
         Agent::start_with(init, StartOptions::new())
     }
@@ -197,6 +200,7 @@ impl<S: Send + 'static> Agent<S> {
     /// }).unwrap();
     /// rt.shutdown();
     /// ```
+    #[track_caller]
     pub fn start_with(
         init: impl FnOnce() -> S + Send + 'static,
         opts: StartOptions,

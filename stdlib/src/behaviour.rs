@@ -553,6 +553,7 @@ impl Starter {
 /// }).unwrap();
 /// rt.shutdown();
 /// ```
+#[track_caller]
 pub fn start<F>(link_to_caller: bool, timeout: Option<Duration>, body: F) -> Result<Pid, StartError>
 where
     F: FnOnce(Starter) + Send + 'static,
@@ -562,6 +563,7 @@ where
 
 /// [`start`] with a stack size for the new process (see
 /// [`SpawnOpts::stack_size`](beamlet_runtime::SpawnOpts::stack_size)).
+#[track_caller]
 pub(crate) fn start_sized<F>(
     link_to_caller: bool,
     timeout: Option<Duration>,
@@ -590,6 +592,7 @@ where
 /// Spawns `f` monitored, and linked if asked; both exist before the child runs, so
 /// the child can never outlive a starter that dies meanwhile, and its `Down` comes
 /// after any ack it sent.
+#[track_caller]
 fn spawn_watched(
     linked: bool,
     stack_size: Option<usize>,

@@ -318,6 +318,7 @@ impl<E: Send + 'static> EventManager<E> {
 /// }).unwrap();
 /// rt.shutdown();
 /// ```
+#[track_caller]
 pub fn start<E: Send + 'static>() -> Result<EventManager<E>, StartError> {
     manager::start::<E>(false, None).map(EventManager::from_pid)
 }
@@ -337,6 +338,7 @@ pub fn start<E: Send + 'static>() -> Result<EventManager<E>, StartError> {
 /// }).unwrap();
 /// rt.shutdown();
 /// ```
+#[track_caller]
 pub fn start_named<E: Send + 'static>(
     name: impl Into<Name>,
 ) -> Result<EventManager<E>, StartError> {
@@ -349,6 +351,7 @@ pub fn start_named<E: Send + 'static>(
 /// # Errors
 ///
 /// As [`start`].
+#[track_caller]
 pub fn start_link<E: Send + 'static>() -> Result<EventManager<E>, StartError> {
     manager::start::<E>(true, None).map(EventManager::from_pid)
 }
@@ -358,6 +361,7 @@ pub fn start_link<E: Send + 'static>() -> Result<EventManager<E>, StartError> {
 /// # Errors
 ///
 /// As [`start_named`].
+#[track_caller]
 pub fn start_link_named<E: Send + 'static>(
     name: impl Into<Name>,
 ) -> Result<EventManager<E>, StartError> {

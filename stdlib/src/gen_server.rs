@@ -460,6 +460,7 @@ impl<S: GenServer> crate::sys::StateHandle for ServerRef<S> {
 /// }).unwrap();
 /// rt.shutdown();
 /// ```
+#[track_caller]
 pub fn start<S: GenServer>(args: S::Args) -> Result<ServerRef<S>, StartError> {
     start_with(args, StartOptions::new())
 }
@@ -485,6 +486,7 @@ pub fn start<S: GenServer>(args: S::Args) -> Result<ServerRef<S>, StartError> {
 /// }).unwrap();
 /// rt.shutdown();
 /// ```
+#[track_caller]
 pub fn start_with<S: GenServer>(
     args: S::Args,
     opts: StartOptions,
@@ -498,6 +500,7 @@ pub fn start_with<S: GenServer>(
 /// # Errors
 ///
 /// As [`start`].
+#[track_caller]
 pub fn start_link<S: GenServer>(args: S::Args) -> Result<ServerRef<S>, StartError> {
     start_link_with(args, StartOptions::new())
 }
@@ -509,6 +512,7 @@ pub fn start_link<S: GenServer>(args: S::Args) -> Result<ServerRef<S>, StartErro
 /// As [`start`].
 ///
 /// See [`ServerRef`] for an example.
+#[track_caller]
 pub fn start_link_with<S: GenServer>(
     args: S::Args,
     opts: StartOptions,

@@ -347,6 +347,7 @@ impl<M: GenStateMachine> MachineRef<M> {
 /// }).unwrap();
 /// rt.shutdown();
 /// ```
+#[track_caller]
 pub fn start<M: GenStateMachine>(args: M::Args) -> Result<MachineRef<M>, StartError> {
     start_with(args, StartOptions::new())
 }
@@ -359,6 +360,7 @@ pub fn start<M: GenStateMachine>(args: M::Args) -> Result<MachineRef<M>, StartEr
 /// As [`start`].
 ///
 /// See [`MachineRef`] for an example (with [`start_link_with`]).
+#[track_caller]
 pub fn start_with<M: GenStateMachine>(
     args: M::Args,
     opts: StartOptions,
@@ -372,6 +374,7 @@ pub fn start_with<M: GenStateMachine>(
 /// # Errors
 ///
 /// As [`start`].
+#[track_caller]
 pub fn start_link<M: GenStateMachine>(args: M::Args) -> Result<MachineRef<M>, StartError> {
     start_link_with(args, StartOptions::new())
 }
@@ -381,6 +384,7 @@ pub fn start_link<M: GenStateMachine>(args: M::Args) -> Result<MachineRef<M>, St
 /// # Errors
 ///
 /// As [`start`].
+#[track_caller]
 pub fn start_link_with<M: GenStateMachine>(
     args: M::Args,
     opts: StartOptions,

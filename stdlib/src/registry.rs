@@ -178,6 +178,7 @@ where
     /// }).unwrap();
     /// rt.shutdown();
     /// ```
+    #[track_caller]
     pub fn start_link(
         name: impl Into<Name>,
         keys: Keys,

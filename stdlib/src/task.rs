@@ -282,6 +282,7 @@ impl<T> fmt::Debug for Task<T> {
 /// [`SpawnError`] if the process could not be spawned.
 ///
 /// See the [module](self) for an example.
+#[track_caller]
 pub fn spawn<T, F>(f: F) -> Result<Task<T>, SpawnError>
 where
     F: FnOnce() -> T + Send + 'static,
@@ -317,6 +318,7 @@ where
 /// }).unwrap();
 /// rt.shutdown();
 /// ```
+#[track_caller]
 pub fn start_link<F>(f: F) -> Result<Pid, SpawnError>
 where
     F: FnOnce() + Send + 'static,
@@ -335,6 +337,7 @@ where
 /// rt.block_on(|| { beamlet::otp::task::start(|| ()).unwrap(); }).unwrap();
 /// rt.shutdown();
 /// ```
+#[track_caller]
 pub fn start<F>(f: F) -> Result<Pid, SpawnError>
 where
     F: FnOnce() + Send + 'static,

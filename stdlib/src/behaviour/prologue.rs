@@ -194,6 +194,7 @@ pub(crate) fn parent_exit(parent: Option<Pid>, msg: &Message) -> Option<ExitReas
 /// Starts a behaviour's process (see [`start`](super::start)), linked or not, with
 /// the start timeout of `opts`: the new process runs the prologue (trapping exits if
 /// `trap`), then `body`, which must [`Boot::ack`] or [`Boot::fail`].
+#[track_caller]
 pub(crate) fn start_behaviour<F>(
     link: bool,
     opts: StartOptions,

@@ -91,6 +91,7 @@ impl<E> Request<E> {
 }
 
 /// Starts a manager for events `E`.
+#[track_caller]
 pub(crate) fn start<E: Send + 'static>(link: bool, name: Option<Name>) -> Result<Pid, StartError> {
     let opts = StartOptions {
         name,

@@ -90,6 +90,7 @@ enum Next<C> {
 }
 
 /// Starts a server of type `S` (see [`behaviour::start`]).
+#[track_caller]
 pub(crate) fn start<S: GenServer>(
     link: bool,
     args: S::Args,

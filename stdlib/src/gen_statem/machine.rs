@@ -83,6 +83,7 @@ struct Machine<M: GenStateMachine> {
 }
 
 /// Starts a machine of type `M` (see [`behaviour::start`]).
+#[track_caller]
 pub(crate) fn start<M: GenStateMachine>(
     link: bool,
     args: M::Args,

@@ -372,6 +372,7 @@ impl DynamicSupervisor {
 /// # Errors
 ///
 /// As `gen_server::start_link`.
+#[track_caller]
 pub fn start_link(opts: DynamicOptions) -> Result<ServerRef<DynamicSupervisor>, StartError> {
     start_link_with(opts, StartOptions::new())
 }
@@ -381,6 +382,7 @@ pub fn start_link(opts: DynamicOptions) -> Result<ServerRef<DynamicSupervisor>, 
 /// # Errors
 ///
 /// As `gen_server::start_link`.
+#[track_caller]
 pub fn start_link_with(
     opts: DynamicOptions,
     start: StartOptions,

@@ -299,6 +299,7 @@ pub struct ChildCounts {
 /// [`FailedToStartChild`] (as `ShutdownWith`) if a child failed to start.
 ///
 /// See the [module](self) example.
+#[track_caller]
 pub fn start_link(
     children: Vec<ChildSpec>,
     flags: SupervisorFlags,
@@ -311,6 +312,7 @@ pub fn start_link(
 /// # Errors
 ///
 /// As [`start_link`].
+#[track_caller]
 pub fn start_link_with(
     children: Vec<ChildSpec>,
     flags: SupervisorFlags,
@@ -334,6 +336,7 @@ pub fn start_link_with(
 /// assert_eq!(r, StartError::Ignore);
 /// rt.shutdown();
 /// ```
+#[track_caller]
 pub fn start_link_init(
     init: impl FnOnce() -> SupervisorInit + Send + 'static,
     opts: StartOptions,

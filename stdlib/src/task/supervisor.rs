@@ -67,6 +67,7 @@ impl Supervisor {
     /// As `gen_server::start_link`.
     ///
     /// See [`Supervisor`] for an example.
+    #[track_caller]
     pub fn start_link() -> Result<Supervisor, StartError> {
         Supervisor::start_link_with(DynamicOptions::default(), StartOptions::new())
     }
@@ -89,6 +90,7 @@ impl Supervisor {
     /// }).unwrap();
     /// rt.shutdown();
     /// ```
+    #[track_caller]
     pub fn start_link_with(
         opts: DynamicOptions,
         start: StartOptions,
