@@ -45,7 +45,6 @@ use std::time::{Duration, Instant};
 
 use beamlet::otp::dynamic_supervisor::{self, DynamicOptions};
 use beamlet::otp::gen_server::{self, GenServer, Init, NoReply, ServerRef};
-use beamlet::otp::observer::{self, Config};
 use beamlet::otp::supervisor::ChildSpec;
 use beamlet::{ExitReason, Message, Pid, Runtime, self_pid, send, send_after, spawn};
 use common::cli::Param;
@@ -580,12 +579,7 @@ fn main() {
     }
     let rt = builder.build().expect("runtime");
     let schedulers = rt.schedulers();
-    let observer = (opts.observer > 0).then(|| {
-        let config = Config::new(([127, 0, 0, 1], opts.observer)).actions(true);
-        let obs = observer::start_in(&rt, config).expect("the observer");
-        println!("observer: http://{}/", obs.local_addr());
-        obs
-    });
+    let observer = common::observer(&rt, opts.observer);
     let summary = rt.block_on(move || play(&opts, schedulers)).expect("arena");
     if let Some(obs) = observer {
         obs.stop();

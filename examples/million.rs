@@ -39,7 +39,6 @@ mod common;
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
-use beamlet::otp::observer::{self, Config};
 use beamlet::{
     DEFAULT_MAX_PROCESSES, MAX_PROCESSES, Pid, Runtime, hibernate, receive, self_pid, send, spawn,
 };
@@ -322,12 +321,7 @@ fn main() {
         rt.schedulers(),
         if opts.hibernate { ", hibernating" } else { "" }
     );
-    let observer = (opts.observer > 0).then(|| {
-        let config = Config::new(([127, 0, 0, 1], opts.observer)).actions(true);
-        let obs = observer::start_in(&rt, config).expect("the observer");
-        println!("observer: http://{}/", obs.local_addr());
-        obs
-    });
+    let observer = common::observer(&rt, opts.observer);
     let base = rss_kib();
     let total = Instant::now();
     let (n, hib, hold) = (opts.n, opts.hibernate, opts.hold);

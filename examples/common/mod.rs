@@ -20,3 +20,15 @@ pub mod memory;
 pub fn no_args(name: &str, about: &str) {
     cli::ints(name, about, [], false);
 }
+
+/// Starts the live observer on `127.0.0.1:port` with its actions on, and prints its
+/// address; `None` for port 0 (the examples' "no observer").
+pub fn observer(rt: &beamlet::Runtime, port: u16) -> Option<beamlet::otp::observer::Observer> {
+    use beamlet::otp::observer::{self, Config};
+    (port > 0).then(|| {
+        let config = Config::new(([127, 0, 0, 1], port)).actions(true);
+        let obs = observer::start_in(rt, config).expect("the observer");
+        println!("observer: http://{}/", obs.local_addr());
+        obs
+    })
+}
