@@ -169,7 +169,7 @@ pub use links::{demonitor, exit, exit_pid, link, monitor, monitor_name, trap_exi
 pub use mailbox::node::Headed;
 pub use names::{register, registered, registered_name, send_named, unregister, whereis};
 pub use os_signal::{OsSignal, OsSignalReceived, forward_os_signals};
-pub use pid::{MonitorRef, Pid, Ref};
+pub use pid::{MonitorRef, ParsePidError, Pid, Ref};
 pub use preemptible::{Preemptible, PreemptibleIter};
 pub use priority::Priority;
 pub use receive::{

@@ -69,6 +69,55 @@ impl fmt::Display for Pid {
     }
 }
 
+/// Why a text is not a pid (see [`Pid`]'s `FromStr`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ParsePidError;
+
+impl fmt::Display for ParsePidError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("not a pid: expected <R.I.S> or R.I.S, three unsigned 32-bit numbers")
+    }
+}
+
+impl std::error::Error for ParsePidError {}
+
+/// Reads a pid as `Display` writes it, `<R.I.S>`, or without the brackets (as
+/// `erlang:list_to_pid/1`, for debugging tools: a URL, a shell). The pid may name
+/// no live process; [`is_alive`](crate::is_alive) tells.
+///
+/// ```
+/// use beamlet::Pid;
+/// let rt = beamlet::Runtime::builder().build().unwrap();
+/// let me = rt.block_on(beamlet::self_pid).unwrap();
+/// assert_eq!(me.to_string().parse::<Pid>(), Ok(me));
+/// assert_eq!(me.to_string().trim_matches(['<', '>']).parse::<Pid>(), Ok(me));
+/// assert!("1.2".parse::<Pid>().is_err());
+/// rt.shutdown();
+/// ```
+impl std::str::FromStr for Pid {
+    type Err = ParsePidError;
+
+    fn from_str(text: &str) -> Result<Pid, ParsePidError> {
+        let inner = match text.strip_prefix('<') {
+            Some(rest) => rest.strip_suffix('>').ok_or(ParsePidError)?,
+            None => text,
+        };
+        let mut parts = inner.split('.').map(|p| {
+            // `u32::from_str` takes a leading `+`; a pid never has one.
+            if p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(ParsePidError);
+            }
+            p.parse::<u32>().map_err(|_| ParsePidError)
+        });
+        let mut next = || parts.next().ok_or(ParsePidError)?;
+        let pid = Pid::new(next()?, next()?, next()?);
+        match parts.next() {
+            None => Ok(pid),
+            Some(_) => Err(ParsePidError),
+        }
+    }
+}
+
 impl fmt::Debug for Pid {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Display::fmt(self, f)
@@ -131,5 +180,31 @@ pub struct MonitorRef(pub(crate) Ref);
 impl fmt::Debug for MonitorRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "#Monitor<{}>", self.0.id())
+    }
+}
+
+#[cfg(test)]
+mod parse_tests {
+    use super::*;
+
+    #[test]
+    fn written_pids_parse_with_or_without_brackets() {
+        assert_eq!("1.5.0".parse(), Ok(Pid::new(1, 5, 0)));
+        assert_eq!("<1.5.0>".parse(), Ok(Pid::new(1, 5, 0)));
+        assert_eq!("<4294967295.0.7>".parse(), Ok(Pid::new(u32::MAX, 0, 7)));
+        for bad in [
+            "",
+            "1.5",
+            "1.5.0.1",
+            "<1.5.0",
+            "1.5.0>",
+            "1..0",
+            "1.+5.0",
+            "a.b.c",
+            "1.5.4294967296",
+            " 1.5.0",
+        ] {
+            assert_eq!(bad.parse::<Pid>(), Err(ParsePidError), "{bad:?}");
+        }
     }
 }
