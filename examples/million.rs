@@ -107,12 +107,7 @@ fn options() -> Options {
             0,
             "scheduler threads, 0 for one per available core",
         ),
-        Param::new(
-            "OBSERVER",
-            0,
-            "port of the live observer on 127.0.0.1 (0: none)",
-        )
-        .max(u16::MAX as u64),
+        common::OBSERVER,
         Param::new(
             "HOLD",
             0,

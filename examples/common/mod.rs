@@ -21,6 +21,14 @@ pub fn no_args(name: &str, about: &str) {
     cli::ints(name, about, [], false);
 }
 
+/// The examples' `OBSERVER` argument: the live observer's port (see [`observer`]).
+pub const OBSERVER: cli::Param = cli::Param::new(
+    "OBSERVER",
+    0,
+    "port of the live observer on 127.0.0.1 (0: none)",
+)
+.max(u16::MAX as u64);
+
 /// Starts the live observer on `127.0.0.1:port` with its actions on, and prints its
 /// address; `None` for port 0 (the examples' "no observer").
 pub fn observer(rt: &beamlet::Runtime, port: u16) -> Option<beamlet::otp::observer::Observer> {
