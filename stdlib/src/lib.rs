@@ -16,6 +16,8 @@
 //!   `Task`), task supervisors, and bounded-concurrency streams.
 //! - [`agent`]: a process holding a state, read and changed with functions
 //!   (Elixir's `Agent`).
+//! - `dist` (feature `dist`): Erlang distribution, the runtime as a node of an
+//!   Erlang/Elixir cluster (terms, the handshake, remote pids, calls across nodes).
 //! - `observer` (feature `observer`): the live observer, a web page and JSON API
 //!   on the runtime's own processes showing processes, supervision trees and load.
 //! - [`registry`]: key-value process registries (Elixir's `Registry`), read without
@@ -33,6 +35,8 @@ pub mod gen_event;
 pub mod gen_server;
 pub mod gen_statem;
 pub mod name;
+#[cfg(feature = "dist")]
+pub mod dist;
 #[cfg(feature = "observer")]
 pub mod observer;
 pub mod registry;

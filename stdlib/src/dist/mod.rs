@@ -1,0 +1,1 @@
+//! Erlang distribution: a runtime as a node of an Erlang/Elixir cluster.
