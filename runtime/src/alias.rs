@@ -39,6 +39,12 @@ impl Alias {
         self.pid
     }
 
+    /// The alias's tag: with [`pid`](Alias::pid), what names it on the wire (an
+    /// Erlang alias is a reference that carries its process).
+    pub fn tag(&self) -> Ref {
+        self.tag
+    }
+
     /// Sends `msg` through the alias. It is delivered if the alias is active when the
     /// process looks at its mailbox.
     ///

@@ -250,11 +250,17 @@ impl<M> std::error::Error for SendError<M> {}
 pub enum LinkError {
     /// The process does not exist (and the caller does not trap exits).
     NoProc,
+    /// The process is on another node, which is not connected (and the caller does
+    /// not trap exits).
+    NoConnection,
 }
 
 impl fmt::Display for LinkError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("noproc: the process to link to does not exist")
+        f.write_str(match self {
+            LinkError::NoProc => "noproc: the process to link to does not exist",
+            LinkError::NoConnection => "noconnection: the process's node is not connected",
+        })
     }
 }
 

@@ -97,6 +97,7 @@ mod error;
 mod exit;
 mod limits;
 mod loom;
+mod nodes;
 mod pid;
 mod priority;
 // L1 machinery
@@ -123,6 +124,7 @@ mod links;
 mod names;
 mod preemptible;
 mod receive;
+pub mod remote;
 mod reporting;
 mod send;
 mod spawn;

@@ -56,15 +56,18 @@ pub fn link(pid: Pid) -> Result<(), LinkError> {
         return Ok(());
     }
     me.process().relations().links.remove(&pid);
+    // A pid of another node is refused only when its node is not connected.
+    let (reason, error) = if pid.is_local() {
+        (ExitReason::NoProc, LinkError::NoProc)
+    } else {
+        (ExitReason::NoConnection, LinkError::NoConnection)
+    };
     if me.process().trap_exit.load(Ordering::Relaxed) {
-        let exit = Exit {
-            from: pid,
-            reason: ExitReason::NoProc,
-        };
+        let exit = Exit { from: pid, reason };
         me.push_self_message(Node::new(exit));
         Ok(())
     } else {
-        Err(LinkError::NoProc)
+        Err(error)
     }
 }
 
@@ -236,11 +239,16 @@ fn monitor_as(pid: Pid, name: Option<Arc<str>>) -> MonitorRef {
     };
     if current::deliver(pid, sig.into_node()).is_err() {
         me.process().relations().forget_monitor(&m);
+        let reason = if pid.is_local() {
+            ExitReason::NoProc
+        } else {
+            ExitReason::NoConnection
+        };
         let down = Down {
             monitor: m,
             pid,
             name,
-            reason: ExitReason::NoProc,
+            reason,
         };
         me.push_self_message(Node::new(down));
     }

@@ -8,6 +8,8 @@
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use crate::nodes::{self, REMOTE};
+
 /// The identifier of a process.
 ///
 /// `Pid` is `Copy`, hashable and ordered, and prints like the BEAM's `<0.42.0>`:
@@ -50,6 +52,60 @@ impl Pid {
         }
     }
 
+    /// The pid of slot `index` with serial `serial` in runtime `runtime`, as
+    /// [`runtime_id`](Pid::runtime_id), [`index`](Pid::index) and
+    /// [`serial`](Pid::serial) give them back (what a term codec needs to read back a
+    /// pid it wrote). The pid may name no live process; [`is_alive`](crate::is_alive)
+    /// tells.
+    ///
+    /// ```
+    /// # let rt = beamlet::Runtime::builder().schedulers(1).build().unwrap();
+    /// let pid = rt.block_on(beamlet::self_pid).unwrap();
+    /// let again = beamlet::Pid::from_parts(pid.runtime_id(), pid.index(), pid.serial());
+    /// assert_eq!(again, pid);
+    /// # rt.shutdown();
+    /// ```
+    pub const fn from_parts(runtime: u32, index: u32, serial: u32) -> Pid {
+        Pid::new(runtime, index, serial)
+    }
+
+    /// The process-table slot (the second part of `<R.I.S>`); for a pid of another
+    /// node, the Erlang pid's `ID`.
+    pub fn index(&self) -> u32 {
+        self.index
+    }
+
+    /// The slot's serial at spawn (the third part of `<R.I.S>`); for a pid of another
+    /// node, the Erlang pid's `Serial`.
+    pub fn serial(&self) -> u32 {
+        self.serial
+    }
+
+    /// Whether the pid names a process of a runtime in this OS process, rather than
+    /// one on another node of a distributed cluster (see `beamlet::remote`).
+    ///
+    /// ```
+    /// # let rt = beamlet::Runtime::builder().schedulers(1).build().unwrap();
+    /// assert!(rt.block_on(beamlet::self_pid).unwrap().is_local());
+    /// let far = beamlet::remote::pid("erl@127.0.0.1", 7, 85, 0).unwrap();
+    /// assert!(!far.is_local());
+    /// # rt.shutdown();
+    /// ```
+    pub fn is_local(&self) -> bool {
+        self.runtime & REMOTE == 0 || *self == Pid::NO_PROCESS
+    }
+
+    /// The number of the other node's `(name, creation)` in the node table, for a
+    /// pid of another node.
+    pub(crate) fn node_number(&self) -> Option<u32> {
+        (!self.is_local()).then_some(self.runtime & !REMOTE)
+    }
+
+    /// A pid of another node: `id` and `serial` on the node numbered `node`.
+    pub(crate) const fn remote(node: u32, id: u32, serial: u32) -> Pid {
+        Pid::new(node | REMOTE, id, serial)
+    }
+
     /// The number of the runtime this process belongs to (the first part of `<R.I.S>`).
     ///
     /// ```
@@ -63,9 +119,13 @@ impl Pid {
     }
 }
 
+/// A local pid prints as `<R.I.S>`; a pid of another node as `<node@host.I.S>`.
 impl fmt::Display for Pid {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "<{}.{}.{}>", self.runtime, self.index, self.serial)
+        match self.node_number().map(nodes::get) {
+            Some(Some((node, _))) => write!(f, "<{node}.{}.{}>", self.index, self.serial),
+            _ => write!(f, "<{}.{}.{}>", self.runtime, self.index, self.serial),
+        }
     }
 }
 
@@ -159,6 +219,18 @@ impl Ref {
     pub fn id(&self) -> u64 {
         self.0
     }
+
+    /// The reference numbered `id`, as [`id`](Ref::id) gives it: what a term codec
+    /// needs to read back a reference it wrote. A made-up number names no reference
+    /// [`Ref::new`] gave out, or one that was, so compare only numbers you were given.
+    ///
+    /// ```
+    /// let r = beamlet::Ref::new();
+    /// assert_eq!(beamlet::Ref::from_id(r.id()), r);
+    /// ```
+    pub const fn from_id(id: u64) -> Ref {
+        Ref(id)
+    }
 }
 
 impl fmt::Debug for Ref {
@@ -176,6 +248,28 @@ impl fmt::Display for Ref {
 /// Names one monitor.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct MonitorRef(pub(crate) Ref);
+
+impl MonitorRef {
+    /// The monitor's reference (what a term codec writes for it).
+    ///
+    /// ```
+    /// use beamlet::MonitorRef;
+    /// let rt = beamlet::Runtime::builder().build().unwrap();
+    /// rt.block_on(|| {
+    ///     let m = beamlet::monitor(beamlet::self_pid());
+    ///     assert_eq!(MonitorRef::from_tag(m.tag()), m);
+    /// }).unwrap();
+    /// rt.shutdown();
+    /// ```
+    pub fn tag(&self) -> Ref {
+        self.0
+    }
+
+    /// The monitor whose reference is `tag` (what a term codec reads back).
+    pub const fn from_tag(tag: Ref) -> MonitorRef {
+        MonitorRef(tag)
+    }
+}
 
 impl fmt::Debug for MonitorRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

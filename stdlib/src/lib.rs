@@ -30,13 +30,13 @@
 pub mod agent;
 pub mod application;
 pub mod behaviour;
+#[cfg(feature = "dist")]
+pub mod dist;
 pub mod etop;
 pub mod gen_event;
 pub mod gen_server;
 pub mod gen_statem;
 pub mod name;
-#[cfg(feature = "dist")]
-pub mod dist;
 #[cfg(feature = "observer")]
 pub mod observer;
 pub mod registry;

@@ -3,7 +3,8 @@
 //! # Protocol of a delivery ([`Shared::deliver_admitted`])
 //!
 //! 1. **Route.** A pid of another runtime is handed to that runtime (looked up in
-//!    the list of runtimes); this is the one place a foreign pid is routed, so every
+//!    the list of runtimes), a pid of another node to its connection process
+//!    (`super::remote`); this is the one place a foreign pid is routed, so every
 //!    sender — a process, a timer, the reactor, a plain thread — comes through here.
 //! 2. **Check.** A slot whose serial is not the pid's (the process exited) or that is
 //!    free refuses with `NoProc`. The node is stamped with the serial: a send that
@@ -21,42 +22,17 @@
 use std::sync::atomic::Ordering;
 
 use super::core::Core;
+pub(crate) use super::refused::Refused;
+use super::remote;
 use super::runtimes;
 use super::shared::Shared;
 use super::signals::Signal;
-use crate::error::SendError;
 use crate::io::reactor::Wake;
 use crate::mailbox::limit::{self, Admission, Admit};
 use crate::mailbox::node::{Kind, Node};
 use crate::pid::Pid;
 use crate::process::state::{EXITING, FREE, Notify};
 use crate::process::{FLAG_KILL, FLAG_OVERFLOW, ProcPtr};
-
-/// Why a delivery did not happen; the node comes back.
-#[derive(Debug)]
-pub(crate) enum Refused {
-    /// The process is dead (or its runtime is gone).
-    NoProc(Node),
-    /// Its mailbox limit (or the sender's bound) refused the message.
-    MailboxFull(Node),
-}
-
-impl Refused {
-    pub(crate) fn into_node(self) -> Node {
-        match self {
-            Refused::NoProc(n) | Refused::MailboxFull(n) => n,
-        }
-    }
-
-    /// The typed error of a refused `send` of an `M`.
-    pub(crate) fn into_send_error<M: 'static>(self) -> SendError<M> {
-        let take = |n: Node| n.downcast::<M>().expect("the node holds the sent M");
-        match self {
-            Refused::NoProc(n) => SendError::NoProc(take(n)),
-            Refused::MailboxFull(n) => SendError::MailboxFull(take(n)),
-        }
-    }
-}
 
 /// Where a woken process goes on the waker's core.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,6 +47,9 @@ pub(crate) enum Placement {
 /// schedulers (or holds no core), subject to `admission`: routes through the list
 /// of runtimes.
 pub(crate) fn deliver_anywhere(pid: Pid, node: Node, admission: Admission) -> Result<(), Refused> {
+    if !pid.is_local() {
+        return remote::deliver_remote_anywhere(pid, node);
+    }
     match runtimes::lookup(pid.runtime) {
         Some(shared) => shared.deliver_admitted(None, pid, node, admission),
         None => Err(Refused::NoProc(node)),
@@ -101,6 +80,10 @@ impl Shared {
         admission: Admission,
     ) -> Result<(), Refused> {
         if pid.runtime != self.id {
+            if !pid.is_local() {
+                // Another node's pid: its connection process carries it.
+                return self.deliver_remote(core, pid, node);
+            }
             // Another runtime's pid: its own runtime delivers it, never this one.
             return deliver_anywhere(pid, node, admission);
         }

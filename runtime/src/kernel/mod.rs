@@ -13,6 +13,9 @@
 //! - [`spawn`]: a free slot becomes a runnable process.
 //! - [`deliver`]: messages and signals into a mailbox, waking, scheduling; the one
 //!   routing point for pids of other runtimes.
+//! - [`refused`]: why a delivery did not happen.
+//! - [`remote`]: deliveries to and from processes on other nodes.
+//! - [`routes`]: which connection process carries each connected node.
 //! - [`timer_action`]: what a wheel entry does when it fires.
 //! - [`timers`]: arming and firing wheel entries; sweeping cancelled ones.
 //! - [`signals`]: exits, links, monitors and aliases, acted on at intake.
@@ -31,7 +34,10 @@ pub(crate) mod handoff;
 pub(crate) mod info;
 pub(crate) mod name_table;
 pub(crate) mod queue;
+pub(crate) mod refused;
+pub(crate) mod remote;
 pub(crate) mod retire;
+pub(crate) mod routes;
 pub(crate) mod runtimes;
 pub(crate) mod shared;
 pub(crate) mod signals;

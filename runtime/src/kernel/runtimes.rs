@@ -32,3 +32,13 @@ pub(crate) fn lookup(id: u32) -> Option<Arc<Shared>> {
         .find(|(i, _)| *i == id)
         .and_then(|(_, w)| w.upgrade())
 }
+
+/// The first running runtime for which `pred` holds.
+pub(crate) fn find(mut pred: impl FnMut(&Shared) -> bool) -> Option<Arc<Shared>> {
+    let live: Vec<Arc<Shared>> = {
+        let r = RUNTIMES.lock().unwrap_or_else(|e| e.into_inner());
+        r.iter().filter_map(|(_, w)| w.upgrade()).collect()
+    };
+    // The predicate runs without the list's lock: it takes locks of its own.
+    live.into_iter().find(|s| pred(s))
+}

@@ -115,6 +115,8 @@ pub(crate) struct Shared {
     pub(crate) stopping: AtomicBool,
     /// Registered names.
     pub(crate) names: NameTable,
+    /// The connection process of each connected node (see `super::remote`).
+    pub(crate) routes: super::routes::Routes,
     /// Reductions of exited processes (statistics; Relaxed).
     pub(crate) reductions: AtomicU64,
     /// One per core: its hand-over state and published switch counter.
@@ -195,6 +197,7 @@ impl Shared {
             spares: Spares::default(),
             extra_threads: Mutex::new(Vec::new()),
             sys_monitor: Mutex::new(None),
+            routes: Default::default(),
             system_events: Mutex::default(),
             spawned_outside: AtomicU64::new(0),
             dirty_cpu: pool(dirty_cpu, "cpu")?,
