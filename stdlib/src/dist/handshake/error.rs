@@ -67,9 +67,9 @@ impl fmt::Display for HandshakeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             HandshakeError::BadCookie => f.write_str("the peer's cookie does not match ours"),
-            HandshakeError::CookieRejected => {
-                f.write_str("the peer closed the connection at the challenge: our cookie is not its cookie")
-            }
+            HandshakeError::CookieRejected => f.write_str(
+                "the peer closed the connection at the challenge: our cookie is not its cookie",
+            ),
             HandshakeError::MissingFlags(m) => {
                 write!(f, "the peer lacks mandatory distribution flags {m:#x}")
             }

@@ -3,7 +3,7 @@
 //!
 //! The specification is erts' "Distribution Protocol" and `dist_util.erl`, which is
 //! what an Erlang node runs. Every handshake message is a 2-byte length and the
-//! message ([`wire`]); integers are big-endian. Node A connects to node B.
+//! message; integers are big-endian. Node A connects to node B.
 //!
 //! A, the initiator ([`connect`]):
 //!
@@ -42,7 +42,7 @@
 //!
 //! The whole handshake is bounded by [`HandshakeConfig::timeout`]; a message over
 //! [`MAX_HANDSHAKE_MESSAGE`] bytes is refused before its body is read. Afterwards the
-//! connection carries 4-byte length-prefixed packets ([`packet`]).
+//! connection carries 4-byte length-prefixed packets ([`read_packet`], [`write_packet`]).
 
 mod digest;
 mod error;
@@ -137,6 +137,46 @@ struct PeerName {
 /// [`HandshakeError::MissingFlags`], [`HandshakeError::UnexpectedPeer`],
 /// [`HandshakeError::Timeout`], [`HandshakeError::Closed`], and the other variants
 /// for malformed messages.
+///
+/// # Examples
+///
+/// Two beamlet nodes, `a` connecting to `b`, in one runtime:
+///
+/// ```
+/// use std::time::Duration;
+/// use beamlet::net::{TcpListener, TcpStream};
+/// use beamlet::otp::dist::{flags, handshake};
+/// use handshake::{AcceptDecision, HandshakeConfig, HandshakeError};
+/// let node = |name: &str, cookie: &str| HandshakeConfig {
+///     name: name.into(),
+///     cookie: cookie.into(),
+///     creation: 1,
+///     flags: flags::advertised(false),
+///     timeout: Duration::from_secs(5),
+/// };
+/// let rt = beamlet::Runtime::builder().build().unwrap();
+/// rt.block_on(move || {
+///     let l = TcpListener::bind("127.0.0.1:0").unwrap();
+///     let addr = l.local_addr().unwrap();
+///     // Linked: a failed assertion in `b` fails the example.
+///     beamlet::spawn_link(move || {
+///         let (s, _) = l.accept().unwrap();
+///         let peer = handshake::accept(&s, &node("b@h", "c"), |_| AcceptDecision::Ok).unwrap();
+///         assert_eq!(peer.peer_name, "a@h");
+///         let (s, _) = l.accept().unwrap();
+///         let bad = handshake::accept(&s, &node("b@h", "c"), |_| AcceptDecision::Ok);
+///         assert!(matches!(bad, Err(HandshakeError::BadCookie)));
+///     }).unwrap();
+///     let s = TcpStream::connect(addr).unwrap();
+///     let peer = handshake::connect(&s, &node("a@h", "c"), "b@h").unwrap();
+///     assert_eq!(peer.peer_name, "b@h");
+///     let s = TcpStream::connect(addr).unwrap();
+///     let bad = handshake::connect(&s, &node("a@h", "wrong"), "b@h");
+///     // b closes instead of acknowledging, as an Erlang node does.
+///     assert!(matches!(bad, Err(HandshakeError::CookieRejected)));
+/// }).unwrap();
+/// rt.shutdown();
+/// ```
 pub fn connect(
     stream: &TcpStream,
     config: &HandshakeConfig,
@@ -188,11 +228,7 @@ pub fn accept(
     let ours = challenge().map_err(HandshakeError::Io)?;
     wire.send(&challenge_message(config, ours))?;
     if peer.creation.is_none() {
-        let msg = wire.recv()?;
-        let mut f = Fields::new(&msg);
-        f.tag(b'c')?;
-        peer.flags |= u64::from(f.u32()?) << 32;
-        peer.creation = Some(f.u32()?);
+        recv_complement(&wire, &mut peer)?;
     }
     let msg = wire.recv()?;
     let mut f = Fields::new(&msg);
@@ -333,6 +369,21 @@ fn parse_name(msg: &[u8]) -> Result<PeerName, HandshakeError> {
             })
         }
         t => Err(HandshakeError::Protocol(ProtocolError::UnexpectedTag(t))),
+    }
+}
+
+/// Acceptor step 4, after an old `'n'` name: the high flags and the creation; the
+/// flags are checked again, now all 64 bits (as `check_dflags/2` after
+/// `recv_complement`).
+fn recv_complement(wire: &Wire<'_>, peer: &mut PeerName) -> Result<(), HandshakeError> {
+    let msg = wire.recv()?;
+    let mut f = Fields::new(&msg);
+    f.tag(b'c')?;
+    peer.flags |= u64::from(f.u32()?) << 32;
+    peer.creation = Some(f.u32()?);
+    match flags::missing_mandatory(peer.flags) {
+        0 => Ok(()),
+        missing => Err(HandshakeError::MissingFlags(missing)),
     }
 }
 

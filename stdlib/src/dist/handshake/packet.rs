@@ -6,8 +6,6 @@ use std::io;
 
 use beamlet_runtime::net::TcpStream;
 
-use super::error::{HandshakeError, from_io};
-
 /// A bound for [`read_packet`] when the caller has none: 64 MiB, well over any
 /// message Erlang nodes exchange without `FRAGMENTS` in practice, and refusing a
 /// hostile length of gigabytes (arbitrary, tune with the connection).
@@ -68,12 +66,13 @@ impl std::error::Error for FrameError {
 }
 
 fn frame_error(e: io::Error) -> FrameError {
-    match from_io(e) {
-        HandshakeError::Timeout => FrameError::Timeout,
-        HandshakeError::Closed => FrameError::Closed,
-        HandshakeError::Io(e) => FrameError::Io(e),
-        // `from_io` makes only the three variants above.
-        _ => FrameError::Closed,
+    match e.kind() {
+        io::ErrorKind::TimedOut => FrameError::Timeout,
+        io::ErrorKind::UnexpectedEof
+        | io::ErrorKind::ConnectionReset
+        | io::ErrorKind::ConnectionAborted
+        | io::ErrorKind::BrokenPipe => FrameError::Closed,
+        _ => FrameError::Io(e),
     }
 }
 

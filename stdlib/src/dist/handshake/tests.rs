@@ -20,7 +20,10 @@ fn digest_is_md5_of_cookie_and_decimal_challenge() {
 fn node_names_need_both_parts() {
     assert_eq!(node_name(b"rust@127.0.0.1").unwrap(), "rust@127.0.0.1");
     for bad in [&b"rust"[..], b"@host", b"rust@", b"a@b@c", b"\xff@x"] {
-        assert!(matches!(node_name(bad), Err(HandshakeError::BadName)), "{bad:?}");
+        assert!(
+            matches!(node_name(bad), Err(HandshakeError::BadName)),
+            "{bad:?}"
+        );
     }
 }
 
@@ -34,7 +37,10 @@ fn name_messages_parse_new_and_old() {
         timeout: Duration::from_secs(1),
     };
     let peer = parse_name(&name_message(&config)).unwrap();
-    assert_eq!((peer.name.as_str(), peer.flags, peer.creation), ("a@h", config.flags, Some(7)));
+    assert_eq!(
+        (peer.name.as_str(), peer.flags, peer.creation),
+        ("a@h", config.flags, Some(7))
+    );
     let mut old = vec![b'n', 0, 5];
     old.extend_from_slice(&(flags::MANDATORY as u32).to_be_bytes());
     old.extend_from_slice(b"b@h");
