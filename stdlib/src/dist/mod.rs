@@ -1,8 +1,50 @@
 //! Erlang distribution: a runtime as a node of an Erlang/Elixir cluster.
 //!
-//! - [`term`]: Erlang terms and the external term format (the codec of every message).
+//! A beamlet runtime joins a cluster of Erlang and Elixir nodes (and other beamlet
+//! runtimes) as a node of its own, over the BEAM's own protocol: EPMD, the
+//! version 6 handshake with the cookie challenge, and the distribution packets.
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use beamlet::otp::dist::{self, NodeConfig, term::Term};
+//! let rt = beamlet::Runtime::builder().build().unwrap();
+//! rt.block_on(|| {
+//!     dist::start(NodeConfig::new("rust@127.0.0.1").cookie("secret")).unwrap();
+//!     // A gen_server on an Erlang node: gen_server:call({counter, 'erl@127.0.0.1'}, {add, 2}).
+//!     let request = Term::tuple([Term::atom("add"), Term::Int(2)]);
+//!     let reply = dist::call("counter", "erl@127.0.0.1", &request, Duration::from_secs(5));
+//!     println!("{reply:?}");
+//! }).unwrap();
+//! rt.shutdown();
+//! ```
+//!
+//! - [`term`]: Erlang terms, the external term format, and typed values.
+//! - [`start`], [`connect_node`], [`node`], [`nodes`], [`disconnect_node`]: the node
+//!   and its connections (`node.rs`; one process per connection, `connection.rs`).
+//! - [`send_term`], [`send_named`], [`call`], [`cast`]: messages and calls to other
+//!   nodes (`api.rs`); [`export`]: serving their calls with a `GenServer`.
+//! - `link`, `monitor`, `exit_pid` and the rest work on pids of other nodes as on
+//!   local ones (the runtime routes them, `beamlet::remote`); a lost connection
+//!   fires them with `NoConnection`.
+//! - [`reason`]: exit reasons as terms.
+//! - [`epmd`], [`handshake`], [`flags`]: the protocol's building blocks.
+//!
+//! Only [`Term`](term::Term) values cross nodes: a message of another type sent to
+//! a pid of another node is dropped with a logged warning.
 
+mod api;
+mod connection;
+mod control;
 pub mod epmd;
+mod exports;
 pub mod flags;
 pub mod handshake;
+mod node;
+pub mod reason;
+mod refs;
 pub mod term;
+
+pub use api::{call, cast, send_named, send_term};
+pub use control::BadControl;
+pub use exports::export;
+pub use node::{Node, NodeConfig, NodeError, connect_node, disconnect_node, node, nodes, start};
