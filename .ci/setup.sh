@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Makes sure the toolchain components CI uses are present.
+# Makes sure the toolchain components CI uses are present, and Erlang for the
+# distribution tests.
 set -euo pipefail
 for component in rustfmt clippy; do
     if ! rustup component list --installed 2>/dev/null | grep -q "^$component"; then
@@ -7,3 +8,4 @@ for component in rustfmt clippy; do
     fi
 done
 cargo --version
+bash "$(dirname "$0")/erlang.sh"

@@ -1,0 +1,162 @@
+//! A beamlet node and a real Erlang node (OTP 25, `erl`): messages, gen_server
+//! calls both ways, a link and a monitor when the Erlang process exits and when
+//! the Erlang node is killed. Skipped, with a note, where `erl` is not installed.
+
+mod common;
+
+use std::time::Duration;
+
+use beamlet::otp::CallError;
+use beamlet::otp::dist::term::{Term, ToTerm};
+use beamlet::otp::dist::{self, NodeConfig};
+use beamlet::otp::gen_server::{self, CallReply, Caller, GenServer, Init};
+use beamlet::{
+    Down, Exit, ExitReason, Runtime, link, monitor, receive_timeout, register, self_pid, trap_exit,
+};
+use common::PATIENCE;
+use common::erl::{ErlNode, unique};
+
+fn beamlet_node() -> (Runtime, String) {
+    let rt = Runtime::builder().schedulers(2).build().unwrap();
+    let name = unique("rust");
+    let n = name.clone();
+    rt.block_on(move || dist::start(NodeConfig::new(&n).cookie("beamlet-test")).unwrap())
+        .unwrap();
+    (rt, name)
+}
+
+fn expect_term(what: &str) -> Term {
+    receive_timeout::<Term>(PATIENCE).unwrap_or_else(|| panic!("no {what} within {PATIENCE:?}"))
+}
+
+#[test]
+fn messages_and_calls_both_ways_with_erlang() {
+    let Some(erl) = ErlNode::start("erl", "beamlet-test") else {
+        return;
+    };
+    let (rt, rust_name) = beamlet_node();
+    let e = erl.name().to_string();
+    let r = rust_name.clone();
+    rt.block_on(move || {
+        // To a registered Erlang process and back.
+        let hello = Term::tuple([Term::Pid(self_pid()), Term::atom("hello")]);
+        dist::send_named("echo", &e, &hello).unwrap();
+        assert_eq!(
+            expect_term("echo"),
+            Term::tuple([Term::atom("echo"), Term::atom("hello")])
+        );
+        // An Erlang gen_server, called from beamlet.
+        let add = Term::tuple([Term::atom("add"), Term::Int(5)]);
+        assert_eq!(
+            dist::call("counter", &e, &add, PATIENCE).unwrap(),
+            Term::Int(5)
+        );
+        assert_eq!(
+            dist::call("counter", &e, &add, PATIENCE).unwrap(),
+            Term::Int(10)
+        );
+        let missing = dist::call("nobody", &e, &add, PATIENCE);
+        assert!(matches!(missing, Err(CallError::NoProc)), "{missing:?}");
+        // A beamlet GenServer, called from Erlang.
+        let s = gen_server::start::<Counter>(100).unwrap();
+        register("rcounter", s.pid()).unwrap();
+        dist::export::<Counter>("rcounter").unwrap();
+        let server = Term::tuple([Term::atom("rcounter"), Term::atom(&r)]);
+        let ask = Term::tuple([
+            Term::atom("call"),
+            server,
+            7i64.to_term(),
+            Term::Pid(self_pid()),
+        ]);
+        dist::send_named("ctl", &e, &ask).unwrap();
+        let ok = Term::tuple([Term::atom("ok"), Term::Int(107)]);
+        assert_eq!(
+            expect_term("the Erlang call's outcome"),
+            Term::tuple([Term::atom("called"), ok])
+        );
+    })
+    .unwrap();
+    let _ = rt.shutdown();
+}
+
+#[test]
+fn links_and_monitors_fire_when_the_erlang_process_exits_and_when_the_node_dies() {
+    let Some(mut erl) = ErlNode::start("erl", "beamlet-test") else {
+        return;
+    };
+    let (rt, _) = beamlet_node();
+    let e = erl.name().to_string();
+    let (exit, down, victim) = rt
+        .block_on(move || {
+            trap_exit(true);
+            let ask = Term::tuple([Term::atom("spawn_victim"), Term::Pid(self_pid())]);
+            dist::send_named("ctl", &e, &ask).unwrap();
+            let victim = match expect_term("the victim").as_tuple() {
+                Some([_, Term::Pid(p)]) => *p,
+                other => panic!("{other:?}"),
+            };
+            link(victim).unwrap();
+            let m = monitor(victim);
+            dist::send_term(victim, &Term::atom("die")).unwrap();
+            let exit = receive_timeout::<Exit>(PATIENCE).expect("the link fires");
+            let down = receive_timeout::<Down>(PATIENCE).expect("the monitor fires");
+            assert_eq!(down.monitor, m);
+            (exit, down, victim)
+        })
+        .unwrap();
+    assert_eq!(exit.from, victim);
+    assert_eq!(exit.reason.custom_ref::<Term>(), Some(&Term::atom("boom")));
+    assert_eq!(down.reason.custom_ref::<Term>(), Some(&Term::atom("boom")));
+
+    // Now a live Erlang process, and the node killed under it.
+    let e = erl.name().to_string();
+    let watched = rt
+        .block_on(move || {
+            let ask = Term::tuple([Term::atom("spawn_victim"), Term::Pid(self_pid())]);
+            dist::send_named("ctl", &e, &ask).unwrap();
+            match expect_term("a second victim").as_tuple() {
+                Some([_, Term::Pid(p)]) => *p,
+                other => panic!("{other:?}"),
+            }
+        })
+        .unwrap();
+    let (ready_tx, ready) = std::sync::mpsc::channel();
+    let (done_tx, done) = std::sync::mpsc::channel();
+    rt.spawn(move || {
+        trap_exit(true);
+        link(watched).unwrap();
+        let m = monitor(watched);
+        ready_tx.send(()).unwrap();
+        let exit = receive_timeout::<Exit>(Duration::from_secs(60)).map(|x| x.reason);
+        let down =
+            receive_timeout::<Down>(Duration::from_secs(60)).map(|d| (d.monitor == m, d.reason));
+        done_tx.send((exit, down)).unwrap();
+    })
+    .unwrap();
+    ready.recv_timeout(PATIENCE).unwrap();
+    erl.kill();
+    let (exit, down) = done.recv_timeout(Duration::from_secs(90)).unwrap();
+    assert!(matches!(exit, Some(ExitReason::NoConnection)), "{exit:?}");
+    assert!(
+        matches!(down, Some((true, ExitReason::NoConnection))),
+        "{down:?}"
+    );
+    let _ = rt.shutdown();
+}
+
+struct Counter(i64);
+
+impl GenServer for Counter {
+    type Args = i64;
+    type Call = i64;
+    type Reply = i64;
+    type Cast = i64;
+    type Continue = ();
+    fn init(start: i64) -> Init<Self, ()> {
+        Init::Ok(Counter(start))
+    }
+    fn handle_call(&mut self, add: i64, _: Caller<i64>) -> CallReply<i64, ()> {
+        self.0 += add;
+        CallReply::Reply(self.0)
+    }
+}
