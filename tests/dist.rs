@@ -200,3 +200,41 @@ fn a_wrong_cookie_is_refused_with_a_typed_error() {
     let _ = a.shutdown();
     let _ = b.shutdown();
 }
+
+#[test]
+fn multi_call_abcast_and_monitor_node() {
+    let (a, b, _, b_name) = pair("4");
+    let (seen_tx, seen) = mpsc::channel::<Term>();
+    on(&b, move || {
+        let s = gen_server::start::<Counter>(0).unwrap();
+        register("counter", s.pid()).unwrap();
+        dist::export::<Counter>("counter").unwrap();
+        let inbox = spawn(move || {
+            loop {
+                seen_tx.send(receive::<Term>()).unwrap();
+            }
+        })
+        .unwrap();
+        register("inbox", inbox).unwrap();
+    });
+    let (replies, bad, down) = on(&a, move || {
+        let (replies, bad) =
+            dist::multi_call(&[&b_name, "nowhere@127.0.0.1"], "counter", &5i64, PATIENCE);
+        dist::abcast(&[&b_name], "inbox", &Term::atom("hello"));
+        dist::monitor_node(&b_name);
+        dist::disconnect_node(&b_name);
+        let down = receive_timeout::<dist::NodeDown>(PATIENCE);
+        (replies, bad, down)
+    });
+    assert_eq!(replies.len(), 1);
+    assert_eq!(replies[0].1, 5i64.to_term());
+    assert_eq!(
+        bad.iter().map(|n| &**n).collect::<Vec<_>>(),
+        ["nowhere@127.0.0.1"]
+    );
+    assert_eq!(&*down.expect("a NodeDown").node, &*replies[0].0);
+    let cast = Term::tuple([Term::atom("$gen_cast"), Term::atom("hello")]);
+    assert_eq!(seen.recv_timeout(PATIENCE).unwrap(), cast);
+    let _ = a.shutdown();
+    let _ = b.shutdown();
+}

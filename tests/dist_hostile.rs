@@ -128,3 +128,40 @@ fn each_kind_of_bad_packet_closes_only_its_connection() {
     still_serves(port, name);
     assert_eq!(rt.shutdown().stuck, 0);
 }
+
+#[test]
+fn a_silent_peer_is_dropped_after_four_ticks_and_a_ticking_one_is_kept() {
+    let rt = Runtime::builder().schedulers(1).build().unwrap();
+    let port = rt
+        .block_on(|| {
+            let config = NodeConfig::new("ticker@127.0.0.1")
+                .cookie("c")
+                .without_epmd(0)
+                .net_ticktime(Duration::from_millis(400));
+            dist::start(config).unwrap().port()
+        })
+        .unwrap();
+    // A peer that completes the handshake, then says nothing at all.
+    assert!(closes_after(port, "ticker@127.0.0.1", Vec::new()));
+    // A beamlet node with the same ticktime, idle for five ticktimes, stays.
+    let peer = Runtime::builder().schedulers(1).build().unwrap();
+    let still = peer
+        .block_on(move || {
+            let config = NodeConfig::new("ticked@127.0.0.1")
+                .cookie("c")
+                .without_epmd(0)
+                .peer_port(port)
+                .net_ticktime(Duration::from_millis(400));
+            dist::start(config).unwrap();
+            dist::connect_node("ticker@127.0.0.1").unwrap();
+            beamlet::sleep(Duration::from_secs(2));
+            dist::nodes()
+        })
+        .unwrap();
+    assert_eq!(
+        still.iter().map(|n| &**n).collect::<Vec<_>>(),
+        ["ticker@127.0.0.1"]
+    );
+    let _ = peer.shutdown();
+    let _ = rt.shutdown();
+}

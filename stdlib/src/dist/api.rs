@@ -12,6 +12,7 @@
 //!    reason, or `noconnection`), or the timeout.
 //! 4. Drop the alias and the monitor (flushing its `Down`), whatever the outcome.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
@@ -169,4 +170,53 @@ fn wait_reply(
         }),
         after timeout => Err(CallError::Timeout),
     }
+}
+
+/// Casts `request` to the server `name` on each of `nodes` (`gen_server:abcast`).
+/// Nodes that cannot be reached are skipped, as OTP's abcast does.
+pub fn abcast(nodes: &[&str], name: &str, request: &impl ToTerm) {
+    let request = request.to_term();
+    for node in nodes {
+        let _ = cast(name, node, &request);
+    }
+}
+
+/// One node's answer to a [`multi_call`].
+struct Answer(beamlet_runtime::Ref, Arc<str>, Result<Term, CallError>);
+
+/// Calls the server `name` on each of `nodes` at once (`gen_server:multi_call`):
+/// the replies by node, and the nodes that gave none (unreachable, no such
+/// server, it exited, or no reply within `timeout`).
+pub fn multi_call(
+    nodes: &[&str],
+    name: &str,
+    request: &impl ToTerm,
+    timeout: Duration,
+) -> (Vec<(Arc<str>, Term)>, Vec<Arc<str>>) {
+    let me = self_pid();
+    let tag = beamlet_runtime::Ref::new();
+    let request = request.to_term();
+    let mut bad = Vec::new();
+    let mut asked = 0;
+    for node in nodes {
+        let target: Arc<str> = (*node).into();
+        let (node, name, request) = (target.clone(), name.to_string(), request.clone());
+        let caller = beamlet_runtime::spawn(move || {
+            let outcome = call(&name, &node, &request, timeout);
+            let _ = send(me, Answer(tag, node, outcome));
+        });
+        match caller {
+            Ok(_) => asked += 1,
+            Err(_) => bad.push(target),
+        }
+    }
+    let mut replies = Vec::new();
+    for _ in 0..asked {
+        let Answer(_, node, outcome) = beamlet_runtime::receive_match(|a: &Answer| a.0 == tag);
+        match outcome {
+            Ok(reply) => replies.push((node, reply)),
+            Err(_) => bad.push(node),
+        }
+    }
+    (replies, bad)
 }

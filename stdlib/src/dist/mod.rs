@@ -19,10 +19,12 @@
 //! ```
 //!
 //! - [`term`]: Erlang terms, the external term format, and typed values.
-//! - [`start`], [`connect_node`], [`node`], [`nodes`], [`disconnect_node`]: the node
-//!   and its connections (`node.rs`; one process per connection, `connection.rs`).
-//! - [`send_term`], [`send_named`], [`call`], [`cast`]: messages and calls to other
-//!   nodes (`api.rs`); [`export`]: serving their calls with a `GenServer`.
+//! - [`start`], [`connect_node`], [`node`], [`nodes`], [`disconnect_node`],
+//!   [`monitor_node`]: the node and its connections (`node.rs`; one process per
+//!   connection, `connection.rs`).
+//! - [`send_term`], [`send_named`], [`call`], [`cast`], [`multi_call`], [`abcast`]:
+//!   messages and calls to other nodes (`api.rs`); [`export`]: serving their calls
+//!   with a `GenServer`.
 //! - `link`, `monitor`, `exit_pid` and the rest work on pids of other nodes as on
 //!   local ones (the runtime routes them, `beamlet::remote`); a lost connection
 //!   fires them with `NoConnection`.
@@ -44,7 +46,10 @@ pub mod reason;
 mod refs;
 pub mod term;
 
-pub use api::{call, cast, send_named, send_term};
+pub use api::{abcast, call, cast, multi_call, send_named, send_term};
 pub use control::BadControl;
 pub use exports::export;
-pub use node::{Node, NodeConfig, NodeError, connect_node, disconnect_node, node, nodes, start};
+pub use node::{
+    Node, NodeConfig, NodeDown, NodeError, connect_node, demonitor_node, disconnect_node,
+    monitor_node, node, nodes, start,
+};

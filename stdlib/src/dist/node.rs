@@ -182,6 +182,8 @@ pub(crate) struct NodeState {
     /// Attempts under way: name → processes waiting for the outcome.
     connecting: Mutex<HashMap<String, Vec<Pid>>>,
     exports: Mutex<HashMap<String, Arc<dyn Export>>>,
+    /// `monitor_node` watchers: name → processes told [`NodeDown`] when it goes.
+    node_watchers: Mutex<HashMap<String, Vec<Pid>>>,
 }
 
 impl fmt::Debug for NodeState {
@@ -221,6 +223,12 @@ impl NodeState {
         let mut conns = lock(&self.connections);
         if conns.get(peer).is_some_and(|(c, _)| *c == connection) {
             conns.remove(peer);
+            drop(conns);
+            let watchers = lock(&self.node_watchers).remove(peer).unwrap_or_default();
+            let node: Arc<str> = peer.into();
+            for w in watchers {
+                let _ = send(w, NodeDown { node: node.clone() });
+            }
         }
     }
 
@@ -323,6 +331,7 @@ pub fn start(config: NodeConfig) -> Result<Node, NodeError> {
         connections: Mutex::default(),
         connecting: Mutex::default(),
         exports: Mutex::default(),
+        node_watchers: Mutex::default(),
     });
     lock(&NODES).push((rt, state.clone()));
     let for_acceptor = state.clone();
@@ -498,5 +507,52 @@ pub fn disconnect_node(peer: &str) -> bool {
     match s.connection(peer) {
         Some((c, _)) => send(c, connection::Request::Disconnect).is_ok(),
         None => false,
+    }
+}
+
+/// The message [`monitor_node`] sends when the connection to `node` is gone (as
+/// `{nodedown, Node}`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeDown {
+    /// The node.
+    pub node: Arc<str>,
+}
+
+/// Watches the connection to `peer` (as `erlang:monitor_node(Node, true)`): the
+/// caller gets one [`NodeDown`] when it ends. A peer that is not connected is
+/// connected first; if that fails the `NodeDown` comes at once. Each call asks for
+/// one more `NodeDown`.
+pub fn monitor_node(peer: &str) {
+    let me = self_pid();
+    let down = || {
+        let _ = send(me, NodeDown { node: peer.into() });
+    };
+    let Ok(state) = state() else { return down() };
+    if connect_node(peer).is_err() {
+        return down();
+    }
+    lock(&state.node_watchers)
+        .entry(peer.to_string())
+        .or_default()
+        .push(me);
+    // The connection may have ended between the connect and the registration.
+    if state.connection(peer).is_none()
+        && let Some(w) = lock(&state.node_watchers).get_mut(peer)
+        && let Some(i) = w.iter().position(|p| *p == me)
+    {
+        w.swap_remove(i);
+        down();
+    }
+}
+
+/// Stops watching `peer` (as `erlang:monitor_node(Node, false)`): removes one of
+/// the caller's watches.
+pub fn demonitor_node(peer: &str) {
+    let me = self_pid();
+    if let Ok(state) = state()
+        && let Some(w) = lock(&state.node_watchers).get_mut(peer)
+        && let Some(i) = w.iter().position(|p| *p == me)
+    {
+        w.swap_remove(i);
     }
 }
