@@ -181,6 +181,15 @@ pub fn abcast(nodes: &[&str], name: &str, request: &impl ToTerm) {
     }
 }
 
+/// What a [`multi_call`] gathered (as `{Replies, BadNodes}`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MultiCall {
+    /// Each answering node's reply.
+    pub replies: Vec<(Arc<str>, Term)>,
+    /// The nodes that gave none.
+    pub bad_nodes: Vec<Arc<str>>,
+}
+
 /// One node's answer to a [`multi_call`].
 struct Answer(beamlet_runtime::Ref, Arc<str>, Result<Term, CallError>);
 
@@ -192,7 +201,7 @@ pub fn multi_call(
     name: &str,
     request: &impl ToTerm,
     timeout: Duration,
-) -> (Vec<(Arc<str>, Term)>, Vec<Arc<str>>) {
+) -> MultiCall {
     let me = self_pid();
     let tag = beamlet_runtime::Ref::new();
     let request = request.to_term();
@@ -218,5 +227,8 @@ pub fn multi_call(
             Err(_) => bad.push(node),
         }
     }
-    (replies, bad)
+    MultiCall {
+        replies,
+        bad_nodes: bad,
+    }
 }

@@ -46,7 +46,7 @@ pub mod reason;
 mod refs;
 pub mod term;
 
-pub use api::{abcast, call, cast, multi_call, send_named, send_term};
+pub use api::{MultiCall, abcast, call, cast, multi_call, send_named, send_term};
 pub use control::BadControl;
 pub use exports::export;
 pub use node::{
