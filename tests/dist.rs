@@ -218,8 +218,8 @@ fn multi_call_abcast_and_monitor_node() {
         register("inbox", inbox).unwrap();
     });
     let (replies, bad, down) = on(&a, move || {
-        let (replies, bad) =
-            dist::multi_call(&[&b_name, "nowhere@127.0.0.1"], "counter", &5i64, PATIENCE);
+        let got = dist::multi_call(&[&b_name, "nowhere@127.0.0.1"], "counter", &5i64, PATIENCE);
+        let (replies, bad) = (got.replies, got.bad_nodes);
         dist::abcast(&[&b_name], "inbox", &Term::atom("hello"));
         dist::monitor_node(&b_name);
         dist::disconnect_node(&b_name);
