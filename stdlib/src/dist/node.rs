@@ -359,8 +359,14 @@ fn accept_loop(
 ) {
     let _registered = registration;
     loop {
-        let Ok((stream, _)) = listener.accept() else {
-            continue;
+        let stream = match listener.accept() {
+            Ok((stream, _)) => stream,
+            Err(e) => {
+                // Out of descriptors, say: wait instead of spinning on the error.
+                log::warn!("dist: {}: accept: {e}", state.local.name);
+                beamlet_runtime::sleep(Duration::from_millis(100));
+                continue;
+            }
         };
         let state = state.clone();
         let _ = spawn(move || accept_one(state, stream));
