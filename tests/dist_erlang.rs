@@ -160,3 +160,33 @@ impl GenServer for Counter {
         CallReply::Reply(self.0)
     }
 }
+
+#[test]
+fn an_erlang_link_and_monitor_on_a_beamlet_process_fire_with_its_reason() {
+    let Some(erl) = ErlNode::start("erl", "beamlet-test") else {
+        return;
+    };
+    let (rt, _) = beamlet_node();
+    let e = erl.name().to_string();
+    let watched = rt
+        .block_on(move || {
+            let victim = beamlet::spawn(|| {
+                if beamlet::receive::<Term>().is_atom("die") {
+                    beamlet::exit(ExitReason::Custom(std::sync::Arc::new(Term::atom("boom"))));
+                }
+            })
+            .unwrap();
+            let ask = Term::tuple([Term::atom("watch"), Term::Pid(victim), Term::Pid(self_pid())]);
+            dist::send_named("ctl", &e, &ask).unwrap();
+            assert!(matches!(expect_term("watching").as_tuple(), Some([w, Term::Pid(_)]) if w.is_atom("watching")));
+            beamlet::send(victim, Term::atom("die")).unwrap();
+            expect_term("the watcher's report")
+        })
+        .unwrap();
+    let boom = Term::atom("boom");
+    assert_eq!(
+        watched,
+        Term::tuple([Term::atom("watched"), boom.clone(), boom])
+    );
+    let _ = rt.shutdown();
+}
