@@ -8,12 +8,13 @@ use std::sync::mpsc;
 use beamlet::otp::CallError;
 use beamlet::otp::dist::term::{Term, ToTerm};
 use beamlet::otp::dist::{self, NodeConfig, NodeError};
-use beamlet::otp::gen_server::{self, CallReply, Caller, GenServer, Init};
+use beamlet::otp::gen_server;
 use beamlet::{
     Down, Exit, ExitReason, Runtime, link, monitor, receive, receive_timeout, register, self_pid,
     spawn, trap_exit,
 };
 use common::PATIENCE;
+use common::dist::Counter;
 
 /// A runtime started as the node `name`, listening on a free port; returns it and
 /// the port.
@@ -54,23 +55,6 @@ fn pair(tag: &str) -> (Runtime, Runtime, String, String) {
 fn on<T: Send + 'static>(rt: &Runtime, f: impl FnOnce() -> T + Send + 'static) -> T {
     rt.block_on(f)
         .unwrap_or_else(|r| panic!("process failed: {r:?}"))
-}
-
-struct Counter(i64);
-
-impl GenServer for Counter {
-    type Args = i64;
-    type Call = i64;
-    type Reply = i64;
-    type Cast = i64;
-    type Continue = ();
-    fn init(start: i64) -> Init<Self, ()> {
-        Init::Ok(Counter(start))
-    }
-    fn handle_call(&mut self, add: i64, _: Caller<i64>) -> CallReply<i64, ()> {
-        self.0 += add;
-        CallReply::Reply(self.0)
-    }
 }
 
 /// A process on `rt` registered as `echo` answering `{From, Msg}` with `{echo, Msg}`.

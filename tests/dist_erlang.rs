@@ -9,11 +9,12 @@ use std::time::Duration;
 use beamlet::otp::CallError;
 use beamlet::otp::dist::term::{Term, ToTerm};
 use beamlet::otp::dist::{self, NodeConfig};
-use beamlet::otp::gen_server::{self, CallReply, Caller, GenServer, Init};
+use beamlet::otp::gen_server;
 use beamlet::{
     Down, Exit, ExitReason, Runtime, link, monitor, receive_timeout, register, self_pid, trap_exit,
 };
 use common::PATIENCE;
+use common::dist::Counter;
 use common::erl::{ErlNode, unique};
 
 fn beamlet_node() -> (Runtime, String) {
@@ -142,23 +143,6 @@ fn links_and_monitors_fire_when_the_erlang_process_exits_and_when_the_node_dies(
         "{down:?}"
     );
     let _ = rt.shutdown();
-}
-
-struct Counter(i64);
-
-impl GenServer for Counter {
-    type Args = i64;
-    type Call = i64;
-    type Reply = i64;
-    type Cast = i64;
-    type Continue = ();
-    fn init(start: i64) -> Init<Self, ()> {
-        Init::Ok(Counter(start))
-    }
-    fn handle_call(&mut self, add: i64, _: Caller<i64>) -> CallReply<i64, ()> {
-        self.0 += add;
-        CallReply::Reply(self.0)
-    }
 }
 
 #[test]

@@ -2,6 +2,7 @@
 
 #![allow(dead_code, reason = "each test binary uses a subset of the helpers")]
 
+pub(crate) mod dist;
 pub(crate) mod erl;
 pub(crate) mod http;
 
