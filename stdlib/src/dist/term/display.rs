@@ -6,37 +6,95 @@ use std::fmt;
 use super::Term;
 use super::atom::{write_atom, write_escaped};
 
+/// One piece of output still to write: a term or punctuation.
+enum Piece<'a> {
+    Term(&'a Term),
+    Text(&'static str),
+}
+
+/// Walked with an explicit stack of pieces, not recursion: the deepest decoded
+/// term prints on a small process stack.
 impl fmt::Display for Term {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Term::Atom(a) => write_atom(f, a.as_str()),
-            Term::Int(v) => write!(f, "{v}"),
-            Term::BigInt(b) => write!(f, "{b}"),
-            Term::Float(v) => write_float(f, *v),
-            Term::Binary(bytes) => write_binary(f, bytes),
-            Term::BitBinary { bytes, bits } => write_bits(f, bytes, *bits),
-            Term::List(items) => write_seq(f, "[", items, "]"),
-            Term::ImproperList(items, tail) => {
-                f.write_str("[")?;
-                write_items(f, items)?;
-                write!(f, "|{tail}]")
+        let mut pending = vec![Piece::Term(self)];
+        while let Some(piece) = pending.pop() {
+            match piece {
+                Piece::Text(text) => f.write_str(text)?,
+                Piece::Term(term) => write_term(f, term, &mut pending)?,
             }
-            Term::Tuple(items) => write_seq(f, "{", items, "}"),
-            Term::Map(pairs) => write_map(f, pairs),
-            Term::Pid(pid) => write!(f, "{pid}"),
-            Term::Ref(r) => {
-                write!(f, "#Ref<{}", r.node)?;
-                r.ids.iter().rev().try_for_each(|id| write!(f, ".{id}"))?;
-                f.write_str(">")
-            }
-            Term::Port(p) => write!(f, "#Port<{}.{}>", p.node, p.id),
-            Term::Export {
-                module,
-                function,
-                arity,
-            } => write!(f, "fun {module}:{function}/{arity}"),
-            Term::Fun(raw) => write!(f, "#Fun<{} bytes>", raw.len()),
         }
+        Ok(())
+    }
+}
+
+/// Pushes pieces so that they pop in writing order: the closing bracket first,
+/// the first element last.
+fn push_items<'a>(pending: &mut Vec<Piece<'a>>, items: &'a [Term]) {
+    for (i, item) in items.iter().enumerate().rev() {
+        pending.push(Piece::Term(item));
+        if i > 0 {
+            pending.push(Piece::Text(","));
+        }
+    }
+}
+
+fn write_term<'a>(
+    f: &mut fmt::Formatter<'_>,
+    term: &'a Term,
+    pending: &mut Vec<Piece<'a>>,
+) -> fmt::Result {
+    match term {
+        Term::List(items) => {
+            pending.push(Piece::Text("]"));
+            push_items(pending, items);
+            f.write_str("[")
+        }
+        Term::ImproperList(items, tail) => {
+            pending.extend([Piece::Text("]"), Piece::Term(tail), Piece::Text("|")]);
+            push_items(pending, items);
+            f.write_str("[")
+        }
+        Term::Tuple(items) => {
+            pending.push(Piece::Text("}"));
+            push_items(pending, items);
+            f.write_str("{")
+        }
+        Term::Map(pairs) => {
+            pending.push(Piece::Text("}"));
+            for (i, (k, v)) in pairs.iter().enumerate().rev() {
+                pending.extend([Piece::Term(v), Piece::Text("=>"), Piece::Term(k)]);
+                if i > 0 {
+                    pending.push(Piece::Text(","));
+                }
+            }
+            f.write_str("#{")
+        }
+        leaf => write_leaf(f, leaf),
+    }
+}
+
+fn write_leaf(f: &mut fmt::Formatter<'_>, term: &Term) -> fmt::Result {
+    match term {
+        Term::Atom(a) => write_atom(f, a.as_str()),
+        Term::Int(v) => write!(f, "{v}"),
+        Term::BigInt(b) => write!(f, "{b}"),
+        Term::Float(v) => write_float(f, *v),
+        Term::Binary(bytes) => write_binary(f, bytes),
+        Term::BitBinary { bytes, bits } => write_bits(f, bytes, *bits),
+        Term::Pid(pid) => write!(f, "{pid}"),
+        Term::Ref(r) => {
+            write!(f, "#Ref<{}", r.node)?;
+            r.ids.iter().rev().try_for_each(|id| write!(f, ".{id}"))?;
+            f.write_str(">")
+        }
+        Term::Port(p) => write!(f, "#Port<{}.{}>", p.node, p.id),
+        Term::Export {
+            module,
+            function,
+            arity,
+        } => write!(f, "fun {module}:{function}/{arity}"),
+        Term::Fun(raw) => write!(f, "#Fun<{} bytes>", raw.len()),
+        Term::List(_) | Term::ImproperList(..) | Term::Tuple(_) | Term::Map(_) => Ok(()),
     }
 }
 
@@ -91,31 +149,4 @@ fn write_bytes(f: &mut fmt::Formatter<'_>, bytes: &[u8]) -> fmt::Result {
         write!(f, "{b}")?;
     }
     Ok(())
-}
-
-fn write_seq(f: &mut fmt::Formatter<'_>, open: &str, items: &[Term], close: &str) -> fmt::Result {
-    f.write_str(open)?;
-    write_items(f, items)?;
-    f.write_str(close)
-}
-
-fn write_items(f: &mut fmt::Formatter<'_>, items: &[Term]) -> fmt::Result {
-    for (i, item) in items.iter().enumerate() {
-        if i > 0 {
-            f.write_str(",")?;
-        }
-        write!(f, "{item}")?;
-    }
-    Ok(())
-}
-
-fn write_map(f: &mut fmt::Formatter<'_>, pairs: &[(Term, Term)]) -> fmt::Result {
-    f.write_str("#{")?;
-    for (i, (k, v)) in pairs.iter().enumerate() {
-        if i > 0 {
-            f.write_str(",")?;
-        }
-        write!(f, "{k}=>{v}")?;
-    }
-    f.write_str("}")
 }

@@ -8,53 +8,83 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 
 use super::Term;
 
+/// Walked with an explicit stack of pairs still to compare, not recursion (the
+/// deepest decoded term compares on a small process stack); only map keys out
+/// of order fall back to a recursive set comparison.
 impl PartialEq for Term {
     fn eq(&self, other: &Term) -> bool {
-        use Term::*;
-        match (self, other) {
-            (Atom(a), Atom(b)) => a == b,
-            (Int(a), Int(b)) => a == b,
-            (BigInt(a), BigInt(b)) => a == b,
-            (Float(a), Float(b)) => a.to_bits() == b.to_bits(),
-            (Binary(a), Binary(b)) => a == b,
-            (BitBinary { bytes: a, bits: x }, BitBinary { bytes: b, bits: y }) => a == b && x == y,
-            (List(a), List(b)) | (Tuple(a), Tuple(b)) => a == b,
-            (ImproperList(a, x), ImproperList(b, y)) => a == b && x == y,
-            (Map(a), Map(b)) => maps_equal(a, b),
-            (Pid(a), Pid(b)) => a == b,
-            (Ref(a), Ref(b)) => a == b,
-            (Port(a), Port(b)) => a == b,
-            (
-                Export {
-                    module: m1,
-                    function: f1,
-                    arity: a1,
-                },
-                Export {
-                    module: m2,
-                    function: f2,
-                    arity: a2,
-                },
-            ) => m1 == m2 && f1 == f2 && a1 == a2,
-            (Fun(a), Fun(b)) => a == b,
-            _ => false,
+        let mut pending = vec![(self, other)];
+        while let Some((a, b)) = pending.pop() {
+            if !shallow_eq(a, b, &mut pending) {
+                return false;
+            }
         }
+        true
+    }
+}
+
+/// Compares `a` and `b` down to their elements, which are pushed on `pending`.
+fn shallow_eq<'a>(a: &'a Term, b: &'a Term, pending: &mut Vec<(&'a Term, &'a Term)>) -> bool {
+    use Term::*;
+    match (a, b) {
+        (List(a), List(b)) | (Tuple(a), Tuple(b)) => push_pairs(a, b, pending),
+        (ImproperList(a, x), ImproperList(b, y)) => {
+            pending.push((x, y));
+            push_pairs(a, b, pending)
+        }
+        (Map(a), Map(b)) if a.len() != b.len() => false,
+        (Map(a), Map(b)) if a.iter().zip(b).all(|((k, _), (l, _))| k == l) => {
+            pending.extend(a.iter().zip(b).map(|((_, v), (_, w))| (v, w)));
+            true
+        }
+        (Map(a), Map(b)) => maps_equal(a, b),
+        (a, b) => leaf_eq(a, b),
+    }
+}
+
+fn push_pairs<'a>(a: &'a [Term], b: &'a [Term], pending: &mut Vec<(&'a Term, &'a Term)>) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    pending.extend(a.iter().zip(b));
+    true
+}
+
+fn leaf_eq(a: &Term, b: &Term) -> bool {
+    use Term::*;
+    match (a, b) {
+        (Atom(a), Atom(b)) => a == b,
+        (Int(a), Int(b)) => a == b,
+        (BigInt(a), BigInt(b)) => a == b,
+        (Float(a), Float(b)) => a.to_bits() == b.to_bits(),
+        (Binary(a), Binary(b)) => a == b,
+        (BitBinary { bytes: a, bits: x }, BitBinary { bytes: b, bits: y }) => a == b && x == y,
+        (Pid(a), Pid(b)) => a == b,
+        (Ref(a), Ref(b)) => a == b,
+        (Port(a), Port(b)) => a == b,
+        (
+            Export {
+                module: m1,
+                function: f1,
+                arity: a1,
+            },
+            Export {
+                module: m2,
+                function: f2,
+                arity: a2,
+            },
+        ) => m1 == m2 && f1 == f2 && a1 == a2,
+        (Fun(a), Fun(b)) => a == b,
+        _ => false,
     }
 }
 
 impl Eq for Term {}
 
 /// Same pairs in any order; keys are distinct in a map, so matching each pair of
-/// `a` in `b` suffices once the lengths agree. Same order is tried first: it is
-/// what a decoded copy of an encoded map has.
+/// `a` in `b` suffices once the lengths agree.
 fn maps_equal(a: &[(Term, Term)], b: &[(Term, Term)]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    if a == b {
-        return true;
-    }
-    a.iter().all(|pair| b.contains(pair))
+    a.len() == b.len() && a.iter().all(|pair| b.contains(pair))
 }
 
 impl Hash for Term {

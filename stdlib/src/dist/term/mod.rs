@@ -63,6 +63,10 @@ pub use encode::{EncodeError, encode};
 /// element and a tail that is not a list; a [`BitBinary`](Term::BitBinary) has
 /// 1 to 7 bits in its last byte, the unused low bits zero.
 ///
+/// Encoding, decoding, `Display` and `PartialEq` walk terms with explicit stacks;
+/// `Clone` and `Drop` recurse (a decoded term is at most [`Limits::max_depth`]
+/// deep; dropping the deepest fits a 64 KiB stack, cloning it may not).
+///
 /// # Examples
 ///
 /// ```
