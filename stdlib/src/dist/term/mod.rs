@@ -34,7 +34,7 @@
 //!
 //! A pid of the local node ([`LocalNode`]) travels as NEW_PID_EXT with the
 //! node's name and creation and comes back as the same local [`Pid`]; a pid of
-//! another node is a remote pid of the runtime ([`beamlet::remote`]).
+//! another node is a remote pid of the runtime (`beamlet::remote`).
 
 mod atom;
 mod bigint;
