@@ -6,7 +6,8 @@ mod common;
 use std::sync::mpsc;
 
 use beamlet::otp::CallError;
-use beamlet::otp::dist::term::{Term, ToTerm};
+use beamlet::otp::dist::term::serde::{Serde, from_term};
+use beamlet::otp::dist::term::{Atom, Term, ToTerm};
 use beamlet::otp::dist::{self, NodeConfig, NodeError};
 use beamlet::otp::gen_server;
 use beamlet::{
@@ -14,7 +15,7 @@ use beamlet::{
     spawn, trap_exit,
 };
 use common::PATIENCE;
-use common::dist::Counter;
+use common::dist::{Counter, Line, Stock, StockCall, StockReply};
 
 /// A runtime started as the node `name`, listening on a free port; returns it and
 /// the port.
@@ -219,6 +220,54 @@ fn multi_call_abcast_and_monitor_node() {
     assert_eq!(&*down.expect("a NodeDown").node, &*replies[0].0);
     let cast = Term::tuple([Term::atom("$gen_cast"), Term::atom("hello")]);
     assert_eq!(seen.recv_timeout(PATIENCE).unwrap(), cast);
+    let _ = a.shutdown();
+    let _ = b.shutdown();
+}
+
+/// `{Pid, Atom}` as a derived tuple struct: what `echo` expects.
+#[derive(serde::Serialize)]
+struct Hello(
+    #[serde(with = "beamlet::otp::dist::term::serde::pid")] beamlet::Pid,
+    Atom,
+);
+
+#[test]
+fn derived_serde_types_cross_nodes_as_messages_and_calls() {
+    let (a, b, _, b_name) = pair("6");
+    start_echo(&b);
+    on(&b, || {
+        let s = gen_server::start::<Stock>(()).unwrap();
+        register("stock", s.pid()).unwrap();
+        dist::export::<Stock>("stock").unwrap();
+    });
+    let (echoed, added, lines) = on(&a, move || {
+        let hello = Serde(Hello(self_pid(), Atom::new("hi")));
+        dist::send_named("echo", &b_name, &hello).unwrap();
+        let echoed = receive_timeout::<Term>(PATIENCE);
+        let add = StockCall::Add {
+            item: "apple".into(),
+            count: 3,
+        };
+        let added = dist::call("stock", &b_name, &Serde(add.clone()), PATIENCE).unwrap();
+        dist::call("stock", &b_name, &Serde(add), PATIENCE).unwrap();
+        let lines = dist::call("stock", &b_name, &Serde(StockCall::List), PATIENCE).unwrap();
+        (echoed, added, lines)
+    });
+    assert_eq!(
+        echoed,
+        Some(Term::tuple([Term::atom("echo"), Term::atom("hi")]))
+    );
+    assert_eq!(added.to_string(), "{count,3}");
+    assert_eq!(
+        from_term::<StockReply>(&added).unwrap(),
+        StockReply::Count(3)
+    );
+    let lines: StockReply = from_term(&lines).unwrap();
+    let apple = Line {
+        item: "apple".into(),
+        count: 6,
+    };
+    assert_eq!(lines, StockReply::Lines(vec![apple]));
     let _ = a.shutdown();
     let _ = b.shutdown();
 }

@@ -7,14 +7,15 @@ mod common;
 use std::time::Duration;
 
 use beamlet::otp::CallError;
-use beamlet::otp::dist::term::{Term, ToTerm};
+use beamlet::otp::dist::term::serde::{Serde, from_term};
+use beamlet::otp::dist::term::{Atom, Term, ToTerm};
 use beamlet::otp::dist::{self, NodeConfig};
 use beamlet::otp::gen_server;
 use beamlet::{
     Down, Exit, ExitReason, Runtime, link, monitor, receive_timeout, register, self_pid, trap_exit,
 };
 use common::PATIENCE;
-use common::dist::Counter;
+use common::dist::{Counter, Line, Stock, StockReply};
 use common::erl::{ErlNode, unique};
 
 fn beamlet_node() -> (Runtime, String) {
@@ -172,5 +173,60 @@ fn an_erlang_link_and_monitor_on_a_beamlet_process_fire_with_its_reason() {
         watched,
         Term::tuple([Term::atom("watched"), boom.clone(), boom])
     );
+    let _ = rt.shutdown();
+}
+
+/// `{add, N}` and `get`, as the Erlang counter in tests/erl/beamlet_peer.erl matches them.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+enum CounterCall {
+    Add(i64),
+    Get,
+}
+
+#[test]
+fn derived_serde_types_are_the_terms_erlang_code_writes() {
+    let Some(erl) = ErlNode::start("erl", "beamlet-test") else {
+        return;
+    };
+    let (rt, rust_name) = beamlet_node();
+    let e = erl.name().to_string();
+    let (counted, listed, total) = rt
+        .block_on(move || {
+            let s = gen_server::start::<Stock>(()).unwrap();
+            register("stock", s.pid()).unwrap();
+            dist::export::<Stock>("stock").unwrap();
+            // Erlang calls the beamlet server with terms written as Erlang code would.
+            let server = Term::tuple([Term::atom("stock"), Term::atom(&rust_name)]);
+            let erlang_call = |request: Term| {
+                let ask = [Term::atom("call"), server.clone(), request];
+                let ask = Term::tuple(ask.into_iter().chain([Term::Pid(self_pid())]));
+                dist::send_named("ctl", &e, &ask).unwrap();
+                expect_term("the Erlang call's outcome")
+            };
+            let fields = [
+                (Term::atom("item"), Term::binary("pear")),
+                (Term::atom("count"), Term::Int(4)),
+            ];
+            let add = Term::tuple([Term::atom("add"), Term::map(fields)]);
+            let counted = erlang_call(add);
+            let listed = erlang_call(Term::atom("list"));
+            // beamlet calls the Erlang counter with a derived enum.
+            dist::call("counter", &e, &Serde(CounterCall::Add(2)), PATIENCE).unwrap();
+            let total = dist::call("counter", &e, &Serde(CounterCall::Get), PATIENCE).unwrap();
+            (counted, listed, total)
+        })
+        .unwrap();
+    assert_eq!(counted.to_string(), "{called,{ok,{count,4}}}");
+    let Some([_, ok]) = listed.as_tuple() else {
+        panic!("{listed}")
+    };
+    let (_, lines): (Atom, StockReply) = from_term(ok).unwrap();
+    let pear = Line {
+        item: "pear".into(),
+        count: 4,
+    };
+    assert_eq!(lines, StockReply::Lines(vec![pear]));
+    assert_eq!(from_term::<i64>(&total).unwrap(), 2);
     let _ = rt.shutdown();
 }

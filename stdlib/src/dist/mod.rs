@@ -18,7 +18,9 @@
 //! rt.shutdown();
 //! ```
 //!
-//! - [`term`]: Erlang terms, the external term format, and typed values.
+//! - [`term`]: Erlang terms, the external term format, and typed values
+//!   ([`term::ToTerm`] / [`term::FromTerm`], or any serde type through
+//!   [`term::serde`]: structs as maps, enums as atoms and tagged tuples).
 //! - [`start`], [`connect_node`], [`node`], [`nodes`], [`disconnect_node`],
 //!   [`monitor_node`]: the node and its connections (`node.rs`; one process per
 //!   connection, `connection.rs`).
@@ -32,7 +34,8 @@
 //! - [`epmd`], [`handshake`], [`flags`]: the protocol's building blocks.
 //!
 //! Only [`Term`](term::Term) values cross nodes: a message of another type sent to
-//! a pid of another node is dropped with a logged warning.
+//! a pid of another node is dropped with a logged warning. Send typed values with
+//! [`send_term`] (a [`term::serde::Serde`] wrapper for a serde type).
 
 mod api;
 mod connection;

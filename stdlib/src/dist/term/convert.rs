@@ -18,6 +18,7 @@
 //! [`FromTerm`] reads from a borrowed term (a received message is matched, not
 //! consumed), so strings and binaries are copied out of it.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::hash::Hash;
@@ -59,7 +60,7 @@ pub trait FromTerm: Sized {
 /// beginning of) what it found, in Erlang syntax.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FromTermError {
-    expected: &'static str,
+    expected: Cow<'static, str>,
     found: String,
 }
 
@@ -74,24 +75,32 @@ impl FromTermError {
     /// let e = FromTermError::new("a binary", &Term::Int(1));
     /// assert_eq!((e.expected(), e.found()), ("a binary", "1"));
     /// ```
-    pub fn new(expected: &'static str, found: &Term) -> FromTermError {
-        let mut found = found.to_string();
-        if let Some((cut, _)) = found.char_indices().nth(FOUND_CHARS) {
-            found.truncate(cut);
-            found.push_str("...");
+    pub fn new(expected: impl Into<Cow<'static, str>>, found: &Term) -> FromTermError {
+        FromTermError {
+            expected: expected.into(),
+            found: cut_found(found),
         }
-        FromTermError { expected, found }
     }
 
     /// What was expected ("a binary", "a tuple of 2", ...).
-    pub fn expected(&self) -> &'static str {
-        self.expected
+    pub fn expected(&self) -> &str {
+        &self.expected
     }
 
     /// The term found, in Erlang syntax, cut after 80 characters.
     pub fn found(&self) -> &str {
         &self.found
     }
+}
+
+/// `found` in Erlang syntax, cut after [`FOUND_CHARS`] characters.
+pub(super) fn cut_found(found: &Term) -> String {
+    let mut found = found.to_string();
+    if let Some((cut, _)) = found.char_indices().nth(FOUND_CHARS) {
+        found.truncate(cut);
+        found.push_str("...");
+    }
+    found
 }
 
 impl fmt::Display for FromTermError {

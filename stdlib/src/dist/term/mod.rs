@@ -6,7 +6,8 @@
 //!   (`=:=`), its `Display` Erlang syntax.
 //! - [`encode`] / [`decode`]: the codec, `131` then the term, with the tags
 //!   OTP 25 writes; every tag it can send is read.
-//! - [`ToTerm`] / [`FromTerm`]: Rust values to and from terms.
+//! - [`ToTerm`] / [`FromTerm`]: Rust values to and from terms; [`serde`]: the
+//!   same for any `Serialize` / `Deserialize` type (derived structs and enums).
 //!
 //! # Why our own codec
 //!
@@ -43,6 +44,7 @@ mod decode;
 mod display;
 mod encode;
 mod equality;
+pub mod serde;
 mod tags;
 #[cfg(test)]
 mod tests;
