@@ -11,13 +11,13 @@
 //! node over the RSS before, an estimate). The erl↔erl figures of the same
 //! measures come from `benches/dist/erl.sh`.
 
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use beamlet::otp::dist::term::Term;
 use beamlet::otp::dist::{self, NodeConfig};
 use beamlet::otp::gen_server::{self, CallReply, Caller, GenServer, Init};
 use beamlet::{Runtime, receive, register, self_pid, spawn};
+use beamlet_benches::erl::ErlPeer;
 use beamlet_benches::{Param, Report, args, fail, fixed};
 
 fn main() {
@@ -31,8 +31,8 @@ fn main() {
     );
     let client = node_runtime();
     let (server, name, port, _erl) = if peer == 1 {
-        let (child, name) = start_erl();
-        (None, name, None, Some(ErlGuard(child)))
+        let erl = ErlPeer::start_many("epeer", "bench", 1).pop().unwrap();
+        (None, erl.name().to_string(), None, Some(erl))
     } else {
         let (rt, name, port) = beamlet_peer();
         (Some(rt), name, Some(port), None)
@@ -189,38 +189,4 @@ impl GenServer for Counter {
         }
         CallReply::Reply(Term::Int(self.0))
     }
-}
-
-struct ErlGuard(Child);
-
-impl Drop for ErlGuard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start_erl() -> (Child, String) {
-    let dir = std::env::temp_dir().join(format!("beamlet-bench-erl-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let src = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/erl/beamlet_peer.erl");
-    let ok = Command::new("erlc")
-        .arg("-o")
-        .arg(&dir)
-        .arg(src)
-        .status()
-        .map(|s| s.success());
-    if ok.ok() != Some(true) {
-        fail("erlc failed (is erlang-base installed?)");
-    }
-    let name = format!("epeer{}@127.0.0.1", std::process::id());
-    let child = Command::new("erl")
-        .args(["-noshell", "-name", &name, "-setcookie", "bench", "-pa"])
-        .arg(&dir)
-        .args(["-eval", "beamlet_peer:start()"])
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| fail(format_args!("erl: {e}")));
-    std::thread::sleep(Duration::from_millis(1500));
-    (child, name)
 }

@@ -13,6 +13,7 @@
 
 pub mod calls;
 pub mod cli;
+pub mod erl;
 pub mod latency;
 pub mod memory;
 pub mod observer;
