@@ -31,7 +31,10 @@ use std::time::Duration;
 
 use beamlet_runtime::net::{Active, Packet, TcpClosed, TcpData, TcpError, TcpPassive, TcpStream};
 use beamlet_runtime::remote::{self, Outbound, RemoteSignal};
-use beamlet_runtime::{ExitReason, MonitorRef, Pid, Ref, receive_any, self_pid, send_after};
+use beamlet_runtime::{
+    ExitReason, Message, MonitorRef, Pid, Ref, receive_any, receive_any_timeout, receive_select,
+    self_pid, send_after,
+};
 
 use super::control::{Control, Proc};
 use super::handshake::Handshaken;
@@ -114,6 +117,8 @@ struct Connection {
     heard: bool,
     silent_ticks: u32,
     wrote: bool,
+    /// Packets not yet written (`output.rs`).
+    out: Output,
     next_unlink_id: u64,
     /// Names that stand-in pids stand for, until their monitor is sent.
     stand_ins: HashMap<u32, term::Atom>,
@@ -140,6 +145,7 @@ pub(crate) fn run(
         heard: false,
         silent_ticks: 0,
         wrote: false,
+        out: Output::default(),
         next_unlink_id: 1,
         stand_ins: HashMap::new(),
     };
@@ -159,38 +165,81 @@ impl Connection {
     fn serve(&mut self) -> Closed {
         send_after(self.node.config.tick(), self.me, Tick);
         loop {
-            let msg = receive_any();
-            let msg = match msg.downcast::<Outbound>() {
-                Ok(out) => match self.outbound(out) {
-                    Ok(()) => continue,
-                    Err(closed) => return closed,
-                },
-                Err(other) => other,
+            let msg = match self.next_message() {
+                Ok(msg) => msg,
+                Err(closed) => return closed,
             };
-            let msg = match msg.downcast::<TcpData>() {
-                Ok(data) => match self.packet(&data.data) {
-                    Ok(()) => continue,
-                    Err(closed) => return closed,
-                },
-                Err(other) => other,
-            };
-            if msg.is::<Tick>() {
-                if let Err(closed) = self.tick() {
-                    return closed;
-                }
-            } else if msg.is::<TcpPassive>() {
-                if let Err(e) = self.stream.set_active(Active::N(64)) {
-                    return Closed::Socket(e.to_string());
-                }
-            } else if msg.is::<TcpClosed>() {
-                return Closed::Socket("closed by the peer".into());
-            } else if let Some(e) = msg.downcast_ref::<TcpError>() {
-                return Closed::Socket(format!("{:?}", e.error));
-            } else if let Ok(req) = msg.downcast::<Request>()
-                && let Err(closed) = self.request(req)
-            {
+            if let Err(closed) = self.handle(msg) {
                 return closed;
             }
+        }
+    }
+
+    /// The next message to handle, the output written meanwhile (`output.rs`,
+    /// steps 2–4).
+    fn next_message(&mut self) -> Result<Message, Closed> {
+        loop {
+            let pending = self.out.pending();
+            if pending == 0 {
+                return Ok(receive_any());
+            }
+            let ready = if pending > output::BUSY_BYTES {
+                receive_select(None, keeps_socket_moving, Some(Duration::ZERO))
+            } else {
+                receive_any_timeout(Duration::ZERO)
+            };
+            match ready {
+                Some(msg) => {
+                    if pending >= output::FLUSH_BYTES {
+                        self.write_some(output::NO_WAIT)?;
+                    }
+                    return Ok(msg);
+                }
+                None => self.write_some(output::WRITE_WAIT)?,
+            }
+        }
+    }
+
+    /// Before a local `disconnect_node`: what was sent before it goes out first, if
+    /// the socket takes it within [`DRAIN_WAIT`].
+    fn drain_output(&mut self) {
+        let deadline = std::time::Instant::now() + DRAIN_WAIT;
+        while self.out.pending() > 0 && std::time::Instant::now() < deadline {
+            if self.write_some(output::WRITE_WAIT).is_err() {
+                return;
+            }
+        }
+    }
+
+    fn write_some(&mut self, wait: Duration) -> Result<(), Closed> {
+        self.out
+            .write_some(&self.stream, wait)
+            .map_err(|e| Closed::Socket(e.to_string()))
+    }
+
+    fn handle(&mut self, msg: Message) -> Result<(), Closed> {
+        let msg = match msg.downcast::<Outbound>() {
+            Ok(out) => return self.outbound(out),
+            Err(other) => other,
+        };
+        let msg = match msg.downcast::<TcpData>() {
+            Ok(data) => return self.packet(&data.data),
+            Err(other) => other,
+        };
+        if msg.is::<Tick>() {
+            self.tick()
+        } else if msg.is::<TcpPassive>() {
+            self.stream
+                .set_active(Active::N(64))
+                .map_err(|e| Closed::Socket(e.to_string()))
+        } else if msg.is::<TcpClosed>() {
+            Err(Closed::Socket("closed by the peer".into()))
+        } else if let Some(e) = msg.downcast_ref::<TcpError>() {
+            Err(Closed::Socket(format!("{:?}", e.error)))
+        } else if let Ok(req) = msg.downcast::<Request>() {
+            self.request(req)
+        } else {
+            Ok(())
         }
     }
 
@@ -205,35 +254,43 @@ impl Connection {
         }
         self.heard = false;
         if !self.wrote {
-            self.write(&[])?;
+            self.write_tick();
         }
         self.wrote = false;
         send_after(self.node.config.tick(), self.me, Tick);
         Ok(())
     }
 
-    fn write(&mut self, packet: &[u8]) -> Result<(), Closed> {
+    /// Queues a tick, the empty packet (written with the rest, `output.rs`).
+    fn write_tick(&mut self) {
         self.wrote = true;
-        self.stream
-            .write_packet(packet)
-            .map_err(|e| Closed::Socket(e.to_string()))
+        let _ = self.out.packet(|_| Ok::<(), ()>(()));
     }
 
-    /// Encodes and writes one control message and its payload.
+    /// Encodes one control message and its payload into the output.
     fn send_control(&mut self, control: &Control, payload: Option<&Term>) -> Result<(), Closed> {
-        let mut packet = vec![112u8];
         let local = &self.node.local;
-        let encoded = term::encode(&control.to_term(), local, &mut packet)
-            .and_then(|()| payload.map_or(Ok(()), |p| term::encode(p, local, &mut packet)));
-        match encoded {
-            Ok(()) => self.write(&packet),
-            Err(e) => {
-                // A local value that cannot be written (a pid of a runtime that is
-                // not this node): the one message is lost, the connection lives.
+        let queued = self.out.packet(|buf| {
+            buf.push(112);
+            term::encode(&control.to_term(), local, buf)?;
+            payload.map_or(Ok(()), |p| term::encode(p, local, buf))
+        });
+        match queued {
+            Ok(()) => self.wrote = true,
+            // A local value that cannot be written (a pid of a runtime that is not
+            // this node, a 4 GiB message): the one message is lost, the
+            // connection lives.
+            Err(PacketError::Body(e)) => {
                 log::warn!("dist: to {}: dropped {control:?}: {e}", self.peer.peer_name);
-                Ok(())
+            }
+            Err(PacketError::TooLarge) => {
+                log::warn!(
+                    "dist: to {}: dropped {control:?}: over 4 GiB",
+                    self.peer.peer_name
+                );
             }
         }
+        Ok(())
     }
 
     /// An exit reason as the peer wants it: in the payload when it can take that.
@@ -262,13 +319,33 @@ impl Connection {
                 self.stand_ins.insert(serial, name);
                 Ok(())
             }
-            Request::Disconnect => Err(Closed::Disconnected),
+            Request::Disconnect => {
+                self.drain_output();
+                Err(Closed::Disconnected)
+            }
         }
     }
 }
 
 mod inbound;
 mod outbound;
+mod output;
+
+use output::{Output, PacketError};
+
+/// How long a closing connection tries to write what is pending.
+const DRAIN_WAIT: Duration = Duration::from_secs(1);
+
+/// What a busy connection still takes (`output.rs`, step 4): what keeps its
+/// socket moving, and its own requests (a `disconnect_node` must not wait).
+fn keeps_socket_moving(msg: &Message) -> bool {
+    msg.is::<TcpData>()
+        || msg.is::<TcpPassive>()
+        || msg.is::<TcpClosed>()
+        || msg.is::<TcpError>()
+        || msg.is::<Tick>()
+        || msg.is::<Request>()
+}
 
 impl Connection {
     /// Step 6: the route goes first, then every crossing link and monitor fires.
