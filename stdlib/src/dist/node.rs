@@ -334,9 +334,13 @@ pub fn start(config: NodeConfig) -> Result<Node, NodeError> {
         node_watchers: Mutex::default(),
     });
     lock(&NODES).push((rt, state.clone()));
+    let listed = Listed(rt);
     let for_acceptor = state.clone();
-    let acceptor = spawn(move || accept_loop(for_acceptor, listener, registration))
-        .map_err(|e| NodeError::Io(std::io::Error::other(e.to_string())))?;
+    let acceptor = spawn(move || {
+        let _listed = listed;
+        accept_loop(for_acceptor, listener, registration)
+    })
+    .map_err(|e| NodeError::Io(std::io::Error::other(e.to_string())))?;
     Ok(Node {
         name: state.local.name.to_arc(),
         port,
@@ -370,6 +374,17 @@ fn accept_loop(
         };
         let state = state.clone();
         let _ = spawn(move || accept_one(state, stream));
+    }
+}
+
+/// The node's entry in [`NODES`], held by its acceptor: the acceptor ends only
+/// when its runtime shuts down (or it is killed), and the node with it. Dropped
+/// with the acceptor's closure too, should it never run.
+struct Listed(u32);
+
+impl Drop for Listed {
+    fn drop(&mut self) {
+        lock(&NODES).retain(|(rt, _)| *rt != self.0);
     }
 }
 
@@ -560,5 +575,29 @@ pub fn demonitor_node(peer: &str) {
         && let Some(i) = w.iter().position(|p| *p == me)
     {
         w.swap_remove(i);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn listed(rt: u32) -> bool {
+        lock(&NODES).iter().any(|(id, _)| *id == rt)
+    }
+
+    #[test]
+    fn a_node_is_unlisted_when_its_runtime_shuts_down() {
+        let rt = beamlet_runtime::Runtime::builder()
+            .schedulers(1)
+            .build()
+            .unwrap();
+        let id = rt.id();
+        rt.block_on(|| start(NodeConfig::new("unlisted@127.0.0.1").without_epmd(0)).map(|_| ()))
+            .unwrap()
+            .unwrap();
+        assert!(listed(id));
+        let _ = rt.shutdown();
+        assert!(!listed(id));
     }
 }
