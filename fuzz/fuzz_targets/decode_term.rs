@@ -1,7 +1,7 @@
 //! decode_term: `dist::term::decode` on arbitrary bytes never panics, and any
 //! term it returns encodes and decodes back to itself.
 //!
-//! Run with `cargo +nightly fuzz run decode_term` from the repository root.
+//! Run from `fuzz/`: `cargo +nightly fuzz run decode_term --fuzz-dir .`
 
 #![no_main]
 

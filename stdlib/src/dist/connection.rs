@@ -39,6 +39,7 @@ use beamlet_runtime::{
 use super::control::{Control, Proc};
 use super::handshake::Handshaken;
 use super::node::NodeState;
+use super::packet;
 use super::reason;
 use super::term::{self, ErlRef, Term};
 
@@ -270,11 +271,9 @@ impl Connection {
     /// Encodes one control message and its payload into the output.
     fn send_control(&mut self, control: &Control, payload: Option<&Term>) -> Result<(), Closed> {
         let local = &self.node.local;
-        let queued = self.out.packet(|buf| {
-            buf.push(112);
-            term::encode(&control.to_term(), local, buf)?;
-            payload.map_or(Ok(()), |p| term::encode(p, local, buf))
-        });
+        let queued = self
+            .out
+            .packet(|buf| packet::encode(control, payload, local, buf));
         match queued {
             Ok(()) => self.wrote = true,
             // A local value that cannot be written (a pid of a runtime that is not

@@ -45,6 +45,7 @@ mod exports;
 pub mod flags;
 pub mod handshake;
 mod node;
+mod packet;
 pub mod reason;
 mod refs;
 pub mod term;
@@ -56,3 +57,5 @@ pub use node::{
     Node, NodeConfig, NodeDown, NodeError, connect_node, demonitor_node, disconnect_node,
     monitor_node, node, nodes, start,
 };
+#[cfg(fuzzing)]
+pub use packet::fuzz_packet;

@@ -4,40 +4,21 @@ use beamlet_runtime::remote::{self, Payload, RemoteSignal};
 use beamlet_runtime::{ExitReason, MonitorRef, Pid, Ref, send, whereis};
 
 use super::super::control::{Control, Proc};
+use super::super::packet::{self, Packet};
 use super::super::reason;
 use super::super::refs;
-use super::super::term::{self, ErlRef, Term};
+use super::super::term::{ErlRef, Term};
 use super::{Closed, Connection};
 
 impl Connection {
     /// One packet: a tick (empty), or `112`, a control term and maybe a payload.
     pub(super) fn packet(&mut self, bytes: &[u8]) -> Result<(), Closed> {
         self.heard = true;
-        let Some((&kind, rest)) = bytes.split_first() else {
-            return Ok(());
-        };
-        if kind != 112 {
-            return Err(Closed::BadInput(format!(
-                "packet of kind {kind}, not 112 (pass-through)"
-            )));
+        let parsed = packet::parse(bytes, &self.node.local, &self.node.config.limits);
+        match parsed.map_err(|e| Closed::BadInput(e.to_string()))? {
+            Packet::Tick => Ok(()),
+            Packet::Control(control, payload) => self.control(control, payload),
         }
-        let limits = &self.node.config.limits;
-        let local = &self.node.local;
-        let (control, used) = term::decode(rest, local, limits)
-            .map_err(|e| Closed::BadInput(format!("control message: {e}")))?;
-        let (control, has_payload) =
-            Control::parse(&control).map_err(|e| Closed::BadInput(e.to_string()))?;
-        let payload = if has_payload {
-            let (t, used2) = term::decode(&rest[used..], local, limits)
-                .map_err(|e| Closed::BadInput(format!("payload: {e}")))?;
-            if used + used2 != rest.len() {
-                return Err(Closed::BadInput("bytes after the payload".into()));
-            }
-            Some(t)
-        } else {
-            None
-        };
-        self.control(control, payload)
     }
 
     fn control(&mut self, control: Control, payload: Option<Term>) -> Result<(), Closed> {
