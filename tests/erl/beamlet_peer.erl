@@ -19,8 +19,10 @@ echo() ->
     echo().
 
 %% {call, Server, Request, ReplyTo}: gen_server:call(Server, Request) from here,
-%% the outcome sent to ReplyTo. {spawn_linked, ReplyTo}: a process linked to
-%% nothing that sends its pid and exits with `boom` when told `die`.
+%% the outcome sent to ReplyTo. {rpc, Node, M, F, A, ReplyTo}: rpc:call,
+%% erpc:call and spawn/4 of M:F(A) on Node, the outcomes sent to ReplyTo.
+%% {spawn_victim, ReplyTo}: a process linked to nothing that sends its pid and
+%% exits with `boom` when told `die`.
 ctl() ->
     receive
         {call, Server, Request, ReplyTo} ->
@@ -30,6 +32,13 @@ ctl() ->
                          catch exit:Why -> {exit, Why}
                          end,
                 ReplyTo ! {called, Result}
+            end);
+        {rpc, Node, M, F, A, ReplyTo} ->
+            spawn(fun() ->
+                Rpc = rpc:call(Node, M, F, A, 5000),
+                Erpc = try {ok, erpc:call(Node, M, F, A, 5000)} catch C:R -> {C, R} end,
+                Spawned = spawn(Node, M, F, A),
+                ReplyTo ! {rpc, Rpc, Erpc, is_pid(Spawned)}
             end);
         {spawn_victim, ReplyTo} ->
             Victim = spawn(fun() -> receive die -> exit(boom) end end),

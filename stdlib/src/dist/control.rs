@@ -103,9 +103,15 @@ pub(crate) enum Control {
         from: Pid,
         alias: ErlRef,
     },
+    /// `spawn_request(Node, M, F, Args, Opts)`; the argument list is the payload.
     SpawnRequest {
         id: ErlRef,
         from: Pid,
+        group_leader: Pid,
+        module: Atom,
+        function: Atom,
+        arity: i64,
+        opts: Term,
     },
     SpawnReply {
         id: ErlRef,
@@ -356,13 +362,22 @@ impl Control {
                 },
                 true,
             ),
-            SPAWN_REQUEST | SPAWN_REQUEST_TT => (
-                Control::SpawnRequest {
+            SPAWN_REQUEST | SPAWN_REQUEST_TT => {
+                let mfa = t.get(4).and_then(Term::as_tuple);
+                let Some([Term::Atom(module), Term::Atom(function), Term::Int(arity)]) = mfa else {
+                    return Err(BadControl("element 5 is not {M, F, Arity}".into()));
+                };
+                let request = Control::SpawnRequest {
                     id: reference(t, 1)?,
                     from: pid(t, 2)?,
-                },
-                true,
-            ),
+                    group_leader: pid(t, 3)?,
+                    module: module.clone(),
+                    function: function.clone(),
+                    arity: *arity,
+                    opts: element(t, 5)?,
+                };
+                (request, true)
+            }
             SPAWN_REPLY => (
                 Control::SpawnReply {
                     id: reference(t, 1)?,
@@ -453,7 +468,29 @@ impl Control {
                 ]
             }
             Control::AliasSend { from, alias } => vec![int(ALIAS_SEND), p(from), r(alias)],
-            Control::SpawnRequest { id, from } => vec![int(SPAWN_REQUEST), r(id), p(from)],
+            Control::SpawnRequest {
+                id,
+                from,
+                group_leader,
+                module,
+                function,
+                arity,
+                opts,
+            } => {
+                let mfa = Term::tuple([
+                    Term::Atom(module.clone()),
+                    Term::Atom(function.clone()),
+                    int(*arity),
+                ]);
+                vec![
+                    int(SPAWN_REQUEST),
+                    r(id),
+                    p(from),
+                    p(group_leader),
+                    mfa,
+                    opts.clone(),
+                ]
+            }
             Control::SpawnReply {
                 id,
                 to,

@@ -87,7 +87,7 @@ where
 }
 
 /// Step 3: `{Tag, Reply}` to the caller's alias, or to the caller.
-fn reply_to(from: Pid, tag: Term, reply: Term, connection: Pid) {
+pub(crate) fn reply_to(from: Pid, tag: Term, reply: Term, connection: Pid) {
     let alias = match &tag {
         Term::ImproperList(head, tail) if matches!(head.as_slice(), [a] if a.is_atom("alias")) => {
             match &**tail {

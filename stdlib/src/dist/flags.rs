@@ -14,7 +14,9 @@
 //!    [`DIST_MONITOR_NAME`] (remote monitors), [`SMALL_ATOM_TAGS`] (we decode
 //!    `SMALL_ATOM_UTF8_EXT`), [`UNLINK_ID`] (the OTP 23 unlink protocol, which
 //!    newer OTP releases expect), [`ALIAS`] (process aliases), [`SEND_SENDER`]
-//!    (`SEND_SENDER` control messages carry the sending pid).
+//!    (`SEND_SENDER` control messages carry the sending pid), [`SPAWN`]
+//!    (`SPAWN_REQUEST`, which OTP 23+ `rpc:call` and `erpc:call` use: without
+//!    it OTP 25 answers `{badrpc, notsup}` without asking; see `dist::rpc`).
 //! 3. [`PUBLISHED`] only when the node is visible, not hidden (the caller adds it:
 //!    [`advertised`]); without it OTP lists us under `nodes(hidden)`.
 //!
@@ -27,9 +29,6 @@
 //! - [`MANDATORY_25_DIGEST`]: a shorthand for [`MANDATORY`] that OTP 25 peers
 //!   understand; we send the flags themselves, which every OTP 23+ peer reads. We
 //!   do expand it when a peer sends it ([`expand_mandatory_25`]).
-//! - [`SPAWN`]: OTP's `rpc:call` and `erlang:spawn/4` fall back to the old `rex`
-//!   path when the peer lacks it; advertising it would oblige us to answer
-//!   `SPAWN_REQUEST`.
 //! - [`NAME_ME`]: dynamic node names; we always have a static name.
 //! - [`V4_NC`], [`EXIT_PAYLOAD`], [`BIG_SEQTRACE_LABELS`], [`UNICODE_IO`],
 //!   [`HIDDEN_ATOM_CACHE`]: features the connection does not implement.
@@ -115,7 +114,8 @@ pub const ADVERTISED: u64 = MANDATORY
     | SMALL_ATOM_TAGS
     | UNLINK_ID
     | ALIAS
-    | SEND_SENDER;
+    | SEND_SENDER
+    | SPAWN;
 
 /// The flags to send: [`ADVERTISED`], plus [`PUBLISHED`] unless the node is hidden.
 ///

@@ -27,6 +27,8 @@
 //! - [`send_term`], [`send_named`], [`call`], [`cast`], [`multi_call`], [`abcast`]:
 //!   messages and calls to other nodes (`api.rs`); [`export`]: serving their calls
 //!   with a `GenServer`.
+//! - [`rpc`]: Erlang's `rpc:call`, `erpc:call` and `spawn/4` into Rust functions
+//!   registered by module and name, and [`rpc::call`] out to other nodes.
 //! - `link`, `monitor`, `exit_pid` and the rest work on pids of other nodes as on
 //!   local ones (the runtime routes them, `beamlet::remote`); a lost connection
 //!   fires them with `NoConnection`.
@@ -48,6 +50,7 @@ mod node;
 mod packet;
 pub mod reason;
 mod refs;
+pub mod rpc;
 pub mod term;
 
 pub use api::{MultiCall, abcast, call, cast, multi_call, send_named, send_term};

@@ -31,6 +31,7 @@ use super::epmd::{self, EpmdError};
 use super::exports::Export;
 use super::flags;
 use super::handshake::{self, AcceptDecision, HandshakeConfig, HandshakeError, Handshaken};
+use super::rpc;
 use super::term::{Atom, Limits, LocalNode};
 
 /// How a node starts (see [`start`]).
@@ -182,6 +183,10 @@ pub(crate) struct NodeState {
     /// Attempts under way: name → processes waiting for the outcome.
     connecting: Mutex<HashMap<String, Vec<Pid>>>,
     exports: Mutex<HashMap<String, Arc<dyn Export>>>,
+    /// Functions other nodes may call (`rpc.rs`).
+    functions: Mutex<rpc::Functions>,
+    /// The group leader of the calls this node makes (`rpc::call`).
+    group_leader: Pid,
     /// `monitor_node` watchers: name → processes told [`NodeDown`] when it goes.
     node_watchers: Mutex<HashMap<String, Vec<Pid>>>,
 }
@@ -243,6 +248,20 @@ impl NodeState {
 
     pub(crate) fn add_export(&self, name: &str, export: Arc<dyn Export>) {
         lock(&self.exports).insert(name.to_string(), export);
+    }
+
+    pub(crate) fn add_function(&self, module: &str, function: &str, f: rpc::Function) {
+        let key = (module.to_string(), function.to_string());
+        lock(&self.functions).insert(key, f);
+    }
+
+    pub(crate) fn function(&self, module: &str, function: &str) -> Option<rpc::Function> {
+        let key = (module.to_string(), function.to_string());
+        lock(&self.functions).get(&key).cloned()
+    }
+
+    pub(crate) fn group_leader(&self) -> Pid {
+        self.group_leader
     }
 
     fn handshake_config(&self) -> HandshakeConfig {
@@ -320,6 +339,8 @@ pub fn start(config: NodeConfig) -> Result<Node, NodeError> {
     let creation = registration
         .as_ref()
         .map_or_else(fresh_creation, |r| r.creation());
+    let group_leader = spawn(rpc::group_leader)
+        .map_err(|e| NodeError::Io(std::io::Error::other(e.to_string())))?;
     let state = Arc::new(NodeState {
         local: LocalNode {
             name: Atom::new(&config.name),
@@ -331,8 +352,11 @@ pub fn start(config: NodeConfig) -> Result<Node, NodeError> {
         connections: Mutex::default(),
         connecting: Mutex::default(),
         exports: Mutex::default(),
+        functions: Mutex::default(),
+        group_leader,
         node_watchers: Mutex::default(),
     });
+    rpc::start_rex(&state);
     lock(&NODES).push((rt, state.clone()));
     let listed = Listed(rt);
     let for_acceptor = state.clone();

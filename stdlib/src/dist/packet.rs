@@ -20,6 +20,10 @@ use super::term::{self, DecodeError, Limits, LocalNode, Term};
 
 /// A parsed packet.
 #[derive(Debug, Clone, PartialEq)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "returned and matched at once, never stored: boxing would cost an allocation a packet"
+)]
 pub(crate) enum Packet {
     /// The empty packet.
     Tick,

@@ -134,8 +134,18 @@ fn samples() -> Vec<(Control, Option<Term>)> {
             Control::SpawnRequest {
                 id: r.clone(),
                 from,
+                group_leader: far,
+                module: Atom::new("erpc"),
+                function: Atom::new("execute_call"),
+                arity: 4,
+                opts: Term::list([Term::atom("monitor")]),
             },
-            Some(Term::nil()),
+            Some(Term::list([
+                Term::Ref(r.clone()),
+                Term::atom("m"),
+                Term::atom("f"),
+                Term::nil(),
+            ])),
         ),
         (
             Control::SpawnReply {

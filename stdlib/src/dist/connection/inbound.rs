@@ -1,13 +1,19 @@
 //! Step 4: the peer's packets, as local deliveries from the remote pids.
 
 use beamlet_runtime::remote::{self, Payload, RemoteSignal};
-use beamlet_runtime::{ExitReason, MonitorRef, Pid, Ref, send, whereis};
+use std::sync::Arc;
+use std::time::Duration;
+
+use beamlet_runtime::{
+    ExitReason, MonitorRef, Pid, Ref, exit, receive_timeout, send, spawn, whereis,
+};
 
 use super::super::control::{Control, Proc};
 use super::super::packet::{self, Packet};
 use super::super::reason;
 use super::super::refs;
-use super::super::term::{ErlRef, Term};
+use super::super::rpc;
+use super::super::term::{Atom, ErlRef, Term};
 use super::{Closed, Connection};
 
 impl Connection {
@@ -81,17 +87,14 @@ impl Connection {
                 let reason = reason::from_term(payload_or(reason, payload));
                 self.down_in(from, to, &monitor, reason);
             }
-            Control::SpawnRequest { id, from } => {
-                // DFLAG_SPAWN is not advertised, so a well-behaved peer never asks.
-                let result = Term::atom("notsup");
-                let reply = Control::SpawnReply {
-                    id,
-                    to: from,
-                    flags: 0,
-                    result,
-                };
-                self.send_control(&reply, None)?;
-            }
+            Control::SpawnRequest {
+                id,
+                from,
+                module,
+                function,
+                opts,
+                ..
+            } => self.spawn_in(id, from, (module, function), &opts, payload)?,
         }
         Ok(())
     }
@@ -216,4 +219,75 @@ impl Connection {
             },
         );
     }
+
+    /// A `SPAWN_REQUEST` (`rpc.rs`, steps 1–3): the process is spawned, linked
+    /// and monitored as asked, announced by `SPAWN_REPLY`, and only then let run,
+    /// so its exit cannot overtake the monitor.
+    fn spawn_in(
+        &mut self,
+        id: ErlRef,
+        from: Pid,
+        (module, function): (Atom, Atom),
+        opts: &Term,
+        args: Option<Term>,
+    ) -> Result<(), Closed> {
+        let Some(Term::List(args)) = args else {
+            return self.spawn_refused(id, from, "badarg");
+        };
+        let (link, monitor) = spawn_options(opts);
+        let spawned = spawn(move || {
+            if receive_timeout::<Go>(GO_PATIENCE).is_none() {
+                return;
+            }
+            if let Some(reason) = rpc::spawned_job(module, function, args) {
+                exit(ExitReason::Custom(Arc::new(reason)));
+            }
+        });
+        let Ok(pid) = spawned else {
+            return self.spawn_refused(id, from, "system_limit");
+        };
+        if link {
+            self.link_in(from, pid)?;
+        }
+        if monitor {
+            self.monitor_in(from, Proc::Pid(pid), id.clone())?;
+        }
+        let reply = Control::SpawnReply {
+            id,
+            to: from,
+            flags: i64::from(link) | (i64::from(monitor) << 1),
+            result: Term::Pid(pid),
+        };
+        self.send_control(&reply, None)?;
+        let _ = send(pid, Go);
+        Ok(())
+    }
+
+    fn spawn_refused(&mut self, id: ErlRef, from: Pid, why: &str) -> Result<(), Closed> {
+        let reply = Control::SpawnReply {
+            id,
+            to: from,
+            flags: 0,
+            result: Term::atom(why),
+        };
+        self.send_control(&reply, None)
+    }
+}
+
+/// What a spawned process waits for before it runs (see `spawn_in`).
+struct Go;
+
+/// How long a spawned process waits for its [`Go`]: only a connection that
+/// ended between the spawn and its reply leaves it waiting.
+const GO_PATIENCE: Duration = Duration::from_secs(30);
+
+/// Whether a spawn's options ask for a link and for a monitor (`link`,
+/// `monitor`, `{monitor, Opts}`); the others concern the requesting side.
+fn spawn_options(opts: &Term) -> (bool, bool) {
+    let opts = opts.as_list().unwrap_or_default();
+    let link = opts.iter().any(|o| o.is_atom("link"));
+    let monitor = opts.iter().any(|o| {
+        o.is_atom("monitor") || matches!(o.as_tuple(), Some([m, _]) if m.is_atom("monitor"))
+    });
+    (link, monitor)
 }
