@@ -38,6 +38,23 @@
 //! Only [`Term`](term::Term) values cross nodes: a message of another type sent to
 //! a pid of another node is dropped with a logged warning. Send typed values with
 //! [`send_term`] (a [`term::serde::Serde`] wrapper for a serde type).
+//!
+//! # Not supported
+//!
+//! - Erlang code: beamlet runs none, so there is no hot code loading, a remote
+//!   `spawn`/`rpc` reaches only the functions registered with
+//!   [`rpc::register_function`], and funs arrive as opaque
+//!   [`Term::Fun`](term::Term::Fun) values that can be passed on, not called.
+//! - `global` (cluster-wide names) and `pg` (process groups): their servers
+//!   are Erlang processes beamlet does not run; a `{Name, Node}` send or call
+//!   works.
+//! - The atom cache and fragmented messages (neither flag is advertised, so the
+//!   peer sends plain atoms and whole packets), TLS distribution (`-proto_dist
+//!   inet_tls`), dynamic node names, and the `*_TT` sequential-trace tokens
+//!   (read, then ignored).
+//! - Sender suspension on a busy connection (the BEAM's `busy_dist_port`): a
+//!   connection with 4 MiB unwritten keeps reading its peer but leaves local
+//!   deliveries in its mailbox, which is unbounded.
 
 mod api;
 mod connection;
