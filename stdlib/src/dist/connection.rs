@@ -120,6 +120,8 @@ struct Connection {
     wrote: bool,
     /// Packets not yet written (`output.rs`).
     out: Output,
+    /// Messages taken while output was pending and not written (`output.rs`).
+    turns_unwritten: u32,
     next_unlink_id: u64,
     /// Names that stand-in pids stand for, until their monitor is sent.
     stand_ins: HashMap<u32, term::Atom>,
@@ -147,6 +149,7 @@ pub(crate) fn run(
         silent_ticks: 0,
         wrote: false,
         out: Output::default(),
+        turns_unwritten: 0,
         next_unlink_id: 1,
         stand_ins: HashMap::new(),
     };
@@ -191,7 +194,9 @@ impl Connection {
             };
             match ready {
                 Some(msg) => {
-                    if pending >= output::FLUSH_BYTES {
+                    self.turns_unwritten += 1;
+                    if pending >= output::FLUSH_BYTES || self.turns_unwritten >= output::FLUSH_TURNS
+                    {
                         self.write_some(output::NO_WAIT)?;
                     }
                     return Ok(msg);
@@ -213,6 +218,7 @@ impl Connection {
     }
 
     fn write_some(&mut self, wait: Duration) -> Result<(), Closed> {
+        self.turns_unwritten = 0;
         self.out
             .write_some(&self.stream, wait)
             .map_err(|e| Closed::Socket(e.to_string()))

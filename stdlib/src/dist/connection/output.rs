@@ -16,8 +16,9 @@
 //! 1. Every packet is appended to [`Output`] with its 4-byte length
 //!    ([`Output::packet`]); nothing is written yet.
 //! 2. The connection writes when its mailbox is empty (so a burst goes out in one
-//!    write), or first, without waiting, once [`FLUSH_BYTES`] are pending (so a
-//!    busy mailbox cannot hold output back).
+//!    write), or first, without waiting, once [`FLUSH_BYTES`] are pending or
+//!    [`FLUSH_TURNS`] messages were taken since output became pending (so a
+//!    mailbox that never empties cannot hold a reply back).
 //! 3. A write takes what the socket accepts ([`Output::write_some`]); with an
 //!    empty mailbox it waits for the socket at most [`WRITE_WAIT`], then looks at
 //!    the mailbox again: the peer's packets and the `TcpPassive` that re-arms
@@ -35,6 +36,10 @@ use beamlet_runtime::net::TcpStream;
 /// Pending bytes past which the connection writes before it takes the next
 /// message (step 2).
 pub(super) const FLUSH_BYTES: usize = 64 * 1024;
+
+/// Messages taken with output pending after which the connection writes before
+/// it takes the next (step 2).
+pub(super) const FLUSH_TURNS: u32 = 64;
 
 /// Pending bytes past which local deliveries wait (step 4).
 pub(super) const BUSY_BYTES: usize = 4 * 1024 * 1024;
