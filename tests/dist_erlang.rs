@@ -9,7 +9,7 @@ use std::time::Duration;
 use beamlet::otp::CallError;
 use beamlet::otp::dist::term::serde::{Serde, from_term};
 use beamlet::otp::dist::term::{Atom, Term, ToTerm};
-use beamlet::otp::dist::{self, NodeConfig};
+use beamlet::otp::dist::{self, NodeConfig, rpc};
 use beamlet::otp::gen_server;
 use beamlet::{
     Down, Exit, ExitReason, Runtime, link, monitor, receive_timeout, register, self_pid, trap_exit,
@@ -228,5 +228,50 @@ fn derived_serde_types_are_the_terms_erlang_code_writes() {
     };
     assert_eq!(lines, StockReply::Lines(vec![pear]));
     assert_eq!(from_term::<i64>(&total).unwrap(), 2);
+    let _ = rt.shutdown();
+}
+
+#[test]
+fn an_erlang_gen_server_is_called_and_cast_to_by_pid() {
+    let Some(erl) = ErlNode::start("erl", "beamlet-test") else {
+        return;
+    };
+    let (rt, _) = beamlet_node();
+    let e = erl.name().to_string();
+    let (three, four, dead) = rt
+        .block_on(move || {
+            let found = rpc::call(
+                &e,
+                "erlang",
+                "whereis",
+                vec![Term::atom("counter")],
+                PATIENCE,
+            );
+            let Ok(Term::Pid(counter)) = found else {
+                panic!("{found:?}")
+            };
+            let add = |n: i64| Term::tuple([Term::atom("add"), Term::Int(n)]);
+            let three = dist::call_pid(counter, &add(3), PATIENCE);
+            dist::cast_pid(counter, &add(1)).unwrap();
+            let four = dist::call_pid(counter, &Term::atom("get"), PATIENCE);
+            // A process that has exited: the call's monitor answers noproc at once.
+            let ask = Term::tuple([Term::atom("spawn_victim"), Term::Pid(self_pid())]);
+            dist::send_named("ctl", &e, &ask).unwrap();
+            let victim = match expect_term("the victim").as_tuple() {
+                Some([_, Term::Pid(p)]) => *p,
+                other => panic!("{other:?}"),
+            };
+            let m = monitor(victim);
+            dist::send_term(victim, &Term::atom("die")).unwrap();
+            receive_timeout::<Down>(PATIENCE)
+                .filter(|d| d.monitor == m)
+                .expect("the victim dies");
+            let dead = dist::call_pid(victim, &Term::atom("get"), PATIENCE);
+            (three, four, dead)
+        })
+        .unwrap();
+    assert_eq!(three, Ok(Term::Int(3)));
+    assert_eq!(four, Ok(Term::Int(4)));
+    assert!(matches!(dead, Err(CallError::NoProc)), "{dead:?}");
     let _ = rt.shutdown();
 }

@@ -153,6 +153,55 @@ pub fn call(
     outcome
 }
 
+/// Calls the `gen_server` `server`, a pid of another node
+/// (`gen_server:call(Pid, Request, Timeout)`): the process itself is monitored
+/// (step 1 without the name), then steps 2–4 as [`call`]. This is how to call an
+/// Erlang or Elixir server whose pid came in a message; a beamlet node serves
+/// calls by name ([`export`](super::export)).
+///
+/// # Errors
+///
+/// As [`call`]: `NoProc` if the process is not alive, `Exit(reason)` if it
+/// exited during the call (`Exit(NoConnection)` if its node is unreachable or
+/// was lost), `Timeout`.
+pub fn call_pid(server: Pid, request: &impl ToTerm, timeout: Duration) -> Result<Term, CallError> {
+    let node_of = remote::parts(server).map(|parts| parts.node);
+    if let Some(node) = &node_of
+        && connected(node).is_err()
+    {
+        return Err(CallError::Exit(ExitReason::NoConnection));
+    }
+    let state = node::state().map_err(|_| CallError::Exit(ExitReason::NoConnection))?;
+    let me = self_pid();
+    let m = monitor(server);
+    let a = alias();
+    let alias_ref = refs::alias_to_erl(me, a.tag(), &state.local);
+    let tag = Term::ImproperList(vec![Term::atom("alias")], Box::new(Term::Ref(alias_ref)));
+    let call = Term::tuple([
+        Term::atom("$gen_call"),
+        Term::tuple([Term::Pid(me), tag.clone()]),
+        request.to_term(),
+    ]);
+    let _ = send_term(server, &call);
+    let outcome = wait_reply(&tag, m, timeout);
+    unalias(a);
+    demonitor(m, true);
+    outcome
+}
+
+/// Casts `request` to the `gen_server` `server` (`gen_server:cast(Pid,
+/// Request)`): `{'$gen_cast', Request}`, connecting first if needed.
+///
+/// # Errors
+///
+/// As [`send_term`].
+pub fn cast_pid(server: Pid, request: &impl ToTerm) -> Result<(), SendError<Term>> {
+    send_term(
+        server,
+        &Term::tuple([Term::atom("$gen_cast"), request.to_term()]),
+    )
+}
+
 fn wait_reply(
     tag: &Term,
     m: beamlet_runtime::MonitorRef,

@@ -24,7 +24,8 @@
 //! - [`start`], [`connect_node`], [`node`], [`nodes`], [`disconnect_node`],
 //!   [`monitor_node`]: the node and its connections (`node.rs`; one process per
 //!   connection, `connection.rs`).
-//! - [`send_term`], [`send_named`], [`call`], [`cast`], [`multi_call`], [`abcast`]:
+//! - [`send_term`], [`send_named`], [`call`], [`cast`], [`call_pid`], [`cast_pid`],
+//!   [`multi_call`], [`abcast`]:
 //!   messages and calls to other nodes (`api.rs`); [`export`]: serving their calls
 //!   with a `GenServer`.
 //! - [`rpc`]: Erlang's `rpc:call`, `erpc:call` and `spawn/4` into Rust functions
@@ -70,7 +71,9 @@ mod refs;
 pub mod rpc;
 pub mod term;
 
-pub use api::{MultiCall, abcast, call, cast, multi_call, send_named, send_term};
+pub use api::{
+    MultiCall, abcast, call, call_pid, cast, cast_pid, multi_call, send_named, send_term,
+};
 pub use control::BadControl;
 pub use exports::export;
 pub use node::{
