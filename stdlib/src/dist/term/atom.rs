@@ -4,8 +4,15 @@
 //! node) is a reference-count bump, never a copy of the text. Atoms are not
 //! interned in a global table: a global table that grows with every atom a peer
 //! sends is the atom-table exhaustion the BEAM itself suffers from.
+//!
+//! The decoder takes its atoms through [`recent`], a small fixed-size cache per
+//! thread: the same few dozen atoms (`'$gen_call'`, `alias`, `ok`, a map's keys,
+//! node names) arrive in every message, and a hit shares the cached name instead
+//! of allocating it again. The cache is bounded (a slot per hash, the newest
+//! atom wins), so a peer sending fresh atoms only evicts, never grows it.
 
 use std::borrow::Borrow;
+use std::cell::RefCell;
 use std::fmt;
 use std::sync::Arc;
 
@@ -57,6 +64,44 @@ impl Atom {
     pub fn to_arc(&self) -> Arc<str> {
         Arc::clone(&self.0)
     }
+}
+
+/// Slots of the per-thread cache of recent atoms.
+const RECENT_SLOTS: usize = 256;
+
+thread_local! {
+    static RECENT: RefCell<[Option<Atom>; RECENT_SLOTS]> =
+        const { RefCell::new([const { None }; RECENT_SLOTS]) };
+}
+
+/// FNV-1a: cheap for the short names atoms have, and good enough to spread
+/// them over the slots.
+fn slot_of(name: &str) -> usize {
+    let hash = name.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    (hash % RECENT_SLOTS as u64) as usize
+}
+
+/// The atom `name`, shared with the last atom of that name this thread made
+/// here if it is still cached (see the module header). Out of line, and the
+/// cache borrowed only inside: nothing here can switch processes.
+#[inline(never)]
+pub(super) fn recent(name: &str) -> Atom {
+    let slot = slot_of(name);
+    let cached = RECENT.try_with(|recent| {
+        let mut recent = recent.borrow_mut();
+        match &recent[slot] {
+            Some(atom) if atom.as_str() == name => atom.clone(),
+            _ => {
+                let atom = Atom::new(name);
+                recent[slot] = Some(atom.clone());
+                atom
+            }
+        }
+    });
+    // A thread being torn down has no cache left.
+    cached.unwrap_or_else(|_| Atom::new(name))
 }
 
 impl From<&str> for Atom {
@@ -153,4 +198,25 @@ pub(crate) fn write_escaped(f: &mut fmt::Formatter<'_>, text: &str, quote: char)
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod recent_tests {
+    use super::*;
+
+    #[test]
+    fn a_recent_atom_is_shared_and_a_colliding_one_replaces_it() {
+        let a = recent("cache_test_ok");
+        let b = recent("cache_test_ok");
+        assert!(Arc::ptr_eq(&a.0, &b.0));
+        // Names that land in the same slot: the newest wins, both stay correct.
+        let other = (0..10_000)
+            .map(|i| format!("cache_test_{i}"))
+            .find(|n| slot_of(n) == slot_of("cache_test_ok") && n != "cache_test_ok")
+            .unwrap();
+        assert_eq!(recent(&other).as_str(), other);
+        let c = recent("cache_test_ok");
+        assert_eq!(c, a);
+        assert!(!Arc::ptr_eq(&c.0, &a.0));
+    }
 }

@@ -561,18 +561,19 @@ impl<'a> Reader<'a> {
             _ => usize::from(self.u16()?),
         };
         let bytes = self.take(len)?;
-        let name: String = if matches!(tag, ATOM_EXT | SMALL_ATOM_EXT) {
-            bytes.iter().map(|&b| char::from(b)).collect()
+        let latin1: String;
+        let name: &str = if matches!(tag, ATOM_EXT | SMALL_ATOM_EXT) {
+            latin1 = bytes.iter().map(|&b| char::from(b)).collect();
+            &latin1
         } else {
             std::str::from_utf8(bytes)
                 .map_err(|_| self.error_at(start, DecodeCause::InvalidUtf8Atom))?
-                .to_owned()
         };
         let chars = name.chars().count();
         if chars > self.limits.max_atom_len {
             return Err(self.error_at(start, DecodeCause::AtomTooLong { chars }));
         }
-        Ok(Atom::from(name))
+        Ok(super::atom::recent(name))
     }
 
     /// Len == 0 exactly when bits == 0 (as erts checks); 8 bits is a binary.
