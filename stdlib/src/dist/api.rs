@@ -130,27 +130,16 @@ pub fn call(
         },
     );
     let m = monitor(stand_in);
-    let a = alias();
-    let state = node::state().map_err(|_| CallError::Exit(ExitReason::NoConnection))?;
-    let alias_ref = refs::alias_to_erl(me, a.tag(), &state.local);
-    let tag = Term::ImproperList(vec![Term::atom("alias")], Box::new(Term::Ref(alias_ref)));
-    let call = Term::tuple([
-        Term::atom("$gen_call"),
-        Term::tuple([Term::Pid(me), tag.clone()]),
-        request.to_term(),
-    ]);
-    let _ = send(
-        connection,
-        Request::SendNamed {
-            from: me,
-            name: Atom::new(name),
-            message: call,
-        },
-    );
-    let outcome = wait_reply(&tag, m, timeout);
-    unalias(a);
-    demonitor(m, true);
-    outcome
+    call_monitored(m, request, timeout, |call| {
+        let _ = send(
+            connection,
+            Request::SendNamed {
+                from: me,
+                name: Atom::new(name),
+                message: call,
+            },
+        );
+    })
 }
 
 /// Calls the `gen_server` `server`, a pid of another node
@@ -171,18 +160,33 @@ pub fn call_pid(server: Pid, request: &impl ToTerm, timeout: Duration) -> Result
     {
         return Err(CallError::Exit(ExitReason::NoConnection));
     }
-    let state = node::state().map_err(|_| CallError::Exit(ExitReason::NoConnection))?;
-    let me = self_pid();
     let m = monitor(server);
+    call_monitored(m, request, timeout, |call| {
+        let _ = send_term(server, &call);
+    })
+}
+
+/// Steps 2–4, the server monitored by `m`: the alias, the `$gen_call` handed to
+/// `deliver`, the wait, and the clean-up whatever the outcome.
+fn call_monitored(
+    m: beamlet_runtime::MonitorRef,
+    request: &impl ToTerm,
+    timeout: Duration,
+    deliver: impl FnOnce(Term),
+) -> Result<Term, CallError> {
+    let Ok(state) = node::state() else {
+        demonitor(m, true);
+        return Err(CallError::Exit(ExitReason::NoConnection));
+    };
+    let me = self_pid();
     let a = alias();
     let alias_ref = refs::alias_to_erl(me, a.tag(), &state.local);
     let tag = Term::ImproperList(vec![Term::atom("alias")], Box::new(Term::Ref(alias_ref)));
-    let call = Term::tuple([
+    deliver(Term::tuple([
         Term::atom("$gen_call"),
         Term::tuple([Term::Pid(me), tag.clone()]),
         request.to_term(),
-    ]);
-    let _ = send_term(server, &call);
+    ]));
     let outcome = wait_reply(&tag, m, timeout);
     unalias(a);
     demonitor(m, true);
